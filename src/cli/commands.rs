@@ -1,0 +1,137 @@
+//! The subcommands' bodies.
+
+use super::{Cli, Command, Exit};
+use crate::config::{self, Config, Job, Kind};
+use crate::render;
+use crate::shell::jobs::{self, Action};
+use crate::shell::paths::Paths;
+use crate::shell::store::Store;
+use crate::shell::tick::{self, TickOptions};
+use anyhow::Result;
+use serde_json::json;
+
+/// Runs the chosen subcommand; Ok(code) is the exit code.
+pub async fn dispatch(cli: Cli) -> Result<i32> {
+    let paths = Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref());
+    match cli.command {
+        Command::ValidateConfig => validate(&paths),
+        Command::Status { json } => status(&paths, json).await,
+        Command::Tick { print_only: _, dry_run } => run_tick(&paths, dry_run).await,
+        Command::Start { job, allow_risk } => start(&paths, &job, allow_risk).await,
+        Command::Stop { job } => {
+            let cfg = load(&paths)?;
+            let job = find(&cfg, &job)?;
+            jobs::check_explicit(job, Action::Stop, false).map_err(|e| Exit::usage(e.to_string()))?;
+            println!("{}", jobs::stop(job, &paths, "cli").await?);
+            Ok(0)
+        }
+        Command::Run { job } => run(&paths, &job).await,
+    }
+}
+
+/// Loads the config or fails with exit code 2 and every problem listed.
+pub fn load(paths: &Paths) -> Result<Config> {
+    config::load(&paths.config, &paths.home).map_err(|e| Exit::usage(e.to_string()))
+}
+
+/// Finds a job or fails listing the known ids.
+pub fn find<'a>(cfg: &'a Config, id: &str) -> Result<&'a Job> {
+    cfg.job(id).ok_or_else(|| Exit::usage(format!("unknown job id {id:?}; known: {}", cfg.job_ids().join(", "))))
+}
+
+fn validate(paths: &Paths) -> Result<i32> {
+    let cfg = load(paths)?;
+    for w in &cfg.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    println!("OK: {} version=1 jobs={} timezone={} tickSeconds={}", cfg.path.display(), cfg.jobs.len(), cfg.timezone, cfg.tick_seconds);
+    Ok(0)
+}
+
+async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
+    let cfg = load(paths)?;
+    let store = Store::open(&paths.state_db)?;
+    let mut rows = Vec::new();
+    for job in &cfg.jobs {
+        let (text, detail) = match job.kind {
+            Kind::LongRunningRead => match jobs::observe(job, paths).await {
+                Ok(s) => (render::state_word(&s), json!(s)),
+                Err(e) => (format!("status unavailable: {e}"), json!({ "error": e })),
+            },
+            _ => match store.runs(&job.id, 1)?.into_iter().next() {
+                Some(r) => (format!("last run: {}", r.summary.as_deref().unwrap_or("in flight")), json!({ "lastRun": { "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms } })),
+                None => ("never ran".to_string(), json!({})),
+            },
+        };
+        rows.push((job, text, detail));
+    }
+    let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
+    if as_json {
+        let jobs: Vec<_> = rows
+            .iter()
+            .map(|(j, text, d)| json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": text, "detail": d }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue }))?);
+    } else {
+        for (j, text, _) in &rows {
+            println!("- {} ({}{}): {text}", j.id, j.kind.as_str(), if j.enabled { "" } else { ", disabled" });
+        }
+        if queue > 0 {
+            println!("\nqueue: {queue}");
+        }
+    }
+    Ok(0)
+}
+
+async fn run_tick(paths: &Paths, dry_run: bool) -> Result<i32> {
+    let out = tick::tick(paths, &TickOptions { dry_run, ..TickOptions::default() }).await?;
+    if let Some(e) = &out.config_error {
+        eprintln!("ERROR: {e}");
+    }
+    if !out.report.is_empty() {
+        let tz = config::load(&paths.config, &paths.home).map(|c| c.timezone).unwrap_or(chrono_tz::UTC);
+        println!("{}", render::report_text(&out.report, tz));
+    }
+    Ok(if out.had_config { 0 } else { 2 })
+}
+
+fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
+    println!("{label}: {} durMs={}", o.summary(), o.duration_ms);
+    if !o.stdout.trim().is_empty() {
+        println!("{}", crate::core::check::tail_chars(&o.stdout, 2000));
+    }
+    if !o.stderr.trim().is_empty() {
+        eprintln!("{}", crate::core::check::tail_chars(&o.stderr, 2000));
+    }
+}
+
+async fn start(paths: &Paths, id: &str, allow_risk: bool) -> Result<i32> {
+    let cfg = load(paths)?;
+    let job = find(&cfg, id)?;
+    jobs::check_explicit(job, Action::Start, allow_risk).map_err(|e| Exit::usage(e.to_string()))?;
+    let o = jobs::execute(job, Action::Start, paths, "cli").await?;
+    print_outcome(&format!("start {id}"), &o);
+    if !o.success() {
+        return Err(anyhow::anyhow!("start {id} failed: {}", o.summary()));
+    }
+    Ok(0)
+}
+
+async fn run(paths: &Paths, id: &str) -> Result<i32> {
+    let cfg = load(paths)?;
+    let job = find(&cfg, id)?;
+    jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
+    let o = jobs::execute(job, Action::Run, paths, "cli").await?;
+    print_outcome(&format!("run {id}"), &o);
+    let when = if o.success() { config::When::Success } else { config::When::Failure };
+    let now = chrono::Utc::now().timestamp();
+    let mut store = Store::open(&paths.state_db)?;
+    for a in job.after.iter().filter(|a| a.when == when) {
+        store.enqueue(&a.job_id, &format!("after {id} ({})", when.as_str()), now, now + a.delay_seconds as i64)?;
+        println!("queued {} (in {} s)", a.job_id, a.delay_seconds);
+    }
+    if !o.success() {
+        return Err(anyhow::anyhow!("run {id} failed: {}", o.summary()));
+    }
+    Ok(0)
+}

@@ -1,0 +1,98 @@
+//! The `ops-monitor` command line (parity with ops-monitor.py, plus the daemon).
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Runs and watches long scripted jobs; reports to Telegram or the console.
+#[derive(Debug, Parser)]
+#[command(name = "ops-monitor", version, about)]
+pub struct Cli {
+    /// Config file (default: $OPENCLAW_HOME/net/config/ops-jobs.json).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+    /// State database (default: $OPENCLAW_HOME/net/state/ops-monitor.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config file and list every problem with its JSON path.
+    ValidateConfig,
+    /// Show every job's current status.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one monitoring tick.
+    Tick {
+        /// Print the report instead of sending it.
+        #[arg(long)]
+        print_only: bool,
+        /// Observe only: no auto-resume, chain or scheduled run, nothing stored.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Start a long_running_read job.
+    Start {
+        /// Job id.
+        job: String,
+        /// Allow starting a job whose risk is not read_only.
+        #[arg(long)]
+        allow_risk: bool,
+    },
+    /// Stop a long_running_read job (commands.stop, else SIGTERM to its process group).
+    Stop {
+        /// Job id.
+        job: String,
+    },
+    /// Run a one_shot_read job now.
+    Run {
+        /// Job id.
+        job: String,
+    },
+}
+
+/// An error carrying the process exit code; printed as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{msg}")]
+pub struct Exit {
+    /// Exit code.
+    pub code: i32,
+    /// One-line reason.
+    pub msg: String,
+}
+
+impl Exit {
+    /// Exit code 2: bad usage or config.
+    pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+        Exit { code: 2, msg: msg.into() }.into()
+    }
+}
+
+/// Entry point used by `main`: parses arguments, runs, returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    match rt.block_on(commands::dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
+            eprintln!("ERROR: {e:#}");
+            code
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}

@@ -1,0 +1,171 @@
+//! Reads one entry of `jobs[]`.
+
+use super::load::digest;
+use super::model::*;
+use super::reader::Reader;
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// Reads `jobs[i]`; returns None when the entry is too broken to use (issues are recorded).
+pub fn read_job(
+    r: &mut Reader,
+    raw: &Value,
+    at: &str,
+    defaults: &Policy,
+    base: &Path,
+    home: &Path,
+    warnings: &mut Vec<String>,
+) -> Option<Job> {
+    let Some(o) = raw.as_object() else {
+        r.err(at, "must be an object");
+        return None;
+    };
+    let p = |k: &str| format!("{at}.{k}");
+    let id = r.string(o, "id", &p("id"));
+    if id.is_none() && o.get("id").is_none() {
+        r.err(&p("id"), "is required");
+    }
+    let kind = read_enum(r, o, "kind", &p("kind"), Kind::parse, "long_running_read, one_shot_read, one_shot_write");
+    let risk = read_enum(r, o, "risk", &p("risk"), Risk::parse, "read_only, write_local, write_external");
+    let cwd = match r.string(o, "cwd", &p("cwd")) {
+        Some(c) => base.join(expand_home(&c)),
+        None => home.to_path_buf(),
+    };
+    let commands = read_commands(r, o, &p("commands"));
+    let policy = match r.object(o, "policy", &p("policy")) {
+        Some(po) => super::load::read_policy(r, po, &p("policy"), defaults),
+        None => defaults.clone(),
+    };
+    let approval = read_approval(r, o, &p("approval"), id.as_deref(), warnings);
+    let after = read_after(r, o, &p("after"));
+    let enabled = r.bool(o, "enabled", &p("enabled")).unwrap_or(false);
+    let name = r.string(o, "name", &p("name"));
+    let (id, kind, risk) = (id?, kind?, risk?);
+    check_kind_rules(r, at, kind, risk, &commands, &policy);
+    Some(Job {
+        name: name.unwrap_or_else(|| id.clone()),
+        digest: digest(raw, &cwd),
+        id,
+        kind,
+        risk,
+        enabled,
+        cwd,
+        commands,
+        policy,
+        approval,
+        after,
+    })
+}
+
+fn expand_home(p: &str) -> std::path::PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(h)) => Path::new(&h).join(rest),
+        _ => p.into(),
+    }
+}
+
+fn read_enum<T>(r: &mut Reader, o: &Map<String, Value>, k: &str, at: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> Option<T> {
+    match o.get(k) {
+        None => {
+            r.err(at, format!("is required (one of {allowed})"));
+            None
+        }
+        Some(v) => {
+            let got = v.as_str().and_then(parse);
+            if got.is_none() {
+                r.err(at, format!("unknown value {v}; expected one of {allowed}"));
+            }
+            got
+        }
+    }
+}
+
+fn read_commands(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Commands {
+    let mut c = Commands::default();
+    let Some(obj) = r.object(o, "commands", at) else {
+        if o.get("commands").is_none() {
+            r.err(at, "is required (an object of argv lists)");
+        }
+        return c;
+    };
+    for (k, v) in obj {
+        let argv = r.argv(v, &format!("{at}.{k}"));
+        match k.as_str() {
+            "start" => c.start = argv,
+            "status" => c.status = argv,
+            "stop" => c.stop = argv,
+            "run" => c.run = argv,
+            _ => {}
+        }
+    }
+    c
+}
+
+fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, c: &Commands, policy: &Policy) {
+    let need = |r: &mut Reader, present: bool, name: &str| {
+        if !present {
+            r.err(&format!("{at}.commands.{name}"), format!("is required for kind {}", kind.as_str()));
+        }
+    };
+    match kind {
+        Kind::LongRunningRead => {
+            need(r, c.start.is_some(), "start");
+            need(r, c.status.is_some(), "status");
+        }
+        Kind::OneShotRead | Kind::OneShotWrite => need(r, c.run.is_some(), "run"),
+    }
+    if kind == Kind::OneShotRead && risk != Risk::ReadOnly {
+        r.err(&format!("{at}.risk"), "a one_shot_read job must be read_only");
+    }
+    if kind != Kind::OneShotRead && policy.run_every_seconds.is_some() {
+        r.err(&format!("{at}.policy.runEverySeconds"), "schedules are only allowed for one_shot_read jobs");
+    }
+}
+
+fn read_approval(r: &mut Reader, o: &Map<String, Value>, at: &str, id: Option<&str>, warnings: &mut Vec<String>) -> Approval {
+    let mut a = Approval::default();
+    let Some(obj) = r.object(o, "approval", at) else { return a };
+    a.required = r.bool(obj, "required", &format!("{at}.required")).unwrap_or(true);
+    a.expires_seconds = r.u64(obj, "expiresSeconds", &format!("{at}.expiresSeconds")).unwrap_or(a.expires_seconds);
+    a.distinct_approver = r.bool(obj, "distinctApprover", &format!("{at}.distinctApprover")).unwrap_or(false);
+    if obj.contains_key("granted") {
+        warnings.push(format!(
+            "{at}.granted (job {}) is ignored: approvals are now given per run (Approve button or `ops-monitor approve`)",
+            id.unwrap_or("?")
+        ));
+    }
+    a
+}
+
+fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Vec<After> {
+    let Some(v) = o.get("after") else { return Vec::new() };
+    let Some(list) = v.as_array() else {
+        r.err(at, "must be a list");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, e) in list.iter().enumerate() {
+        let ea = format!("{at}[{k}]");
+        let Some(eo) = e.as_object() else {
+            r.err(&ea, "must be an object with jobId");
+            continue;
+        };
+        let job_id = r.string(eo, "jobId", &format!("{ea}.jobId"));
+        if eo.get("jobId").is_none() {
+            r.err(&format!("{ea}.jobId"), "is required");
+        }
+        let when = match r.string(eo, "when", &format!("{ea}.when")).as_deref() {
+            None | Some("success") => Some(When::Success),
+            Some("failure") => Some(When::Failure),
+            Some(other) => {
+                r.err(&format!("{ea}.when"), format!("unknown value {other:?}; expected success or failure"));
+                None
+            }
+        };
+        let delay_seconds = r.u64(eo, "delaySeconds", &format!("{ea}.delaySeconds")).unwrap_or(0);
+        if let (Some(job_id), Some(when)) = (job_id, when) {
+            out.push(After { job_id, when, delay_seconds });
+        }
+    }
+    out
+}

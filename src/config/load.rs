@@ -1,0 +1,228 @@
+//! Reads a `version: 1` file into [`Config`], collecting every problem with its JSON path.
+
+use super::model::*;
+use super::reader::Reader;
+use crate::canonical_json;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem found in a config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// JSON path such as `jobs[2].commands.status`, or `line 3, column 7` for syntax errors.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// All problems of one file, reported together.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// Every problem found.
+    pub issues: Vec<Issue>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.issues.len();
+        write!(f, "invalid config {} ({n} problem{})", self.file.display(), if n == 1 { "" } else { "s" })?;
+        for i in &self.issues {
+            write!(f, "\n  {}: {}", i.path, i.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates a config file; `home` is `$OPENCLAW_HOME` (default cwd).
+pub fn load(path: &Path, home: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        issues: vec![Issue { path: "(file)".into(), message: format!("cannot read: {e}") }],
+    })?;
+    parse(&text, path, home)
+}
+
+/// Validates config text as if read from `path`.
+pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError> {
+    let fail = |issues| ConfigError { file: path.to_path_buf(), issues };
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        fail(vec![Issue {
+            path: format!("line {}, column {}", e.line(), e.column()),
+            message: format!("invalid JSON: {e}"),
+        }])
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut r = Reader::default();
+    let cfg = build(&mut r, &root, path, &base, home);
+    match cfg {
+        Some(c) if r.issues.is_empty() => Ok(c),
+        _ => Err(fail(r.issues)),
+    }
+}
+
+fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) -> Option<Config> {
+    let Some(obj) = root.as_object() else {
+        r.err("$", "the file must hold a JSON object");
+        return None;
+    };
+    match obj.get("version") {
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        Some(_) => r.err("version", "must be 1"),
+        None => r.err("version", "is required and must be 1"),
+    }
+    let defaults = read_defaults(r, obj);
+    let timezone = read_timezone(r, obj);
+    let locale = r.string(obj, "locale", "locale").unwrap_or_else(|| "en".into());
+    let tick_seconds = r.u64(obj, "tickSeconds", "tickSeconds").unwrap_or(60);
+    if tick_seconds == 0 {
+        r.err("tickSeconds", "must be at least 1");
+    }
+    let telegram = read_telegram(r, obj, base);
+    let mut warnings = Vec::new();
+    let jobs = read_jobs(r, obj, &defaults, base, home, &mut warnings);
+    check_cross_job(r, &jobs);
+    Some(Config {
+        path: path.to_path_buf(),
+        defaults,
+        jobs: jobs.into_iter().map(|(_, j)| j).collect(),
+        timezone,
+        locale,
+        tick_seconds,
+        telegram,
+        warnings,
+    })
+}
+
+fn read_timezone(r: &mut Reader, obj: &Map<String, Value>) -> chrono_tz::Tz {
+    match r.string(obj, "timezone", "timezone") {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse().unwrap_or_else(|_| {
+            r.err("timezone", format!("unknown IANA timezone {name:?}"));
+            chrono_tz::UTC
+        }),
+    }
+}
+
+fn read_defaults(r: &mut Reader, obj: &Map<String, Value>) -> Policy {
+    let base = Policy::default();
+    match r.object(obj, "defaults", "defaults") {
+        Some(d) => read_policy(r, d, "defaults", &base),
+        None => base,
+    }
+}
+
+/// Merges policy keys found in `obj` over `base`; an explicit 0 stays 0.
+pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Policy) -> Policy {
+    let p = |k: &str| format!("{at}.{k}");
+    let quiet_hours = match r.object(obj, "quietHours", &p("quietHours")) {
+        Some(q) => read_quiet(r, q, &p("quietHours")),
+        None => base.quiet_hours,
+    };
+    let run_every = r.u64(obj, "runEverySeconds", &p("runEverySeconds"));
+    Policy {
+        report_every_seconds: r.u64(obj, "reportEverySeconds", &p("reportEverySeconds")).unwrap_or(base.report_every_seconds),
+        stall_seconds: r.u64(obj, "stallSeconds", &p("stallSeconds")).unwrap_or(base.stall_seconds),
+        auto_resume: r.bool(obj, "autoResume", &p("autoResume")).unwrap_or(base.auto_resume),
+        auto_resume_backoff_seconds: r
+            .u64(obj, "autoResumeBackoffSeconds", &p("autoResumeBackoffSeconds"))
+            .unwrap_or(base.auto_resume_backoff_seconds),
+        quiet_hours,
+        only_on_change: r.bool(obj, "onlyOnChange", &p("onlyOnChange")).unwrap_or(base.only_on_change),
+        timeout_seconds: r.u64(obj, "timeoutSeconds", &p("timeoutSeconds")).unwrap_or(base.timeout_seconds),
+        status_timeout_seconds: r
+            .u64(obj, "statusTimeoutSeconds", &p("statusTimeoutSeconds"))
+            .unwrap_or(base.status_timeout_seconds),
+        run_every_seconds: run_every.filter(|s| *s > 0).or(base.run_every_seconds),
+    }
+}
+
+fn read_quiet(r: &mut Reader, q: &Map<String, Value>, at: &str) -> Option<QuietHours> {
+    let start = r.hhmm(q, "start", &format!("{at}.start"));
+    let end = r.hhmm(q, "end", &format!("{at}.end"));
+    match (start, end) {
+        (Some(s), Some(e)) if s != e => Some(QuietHours { start: s, end: e }),
+        _ => None,
+    }
+}
+
+fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> TelegramConfig {
+    let Some(t) = r.object(obj, "telegram", "telegram") else {
+        return TelegramConfig::default();
+    };
+    let allowed = r.ids(t, "allowedChatIds", "telegram.allowedChatIds").unwrap_or_default();
+    TelegramConfig {
+        report_chat_ids: r.ids(t, "reportChatIds", "telegram.reportChatIds").unwrap_or_else(|| allowed.clone()),
+        approver_user_ids: r.ids(t, "approverUserIds", "telegram.approverUserIds").unwrap_or_default(),
+        api_url: r.string(t, "apiUrl", "telegram.apiUrl"),
+        token_file: r.string(t, "tokenFile", "telegram.tokenFile").map(|f| base.join(f)),
+        allowed_chat_ids: allowed,
+    }
+}
+
+fn read_jobs(
+    r: &mut Reader,
+    obj: &Map<String, Value>,
+    defaults: &Policy,
+    base: &Path,
+    home: &Path,
+    warnings: &mut Vec<String>,
+) -> Vec<(usize, Job)> {
+    let Some(list) = obj.get("jobs") else {
+        r.err("jobs", "is required (a list of jobs)");
+        return Vec::new();
+    };
+    let Some(list) = list.as_array() else {
+        r.err("jobs", "must be a list");
+        return Vec::new();
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, raw) in list.iter().enumerate() {
+        let at = format!("jobs[{i}]");
+        let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings) else { continue };
+        if let Some(first) = seen.insert(job.id.clone(), i) {
+            r.err(&format!("{at}.id"), format!("duplicate job id {:?} (first at jobs[{first}])", job.id));
+            continue;
+        }
+        out.push((i, job));
+    }
+    out
+}
+
+/// Rules between jobs: `after` targets exist, write jobs chain to a read_only verification.
+fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
+    let by_id: HashMap<&str, &Job> = jobs.iter().map(|(_, j)| (j.id.as_str(), j)).collect();
+    for (i, job) in jobs {
+        for (k, a) in job.after.iter().enumerate() {
+            if !by_id.contains_key(a.job_id.as_str()) {
+                r.err(&format!("jobs[{i}].after[{k}].jobId"), format!("unknown job {:?}", a.job_id));
+            }
+        }
+        if job.kind != Kind::OneShotWrite {
+            continue;
+        }
+        let verified = job.after.iter().any(|a| {
+            a.when == When::Success && by_id.get(a.job_id.as_str()).is_some_and(|t| t.risk == Risk::ReadOnly && t.kind != Kind::OneShotWrite)
+        });
+        if !verified {
+            r.err(
+                &format!("jobs[{i}].after"),
+                "a one_shot_write job needs an after entry with when=success referencing a read_only verification job",
+            );
+        }
+    }
+}
+
+/// Digest binding approvals to a job's definition (canonical JSON of the raw entry + resolved cwd).
+pub(crate) fn digest(raw: &Value, cwd: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(canonical_json(raw).as_bytes());
+    h.update([0]);
+    h.update(cwd.as_os_str().as_encoded_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}

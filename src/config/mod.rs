@@ -1,0 +1,11 @@
+//! The ops-jobs.json v1 format (plus additive extensions): model, loading, validation.
+
+mod job;
+mod load;
+mod model;
+mod reader;
+
+pub use load::{load, parse, ConfigError, Issue};
+pub use model::*;
+pub use reader::{parse_hhmm, parse_id};
+

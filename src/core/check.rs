@@ -1,0 +1,74 @@
+//! Policy for one-shot check results (schedules, chains, verification runs).
+
+use super::policy::{anomaly_due, clear_anomaly};
+use super::report::{Anomaly, Note, Section};
+use super::state::JobState;
+use crate::config::{Job, When};
+
+/// What a one-shot run produced, as the policy sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    /// Exit 0, no timeout, started fine.
+    pub success: bool,
+    /// One-line outcome ("exit 3", "timed out ...").
+    pub summary: String,
+    /// Output tail (stdout then stderr).
+    pub output: String,
+}
+
+/// Why a check counts as failing, if it does.
+pub fn failure_reason(r: &CheckResult) -> Option<String> {
+    if !r.success {
+        return Some(r.summary.clone());
+    }
+    r.output
+        .lines()
+        .find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT"))
+        .map(|l| l.trim().chars().take(200).collect())
+}
+
+/// Output tail shown in reports (last `max` characters, trimmed).
+pub fn tail_chars(s: &str, max: usize) -> String {
+    let s = s.trim();
+    let n = s.chars().count();
+    s.chars().skip(n.saturating_sub(max)).collect()
+}
+
+/// Decides what to report about a check run. `dedup` applies the anomaly repeat backoff
+/// (schedules); chained runs report every failure. Returns new state, section, and the chain.
+pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, dedup: bool) -> (JobState, Option<Section>, When) {
+    let mut st = prev.clone();
+    st.last_check_at = Some(now);
+    let failing = failure_reason(r);
+    let mut sec = Section::for_job(job);
+    let report = match &failing {
+        Some(reason) => {
+            let a = Anomaly::CheckFailed { reason: reason.clone() };
+            let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, now, !dedup);
+            sec.anomaly = Some(a);
+            due
+        }
+        None => {
+            clear_anomaly(&mut st);
+            if prev.check_failing {
+                sec.notes.push(Note::Recovered);
+            }
+            prev.check_failing
+        }
+    };
+    sec.notes.push(Note::Outcome(r.summary.clone()));
+    if !r.output.trim().is_empty() {
+        sec.notes.push(Note::Output(tail_chars(&r.output, 800)));
+    }
+    st.check_failing = failing.is_some();
+    let when = if r.success { When::Success } else { When::Failure };
+    (st, report.then_some(sec), when)
+}
+
+/// True when a scheduled check is due at `now`.
+pub fn schedule_due(job: &Job, st: &JobState, now: i64) -> bool {
+    match job.policy.run_every_seconds {
+        Some(every) if job.enabled => st.last_check_at.is_none_or(|t| now - t >= every as i64),
+        _ => false,
+    }
+}

@@ -1,0 +1,11 @@
+//! The functional core: pure policy over (config, previous state, observations, now).
+
+pub mod check;
+pub mod policy;
+pub mod quiet;
+pub mod report;
+pub mod state;
+pub mod status;
+
+#[cfg(test)]
+mod policy_tests;

@@ -1,0 +1,178 @@
+//! The monitoring policy: a pure function of (job, previous state, observation, now, timezone).
+
+use super::quiet::is_quiet;
+use super::report::{Anomaly, AutoResume, Note, Section};
+use super::state::{JobState, Seen};
+use super::status::JobStatus;
+use crate::config::{Job, Risk, When};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// Same anomaly again at most this often (or `reportEverySeconds` when larger).
+pub const ANOMALY_REPEAT_MIN_SECONDS: i64 = 900;
+
+/// The outcome of evaluating one long job for one tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongDecision {
+    /// State to store.
+    pub state: JobState,
+    /// Section to report, if any.
+    pub section: Option<Section>,
+    /// Auto-resume verdict (Start means: run `commands.start` now).
+    pub auto_resume: Option<AutoResume>,
+    /// The job ended: queue its `after` entries with this `when`.
+    pub chain: Option<When>,
+}
+
+/// Decides whether an anomaly is reported now and updates the anomaly bookkeeping.
+pub fn anomaly_due(st: &mut JobState, key: &str, report_every: u64, now: i64, force: bool) -> bool {
+    let new = st.last_anomaly_key.as_deref() != Some(key);
+    if new {
+        st.acked_anomaly_key = None;
+    }
+    let acked = st.acked_anomaly_key.as_deref() == Some(key);
+    let snoozed = st.snoozed_until.is_some_and(|t| t > now);
+    let backoff = ANOMALY_REPEAT_MIN_SECONDS.max(report_every as i64);
+    let elapsed = st.last_anomaly_report_at.map_or(i64::MAX, |t| now - t);
+    let due = new || force || (!acked && !snoozed && elapsed >= backoff);
+    if due {
+        st.last_anomaly_key = Some(key.to_string());
+        st.last_anomaly_report_at = Some(now);
+    }
+    due
+}
+
+/// Forgets anomaly bookkeeping once the job is healthy again.
+pub fn clear_anomaly(st: &mut JobState) {
+    st.last_anomaly_key = None;
+    st.last_anomaly_report_at = None;
+    st.acked_anomaly_key = None;
+}
+
+/// Evaluates a long_running_read job; `obs` is the parsed status or a one-line failure reason.
+pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, String>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
+    let t = now.timestamp();
+    let mut st = prev.clone();
+    let status = match obs {
+        Err(reason) => return invalid_status(job, st, reason, t),
+        Ok(s) => s,
+    };
+    track_progress(&mut st, status, t);
+    let anomaly = detect_anomaly(job, &st, status, t);
+    let auto_resume = match anomaly {
+        Some(Anomaly::Paused { .. }) => decide_auto_resume(job, &mut st, t),
+        _ => None,
+    };
+    let seen = st.last_seen.clone().unwrap_or_default();
+    let chain = match (seen.running, status.running, status.completed) {
+        (_, _, true) if !seen.completed && prev.last_seen.is_some() => Some(When::Success),
+        (true, false, false) => Some(When::Failure),
+        _ => None,
+    };
+    let mut section = Section::for_job(job);
+    section.status = Some(status.clone());
+    let report = match &anomaly {
+        Some(a) => {
+            let key = a.key(status.progress_key.as_deref());
+            let force = auto_resume == Some(AutoResume::Start);
+            anomaly_due(&mut st, &key, job.policy.report_every_seconds, t, force)
+        }
+        None => {
+            clear_anomaly(&mut st);
+            routine_or_change(job, &mut st, status, &seen, now, tz, &mut section)
+        }
+    };
+    if anomaly.is_some() && auto_resume.is_none() && !status.completed {
+        section.notes.push(Note::ActionRequired(action_text(job, &anomaly)));
+    }
+    if let Some(ar) = &auto_resume {
+        section.notes.push(Note::AutoResume(ar.clone()));
+    }
+    section.anomaly = anomaly;
+    if report {
+        note_reported(&mut st, status, t);
+    }
+    st.last_seen = Some(Seen { running: status.running, completed: status.completed, progress_key: status.progress_key.clone(), pid: status.pid });
+    LongDecision { state: st, section: report.then_some(section), auto_resume, chain }
+}
+
+fn invalid_status(job: &Job, mut st: JobState, reason: &str, t: i64) -> LongDecision {
+    let a = Anomaly::InvalidStatus { reason: reason.to_string() };
+    let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, t, false);
+    let mut s = Section::for_job(job);
+    s.anomaly = Some(a);
+    LongDecision { state: st, section: due.then_some(s), auto_resume: None, chain: None }
+}
+
+fn track_progress(st: &mut JobState, s: &JobStatus, t: i64) {
+    if !s.running {
+        st.last_progress_key = None;
+        st.last_progress_at = None;
+    } else if st.last_progress_at.is_none() || s.progress_key != st.last_progress_key {
+        st.last_progress_key = s.progress_key.clone();
+        st.last_progress_at = Some(t);
+    }
+}
+
+fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, t: i64) -> Option<Anomaly> {
+    let stall = job.policy.stall_seconds as i64;
+    if s.running && stall > 0 && s.progress_key.is_some() {
+        let since = st.last_progress_at.map_or(0, |p| t - p);
+        if since >= stall {
+            return Some(Anomaly::Stalled { seconds: since });
+        }
+    }
+    if s.level.as_deref() == Some("alert") {
+        return Some(Anomaly::JobAlert { message: s.message.clone() });
+    }
+    if job.enabled && !s.running && !s.completed {
+        return Some(Anomaly::Paused { stop_reason: s.stop_reason.clone() });
+    }
+    None
+}
+
+fn decide_auto_resume(job: &Job, st: &mut JobState, t: i64) -> Option<AutoResume> {
+    if !job.policy.auto_resume {
+        return None;
+    }
+    if job.risk != Risk::ReadOnly {
+        return Some(AutoResume::Blocked);
+    }
+    let backoff = job.policy.auto_resume_backoff_seconds as i64;
+    if st.last_auto_resume_at.is_some_and(|last| t - last < backoff) {
+        return Some(AutoResume::Backoff);
+    }
+    st.last_auto_resume_at = Some(t);
+    Some(AutoResume::Start)
+}
+
+fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, tz: Tz, sec: &mut Section) -> bool {
+    let t = now.timestamp();
+    if s.running != seen.running || s.completed != seen.completed {
+        return true;
+    }
+    if s.completed && !st.reported_completed {
+        return true;
+    }
+    let every = job.policy.report_every_seconds as i64;
+    let snoozed = st.snoozed_until.is_some_and(|u| u > t);
+    let due = st.last_report_at.is_none_or(|r| t - r >= every);
+    let changed = !job.policy.only_on_change || s.progress_key != st.last_reported_progress_key;
+    let routine = s.running && every > 0 && due && changed && !snoozed && !is_quiet(now, tz, job.policy.quiet_hours);
+    sec.loud = !routine;
+    routine
+}
+
+fn note_reported(st: &mut JobState, s: &JobStatus, t: i64) {
+    st.last_report_at = Some(t);
+    st.last_reported_progress_key = s.progress_key.clone();
+    st.reported_completed = s.completed;
+}
+
+fn action_text(job: &Job, a: &Option<Anomaly>) -> String {
+    match a {
+        Some(Anomaly::Paused { .. }) => format!("job is paused: start it (/start {}) or enable autoResume", job.id),
+        Some(Anomaly::Stalled { .. }) => format!("no progress: check the job, or stop it (/stop {})", job.id),
+        _ => "check the job".into(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Report facts produced by the policy core; rendering to text happens in `render`.
+
+use super::status::JobStatus;
+use crate::config::{Job, Kind};
+use serde::{Deserialize, Serialize};
+
+/// Something wrong with a job that deserves an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Anomaly {
+    /// Running, progress unchanged for this many seconds.
+    Stalled { seconds: i64 },
+    /// Enabled, not running, not completed.
+    Paused { stop_reason: Option<String> },
+    /// The status command failed or printed something outside the contract.
+    InvalidStatus { reason: String },
+    /// The job itself reported `level: alert`.
+    JobAlert { message: Option<String> },
+    /// A one-shot check failed (exit, timeout, or ALERT/ACTION REQUIRED output).
+    CheckFailed { reason: String },
+}
+
+impl Anomaly {
+    /// Stable identity used to decide "new or changed" versus "the same again".
+    pub fn key(&self, progress_key: Option<&str>) -> String {
+        match self {
+            Anomaly::Stalled { .. } => format!("stalled:{}", progress_key.unwrap_or("")),
+            Anomaly::Paused { stop_reason } => format!("paused:{}", stop_reason.as_deref().unwrap_or("")),
+            Anomaly::InvalidStatus { reason } => format!("invalid:{reason}"),
+            Anomaly::JobAlert { message } => format!("alert:{}", message.as_deref().unwrap_or("")),
+            Anomaly::CheckFailed { reason } => format!("check:{reason}"),
+        }
+    }
+}
+
+/// What the monitor did or wants done about a paused job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AutoResume {
+    /// Start it now.
+    Start,
+    /// Started; the start command succeeded.
+    Started,
+    /// The start command failed (one-line reason).
+    Failed(String),
+    /// Would start (dry run).
+    WouldStart,
+    /// Within the backoff window.
+    Backoff,
+    /// Not read_only: never started automatically.
+    Blocked,
+}
+
+/// Extra lines of a section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Note {
+    /// A person must act.
+    ActionRequired(String),
+    /// Auto-resume outcome.
+    AutoResume(AutoResume),
+    /// A failing check passes again.
+    Recovered,
+    /// Output tail of a command.
+    Output(String),
+    /// Exit code / timeout summary of a command.
+    Outcome(String),
+    /// A chained job was queued.
+    Queued { job_id: String, delay_seconds: u64 },
+    /// Plain fact (dry run remarks and similar).
+    Info(String),
+}
+
+/// One job's part of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Job id (or a pseudo id such as "config").
+    pub job_id: String,
+    /// Display name.
+    pub job_name: String,
+    /// Kind, for the heading.
+    pub kind: Option<String>,
+    /// Latest status, for long jobs.
+    pub status: Option<JobStatus>,
+    /// The anomaly being reported, if any.
+    pub anomaly: Option<Anomaly>,
+    /// Further facts.
+    pub notes: Vec<Note>,
+    /// Deliver with sound (alerts, status changes); false for routine progress.
+    pub loud: bool,
+}
+
+impl Section {
+    /// An empty section for `job`.
+    pub fn for_job(job: &Job) -> Section {
+        Section {
+            job_id: job.id.clone(),
+            job_name: job.name.clone(),
+            kind: Some(job.kind.as_str().to_string()),
+            status: None,
+            anomaly: None,
+            notes: Vec::new(),
+            loud: true,
+        }
+    }
+    /// A section not tied to a configured job (config errors, unknown queued jobs).
+    pub fn system(id: &str, name: &str) -> Section {
+        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true }
+    }
+    /// True for long-running jobs' sections.
+    pub fn is_long(&self) -> bool {
+        self.kind.as_deref() == Some(Kind::LongRunningRead.as_str())
+    }
+}

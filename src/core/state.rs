@@ -1,0 +1,48 @@
+//! Per-job monitor state carried from tick to tick (stored as JSON in the store).
+
+use serde::{Deserialize, Serialize};
+
+/// What the previous tick saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    /// Was running.
+    pub running: bool,
+    /// Was completed.
+    pub completed: bool,
+    /// Its progress key.
+    pub progress_key: Option<String>,
+    /// Its pid.
+    pub pid: Option<i64>,
+}
+
+/// Everything the policy remembers about one job; times are Unix seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobState {
+    /// Last observation.
+    pub last_seen: Option<Seen>,
+    /// Progress key being timed for stall detection.
+    pub last_progress_key: Option<String>,
+    /// When that key first appeared.
+    pub last_progress_at: Option<i64>,
+    /// Last report of this job's status (any kind).
+    pub last_report_at: Option<i64>,
+    /// Progress key at the last report.
+    pub last_reported_progress_key: Option<String>,
+    /// Identity of the last reported anomaly.
+    pub last_anomaly_key: Option<String>,
+    /// When it was last reported.
+    pub last_anomaly_report_at: Option<i64>,
+    /// Anomaly acknowledged by a person (not repeated until it changes).
+    pub acked_anomaly_key: Option<String>,
+    /// Routine reports and repeats paused until then.
+    pub snoozed_until: Option<i64>,
+    /// Completion was reported.
+    pub reported_completed: bool,
+    /// Last auto-resume attempt.
+    pub last_auto_resume_at: Option<i64>,
+    /// Last scheduled check run.
+    pub last_check_at: Option<i64>,
+    /// The check is failing (for "recovered").
+    pub check_failing: bool,
+}

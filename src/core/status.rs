@@ -1,0 +1,138 @@
+//! The status contract of `commands.status` (long_running_read), parsed strictly.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Largest status output accepted, in bytes.
+pub const MAX_STATUS_BYTES: usize = 64 * 1024;
+
+/// One parsed status report of a long job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The job is running now.
+    pub running: bool,
+    /// The job has finished its work.
+    pub completed: bool,
+    /// Pid of the job's main process, when reported.
+    pub pid: Option<i64>,
+    /// Why it stopped.
+    pub stop_reason: Option<String>,
+    /// Free-form progress facts.
+    pub progress: Option<Map<String, Value>>,
+    /// Stable key for stall detection (derived from `progress` when absent).
+    pub progress_key: Option<String>,
+    /// ok | warn | alert.
+    pub level: Option<String>,
+    /// A human message.
+    pub message: Option<String>,
+}
+
+/// Canonical JSON (sorted keys, compact) used for derived keys and digests.
+pub fn canonical_json(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> =
+                keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&m[k.as_str()]))).collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {
+    o.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Parses the stdout of a status command; the error is a one-line reason.
+pub fn parse_status(stdout: &str) -> Result<JobStatus, String> {
+    if stdout.len() > MAX_STATUS_BYTES {
+        return Err(format!("status output too large ({} bytes, limit {MAX_STATUS_BYTES})", stdout.len()));
+    }
+    let text = stdout.trim();
+    if text.is_empty() {
+        return Err("status printed nothing (expected one JSON object)".into());
+    }
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("status output is not JSON ({e})"))?;
+    let Value::Object(o) = v else {
+        return Err("status output is not a JSON object".into());
+    };
+    let flag = |k: &str| o.get(k).and_then(Value::as_bool);
+    let (Some(running), Some(completed)) = (flag("running"), flag("completed")) else {
+        return Err("status JSON must include boolean fields running and completed".into());
+    };
+    let progress = o.get("progress").and_then(Value::as_object).cloned();
+    let progress_key =
+        opt_str(&o, "progressKey").or_else(|| progress.as_ref().map(|p| canonical_json(&Value::Object(p.clone()))));
+    let level = opt_str(&o, "level").map(|l| l.to_ascii_lowercase());
+    if let Some(l) = &level {
+        if !["ok", "warn", "alert"].contains(&l.as_str()) {
+            return Err(format!("status level {l:?} is not one of ok, warn, alert"));
+        }
+    }
+    Ok(JobStatus {
+        running,
+        completed,
+        pid: o.get("pid").and_then(Value::as_i64).filter(|p| *p > 1),
+        stop_reason: opt_str(&o, "stopReason"),
+        progress,
+        progress_key,
+        level,
+        message: opt_str(&o, "message"),
+    })
+}
+
+/// Fraction done (0..=1) from `done`/`total` or `percent` in the progress object.
+pub fn progress_fraction(p: &Map<String, Value>) -> Option<f64> {
+    let num = |k: &str| p.get(k).and_then(Value::as_f64);
+    if let (Some(d), Some(t)) = (num("done"), num("total")) {
+        if t > 0.0 {
+            return Some((d / t).clamp(0.0, 1.0));
+        }
+    }
+    num("percent").map(|x| (x / 100.0).clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_progress_key_with_sorted_keys() {
+        let s = parse_status(r#"{"running":true,"completed":false,"progress":{"b":2,"a":{"z":1,"y":0}}}"#).unwrap();
+        assert_eq!(s.progress_key.as_deref(), Some(r#"{"a":{"y":0,"z":1},"b":2}"#));
+    }
+
+    #[test]
+    fn explicit_progress_key_wins() {
+        let s = parse_status(r#"{"running":true,"completed":false,"progress":{"a":1},"progressKey":"k1"}"#).unwrap();
+        assert_eq!(s.progress_key.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn rejects_bad_output_with_a_reason() {
+        for (input, want) in [
+            ("", "printed nothing"),
+            ("hello", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (r#"{"running":1,"completed":false}"#, "boolean fields"),
+            (r#"{"running":true}"#, "boolean fields"),
+            (r#"{"running":true,"completed":false,"level":"boom"}"#, "level"),
+        ] {
+            let e = parse_status(input).unwrap_err();
+            assert!(e.contains(want), "{input:?} -> {e}");
+        }
+        let big = format!("{{\"running\":true,\"completed\":false,\"message\":\"{}\"}}", "x".repeat(MAX_STATUS_BYTES));
+        assert!(parse_status(&big).unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn fraction_from_done_total_or_percent() {
+        let p: Map<String, Value> = serde_json::from_str(r#"{"done":3,"total":10}"#).unwrap();
+        assert_eq!(progress_fraction(&p), Some(0.3));
+        let p: Map<String, Value> = serde_json::from_str(r#"{"percent":45}"#).unwrap();
+        assert_eq!(progress_fraction(&p), Some(0.45));
+    }
+}

@@ -1,0 +1,12 @@
+//! ops-framework: runs and watches long scripted jobs on a host, reports to Telegram or the console.
+//!
+//! Layout: [`config`] (the v1 file format), [`core`] (pure policy), [`shell`] (processes, store,
+//! tick execution), [`render`] (text), [`cli`] (the `ops-monitor` command).
+
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod render;
+pub mod shell;
+
+pub use crate::core::status::canonical_json;

@@ -1,0 +1,118 @@
+//! Running a job's commands with the job environment, recording each run in the store.
+
+use super::paths::Paths;
+use super::runner::{self, Outcome, Spec};
+use super::store::Store;
+use crate::config::{Job, Kind, Risk};
+use crate::core::status::{parse_status, JobStatus, MAX_STATUS_BYTES};
+use anyhow::{anyhow, bail, Result};
+use std::time::Duration;
+
+/// Which of a job's commands to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `commands.start`.
+    Start,
+    /// `commands.stop`.
+    Stop,
+    /// `commands.run`.
+    Run,
+}
+
+impl Action {
+    /// Name used in run history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Run => "run",
+        }
+    }
+    fn argv(self, job: &Job) -> Option<&Vec<String>> {
+        match self {
+            Action::Start => job.commands.start.as_ref(),
+            Action::Stop => job.commands.stop.as_ref(),
+            Action::Run => job.commands.run.as_ref(),
+        }
+    }
+}
+
+fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) -> Spec {
+    let dir = runner::job_state_dir(&paths.state_dir(), &job.id).map(|d| d.display().to_string()).unwrap_or_default();
+    Spec {
+        argv: argv.to_vec(),
+        cwd: job.cwd.clone(),
+        env: vec![("OPS_JOB_ID".into(), job.id.clone()), ("OPS_RUN_ID".into(), run_id.to_string()), ("OPS_STATE_DIR".into(), dir)],
+        timeout: Duration::from_secs(timeout.max(1)),
+    }
+}
+
+/// Runs one of the job's commands and records it (in flight first, then its outcome).
+pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> Result<Outcome> {
+    let argv = action.argv(job).ok_or_else(|| anyhow!("job {} has no commands.{}", job.id, action.as_str()))?.clone();
+    let now = chrono::Utc::now().timestamp();
+    let run_id = Store::open(&paths.state_db)?.begin_run(&job.id, action.as_str(), origin, now)?;
+    let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
+    Store::open(&paths.state_db)?.finish_run(run_id, &out, chrono::Utc::now().timestamp())?;
+    Ok(out)
+}
+
+/// Runs the status command (bounded by the job's status timeout) and parses the contract.
+pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, String> {
+    let argv = job.commands.status.as_ref().ok_or("no commands.status")?;
+    let out = runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await;
+    status_from_outcome(&out)
+}
+
+/// Turns a status command's outcome into the contract or a one-line reason.
+pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, String> {
+    if !out.success() {
+        let last = out.stderr.trim().lines().last().map(|l| format!(": {}", crate::core::check::tail_chars(l, 200))).unwrap_or_default();
+        return Err(format!("status command {}{last}", out.summary()));
+    }
+    if out.stdout_bytes as usize > MAX_STATUS_BYTES {
+        return Err(format!("status output too large ({} bytes, limit {MAX_STATUS_BYTES})", out.stdout_bytes));
+    }
+    parse_status(&out.stdout)
+}
+
+/// Checks that `action` is allowed for `job` when asked by a person (CLI or chat).
+pub fn check_explicit(job: &Job, action: Action, allow_risk: bool) -> Result<()> {
+    match (action, job.kind) {
+        (Action::Start | Action::Stop, Kind::LongRunningRead) => {
+            if action == Action::Start && job.risk != Risk::ReadOnly && !allow_risk {
+                bail!("job {} has risk {}; pass --allow-risk to start it", job.id, job.risk.as_str());
+            }
+            Ok(())
+        }
+        (Action::Run, Kind::OneShotRead) => Ok(()),
+        (Action::Run, Kind::OneShotWrite) => bail!("job {} is a write job: it runs only after an approval", job.id),
+        _ => bail!("job {} is {}: {} is not possible", job.id, job.kind.as_str(), action.as_str()),
+    }
+}
+
+/// Stops a long job: `commands.stop`, else SIGTERM to the process group of the status pid.
+pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<String> {
+    if job.commands.stop.is_some() {
+        let out = execute(job, Action::Stop, paths, origin).await?;
+        if !out.success() {
+            bail!("stop {}: {}", job.id, out.summary());
+        }
+        return Ok(format!("stop {}: {}", job.id, out.summary()));
+    }
+    let st = observe(job, paths).await.map_err(|e| anyhow!("stop {}: {e}", job.id))?;
+    let pid = st.pid.ok_or_else(|| anyhow!("stop {}: no commands.stop and the status gives no pid", job.id))? as i32;
+    let pgid = runner::pgid_of(pid).ok_or_else(|| anyhow!("stop {}: pid {pid} is not running", job.id))?;
+    if pgid == runner::pgid_of(std::process::id() as i32).unwrap_or(0) {
+        bail!("stop {}: pid {pid} is in ops-monitor's own process group; refusing to signal it", job.id);
+    }
+    if !runner::signal_group(pgid, libc::SIGTERM) {
+        bail!("stop {}: could not signal process group {pgid}", job.id);
+    }
+    let msg = format!("stop {}: SIGTERM sent to process group {pgid} (pid {pid})", job.id);
+    let mut store = Store::open(&paths.state_db)?;
+    let now = chrono::Utc::now().timestamp();
+    let id = store.begin_run(&job.id, "stop", origin, now)?;
+    store.finish_run(id, &Outcome { exit_code: Some(0), stdout: msg.clone(), ..Outcome::default() }, now)?;
+    Ok(msg)
+}

@@ -1,0 +1,233 @@
+//! Runs one command: argv only, own process group, stdin closed, bounded output, timeout that
+//! kills the whole group (SIGTERM, grace, SIGKILL), scrubbed environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+
+/// Bytes of stdout and of stderr kept (the tail).
+pub const CAPTURE_BYTES: usize = 64 * 1024;
+/// Time between SIGTERM and SIGKILL of a timed-out group.
+pub const KILL_GRACE: Duration = Duration::from_secs(3);
+/// How long pipes are drained after the leader exited (background children may hold them).
+const DRAIN: Duration = Duration::from_millis(500);
+
+static SECRETS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Registers secret values (the bot token): env vars holding them are removed from children.
+pub fn register_secrets(values: Vec<String>) {
+    let _ = SECRETS.set(values.into_iter().filter(|v| !v.is_empty()).collect());
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The argv (no shell).
+    pub argv: Vec<String>,
+    /// Working directory.
+    pub cwd: PathBuf,
+    /// Extra environment (OPS_JOB_ID and friends).
+    pub env: Vec<(String, String)>,
+    /// Kill the group after this long.
+    pub timeout: Duration,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Exit code when the leader exited normally.
+    pub exit_code: Option<i32>,
+    /// Signal that ended the leader, if any.
+    pub signal: Option<i32>,
+    /// The timeout fired and the group was killed.
+    pub timed_out: bool,
+    /// The command could not be started (not found, not executable, bad cwd).
+    pub spawn_error: Option<String>,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Last bytes of stdout (lossy UTF-8).
+    pub stdout: String,
+    /// Last bytes of stderr (lossy UTF-8).
+    pub stderr: String,
+    /// Total bytes the command wrote to stdout.
+    pub stdout_bytes: u64,
+}
+
+impl Outcome {
+    /// Exit code 0, no timeout, no spawn error.
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out && self.spawn_error.is_none()
+    }
+    /// One-line reason for a failure (or "exit 0").
+    pub fn summary(&self) -> String {
+        if let Some(e) = &self.spawn_error {
+            return format!("could not start: {e}");
+        }
+        if self.timed_out {
+            return format!("timed out after {} ms (process group killed)", self.duration_ms);
+        }
+        match (self.exit_code, self.signal) {
+            (Some(c), _) => format!("exit {c}"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            _ => "unknown exit".into(),
+        }
+    }
+}
+
+/// Keeps the last `cap` bytes written, counting all of them.
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    total: u64,
+}
+
+impl Tail {
+    fn push(&mut self, chunk: &[u8]) {
+        self.total += chunk.len() as u64;
+        self.buf.extend_from_slice(chunk);
+        if self.buf.len() > 2 * CAPTURE_BYTES {
+            let cut = self.buf.len() - CAPTURE_BYTES;
+            self.buf.drain(..cut);
+        }
+    }
+    fn text(&self) -> String {
+        let start = self.buf.len().saturating_sub(CAPTURE_BYTES);
+        String::from_utf8_lossy(&self.buf[start..]).into_owned()
+    }
+}
+
+async fn pump<R: AsyncRead + Unpin>(mut r: R, tail: Arc<Mutex<Tail>>) {
+    let mut chunk = vec![0u8; 16 * 1024];
+    while let Ok(n) = r.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        tail.lock().expect("tail lock").push(&chunk[..n]);
+    }
+}
+
+fn command(spec: &Spec) -> Command {
+    let mut c = Command::new(&spec.argv[0]);
+    c.args(&spec.argv[1..]).current_dir(&spec.cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.process_group(0).kill_on_drop(false);
+    let secrets = SECRETS.get().map(Vec::as_slice).unwrap_or(&[]);
+    for (k, v) in std::env::vars_os() {
+        let name = k.to_string_lossy();
+        let value = v.to_string_lossy();
+        if name.starts_with("TELEGRAM_") || secrets.iter().any(|s| value.contains(s.as_str())) {
+            c.env_remove(&k);
+        }
+    }
+    c.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    c
+}
+
+/// Runs the command to completion or timeout; never panics on bad input.
+pub async fn run(spec: &Spec) -> Outcome {
+    let t0 = Instant::now();
+    let mut out = Outcome::default();
+    if spec.argv.is_empty() {
+        out.spawn_error = Some("empty argv".into());
+        return out;
+    }
+    let mut child = match command(spec).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            out.spawn_error = Some(format!("{}: {e}", spec.argv[0]));
+            return out;
+        }
+    };
+    let pgid = child.id().map(|p| p as i32);
+    let (so, se) = (Arc::new(Mutex::new(Tail::default())), Arc::new(Mutex::new(Tail::default())));
+    let pumps = [
+        tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())),
+        tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone())),
+    ];
+    let status = tokio::select! {
+        s = child.wait() => s.ok(),
+        _ = tokio::time::sleep(spec.timeout) => {
+            out.timed_out = true;
+            kill_group(pgid, &mut child).await
+        }
+    };
+    drain(pumps).await;
+    if let Some(s) = status {
+        use std::os::unix::process::ExitStatusExt;
+        out.exit_code = s.code();
+        out.signal = s.signal();
+    }
+    out.duration_ms = t0.elapsed().as_millis() as u64;
+    let (so, se) = (so.lock().expect("tail"), se.lock().expect("tail"));
+    out.stdout = so.text();
+    out.stdout_bytes = so.total;
+    out.stderr = se.text();
+    out
+}
+
+async fn drain(pumps: [tokio::task::JoinHandle<()>; 2]) {
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    for p in pumps {
+        let abort = p.abort_handle();
+        if tokio::time::timeout_at(deadline, p).await.is_err() {
+            abort.abort();
+        }
+    }
+}
+
+/// SIGTERM to the group, wait up to the grace period for it to empty, then SIGKILL.
+async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) -> Option<std::process::ExitStatus> {
+    let Some(pgid) = pgid else { return child.wait().await.ok() };
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + KILL_GRACE;
+    let mut status = None;
+    while Instant::now() < deadline {
+        if status.is_none() {
+            status = child.try_wait().ok().flatten();
+        }
+        if status.is_some() && !group_alive(pgid) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    signal_group(pgid, libc::SIGKILL);
+    match status {
+        Some(s) => Some(s),
+        None => child.wait().await.ok(),
+    }
+}
+
+/// Sends `sig` to process group `pgid`; false when no such group.
+pub fn signal_group(pgid: i32, sig: i32) -> bool {
+    // SAFETY: killpg has no memory-safety preconditions.
+    pgid > 1 && unsafe { libc::killpg(pgid, sig) } == 0
+}
+
+/// True while any process of group `pgid` exists.
+pub fn group_alive(pgid: i32) -> bool {
+    signal_group(pgid, 0)
+}
+
+/// True while process `pid` exists (zombies included).
+pub fn pid_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks existence.
+    pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
+/// The process group of `pid`, if it exists.
+pub fn pgid_of(pid: i32) -> Option<i32> {
+    // SAFETY: getpgid has no memory-safety preconditions.
+    let g = unsafe { libc::getpgid(pid) };
+    (g > 0).then_some(g)
+}
+
+/// The per-job checkpoint folder (`OPS_STATE_DIR`), created 0700.
+pub fn job_state_dir(state_dir: &Path, job_id: &str) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let safe: String = job_id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let dir = state_dir.join("jobs").join(safe);
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+    Ok(dir)
+}

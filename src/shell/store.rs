@@ -1,0 +1,288 @@
+//! The state store: one SQLite file (WAL), schema migrations embedded, safe for the CLI and the
+//! daemon at the same time (busy timeout + IMMEDIATE transactions for read-modify-write).
+
+use crate::core::state::JobState;
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Runs kept per job in the history.
+pub const RUNS_KEPT_PER_JOB: i64 = 200;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+/// An open store; cheap to open, one per thread/task.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// One recorded command run (start, stop, run, auto-resume, chain, schedule).
+#[derive(Debug, Clone, Default)]
+pub struct RunRecord {
+    /// Row id.
+    pub id: i64,
+    /// Job.
+    pub job_id: String,
+    /// start | stop | run | autoresume | chain | schedule | status.
+    pub action: String,
+    /// Who or what asked (cli, tick, chat:<id>).
+    pub origin: String,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds; None while in flight (or interrupted).
+    pub finished_at: Option<i64>,
+    /// Success flag once finished.
+    pub ok: Option<bool>,
+    /// One-line outcome.
+    pub summary: Option<String>,
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Duration.
+    pub duration_ms: Option<i64>,
+    /// Output tails.
+    pub stdout_tail: Option<String>,
+    /// Output tails.
+    pub stderr_tail: Option<String>,
+}
+
+/// A chain (`after`) item waiting to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueItem {
+    /// Row id.
+    pub id: i64,
+    /// Job to run.
+    pub job_id: String,
+    /// Why it was queued.
+    pub reason: String,
+    /// Not before this Unix time.
+    pub not_before: i64,
+    /// pending | running | done | failed | blocked.
+    pub status: String,
+}
+
+impl Store {
+    /// Opens (creating folder 0700 and file 0600 on first use) and migrates.
+    pub fn open(path: &Path) -> Result<Store> {
+        prepare_file(path)?;
+        let conn = Connection::open(path).with_context(|| format!("open state database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(15))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut s = Store { conn, path: path.to_path_buf() };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw connection, for modules that own their tables (outbox, approvals).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+            tx.execute_batch(sql).with_context(|| format!("migration {}", i + 1))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction (serialised against other writers).
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// A value from the meta table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets a meta value.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| set_meta(tx, key, value))
+    }
+
+    /// All per-job monitor states (unreadable rows start fresh).
+    pub fn job_states(&self) -> Result<HashMap<String, JobState>> {
+        let mut stmt = self.conn.prepare("SELECT job_id, state FROM job_state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.insert(id, serde_json::from_str(&json).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    /// Applies `f` to one job's state atomically (for acks, snoozes, CLI updates).
+    pub fn update_job_state(&mut self, job_id: &str, f: impl FnOnce(&mut JobState)) -> Result<()> {
+        self.write(|tx| {
+            let cur: Option<String> = tx.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
+            let mut st: JobState = cur.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+            f(&mut st);
+            put_job_state(tx, job_id, &st)
+        })
+    }
+
+    /// Records the start of a run; finish it with [`Store::finish_run`].
+    pub fn begin_run(&mut self, job_id: &str, action: &str, origin: &str, now: i64) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO runs(job_id, action, origin, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![job_id, action, origin, now],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "DELETE FROM runs WHERE job_id=?1 AND id NOT IN (SELECT id FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2)",
+                params![job_id, RUNS_KEPT_PER_JOB],
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Records how a run ended.
+    pub fn finish_run(&mut self, id: i64, out: &super::runner::Outcome, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
+                params![id, now, out.success(), out.summary(), out.exit_code, out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The newest runs of a job (newest first).
+    pub fn runs(&self, job_id: &str, limit: i64) -> Result<Vec<RunRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, job_id, action, origin, started_at, finished_at, ok, summary, exit_code, duration_ms, stdout_tail, stderr_tail
+             FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![job_id, limit], |r| {
+            Ok(RunRecord {
+                id: r.get(0)?,
+                job_id: r.get(1)?,
+                action: r.get(2)?,
+                origin: r.get(3)?,
+                started_at: r.get(4)?,
+                finished_at: r.get(5)?,
+                ok: r.get(6)?,
+                summary: r.get(7)?,
+                exit_code: r.get(8)?,
+                duration_ms: r.get(9)?,
+                stdout_tail: r.get(10)?,
+                stderr_tail: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues a chain item.
+    pub fn enqueue(&mut self, job_id: &str, reason: &str, now: i64, not_before: i64) -> Result<()> {
+        self.write(|tx| enqueue(tx, job_id, reason, now, not_before))
+    }
+
+    /// Atomically claims due pending items (pending -> running) so no two ticks run one item.
+    pub fn claim_due(&mut self, now: i64) -> Result<Vec<QueueItem>> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare(
+                "UPDATE queue SET status='running', attempt=attempt+1 WHERE status='pending' AND not_before<=?1
+                 RETURNING id, job_id, reason, not_before, status",
+            )?;
+            let rows = stmt.query_map([now], queue_row)?;
+            let mut items: Vec<QueueItem> = rows.collect::<Result<_, _>>()?;
+            items.sort_by_key(|i| i.id);
+            Ok(items)
+        })
+    }
+
+    /// Marks a queue item finished (done, failed, blocked).
+    pub fn finish_queue_item(&mut self, id: i64, status: &str, error: Option<&str>, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE queue SET status=?2, last_error=?3, finished_at=?4 WHERE id=?1", params![id, status, error, now])?;
+            tx.execute("DELETE FROM queue WHERE status NOT IN ('pending','running') AND id NOT IN (SELECT id FROM queue ORDER BY id DESC LIMIT 500)", [])?;
+            Ok(())
+        })
+    }
+
+    /// Queue items, newest last (all statuses).
+    pub fn queue(&self) -> Result<Vec<QueueItem>> {
+        let mut stmt = self.conn.prepare("SELECT id, job_id, reason, not_before, status FROM queue ORDER BY id")?;
+        let rows = stmt.query_map([], queue_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Repair pass on daemon start: runs left in flight are marked interrupted; queue items a
+    /// dead daemon had claimed go back to pending (queued jobs are read-only, safe to re-run).
+    pub fn repair(&mut self, now: i64) -> Result<usize> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE finished_at IS NULL",
+                [now],
+            )?;
+            tx.execute("UPDATE queue SET status='pending' WHERE status='running'", [])?;
+            Ok(n)
+        })
+    }
+}
+
+fn queue_row(r: &rusqlite::Row) -> rusqlite::Result<QueueItem> {
+    Ok(QueueItem { id: r.get(0)?, job_id: r.get(1)?, reason: r.get(2)?, not_before: r.get(3)?, status: r.get(4)? })
+}
+
+fn tail(s: &str) -> String {
+    crate::core::check::tail_chars(s, 4000)
+}
+
+/// Writes one job's state inside a transaction.
+pub fn put_job_state(tx: &rusqlite::Transaction, job_id: &str, st: &JobState) -> Result<()> {
+    tx.execute(
+        "INSERT INTO job_state(job_id, state) VALUES (?1, ?2) ON CONFLICT(job_id) DO UPDATE SET state=excluded.state",
+        params![job_id, serde_json::to_string(st)?],
+    )?;
+    Ok(())
+}
+
+/// Sets a meta value inside a transaction.
+pub fn set_meta(tx: &rusqlite::Transaction, key: &str, value: &str) -> Result<()> {
+    tx.execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value", params![key, value])?;
+    Ok(())
+}
+
+/// Queues a chain item inside a transaction.
+pub fn enqueue(tx: &rusqlite::Transaction, job_id: &str, reason: &str, now: i64, not_before: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO queue(job_id, reason, created_at, not_before, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
+        params![job_id, reason, now, not_before],
+    )?;
+    Ok(())
+}
+
+fn prepare_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("create {}", dir.display()))?;
+        }
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create state database {}", path.display()))?;
+    Ok(())
+}

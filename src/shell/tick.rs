@@ -1,0 +1,275 @@
+//! One monitoring tick: observe concurrently, apply the pure policy, act, commit in one transaction.
+
+use super::jobs::{self, Action};
+use super::paths::Paths;
+use super::runner::Outcome;
+use super::store::{self, Store};
+use crate::config::{Config, Job, Kind, Risk, When};
+use crate::core::check::{evaluate_check, schedule_due, CheckResult};
+use crate::core::policy::evaluate_long;
+use crate::core::report::{AutoResume, Note, Section};
+use crate::core::state::JobState;
+use crate::core::status::JobStatus;
+use crate::render::Report;
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Default number of commands run at once.
+pub const DEFAULT_PARALLELISM: usize = 16;
+
+/// How a tick behaves.
+#[derive(Debug, Clone)]
+pub struct TickOptions {
+    /// Observe and report, but run no auto-resume, chain or schedule, and store nothing.
+    pub dry_run: bool,
+    /// Commands run at once.
+    pub parallelism: usize,
+}
+
+impl Default for TickOptions {
+    fn default() -> Self {
+        TickOptions { dry_run: false, parallelism: DEFAULT_PARALLELISM }
+    }
+}
+
+/// What a tick produced.
+#[derive(Debug, Default)]
+pub struct TickOutcome {
+    /// The report (may be empty).
+    pub report: Report,
+    /// The config error, when the file is invalid (the last good config was used if any).
+    pub config_error: Option<String>,
+    /// Whether a config (current or last good) was available.
+    pub had_config: bool,
+}
+
+enum Work {
+    Poll(Job),
+    Check { job: Job, queue_id: Option<i64> },
+}
+
+enum Done {
+    Poll(Job, Result<JobStatus, String>),
+    Check { job: Job, queue_id: Option<i64>, out: Outcome },
+}
+
+/// Runs one tick at `Utc::now()`.
+pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
+    let now = Utc::now();
+    let mut store = Store::open(&paths.state_db)?;
+    let mut out = TickOutcome::default();
+    let (cfg, err_section) = super::config_guard::current(paths, &mut store, now, opts.dry_run, &mut out.config_error)?;
+    out.report.at = Some(now);
+    out.report.sections.extend(err_section);
+    let Some(cfg) = cfg else { return Ok(out) };
+    out.had_config = true;
+    let states = store.job_states()?;
+    let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new() };
+    let mut work = t.queue_work(&mut store, opts.dry_run)?;
+    work.extend(t.poll_and_schedule_work(opts.dry_run));
+    for done in run_all(work, paths, opts.parallelism).await {
+        t.absorb(done, &mut store)?;
+    }
+    t.auto_resume(opts).await;
+    if !opts.dry_run {
+        commit(&mut store, &states, &t.states, &t.enqueue)?;
+    }
+    out.report.sections.extend(t.sections);
+    Ok(out)
+}
+
+struct Tick<'a> {
+    cfg: Arc<Config>,
+    paths: &'a Paths,
+    now: DateTime<Utc>,
+    states: HashMap<String, JobState>,
+    sections: Vec<Section>,
+    enqueue: Vec<(String, String, i64)>,
+}
+
+impl Tick<'_> {
+    fn queue_work(&mut self, store: &mut Store, dry_run: bool) -> Result<Vec<Work>> {
+        let t = self.now.timestamp();
+        let items = if dry_run {
+            store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect()
+        } else {
+            store.claim_due(t)?
+        };
+        let mut work = Vec::new();
+        for item in items {
+            let job = self.cfg.job(&item.job_id).cloned();
+            match job {
+                Some(j) if j.kind == Kind::OneShotRead && j.risk == Risk::ReadOnly => {
+                    if dry_run {
+                        self.info(&j, format!("would run (queued: {})", item.reason));
+                    } else {
+                        work.push(Work::Check { job: j, queue_id: Some(item.id) });
+                    }
+                }
+                other => self.block(store, &item, other.as_ref(), dry_run)?,
+            }
+        }
+        Ok(work)
+    }
+
+    fn block(&mut self, store: &mut Store, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
+        let (mut sec, why) = match job {
+            Some(j) => (Section::for_job(j), format!("queued job blocked: only one_shot_read read_only jobs run from a chain ({}, {})", j.kind.as_str(), j.risk.as_str())),
+            None => (Section::system(&item.job_id, &item.job_id), format!("queued job {:?} is not in the config", item.job_id)),
+        };
+        sec.notes.push(Note::ActionRequired(why.clone()));
+        sec.notes.push(Note::Info(format!("queued because: {}", item.reason)));
+        self.sections.push(sec);
+        if !dry_run {
+            store.finish_queue_item(item.id, "blocked", Some(&why), self.now.timestamp())?;
+        }
+        Ok(())
+    }
+
+    fn info(&mut self, job: &Job, text: String) {
+        let mut s = Section::for_job(job);
+        s.loud = false;
+        s.notes.push(Note::Info(text));
+        self.sections.push(s);
+    }
+
+    fn poll_and_schedule_work(&mut self, dry_run: bool) -> Vec<Work> {
+        let t = self.now.timestamp();
+        let mut work = Vec::new();
+        let cfg = self.cfg.clone();
+        for job in cfg.jobs.iter().filter(|j| j.enabled) {
+            match job.kind {
+                Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
+                Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
+                    if dry_run {
+                        self.info(job, "would run (schedule due)".into());
+                    } else {
+                        work.push(Work::Check { job: job.clone(), queue_id: None });
+                    }
+                }
+                _ => {}
+            }
+        }
+        work
+    }
+
+    fn absorb(&mut self, done: Done, store: &mut Store) -> Result<()> {
+        let t = self.now.timestamp();
+        match done {
+            Done::Poll(job, obs) => {
+                let prev = self.states.get(&job.id).cloned().unwrap_or_default();
+                let d = evaluate_long(&job, &prev, &obs, self.now, self.cfg.timezone);
+                self.states.insert(job.id.clone(), d.state);
+                let mut sec = d.section;
+                if let Some(w) = d.chain {
+                    self.chain(&job, w, sec.as_mut());
+                }
+                self.sections.extend(sec);
+            }
+            Done::Check { job, queue_id, out } => {
+                let prev = self.states.get(&job.id).cloned().unwrap_or_default();
+                let r = CheckResult { success: out.success(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) };
+                let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
+                self.states.insert(job.id.clone(), st);
+                self.chain(&job, when, sec.as_mut());
+                self.sections.extend(sec);
+                if let Some(q) = queue_id {
+                    let status = if out.success() { "done" } else { "failed" };
+                    store.finish_queue_item(q, status, (!out.success()).then(|| out.summary()).as_deref(), t)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn chain(&mut self, job: &Job, when: When, sec: Option<&mut Section>) {
+        let t = self.now.timestamp();
+        let mut notes = Vec::new();
+        for a in job.after.iter().filter(|a| a.when == when) {
+            self.enqueue.push((a.job_id.clone(), format!("after {} ({})", job.id, when.as_str()), t + a.delay_seconds as i64));
+            notes.push(Note::Queued { job_id: a.job_id.clone(), delay_seconds: a.delay_seconds });
+        }
+        if let Some(s) = sec {
+            s.notes.extend(notes);
+        }
+    }
+
+    /// Runs `commands.start` for sections whose policy said AutoResume::Start.
+    async fn auto_resume(&mut self, opts: &TickOptions) {
+        for sec in self.sections.iter_mut() {
+            for note in sec.notes.iter_mut() {
+                let Note::AutoResume(ar) = note else { continue };
+                if *ar != AutoResume::Start {
+                    continue;
+                }
+                let Some(job) = self.cfg.job(&sec.job_id) else { continue };
+                *ar = if opts.dry_run {
+                    AutoResume::WouldStart
+                } else {
+                    match jobs::execute(job, Action::Start, self.paths, "autoresume").await {
+                        Ok(o) if o.success() => AutoResume::Started,
+                        Ok(o) => AutoResume::Failed(o.summary()),
+                        Err(e) => AutoResume::Failed(e.to_string()),
+                    }
+                };
+            }
+        }
+    }
+}
+
+async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done> {
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut set = JoinSet::new();
+    for (i, w) in work.into_iter().enumerate() {
+        let (sem, paths) = (sem.clone(), paths.clone());
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let done = match w {
+                Work::Poll(job) => {
+                    let obs = jobs::observe(&job, &paths).await;
+                    Done::Poll(job, obs)
+                }
+                Work::Check { job, queue_id } => {
+                    let origin = if queue_id.is_some() { "chain" } else { "schedule" };
+                    let out = jobs::execute(&job, Action::Run, &paths, origin).await.unwrap_or_else(|e| Outcome { spawn_error: Some(e.to_string()), ..Outcome::default() });
+                    Done::Check { job, queue_id, out }
+                }
+            };
+            (i, done)
+        });
+    }
+    let mut all: Vec<(usize, Done)> = set.join_all().await;
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, d)| d).collect()
+}
+
+/// Writes every changed job state and the new queue items in one transaction. Fields only
+/// people change (ack, snooze) are taken from the stored row if it changed during the tick.
+fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, new: &HashMap<String, JobState>, enqueue: &[(String, String, i64)]) -> Result<()> {
+    let now = Utc::now().timestamp();
+    let current = store.job_states()?;
+    store.write(|tx| {
+        for (id, st) in new {
+            let mut st = st.clone();
+            if let (Some(cur), Some(old)) = (current.get(id), loaded.get(id)) {
+                if cur.acked_anomaly_key != old.acked_anomaly_key {
+                    st.acked_anomaly_key = cur.acked_anomaly_key.clone();
+                }
+                if cur.snoozed_until != old.snoozed_until {
+                    st.snoozed_until = cur.snoozed_until;
+                }
+            }
+            if loaded.get(id) != Some(&st) {
+                store::put_job_state(tx, id, &st)?;
+            }
+        }
+        for (job_id, reason, not_before) in enqueue {
+            store::enqueue(tx, job_id, reason, now, *not_before)?;
+        }
+        Ok(())
+    })
+}
