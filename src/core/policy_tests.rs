@@ -1,0 +1,284 @@
+//! Table-driven tests of the pure policy with a fake clock.
+
+use super::check::{evaluate_check, schedule_due, CheckResult};
+use super::policy::evaluate_long;
+use super::report::{Anomaly, AutoResume, Note};
+use super::state::JobState;
+use super::status::JobStatus;
+use crate::config::{parse, Job, When};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::path::Path;
+
+const BERLIN: Tz = chrono_tz::Europe::Berlin;
+
+fn job(kind: &str, risk: &str, policy: &str) -> Job {
+    let cmds = if kind == "long_running_read" { r#"{"start":["true"],"status":["true"]}"# } else { r#"{"run":["true"]}"# };
+    let text = format!(
+        r#"{{"version":1,"defaults":{{"quietHours":{{"start":"23:00","end":"08:00"}}}},
+            "jobs":[{{"id":"j","kind":"{kind}","risk":"{risk}","enabled":true,"commands":{cmds},"policy":{policy}}}]}}"#
+    );
+    parse(&text, Path::new("/tmp/c.json"), Path::new("/tmp")).expect("valid").jobs.remove(0)
+}
+
+fn long(policy: &str) -> Job {
+    job("long_running_read", "read_only", policy)
+}
+
+/// Berlin wall-clock time on 2026-02-05 (winter) plus `secs`.
+fn at(h: u32, m: u32, secs: i64) -> DateTime<Utc> {
+    BERLIN.with_ymd_and_hms(2026, 2, 5, h, m, 0).unwrap().with_timezone(&Utc) + chrono::Duration::seconds(secs)
+}
+
+fn running(key: &str) -> Result<JobStatus, String> {
+    Ok(JobStatus { running: true, progress_key: Some(key.into()), ..JobStatus::default() })
+}
+
+fn paused() -> Result<JobStatus, String> {
+    Ok(JobStatus::default())
+}
+
+fn completed() -> Result<JobStatus, String> {
+    Ok(JobStatus { completed: true, ..JobStatus::default() })
+}
+
+/// Runs a sequence of (time, observation) and returns for each whether a section was reported.
+fn run(j: &Job, steps: &[(DateTime<Utc>, Result<JobStatus, String>)]) -> (Vec<bool>, JobState) {
+    let mut st = JobState::default();
+    let mut out = Vec::new();
+    for (t, obs) in steps {
+        let d = evaluate_long(j, &st, obs, *t, BERLIN);
+        out.push(d.section.is_some());
+        st = d.state;
+    }
+    (out, st)
+}
+
+#[test]
+fn stall_is_reported_after_stall_seconds_then_repeated_with_backoff() {
+    let j = long(r#"{"stallSeconds":600,"reportEverySeconds":0}"#);
+    let steps = [
+        (at(12, 0, 0), running("a")),   // first seen: status change
+        (at(12, 0, 599), running("a")), // not yet stalled
+        (at(12, 0, 600), running("a")), // stalled: new anomaly
+        (at(12, 0, 1200), running("a")), // same anomaly, 600 s later: held (backoff 900)
+        (at(12, 0, 1500), running("a")), // 900 s after the last alert: repeated
+        (at(12, 0, 1560), running("b")), // progress again: healthy, no routine (reportEvery 0)
+    ];
+    assert_eq!(run(&j, &steps).0, vec![true, false, true, false, true, false]);
+}
+
+#[test]
+fn anomaly_repeat_uses_report_every_when_larger() {
+    let j = long(r#"{"stallSeconds":60,"reportEverySeconds":1800}"#);
+    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, &running("a"), at(12, 0, 60), BERLIN);
+    assert!(matches!(d1.section.as_ref().unwrap().anomaly, Some(Anomaly::Stalled { seconds: 60 })));
+    let d2 = evaluate_long(&j, &d1.state, &running("a"), at(12, 0, 60 + 1000), BERLIN);
+    assert!(d2.section.is_none(), "1000 s < 1800 s");
+    let d3 = evaluate_long(&j, &d2.state, &running("a"), at(12, 0, 60 + 1800), BERLIN);
+    assert!(d3.section.is_some());
+}
+
+#[test]
+fn explicit_zero_stall_disables_stall_detection() {
+    let j = long(r#"{"stallSeconds":0,"reportEverySeconds":0}"#);
+    let (r, st) = run(&j, &[(at(12, 0, 0), running("a")), (at(12, 0, 100_000), running("a"))]);
+    assert_eq!(r, vec![true, false]);
+    assert!(st.last_anomaly_key.is_none());
+}
+
+#[test]
+fn changed_anomaly_is_reported_at_once_and_ack_silences_repeats() {
+    let j = long(r#"{"reportEverySeconds":0}"#);
+    let d0 = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    assert!(d0.section.is_some());
+    let mut st = d0.state;
+    st.acked_anomaly_key = st.last_anomaly_key.clone();
+    let d1 = evaluate_long(&j, &st, &paused(), at(12, 0, 5000), BERLIN);
+    assert!(d1.section.is_none(), "acknowledged: not repeated");
+    let changed = Ok(JobStatus { stop_reason: Some("disk full".into()), ..JobStatus::default() });
+    let d2 = evaluate_long(&j, &d1.state, &changed, at(12, 0, 5060), BERLIN);
+    assert!(d2.section.is_some(), "changed anomaly comes at once despite the ack");
+}
+
+#[test]
+fn paused_job_requires_action_unless_auto_resume_handles_it() {
+    let j = long("{}");
+    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    let s = d.section.unwrap();
+    assert!(s.notes.iter().any(|n| matches!(n, Note::ActionRequired(_))));
+    let j = long(r#"{"autoResume":true}"#);
+    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    assert_eq!(d.auto_resume, Some(AutoResume::Start));
+    assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::ActionRequired(_))));
+}
+
+#[test]
+fn auto_resume_backoff_table() {
+    let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":900}"#);
+    let mut st = JobState::default();
+    let mut verdicts = Vec::new();
+    for secs in [0, 300, 899, 900, 1000, 1800] {
+        let d = evaluate_long(&j, &st, &paused(), at(12, 0, secs), BERLIN);
+        verdicts.push(d.auto_resume.clone().unwrap());
+        st = d.state;
+    }
+    use AutoResume::*;
+    assert_eq!(verdicts, vec![Start, Backoff, Backoff, Start, Backoff, Start]);
+}
+
+#[test]
+fn auto_resume_never_starts_a_non_read_only_job() {
+    let j = job("long_running_read", "write_local", r#"{"autoResume":true}"#);
+    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    assert_eq!(d.auto_resume, Some(AutoResume::Blocked));
+    assert!(d.section.is_some());
+}
+
+#[test]
+fn completion_is_reported_exactly_once_and_chains_success() {
+    let j = long(r#"{"reportEverySeconds":60}"#);
+    let steps = [
+        (at(12, 0, 0), running("a")),
+        (at(12, 0, 60), completed()),
+        (at(12, 0, 120), completed()),
+        (at(12, 0, 3600), completed()),
+        (at(12, 0, 7200), completed()),
+    ];
+    assert_eq!(run(&j, &steps).0, vec![true, true, false, false, false]);
+    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, &completed(), at(12, 0, 60), BERLIN);
+    assert_eq!(d1.chain, Some(When::Success));
+    let d2 = evaluate_long(&j, &d1.state, &completed(), at(12, 0, 120), BERLIN);
+    assert_eq!(d2.chain, None);
+}
+
+#[test]
+fn a_running_job_that_stops_without_completing_chains_failure() {
+    let j = long("{}");
+    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, &paused(), at(12, 0, 60), BERLIN);
+    assert_eq!(d1.chain, Some(When::Failure));
+}
+
+#[test]
+fn routine_progress_respects_interval_only_on_change_and_quiet_hours() {
+    let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
+    // (Berlin time, progress key, reported?)
+    let table = [
+        (at(20, 0, 0), "a", true),  // started
+        (at(20, 5, 0), "b", false), // 300 s < 600 s
+        (at(20, 10, 0), "c", true), // due and changed
+        (at(20, 20, 0), "c", false), // due but unchanged (onlyOnChange)
+        (at(23, 30, 0), "d", false), // quiet hours
+        (at(7, 59, 86_400), "e", false), // next morning, still quiet
+        (at(8, 0, 86_400), "f", true),    // quiet hours over
+    ];
+    let mut st = JobState::default();
+    for (t, key, want) in table {
+        let d = evaluate_long(&j, &st, &running(key), t, BERLIN);
+        assert_eq!(d.section.is_some(), want, "at {t} key {key}");
+        if let Some(s) = &d.section {
+            assert_eq!(s.loud, t == at(20, 0, 0), "routine progress is silent, the status change is loud");
+        }
+        st = d.state;
+    }
+}
+
+#[test]
+fn only_on_change_false_repeats_unchanged_progress() {
+    let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0,"onlyOnChange":false}"#);
+    let (r, _) = run(&j, &[(at(12, 0, 0), running("a")), (at(12, 10, 0), running("a"))]);
+    assert_eq!(r, vec![true, true]);
+}
+
+#[test]
+fn quiet_hours_never_hold_back_anomalies_or_status_changes() {
+    let j = long(r#"{"reportEverySeconds":600}"#);
+    let (r, _) = run(&j, &[(at(23, 30, 0), running("a")), (at(23, 40, 0), paused())]);
+    assert_eq!(r, vec![true, true]);
+}
+
+#[test]
+fn snooze_pauses_routine_and_repeats_but_not_new_anomalies() {
+    let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
+    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
+    let mut st = d0.state;
+    st.snoozed_until = Some(at(13, 0, 0).timestamp());
+    let d1 = evaluate_long(&j, &st, &running("b"), at(12, 20, 0), BERLIN);
+    assert!(d1.section.is_none(), "routine held while snoozed");
+    let d2 = evaluate_long(&j, &d1.state, &paused(), at(12, 30, 0), BERLIN);
+    assert!(d2.section.is_some(), "a new anomaly still comes");
+    let d3 = evaluate_long(&j, &d2.state, &paused(), at(12, 50, 0), BERLIN);
+    assert!(d3.section.is_none(), "repeat held (backoff and snooze)");
+}
+
+#[test]
+fn invalid_status_is_an_alert_naming_the_reason_and_is_not_repeated_at_once() {
+    let j = long("{}");
+    let bad: Result<JobStatus, String> = Err("status output is not JSON".into());
+    let d0 = evaluate_long(&j, &JobState::default(), &bad, at(12, 0, 0), BERLIN);
+    match &d0.section.as_ref().unwrap().anomaly {
+        Some(Anomaly::InvalidStatus { reason }) => assert!(reason.contains("not JSON")),
+        other => panic!("{other:?}"),
+    }
+    let d1 = evaluate_long(&j, &d0.state, &bad, at(12, 1, 0), BERLIN);
+    assert!(d1.section.is_none());
+}
+
+#[test]
+fn job_level_alert_is_an_anomaly() {
+    let j = long("{}");
+    let s = Ok(JobStatus { running: true, level: Some("alert".into()), message: Some("disk errors".into()), ..JobStatus::default() });
+    let d = evaluate_long(&j, &JobState::default(), &s, at(12, 0, 0), BERLIN);
+    assert!(matches!(d.section.unwrap().anomaly, Some(Anomaly::JobAlert { .. })));
+}
+
+fn check(success: bool, output: &str) -> CheckResult {
+    CheckResult { success, summary: if success { "exit 0".into() } else { "exit 1".into() }, output: output.into() }
+}
+
+#[test]
+fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
+    let j = job("one_shot_read", "read_only", r#"{"runEverySeconds":60}"#);
+    let table = [
+        (0, check(true, "ok"), false),
+        (60, check(false, ""), true),          // failure
+        (120, check(false, ""), false),        // same failure within backoff
+        (180, check(true, "ALERT: hot"), true), // different failure (ALERT line)
+        (240, check(true, "fine"), true),      // recovered
+        (300, check(true, "fine"), false),
+        (360, check(true, "ACTION REQUIRED: x"), true),
+    ];
+    let mut st = JobState::default();
+    for (secs, r, want) in table {
+        let (s, sec, _) = evaluate_check(&j, &st, &r, secs, true);
+        assert_eq!(sec.is_some(), want, "at +{secs}");
+        if secs == 240 {
+            assert!(sec.unwrap().notes.contains(&Note::Recovered));
+        }
+        st = s;
+    }
+}
+
+#[test]
+fn chained_check_reports_every_failure() {
+    let j = job("one_shot_read", "read_only", "{}");
+    let (st, a, w) = evaluate_check(&j, &JobState::default(), &check(true, "ACTION REQUIRED: test"), 0, false);
+    let (_, b, _) = evaluate_check(&j, &st, &check(true, "ACTION REQUIRED: test"), 10, false);
+    assert!(a.is_some() && b.is_some());
+    assert_eq!(w, When::Success);
+}
+
+#[test]
+fn schedule_due_table() {
+    let j = job("one_shot_read", "read_only", r#"{"runEverySeconds":300}"#);
+    let mut st = JobState::default();
+    assert!(schedule_due(&j, &st, 1000));
+    st.last_check_at = Some(1000);
+    assert!(!schedule_due(&j, &st, 1299));
+    assert!(schedule_due(&j, &st, 1300));
+    let unscheduled = job("one_shot_read", "read_only", "{}");
+    assert!(!schedule_due(&unscheduled, &JobState::default(), 1000));
+}

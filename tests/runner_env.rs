@@ -1,0 +1,28 @@
+//! Children never see the bot token (own test binary: it changes the process environment).
+
+use ops_framework::shell::runner::{self, Spec};
+use std::time::Duration;
+
+#[tokio::test]
+async fn token_variables_and_values_are_absent_from_a_childs_environment() {
+    let token = "123456:SECRET-token-value";
+    // SAFETY: this test binary has only this test; nothing else reads the environment concurrently.
+    unsafe {
+        std::env::set_var("TELEGRAM_BOT_TOKEN", token);
+        std::env::set_var("SOME_OTHER_VAR", format!("prefix-{token}"));
+        std::env::set_var("HARMLESS_VAR", "kept");
+    }
+    runner::register_secrets(vec![token.to_string()]);
+    let spec = Spec {
+        argv: vec!["env".into()],
+        cwd: std::env::temp_dir(),
+        env: vec![("OPS_JOB_ID".into(), "j1".into())],
+        timeout: Duration::from_secs(5),
+    };
+    let out = runner::run(&spec).await;
+    assert!(out.success());
+    assert!(!out.stdout.contains("SECRET"), "{}", out.stdout);
+    assert!(!out.stdout.contains("TELEGRAM_BOT_TOKEN"));
+    assert!(out.stdout.contains("HARMLESS_VAR=kept"));
+    assert!(out.stdout.contains("OPS_JOB_ID=j1"));
+}
