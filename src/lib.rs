@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod daemon;
 pub mod render;
 pub mod shell;
 

@@ -26,6 +26,11 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Run { job } => run(&paths, &job).await,
+        Command::Serve => {
+            load(&paths)?;
+            crate::daemon::serve(paths).await?;
+            Ok(0)
+        }
     }
 }
 

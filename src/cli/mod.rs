@@ -53,6 +53,8 @@ pub enum Command {
         /// Job id.
         job: String,
     },
+    /// The daemon: tick loop (+ Telegram bot when a token is configured).
+    Serve,
     /// Run a one_shot_read job now.
     Run {
         /// Job id.

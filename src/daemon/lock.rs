@@ -1,0 +1,29 @@
+//! One poller per state: an exclusive `flock` on `<state db>.lock`, held while `serve` runs.
+
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// Held for the daemon's lifetime; released by the kernel when the process dies (even kill -9).
+pub struct ServeLock {
+    _file: File,
+}
+
+impl ServeLock {
+    /// Takes the lock or fails naming the state file.
+    pub fn acquire(state_db: &Path) -> Result<ServeLock> {
+        let path = state_db.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("open lock {}", path.display()))?;
+        // SAFETY: flock on an open descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            bail!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display());
+        }
+        Ok(ServeLock { _file: file })
+    }
+}

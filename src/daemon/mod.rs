@@ -1,0 +1,104 @@
+//! `ops-monitor serve`: the tick loop, the pid watcher, and (with a token) the Telegram bot and
+//! outbox sender, sharing one store. A library function so tests can boot it in-process.
+
+mod lock;
+mod watch;
+
+pub use lock::ServeLock;
+pub use watch::PidWatch;
+
+use crate::config;
+use crate::render;
+use crate::shell::paths::Paths;
+use crate::shell::store::Store;
+use crate::shell::tick::{self, TickOptions};
+use anyhow::Result;
+use std::future::Future;
+use std::time::Duration;
+
+/// Where reports go.
+pub trait Sink: Send + Sync {
+    /// Delivers (or durably queues) one tick's report.
+    fn report(&self, report: &render::Report, cfg: Option<&config::Config>) -> Result<()>;
+}
+
+/// Prints reports to stdout (no Telegram token).
+pub struct ConsoleSink;
+
+impl Sink for ConsoleSink {
+    fn report(&self, report: &render::Report, cfg: Option<&config::Config>) -> Result<()> {
+        use std::io::Write;
+        let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}\n", render::report_text(report, tz))?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// Runs ticks until `shutdown` resolves: every `tickSeconds`, or at once when a watched pid dies.
+pub async fn tick_loop(paths: &Paths, sink: &dyn Sink, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let watch = PidWatch::default();
+    let watcher = tokio::spawn(watch.clone().run());
+    tokio::pin!(shutdown);
+    let opts = TickOptions::default();
+    loop {
+        let done = tokio::select! {
+            r = tick::tick(paths, &opts) => Some(r),
+            _ = &mut shutdown => None,
+        };
+        let Some(result) = done else { break };
+        let cfg = config::load(&paths.config, &paths.home).ok();
+        watch.set(running_pids(paths));
+        match result {
+            Ok(out) => {
+                if let Some(e) = &out.config_error {
+                    tracing::warn!(error = %e, "config invalid");
+                }
+                if !out.report.is_empty() {
+                    if let Err(e) = sink.report(&out.report, cfg.as_ref()) {
+                        tracing::error!(error = %e, "could not deliver report");
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "tick failed"),
+        }
+        let every = Duration::from_secs(cfg.map_or(60, |c| c.tick_seconds));
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = watch.died.notified() => tracing::info!("a watched job exited; ticking now"),
+            _ = &mut shutdown => break,
+        }
+    }
+    watcher.abort();
+    Ok(())
+}
+
+fn running_pids(paths: &Paths) -> Vec<i32> {
+    let Ok(store) = Store::open(&paths.state_db) else { return Vec::new() };
+    let states = store.job_states().unwrap_or_default();
+    states.values().filter_map(|s| s.last_seen.as_ref()).filter(|s| s.running).filter_map(|s| s.pid).map(|p| p as i32).collect()
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+/// The daemon: lock, repair, then the tick loop (console mode) until SIGTERM/SIGINT.
+pub async fn serve(paths: Paths) -> Result<()> {
+    let mut store = Store::open(&paths.state_db)?;
+    let _lock = ServeLock::acquire(&paths.state_db)?;
+    let repaired = store.repair(chrono::Utc::now().timestamp())?;
+    if repaired > 0 {
+        tracing::warn!(runs = repaired, "runs in flight at the last stop were marked interrupted");
+    }
+    eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
+    tick_loop(&paths, &ConsoleSink, shutdown_signal()).await
+}
