@@ -9,5 +9,6 @@ pub mod core;
 pub mod daemon;
 pub mod render;
 pub mod shell;
+pub mod telegram;
 
 pub use crate::core::status::canonical_json;

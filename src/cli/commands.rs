@@ -1,14 +1,14 @@
 //! The subcommands' bodies.
 
 use super::{Cli, Command, Exit};
-use crate::config::{self, Config, Job, Kind};
+use crate::config::{self, Config, Job};
 use crate::render;
 use crate::shell::jobs::{self, Action};
 use crate::shell::paths::Paths;
 use crate::shell::store::Store;
 use crate::shell::tick::{self, TickOptions};
 use anyhow::Result;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Runs the chosen subcommand; Ok(code) is the exit code.
 pub async fn dispatch(cli: Cli) -> Result<i32> {
@@ -55,31 +55,27 @@ fn validate(paths: &Paths) -> Result<i32> {
 
 async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     let cfg = load(paths)?;
+    let views = crate::shell::overview::observe_all(paths, &cfg).await?;
     let store = Store::open(&paths.state_db)?;
-    let mut rows = Vec::new();
-    for job in &cfg.jobs {
-        let (text, detail) = match job.kind {
-            Kind::LongRunningRead => match jobs::observe(job, paths).await {
-                Ok(s) => (render::state_word(&s), json!(s)),
-                Err(e) => (format!("status unavailable: {e}"), json!({ "error": e })),
-            },
-            _ => match store.runs(&job.id, 1)?.into_iter().next() {
-                Some(r) => (format!("last run: {}", r.summary.as_deref().unwrap_or("in flight")), json!({ "lastRun": { "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms } })),
-                None => ("never ran".to_string(), json!({})),
-            },
-        };
-        rows.push((job, text, detail));
-    }
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
     if as_json {
-        let jobs: Vec<_> = rows
+        let jobs: Vec<_> = views
             .iter()
-            .map(|(j, text, d)| json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": text, "detail": d }))
+            .map(|v| {
+                let j = &v.job;
+                let status = match &v.status {
+                    Some(Ok(s)) => json!(s),
+                    Some(Err(e)) => json!({ "error": e }),
+                    None => Value::Null,
+                };
+                let last = v.last_run.as_ref().map(|r| json!({ "action": r.action, "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms }));
+                json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(), "status": status, "lastRun": last })
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue }))?);
     } else {
-        for (j, text, _) in &rows {
-            println!("- {} ({}{}): {text}", j.id, j.kind.as_str(), if j.enabled { "" } else { ", disabled" });
+        for v in &views {
+            println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary());
         }
         if queue > 0 {
             println!("\nqueue: {queue}");

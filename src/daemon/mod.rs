@@ -99,6 +99,15 @@ pub async fn serve(paths: Paths) -> Result<()> {
     if repaired > 0 {
         tracing::warn!(runs = repaired, "runs in flight at the last stop were marked interrupted");
     }
-    eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
-    tick_loop(&paths, &ConsoleSink, shutdown_signal()).await
+    let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match crate::telegram::setup(&cfg, &paths)? {
+        Some(bot) => {
+            eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", bot.allowlist.len());
+            crate::telegram::run(paths, bot, shutdown_signal()).await
+        }
+        None => {
+            eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
+            tick_loop(&paths, &ConsoleSink, shutdown_signal()).await
+        }
+    }
 }

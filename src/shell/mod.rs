@@ -6,3 +6,4 @@ pub mod paths;
 pub mod jobs;
 pub mod config_guard;
 pub mod tick;
+pub mod overview;

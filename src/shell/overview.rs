@@ -1,0 +1,55 @@
+//! A current view of every job, for `status` on the CLI and `/status` in the chat.
+
+use super::jobs;
+use super::paths::Paths;
+use super::store::{RunRecord, Store};
+use crate::config::{Config, Job, Kind};
+use crate::core::status::JobStatus;
+use anyhow::Result;
+
+/// One job's current facts.
+#[derive(Debug, Clone)]
+pub struct JobView {
+    /// The job.
+    pub job: Job,
+    /// Fresh status (long jobs), or the reason it is unavailable.
+    pub status: Option<Result<JobStatus, String>>,
+    /// The newest recorded run.
+    pub last_run: Option<RunRecord>,
+}
+
+/// Observes every job: long jobs' status commands run concurrently; one-shot jobs show their last run.
+pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
+    let store = Store::open(&paths.state_db)?;
+    let mut set = tokio::task::JoinSet::new();
+    for (i, job) in cfg.jobs.iter().enumerate() {
+        if job.kind == Kind::LongRunningRead {
+            let (job, paths) = (job.clone(), paths.clone());
+            set.spawn(async move { (i, jobs::observe(&job, &paths).await) });
+        }
+    }
+    let mut statuses: Vec<(usize, Result<JobStatus, String>)> = set.join_all().await;
+    statuses.sort_by_key(|(i, _)| *i);
+    let mut statuses = statuses.into_iter().peekable();
+    let mut out = Vec::new();
+    for (i, job) in cfg.jobs.iter().enumerate() {
+        let status = match statuses.peek() {
+            Some((j, _)) if *j == i => statuses.next().map(|(_, s)| s),
+            _ => None,
+        };
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next() });
+    }
+    Ok(out)
+}
+
+impl JobView {
+    /// One-line summary ("running (pid 42)", "last run: exit 0", "never ran").
+    pub fn summary(&self) -> String {
+        match (&self.status, &self.last_run) {
+            (Some(Ok(s)), _) => crate::render::state_word(s),
+            (Some(Err(e)), _) => format!("status unavailable: {e}"),
+            (None, Some(r)) => format!("last run: {}", r.summary.as_deref().unwrap_or("in flight")),
+            (None, None) => "never ran".into(),
+        }
+    }
+}

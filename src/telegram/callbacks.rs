@@ -1,0 +1,92 @@
+//! Inline buttons carry only an opaque, single-use token; its meaning lives in the store.
+
+use crate::shell::store::Store;
+use anyhow::{Context, Result};
+use rusqlite::{params, OptionalExtension};
+use std::io::Read;
+
+/// What a button does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callback {
+    /// The token (callback_data).
+    pub token: String,
+    /// The chat it was issued to.
+    pub chat_id: i64,
+    /// refresh | start | stop | run | ack | snooze | logs.
+    pub action: String,
+    /// The job it concerns.
+    pub job_id: Option<String>,
+    /// Extra argument (the anomaly key for ack).
+    pub arg: Option<String>,
+}
+
+/// Outcome of pressing a button.
+#[derive(Debug, PartialEq)]
+pub enum Redeemed {
+    /// Valid, now used.
+    Ok(Callback),
+    /// Never issued (forged) or issued to another chat.
+    Unknown,
+    /// Already pressed once.
+    Used,
+}
+
+fn random_token() -> Result<String> {
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).context("read /dev/urandom")?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Issues a token (32 hex characters, well under Telegram's 64-byte limit).
+pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>, arg: Option<&str>) -> Result<String> {
+    let token = random_token()?;
+    let now = chrono::Utc::now().timestamp();
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO callbacks(token, chat_id, action, job_id, arg, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![token, chat_id, action, job_id, arg, now],
+        )?;
+        tx.execute("DELETE FROM callbacks WHERE created_at < ?1", [now - 30 * 86_400])?;
+        Ok(())
+    })?;
+    Ok(token)
+}
+
+/// Marks the token used by `user_id` (atomically: two presses at once give one Ok).
+pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Result<Redeemed> {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Redeemed::Unknown);
+    }
+    store.write(|tx| {
+        let row = tx
+            .query_row("SELECT chat_id, action, job_id, arg, used_at FROM callbacks WHERE token=?1", [token], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<i64>>(4)?))
+            })
+            .optional()?;
+        let Some((chat, action, job_id, arg, used)) = row else { return Ok(Redeemed::Unknown) };
+        if chat != chat_id {
+            return Ok(Redeemed::Unknown);
+        }
+        if used.is_some() {
+            return Ok(Redeemed::Used);
+        }
+        tx.execute("UPDATE callbacks SET used_at=?2, used_by=?3 WHERE token=?1", params![token, chrono::Utc::now().timestamp(), user_id])?;
+        Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }))
+    })
+}
+
+/// Records something a person did or tried (acks, snoozes, refused access), for the owner.
+pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option<i64>, job_id: Option<&str>, detail: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO events(at, kind, chat_id, user_id, job_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![chrono::Utc::now().timestamp(), kind, chat_id, user_id, job_id, detail],
+        )?;
+        Ok(())
+    })
+}
+
+/// How many events of `kind` were recorded (e.g. refused updates).
+pub fn count_events(store: &Store, kind: &str) -> Result<i64> {
+    Ok(store.conn().query_row("SELECT COUNT(*) FROM events WHERE kind=?1", [kind], |r| r.get(0))?)
+}

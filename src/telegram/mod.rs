@@ -1,0 +1,165 @@
+//! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
+
+pub mod callbacks;
+pub mod handlers;
+pub mod outbox;
+pub mod sender;
+pub mod text;
+pub mod token;
+mod views;
+
+use crate::config::{self, Config};
+use crate::daemon::Sink;
+use crate::render::Report;
+use crate::shell::paths::Paths;
+use crate::shell::store::Store;
+use anyhow::{bail, Result};
+use std::sync::Arc;
+use teloxide::prelude::*;
+use teloxide::utils::command::BotCommands;
+use tokio::sync::Notify;
+use token::Token;
+
+/// Shared services injected into handlers (never Debug-printed: it holds the token).
+pub struct Services {
+    /// Paths of config and store.
+    pub paths: Paths,
+    /// Chats that may talk to the bot.
+    pub allowlist: Vec<i64>,
+    /// Wakes the outbox sender after a message was queued.
+    pub wake: Arc<Notify>,
+}
+
+impl Services {
+    /// Allowlist check (fail closed: an empty list allows nobody).
+    pub fn allowed(&self, chat: i64) -> bool {
+        self.allowlist.contains(&chat)
+    }
+    /// A store handle.
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.paths.state_db)
+    }
+    /// The config now, else the last good one.
+    pub fn config(&self) -> Option<Config> {
+        config::load(&self.paths.config, &self.paths.home).ok().or_else(|| {
+            let text = self.store().ok()?.meta("last_good_config").ok()??;
+            config::parse(&text, &self.paths.config, &self.paths.home).ok()
+        })
+    }
+}
+
+/// Queues each report for every report chat, with Ack/Snooze buttons for alerts.
+pub struct OutboxSink {
+    services: Arc<Services>,
+    report_chats: Vec<i64>,
+}
+
+impl Sink for OutboxSink {
+    fn report(&self, report: &Report, cfg: Option<&Config>) -> Result<()> {
+        let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
+        let text = views::report_text(report, tz);
+        let mut store = self.services.store()?;
+        for chat in &self.report_chats {
+            let k = views::alert_keyboard(&mut store, *chat, &report.sections)?;
+            outbox::enqueue(&mut store, *chat, &text, !report.loud(), k.as_ref())?;
+        }
+        self.services.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Everything `serve` needs to run the bot.
+pub struct BotSetup {
+    /// The token.
+    pub token: Token,
+    /// Allowed chats.
+    pub allowlist: Vec<i64>,
+    /// Report chats.
+    pub report_chats: Vec<i64>,
+    /// API base URL override.
+    pub api_url: Option<String>,
+}
+
+/// Decides the bot setup; fails closed when there is a token but no allowlist.
+pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
+    let found = token::resolve(cfg, &paths.home)?;
+    let Some(token) = found.token else { return Ok(None) };
+    let allowlist = if cfg.telegram.allowed_chat_ids.is_empty() { found.allow_from } else { cfg.telegram.allowed_chat_ids.clone() };
+    if allowlist.is_empty() {
+        bail!("a Telegram token is configured but the allowlist is empty: set telegram.allowedChatIds (refusing to start: fail closed)");
+    }
+    let report_chats = if cfg.telegram.report_chat_ids.is_empty() { allowlist.clone() } else { cfg.telegram.report_chat_ids.clone() };
+    let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
+    crate::shell::runner::register_secrets(vec![token.expose().to_string()]);
+    Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
+}
+
+/// Runs tick loop, dispatcher and outbox sender until `shutdown` resolves.
+pub async fn run(paths: Paths, b: BotSetup, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    let mut bot = Bot::new(b.token.expose());
+    if let Some(u) = &b.api_url {
+        bot = bot.set_api_url(u.parse()?);
+    }
+    let wake = Arc::new(Notify::new());
+    let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
+    if let Err(e) = bot.set_my_commands(handlers::Cmd::bot_commands()).await {
+        tracing::warn!(error = %token::redact(&e.to_string(), &b.token), "setMyCommands failed");
+    }
+    let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
+        .dependencies(dptree::deps![services.clone()])
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(|e: anyhow::Error| async move { tracing::error!(error = %format!("{e:#}"), "handler failed") }))
+        .build();
+    let stop = dispatcher.shutdown_token();
+    let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+    let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
+    let polling = tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, poll_errors).await });
+    let sink = OutboxSink { services, report_chats: b.report_chats };
+    crate::daemon::tick_loop(&paths, &sink, shutdown).await?;
+    if let Ok(f) = stop.shutdown() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;
+    }
+    polling.abort();
+    sender.abort();
+    Ok(())
+}
+
+/// Polling errors: logged (token redacted); a 409 conflict is also reported to the owner hourly.
+struct PollErrors {
+    services: Arc<Services>,
+    report_chats: Vec<i64>,
+    token: Token,
+}
+
+impl teloxide::error_handlers::ErrorHandler<teloxide::RequestError> for PollErrors {
+    fn handle_error(self: Arc<Self>, e: teloxide::RequestError) -> futures_util::future::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let text = token::redact(&e.to_string(), &self.token);
+            tracing::error!(error = %text, "polling failed");
+            if matches!(e, teloxide::RequestError::Api(teloxide::ApiError::TerminatedByOtherGetUpdates)) {
+                if let Err(err) = self.warn_conflict() {
+                    tracing::error!(error = %err, "could not queue the conflict warning");
+                }
+            }
+        })
+    }
+}
+
+impl PollErrors {
+    fn warn_conflict(&self) -> Result<()> {
+        let mut store = self.services.store()?;
+        let now = chrono::Utc::now().timestamp();
+        let last: i64 = store.meta("conflict_warned_at")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if now - last < 3600 {
+            return Ok(());
+        }
+        store.set_meta("conflict_warned_at", &now.to_string())?;
+        let text = "⚠️ Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.";
+        for chat in &self.report_chats {
+            outbox::enqueue(&mut store, *chat, text, false, None)?;
+        }
+        self.services.wake.notify_one();
+        Ok(())
+    }
+}

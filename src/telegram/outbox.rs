@@ -1,0 +1,143 @@
+//! The durable outbox: a message is written before sending and marked sent after Telegram
+//! accepts it; per chat in order; retries with backoff; 429 waits; 403 is permanent per chat.
+
+use super::text::{split, to_html, CHUNK_LIMIT};
+use crate::shell::store::Store;
+use anyhow::Result;
+use rusqlite::params;
+use teloxide::types::InlineKeyboardMarkup;
+
+/// One queued message part.
+#[derive(Debug, Clone)]
+pub struct OutMsg {
+    /// Row id (order within a chat).
+    pub id: i64,
+    /// Target chat.
+    pub chat_id: i64,
+    /// Plain text (rendered to HTML at send time when `html`).
+    pub text: String,
+    /// Send with parse_mode HTML.
+    pub html: bool,
+    /// disable_notification (routine progress).
+    pub silent: bool,
+    /// Inline keyboard JSON.
+    pub markup: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+impl OutMsg {
+    /// The text as sent (HTML-escaped when `html`).
+    pub fn body(&self) -> String {
+        if self.html {
+            to_html(&self.text)
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// Milliseconds since the epoch (outbox scheduling resolution).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Queues `text` for `chat_id`, split into valid messages; the keyboard goes on the last part.
+pub fn enqueue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<()> {
+    let parts = split(text, CHUNK_LIMIT);
+    let markup = markup.map(serde_json::to_string).transpose()?;
+    let now = now_ms();
+    store.write(|tx| {
+        let n = parts.len();
+        for (i, p) in parts.iter().enumerate() {
+            let m = if i + 1 == n { markup.as_deref() } else { None };
+            tx.execute(
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+                params![chat_id, p, silent, m, now],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The oldest pending message of each chat whose retry time has come.
+pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts FROM outbox o
+         JOIN (SELECT chat_id, MIN(id) AS id FROM outbox WHERE status='pending' GROUP BY chat_id) h ON h.id = o.id
+         WHERE o.next_attempt_at <= ?1 ORDER BY o.id",
+    )?;
+    let rows = stmt.query_map([now], |r| {
+        Ok(OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Earliest retry time among pending messages (to sleep until then).
+pub fn next_due(store: &Store) -> Result<Option<i64>> {
+    Ok(store.conn().query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)
+}
+
+/// Marks a message delivered.
+pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now_ms(), tg_message_id])?;
+        tx.execute("DELETE FROM outbox WHERE status!='pending' AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
+        Ok(())
+    })
+}
+
+/// Schedules another attempt; `count` says whether this was a failure (429 waits are not).
+pub fn retry_at(store: &mut Store, id: i64, at_ms: i64, error: &str, count: bool) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE outbox SET next_attempt_at=?2, last_error=?3, attempts=attempts+?4 WHERE id=?1",
+            params![id, at_ms, error, i64::from(count)],
+        )?;
+        Ok(())
+    })
+}
+
+/// Sends the message again as plain text (Telegram rejected our entities).
+pub fn fall_back_to_plain(store: &mut Store, id: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET html=0 WHERE id=?1", [id])?;
+        Ok(())
+    })
+}
+
+/// Gives up on one message (a permanent error for it).
+pub fn mark_failed(store: &mut Store, id: i64, error: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE id=?1", params![id, error])?;
+        Ok(())
+    })
+}
+
+/// Gives up on every pending message of a chat (blocked, kicked, not found).
+pub fn fail_chat(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
+    store.write(|tx| Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, error])?))
+}
+
+/// The group became a supergroup: re-send this message to the new id once and warn there.
+pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
+    let warn_key = format!("migrated:{}:{new_chat}", m.chat_id);
+    let warned = store.meta(&warn_key)?.is_some();
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='migrated', last_error=?2 WHERE id=?1", params![m.id, format!("migrated to {new_chat}")])?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            params![new_chat, m.text, m.html, m.silent, m.markup, now],
+        )?;
+        if !warned {
+            let warn = format!(
+                "⚠️ This group moved to chat id {new_chat} (was {}). Reports are re-sent here once. Add {new_chat} to telegram.allowedChatIds to keep commands and reports working; the allowlist was not changed.",
+                m.chat_id
+            );
+            tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 0, ?3)", params![new_chat, warn, now])?;
+            crate::shell::store::set_meta(tx, &warn_key, "1")?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,134 @@
+//! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified.
+
+use super::outbox::{self, now_ms, OutMsg};
+use super::token::{redact, Token};
+use crate::shell::store::Store;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, ParseMode};
+use teloxide::{ApiError, RequestError};
+use tokio::sync::Notify;
+
+/// Minimum gap between two messages to one private chat (Telegram: about 1 per second).
+pub const PRIVATE_GAP_MS: i64 = 1000;
+/// Minimum gap for groups (Telegram: 20 per minute).
+pub const GROUP_GAP_MS: i64 = 3000;
+/// Longest wait between retries of a failing send.
+pub const MAX_BACKOFF_MS: i64 = 30_000;
+
+/// What to do after one send attempt.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    /// Delivered with this Telegram message id.
+    Sent(i32),
+    /// Try again at this time; bool: counts as a failure.
+    Retry(i64, bool),
+    /// Re-send as plain text.
+    Plain,
+    /// This message cannot be delivered.
+    FailMessage,
+    /// Nothing can be delivered to this chat.
+    FailChat,
+    /// The chat migrated to a supergroup with this id.
+    Migrate(i64),
+}
+
+/// Classifies a send error.
+pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
+    let backoff = now + (500i64 << attempts.clamp(0, 6)).min(MAX_BACKOFF_MS);
+    match e {
+        RequestError::RetryAfter(s) => Verdict::Retry(now + s.duration().as_millis() as i64, false),
+        RequestError::MigrateToChatId(id) => Verdict::Migrate(id.0),
+        RequestError::Api(ApiError::CantParseEntities(_)) => Verdict::Plain,
+        RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Forbidden") || d.starts_with("Unauthorized") => Verdict::FailChat,
+        RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Bad Request") => Verdict::FailMessage,
+        RequestError::Api(ApiError::Unknown(_)) => Verdict::Retry(backoff, true),
+        RequestError::Api(a) => {
+            let d = a.to_string();
+            if d.starts_with("Forbidden") || d.starts_with("Unauthorized") || matches!(a, ApiError::ChatNotFound) {
+                Verdict::FailChat
+            } else {
+                Verdict::FailMessage
+            }
+        }
+        _ => Verdict::Retry(backoff, true),
+    }
+}
+
+async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
+    let mut req = bot.send_message(ChatId(m.chat_id), m.body()).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    });
+    if m.html {
+        req = req.parse_mode(ParseMode::Html);
+    }
+    if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
+        req = req.reply_markup(k);
+    }
+    Ok(req.await?.id.0)
+}
+
+/// Runs forever: delivers due messages, sleeps until the next is due or `wake` fires.
+pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
+    let mut last_sent: HashMap<i64, i64> = HashMap::new();
+    loop {
+        let heads = Store::open(&db).and_then(|s| outbox::due_heads(&s, now_ms()));
+        let heads = heads.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "outbox read failed");
+            Vec::new()
+        });
+        let mut next_pace: Option<i64> = None;
+        for m in &heads {
+            let gap = if m.chat_id < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
+            let ready_at = last_sent.get(&m.chat_id).map_or(0, |t| t + gap);
+            if ready_at > now_ms() {
+                next_pace = Some(next_pace.map_or(ready_at, |p: i64| p.min(ready_at)));
+                continue;
+            }
+            let result = send(&bot, m).await;
+            if result.is_ok() {
+                last_sent.insert(m.chat_id, now_ms());
+            }
+            if let Err(e) = apply(&db, m, result, &token) {
+                tracing::error!(error = %e, "outbox update failed");
+            }
+        }
+        let next = Store::open(&db).ok().and_then(|s| outbox::next_due(&s).ok().flatten());
+        let wait_until = [next, next_pace].into_iter().flatten().min();
+        let wait = wait_until.map_or(5_000, |t| (t - now_ms()).clamp(0, 5_000));
+        if heads.is_empty() || wait > 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait.max(if heads.is_empty() { 0 } else { 20 }) as u64)) => {}
+                _ = wake.notified() => {}
+            }
+        }
+    }
+}
+
+fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<()> {
+    let mut store = Store::open(db)?;
+    let verdict = match &result {
+        Ok(id) => Verdict::Sent(*id),
+        Err(e) => classify(e, m.attempts, now_ms()),
+    };
+    let err = result.as_ref().err().map(|e| redact(&e.to_string(), token)).unwrap_or_default();
+    if !err.is_empty() {
+        tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, verdict = ?verdict, "send failed");
+    }
+    match verdict {
+        Verdict::Sent(id) => outbox::mark_sent(&mut store, m.id, id),
+        Verdict::Retry(at, count) => outbox::retry_at(&mut store, m.id, at, &err, count),
+        Verdict::Plain => outbox::fall_back_to_plain(&mut store, m.id),
+        Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
+        Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
+        Verdict::Migrate(new) => outbox::migrate(&mut store, m, new),
+    }
+}

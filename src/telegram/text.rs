@@ -1,0 +1,106 @@
+//! Telegram text: HTML escaping and splitting at 4096 UTF-16 units on line boundaries.
+
+/// Telegram's limit per message, in UTF-16 code units after entity parsing.
+pub const TELEGRAM_LIMIT: usize = 4096;
+/// What we aim for, leaving room for a continuation marker.
+pub const CHUNK_LIMIT: usize = 4000;
+
+/// Escapes `<`, `>` and `&` for parse_mode HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text to HTML: everything escaped; the header and job heading lines in bold.
+pub fn to_html(plain: &str) -> String {
+    plain
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if (i == 0 && l.starts_with("Ops report")) || l.starts_with("• ") { format!("<b>{}</b>", escape(l)) } else { escape(l) })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn units(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Splits text into chunks of at most `limit` UTF-16 units, on line boundaries where possible
+/// and never inside a character; nothing is dropped.
+pub fn split(text: &str, limit: usize) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut cur = String::new();
+    for line in text.split('\n') {
+        for piece in split_long_line(line, limit) {
+            let extra = if cur.is_empty() { 0 } else { 1 };
+            if !cur.is_empty() && units(&cur) + extra + units(&piece) > limit {
+                chunks.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push('\n');
+            }
+            cur.push_str(&piece);
+        }
+    }
+    if !cur.trim().is_empty() {
+        chunks.push(cur);
+    }
+    chunks.retain(|c| !c.trim().is_empty());
+    chunks
+}
+
+fn split_long_line(line: &str, limit: usize) -> Vec<String> {
+    if units(line) <= limit {
+        return vec![line.to_string()];
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut n = 0;
+    for c in line.chars() {
+        if n + c.len_utf16() > limit {
+            out.push(std::mem::take(&mut cur));
+            n = 0;
+        }
+        n += c.len_utf16();
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html_specials_and_bolds_headings() {
+        assert_eq!(escape("<b>a_b*[x]&"), "&lt;b&gt;a_b*[x]&amp;");
+        assert_eq!(to_html("Ops report (1)\n\n• <b>x\n- y & z"), "<b>Ops report (1)</b>\n\n<b>• &lt;b&gt;x</b>\n- y &amp; z");
+    }
+
+    #[test]
+    fn splits_on_lines_within_the_limit_and_loses_nothing() {
+        let text: String = (0..500).map(|i| format!("line {i} with some text\n")).collect();
+        let chunks = split(&text, 1000);
+        assert!(chunks.len() > 5);
+        assert!(chunks.iter().all(|c| units(c) <= 1000));
+        assert_eq!(chunks.join("\n").trim_end(), text.trim_end());
+    }
+
+    #[test]
+    fn a_long_line_is_cut_between_characters() {
+        let line = "😀".repeat(3000); // 6000 UTF-16 units
+        let chunks = split(&line, 4000);
+        assert_eq!(chunks.len(), 2);
+        assert!(chunks.iter().all(|c| units(c) <= 4000));
+        assert_eq!(chunks.concat(), line);
+    }
+}

@@ -1,0 +1,106 @@
+//! Chat views: the /status overview, job pickers, alert buttons, action results.
+
+use super::callbacks::issue;
+use crate::config::{Config, Job, Kind};
+use crate::core::report::Section;
+use crate::render::{self, Report};
+use crate::shell::overview::JobView;
+use crate::shell::runner::Outcome;
+use crate::shell::store::Store;
+use anyhow::Result;
+use chrono_tz::Tz;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+fn button(store: &mut Store, chat: i64, label: String, action: &str, job: Option<&str>, arg: Option<&str>) -> Result<InlineKeyboardButton> {
+    Ok(InlineKeyboardButton::callback(label, issue(store, chat, action, job, arg)?))
+}
+
+/// Actions a person may trigger from the chat for this job.
+pub fn actions(job: &Job) -> &'static [&'static str] {
+    match job.kind {
+        Kind::LongRunningRead => &["start", "stop"],
+        Kind::OneShotRead => &["run"],
+        Kind::OneShotWrite => &[],
+    }
+}
+
+fn label(action: &str, job: &str) -> String {
+    match action {
+        "start" => format!("▶ Start {job}"),
+        "stop" => format!("⏹ Stop {job}"),
+        "run" => format!("▶ Run {job}"),
+        other => format!("{other} {job}"),
+    }
+}
+
+/// The /status overview text: one line per job with state, progress bar and last run.
+pub fn overview_text(views: &[JobView], tz: Tz) -> String {
+    let mut lines = vec![format!("Jobs ({})", chrono::Utc::now().with_timezone(&tz).format("%H:%M:%S"))];
+    for v in views {
+        let mut line = format!("• {} ({}): {}", v.job.name, v.job.id, v.summary());
+        if let Some(Ok(s)) = &v.status {
+            if let Some(p) = render::progress_line(s) {
+                line.push_str(&format!("\n  {p}"));
+            }
+        }
+        if let Some(r) = &v.last_run {
+            let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string()).unwrap_or_default();
+            line.push_str(&format!("\n  last {}: {} at {when}", r.action, r.summary.as_deref().unwrap_or("in flight")));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+/// Buttons for the overview: per job its actions, then Refresh.
+pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView]) -> Result<InlineKeyboardMarkup> {
+    let mut rows = Vec::new();
+    for v in views {
+        let row: Vec<_> = actions(&v.job).iter().map(|a| button(store, chat, label(a, &v.job.id), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
+        if !row.is_empty() {
+            rows.push(row);
+        }
+    }
+    rows.push(vec![button(store, chat, "🔄 Refresh".into(), "refresh", None, None)?]);
+    Ok(InlineKeyboardMarkup::new(rows))
+}
+
+/// A picker: one button per job that allows `action`.
+pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str) -> Result<Option<InlineKeyboardMarkup>> {
+    let rows: Vec<Vec<_>> = cfg
+        .jobs
+        .iter()
+        .filter(|j| actions(j).contains(&action))
+        .map(|j| Ok(vec![button(store, chat, label(action, &j.name), action, Some(&j.id), None)?]))
+        .collect::<Result<_>>()?;
+    Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+}
+
+/// Ack / Snooze buttons for every alerting section of a report.
+pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section]) -> Result<Option<InlineKeyboardMarkup>> {
+    let mut rows = Vec::new();
+    for s in sections.iter().filter(|s| s.kind.is_some()) {
+        let Some(a) = &s.anomaly else { continue };
+        let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
+        rows.push(vec![
+            button(store, chat, format!("✅ Ack {}", s.job_id), "ack", Some(&s.job_id), Some(&key))?,
+            button(store, chat, format!("😴 Snooze 1h {}", s.job_id), "snooze", Some(&s.job_id), None)?,
+        ]);
+    }
+    Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+}
+
+/// The result of an action run from the chat.
+pub fn outcome_text(action: &str, job: &Job, o: &Outcome) -> String {
+    let mut t = format!("{action} {} ({}): {} in {} ms", job.name, job.id, o.summary(), o.duration_ms);
+    let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
+    if !out.trim().is_empty() {
+        t.push_str(&format!("\noutput:\n{}", crate::core::check::tail_chars(&out, 1500)));
+    }
+    t
+}
+
+/// A tick's report as text.
+pub fn report_text(r: &Report, tz: Tz) -> String {
+    render::report_text(r, tz)
+}
