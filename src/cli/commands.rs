@@ -16,7 +16,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::ValidateConfig => validate(&paths),
         Command::Status { json } => status(&paths, json).await,
-        Command::Tick { print_only: _, dry_run } => run_tick(&paths, dry_run).await,
+        Command::Tick { print_only, dry_run } => run_tick(&paths, print_only, dry_run).await,
         Command::Start { job, allow_risk } => start(&paths, &job, allow_risk).await,
         Command::Stop { job } => {
             let cfg = load(&paths)?;
@@ -84,14 +84,26 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     Ok(0)
 }
 
-async fn run_tick(paths: &Paths, dry_run: bool) -> Result<i32> {
+async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32> {
     let out = tick::tick(paths, &TickOptions { dry_run, ..TickOptions::default() }).await?;
     if let Some(e) = &out.config_error {
         eprintln!("ERROR: {e}");
     }
+    let cfg = config::load(&paths.config, &paths.home).ok();
+    let bot = match (&cfg, print_only || dry_run) {
+        (Some(c), false) => crate::telegram::setup(c, paths)?,
+        _ => None,
+    };
     if !out.report.is_empty() {
-        let tz = config::load(&paths.config, &paths.home).map(|c| c.timezone).unwrap_or(chrono_tz::UTC);
-        println!("{}", render::report_text(&out.report, tz));
+        match &bot {
+            Some(b) => {
+                let left = crate::telegram::deliver_now(paths, b, &out.report, cfg.as_ref()).await?;
+                if left > 0 {
+                    eprintln!("WARNING: {left} message(s) could not be sent yet; they stay in the outbox");
+                }
+            }
+            None => println!("{}", render::report_text(&out.report, cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone))),
+        }
     }
     Ok(if out.had_config { 0 } else { 2 })
 }

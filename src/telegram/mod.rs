@@ -94,12 +94,26 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
 }
 
-/// Runs tick loop, dispatcher and outbox sender until `shutdown` resolves.
-pub async fn run(paths: Paths, b: BotSetup, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+fn make_bot(b: &BotSetup) -> Result<Bot> {
     let mut bot = Bot::new(b.token.expose());
     if let Some(u) = &b.api_url {
         bot = bot.set_api_url(u.parse()?);
     }
+    Ok(bot)
+}
+
+/// `tick` on the CLI: queues the report like the daemon would and delivers the outbox
+/// (bounded wait); returns how many messages are still pending (the daemon sends them later).
+pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
+    let wake = Arc::new(Notify::new());
+    let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist.clone(), wake });
+    OutboxSink { services, report_chats: b.report_chats.clone() }.report(report, cfg)?;
+    sender::flush(&make_bot(b)?, &paths.state_db, &b.token, std::time::Duration::from_secs(30)).await
+}
+
+/// Runs tick loop, dispatcher and outbox sender until `shutdown` resolves.
+pub async fn run(paths: Paths, b: BotSetup, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
     if let Err(e) = bot.set_my_commands(handlers::Cmd::bot_commands()).await {

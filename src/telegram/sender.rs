@@ -76,40 +76,65 @@ async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
     Ok(req.await?.id.0)
 }
 
+/// Per-chat pacing memory of one sender.
+#[derive(Default)]
+pub struct Pacer {
+    last_sent: HashMap<i64, i64>,
+}
+
+/// Sends every due head once; returns how long to wait before the next round (ms).
+pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer: &mut Pacer) -> i64 {
+    let heads = Store::open(db).and_then(|s| outbox::due_heads(&s, now_ms())).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "outbox read failed");
+        Vec::new()
+    });
+    let mut next_pace: Option<i64> = None;
+    for m in &heads {
+        let gap = if m.chat_id < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
+        let ready_at = pacer.last_sent.get(&m.chat_id).map_or(0, |t| t + gap);
+        if ready_at > now_ms() {
+            next_pace = Some(next_pace.map_or(ready_at, |p: i64| p.min(ready_at)));
+            continue;
+        }
+        let result = send(bot, m).await;
+        if result.is_ok() {
+            pacer.last_sent.insert(m.chat_id, now_ms());
+        }
+        if let Err(e) = apply(db, m, result, token) {
+            tracing::error!(error = %e, "outbox update failed");
+        }
+    }
+    let next = Store::open(db).ok().and_then(|s| outbox::next_due(&s).ok().flatten());
+    let wait_until = [next, next_pace].into_iter().flatten().min();
+    wait_until.map_or(5_000, |t| (t - now_ms()).clamp(0, 5_000))
+}
+
 /// Runs forever: delivers due messages, sleeps until the next is due or `wake` fires.
 pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
-    let mut last_sent: HashMap<i64, i64> = HashMap::new();
+    let mut pacer = Pacer::default();
     loop {
-        let heads = Store::open(&db).and_then(|s| outbox::due_heads(&s, now_ms()));
-        let heads = heads.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "outbox read failed");
-            Vec::new()
-        });
-        let mut next_pace: Option<i64> = None;
-        for m in &heads {
-            let gap = if m.chat_id < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
-            let ready_at = last_sent.get(&m.chat_id).map_or(0, |t| t + gap);
-            if ready_at > now_ms() {
-                next_pace = Some(next_pace.map_or(ready_at, |p: i64| p.min(ready_at)));
-                continue;
-            }
-            let result = send(&bot, m).await;
-            if result.is_ok() {
-                last_sent.insert(m.chat_id, now_ms());
-            }
-            if let Err(e) = apply(&db, m, result, &token) {
-                tracing::error!(error = %e, "outbox update failed");
-            }
-        }
-        let next = Store::open(&db).ok().and_then(|s| outbox::next_due(&s).ok().flatten());
-        let wait_until = [next, next_pace].into_iter().flatten().min();
-        let wait = wait_until.map_or(5_000, |t| (t - now_ms()).clamp(0, 5_000));
-        if heads.is_empty() || wait > 0 {
+        let wait = deliver_round(&bot, &db, &token, &mut pacer).await;
+        if wait > 0 {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(wait.max(if heads.is_empty() { 0 } else { 20 }) as u64)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
                 _ = wake.notified() => {}
             }
         }
+    }
+}
+
+/// Delivers until the outbox is empty or `within` has passed (for `tick` on the CLI); returns
+/// the number of messages still pending.
+pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, within: Duration) -> anyhow::Result<i64> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut pacer = Pacer::default();
+    loop {
+        let pending: i64 = Store::open(db)?.conn().query_row("SELECT COUNT(*) FROM outbox WHERE status='pending'", [], |r| r.get(0))?;
+        if pending == 0 || tokio::time::Instant::now() >= deadline {
+            return Ok(pending);
+        }
+        let wait = deliver_round(bot, db, token, &mut pacer).await;
+        tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + Duration::from_millis(wait.max(10) as u64))).await;
     }
 }
 
@@ -130,5 +155,28 @@ fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, to
         Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
         Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
         Verdict::Migrate(new) => outbox::migrate(&mut store, m, new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::Seconds;
+
+    #[test]
+    fn classifies_telegram_errors() {
+        let now = 1_000_000;
+        assert_eq!(classify(&RequestError::RetryAfter(Seconds::from_seconds(7)), 0, now), Verdict::Retry(now + 7000, false));
+        assert_eq!(classify(&RequestError::MigrateToChatId(ChatId(-1001)), 0, now), Verdict::Migrate(-1001));
+        assert_eq!(classify(&RequestError::Api(ApiError::CantParseEntities("x".into())), 0, now), Verdict::Plain);
+        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked), 0, now), Verdict::FailChat);
+        assert_eq!(classify(&RequestError::Api(ApiError::ChatNotFound), 0, now), Verdict::FailChat);
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Forbidden: bot was kicked".into())), 0, now), Verdict::FailChat);
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Request: odd".into())), 0, now), Verdict::FailMessage);
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 0, now), Verdict::Retry(now + 500, true));
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 3, now), Verdict::Retry(now + 4000, true));
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 60, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
+        let bad_json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
+        assert!(matches!(classify(&RequestError::InvalidJson { source: std::sync::Arc::new(bad_json), raw: "<html>".into() }, 0, now), Verdict::Retry(_, true)));
     }
 }
