@@ -107,6 +107,12 @@ fn note_line(n: &Note) -> String {
         Note::Output(o) => format!("output:\n{o}"),
         Note::Outcome(o) => format!("result: {o}"),
         Note::Queued { job_id, delay_seconds } => format!("queued {job_id} (in {delay_seconds} s)"),
+        Note::Verification { approval_id, verdict } => format!("verification of write request #{approval_id}: {verdict}"),
+        Note::Interrupted { approval_id, verify } => format!(
+            "write request #{approval_id} was running when ops-monitor stopped: interrupted — outcome unknown; it is not re-run. ACTION REQUIRED: verify ({})",
+            verify.join(", ")
+        ),
+        Note::Expired { approval_id } => format!("approval request #{approval_id} expired; nothing ran"),
         Note::Info(t) => t.clone(),
     }
 }

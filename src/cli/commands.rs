@@ -26,6 +26,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Run { job } => run(&paths, &job).await,
+        Command::Pending => super::approvals::pending(&paths),
+        Command::Approve { id } => super::approvals::decide(&paths, id, true).await,
+        Command::Reject { id } => super::approvals::decide(&paths, id, false).await,
+        Command::Audit { job } => super::approvals::audit(&paths, job.as_deref()),
         Command::Serve => {
             load(&paths)?;
             crate::daemon::serve(paths).await?;
@@ -108,7 +112,7 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
     Ok(if out.had_config { 0 } else { 2 })
 }
 
-fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
+pub(super) fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
     println!("{label}: {} durMs={}", o.summary(), o.duration_ms);
     if !o.stdout.trim().is_empty() {
         println!("{}", crate::core::check::tail_chars(&o.stdout, 2000));
@@ -133,6 +137,9 @@ async fn start(paths: &Paths, id: &str, allow_risk: bool) -> Result<i32> {
 async fn run(paths: &Paths, id: &str) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
+    if job.kind == config::Kind::OneShotWrite {
+        return super::approvals::request(paths, job).await;
+    }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
     let o = jobs::execute(job, Action::Run, paths, "cli").await?;
     print_outcome(&format!("run {id}"), &o);

@@ -1,5 +1,6 @@
 //! The `ops-monitor` command line (parity with ops-monitor.py, plus the daemon).
 
+mod approvals;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,24 @@ pub enum Command {
     Stop {
         /// Job id.
         job: String,
+    },
+    /// List open approval requests of write jobs.
+    Pending,
+    /// Approve a write-job request on the host (runs the job once, then its verification).
+    Approve {
+        /// Request id (see `pending`).
+        id: i64,
+    },
+    /// Reject a write-job request on the host.
+    Reject {
+        /// Request id.
+        id: i64,
+    },
+    /// Print the approval audit trail.
+    Audit {
+        /// Only this job.
+        #[arg(long)]
+        job: Option<String>,
     },
     /// The daemon: tick loop (+ Telegram bot when a token is configured).
     Serve,

@@ -1,5 +1,6 @@
 //! The functional core: pure policy over (config, previous state, observations, now).
 
+pub mod approval;
 pub mod check;
 pub mod policy;
 pub mod quiet;

@@ -64,6 +64,12 @@ pub enum Note {
     Outcome(String),
     /// A chained job was queued.
     Queued { job_id: String, delay_seconds: u64 },
+    /// This run verifies approval request #id ("ok" or "FAILED").
+    Verification { approval_id: i64, verdict: String },
+    /// A write run was in flight when the daemon died; these verification jobs can be run.
+    Interrupted { approval_id: i64, verify: Vec<String> },
+    /// An approval request expired; nothing ran.
+    Expired { approval_id: i64 },
     /// Plain fact (dry run remarks and similar).
     Info(String),
 }

@@ -100,13 +100,18 @@ pub async fn serve(paths: Paths) -> Result<()> {
         tracing::warn!(runs = repaired, "runs in flight at the last stop were marked interrupted");
     }
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
+    let startup = render::Report { at: Some(chrono::Utc::now()), sections: interrupted };
     match crate::telegram::setup(&cfg, &paths)? {
         Some(bot) => {
             eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", bot.allowlist.len());
-            crate::telegram::run(paths, bot, shutdown_signal()).await
+            crate::telegram::run(paths, bot, startup, shutdown_signal()).await
         }
         None => {
             eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
+            if !startup.is_empty() {
+                ConsoleSink.report(&startup, Some(&cfg))?;
+            }
             tick_loop(&paths, &ConsoleSink, shutdown_signal()).await
         }
     }

@@ -7,3 +7,5 @@ pub mod jobs;
 pub mod config_guard;
 pub mod tick;
 pub mod overview;
+pub mod approvals;
+pub mod verify;

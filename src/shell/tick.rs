@@ -49,12 +49,12 @@ pub struct TickOutcome {
 
 enum Work {
     Poll(Job),
-    Check { job: Job, queue_id: Option<i64> },
+    Check { job: Job, queue_id: Option<i64>, reason: Option<String> },
 }
 
 enum Done {
     Poll(Job, Result<JobStatus, String>),
-    Check { job: Job, queue_id: Option<i64>, out: Outcome },
+    Check { job: Job, queue_id: Option<i64>, reason: Option<String>, out: Outcome },
 }
 
 /// Runs one tick at `Utc::now()`.
@@ -68,6 +68,9 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let Some(cfg) = cfg else { return Ok(out) };
     out.had_config = true;
     let states = store.job_states()?;
+    if !opts.dry_run {
+        out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
+    }
     let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new() };
     let mut work = t.queue_work(&mut store, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run));
@@ -107,7 +110,7 @@ impl Tick<'_> {
                     if dry_run {
                         self.info(&j, format!("would run (queued: {})", item.reason));
                     } else {
-                        work.push(Work::Check { job: j, queue_id: Some(item.id) });
+                        work.push(Work::Check { job: j, queue_id: Some(item.id), reason: Some(item.reason.clone()) });
                     }
                 }
                 other => self.block(store, &item, other.as_ref(), dry_run)?,
@@ -148,7 +151,7 @@ impl Tick<'_> {
                     if dry_run {
                         self.info(job, "would run (schedule due)".into());
                     } else {
-                        work.push(Work::Check { job: job.clone(), queue_id: None });
+                        work.push(Work::Check { job: job.clone(), queue_id: None, reason: None });
                     }
                 }
                 _ => {}
@@ -170,10 +173,13 @@ impl Tick<'_> {
                 }
                 self.sections.extend(sec);
             }
-            Done::Check { job, queue_id, out } => {
+            Done::Check { job, queue_id, reason, out } => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
                 let r = CheckResult { success: out.success(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) };
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
+                if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
+                    sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
+                }
                 self.states.insert(job.id.clone(), st);
                 self.chain(&job, when, sec.as_mut());
                 self.sections.extend(sec);
@@ -233,10 +239,10 @@ async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done
                     let obs = jobs::observe(&job, &paths).await;
                     Done::Poll(job, obs)
                 }
-                Work::Check { job, queue_id } => {
+                Work::Check { job, queue_id, reason } => {
                     let origin = if queue_id.is_some() { "chain" } else { "schedule" };
                     let out = jobs::execute(&job, Action::Run, &paths, origin).await.unwrap_or_else(|e| Outcome { spawn_error: Some(e.to_string()), ..Outcome::default() });
-                    Done::Check { job, queue_id, out }
+                    Done::Check { job, queue_id, reason, out }
                 }
             };
             (i, done)

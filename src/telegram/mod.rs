@@ -112,7 +112,7 @@ pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Opti
 }
 
 /// Runs tick loop, dispatcher and outbox sender until `shutdown` resolves.
-pub async fn run(paths: Paths, b: BotSetup, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
@@ -130,6 +130,9 @@ pub async fn run(paths: Paths, b: BotSetup, shutdown: impl std::future::Future<O
     let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
     let polling = tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, poll_errors).await });
     let sink = OutboxSink { services, report_chats: b.report_chats };
+    if !startup.is_empty() {
+        sink.report(&startup, config::load(&paths.config, &paths.home).ok().as_ref())?;
+    }
     crate::daemon::tick_loop(&paths, &sink, shutdown).await?;
     if let Ok(f) = stop.shutdown() {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;

@@ -80,6 +80,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str) -> Resul
 pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section]) -> Result<Option<InlineKeyboardMarkup>> {
     let mut rows = Vec::new();
     for s in sections.iter().filter(|s| s.kind.is_some()) {
+        rows.extend(verify_buttons(store, chat, s)?);
         let Some(a) = &s.anomaly else { continue };
         let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
         rows.push(vec![
@@ -88,6 +89,23 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section]) -> Res
         ]);
     }
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+}
+
+/// "Verify again" for verification results; "Verify" for interrupted write runs.
+fn verify_buttons(store: &mut Store, chat: i64, s: &Section) -> Result<Vec<Vec<InlineKeyboardButton>>> {
+    use crate::core::report::Note;
+    let mut rows = Vec::new();
+    for n in &s.notes {
+        let jobs: Vec<String> = match n {
+            Note::Verification { .. } => vec![s.job_id.clone()],
+            Note::Interrupted { verify, .. } => verify.clone(),
+            _ => continue,
+        };
+        for j in jobs {
+            rows.push(vec![button(store, chat, format!("🔁 Verify {j}"), "run", Some(&j), None)?]);
+        }
+    }
+    Ok(rows)
 }
 
 /// The result of an action run from the chat.

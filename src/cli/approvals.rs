@@ -1,0 +1,103 @@
+//! Host-side approval commands: request (`run <write job>`), `pending`, `approve`, `reject`, `audit`.
+
+use super::commands::{load, print_outcome};
+use super::Exit;
+use crate::config::Job;
+use crate::core::approval::Decider;
+use crate::shell::approvals::{self, ApprovalRow, Decided};
+use crate::shell::paths::Paths;
+use crate::shell::store::Store;
+use anyhow::Result;
+
+fn actor() -> String {
+    format!("host:{}", std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "local".into()))
+}
+
+fn fmt_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+}
+
+/// One request as text (also what approvers see).
+pub fn describe(r: &ApprovalRow, job: Option<&Job>) -> String {
+    let verify: Vec<String> = job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
+    format!(
+        "#{id} {name} ({job_id}), risk {risk}\n  argv: {argv:?}\n  cwd: {cwd}\n  then: {verify}\n  asked by {via} at {at}; expires {exp}; state {state}",
+        id = r.id,
+        name = job.map_or(r.job_id.as_str(), |j| j.name.as_str()),
+        job_id = r.job_id,
+        risk = job.map_or("?", |j| j.risk.as_str()),
+        argv = r.argv,
+        cwd = r.cwd,
+        verify = if verify.is_empty() { "-".into() } else { verify.join(", ") },
+        via = r.requested_via,
+        at = fmt_time(r.created_at),
+        exp = fmt_time(r.expires_at),
+        state = r.state.as_str(),
+    )
+}
+
+/// `run <write job>`: creates a request (or, with `approval.required: false`, runs it now).
+pub async fn request(paths: &Paths, job: &Job) -> Result<i32> {
+    let mut store = Store::open(&paths.state_db)?;
+    let r = approvals::create(&mut store, job, None, "cli", chrono::Utc::now().timestamp())?;
+    if !job.approval.required {
+        println!("approval.required is false: running {} now (explicit request)", job.id);
+        return decide(paths, r.id, true).await;
+    }
+    println!("approval request created:\n{}", describe(&r, Some(job)));
+    println!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
+    Ok(0)
+}
+
+/// `pending`.
+pub fn pending(paths: &Paths) -> Result<i32> {
+    let cfg = load(paths)?;
+    let rows = approvals::list(&Store::open(&paths.state_db)?, Some(crate::core::approval::State::Pending))?;
+    if rows.is_empty() {
+        println!("no open requests");
+    }
+    for r in rows {
+        println!("{}", describe(&r, cfg.job(&r.job_id)));
+    }
+    Ok(0)
+}
+
+/// `approve <id>` / `reject <id>`.
+pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
+    let cfg = load(paths)?;
+    let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host, &actor(), approve, &[]).await?;
+    match decided {
+        Decided::Refused(r) => Err(Exit { code: 1, msg: format!("request #{id} ({}): refused: {r}", row.job_id) }.into()),
+        Decided::Rejected => {
+            println!("request #{id} ({}) rejected; nothing ran", row.job_id);
+            Ok(0)
+        }
+        Decided::Ran { outcome, queued } => {
+            print_outcome(&format!("run {} (request #{id})", row.job_id), &outcome);
+            for q in &queued {
+                println!("verification queued: {q} (runs on the next tick)");
+            }
+            if outcome.success() {
+                Ok(0)
+            } else {
+                Err(anyhow::anyhow!("run {} failed: {}", row.job_id, outcome.summary()))
+            }
+        }
+    }
+}
+
+/// `audit [--job J]`.
+pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
+    for a in approvals::trail(&Store::open(&paths.state_db)?, job)? {
+        println!(
+            "{} #{} {} {}{}{}",
+            fmt_time(a.at),
+            a.approval_id.map_or("-".into(), |i| i.to_string()),
+            a.job_id,
+            a.event,
+            a.actor.map(|x| format!(" by {x}")).unwrap_or_default(),
+            a.detail.map(|d| format!(": {d}")).unwrap_or_default()
+        );
+    }
+    Ok(0)
+}

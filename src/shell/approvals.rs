@@ -1,0 +1,224 @@
+//! Write-job approvals in the store: requests, atomic single-use decisions, the run, the
+//! verification chain, and the audit trail.
+
+use super::jobs::{self, Action};
+use super::paths::Paths;
+use super::runner::Outcome;
+use super::store::{self, Store};
+use crate::config::{Config, Job, When};
+use crate::core::approval::{decide as decide_pure, Decider, Refusal, Request, State};
+use anyhow::{anyhow, Result};
+use rusqlite::{params, OptionalExtension};
+
+/// One stored request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRow {
+    /// Request id.
+    pub id: i64,
+    /// The write job.
+    pub job_id: String,
+    /// Definition digest at request time.
+    pub digest: String,
+    /// argv at request time (shown to approvers).
+    pub argv: Vec<String>,
+    /// cwd at request time.
+    pub cwd: String,
+    /// Requesting Telegram user (None: host).
+    pub requested_by: Option<i64>,
+    /// "chat:<id>" or "cli".
+    pub requested_via: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// State.
+    pub state: State,
+    /// Who decided ("user:<id>", "host:<login>").
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<i64>,
+}
+
+impl ApprovalRow {
+    fn request(&self) -> Request {
+        Request { id: self.id, job_id: self.job_id.clone(), digest: self.digest.clone(), requested_by: self.requested_by, expires_at: self.expires_at, state: self.state }
+    }
+}
+
+/// One audit line.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// Unix seconds.
+    pub at: i64,
+    /// Request id.
+    pub approval_id: Option<i64>,
+    /// Job.
+    pub job_id: String,
+    /// requested | approved | rejected | refused | expired | void | run | verify | interrupted.
+    pub event: String,
+    /// Who.
+    pub actor: Option<String>,
+    /// Facts.
+    pub detail: Option<String>,
+}
+
+const COLS: &str = "id, job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, decided_by, decided_at";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<ApprovalRow> {
+    Ok(ApprovalRow {
+        id: r.get(0)?,
+        job_id: r.get(1)?,
+        digest: r.get(2)?,
+        argv: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+        cwd: r.get(4)?,
+        requested_by: r.get(5)?,
+        requested_via: r.get(6)?,
+        created_at: r.get(7)?,
+        expires_at: r.get(8)?,
+        state: State::parse(&r.get::<_, String>(9)?).unwrap_or(State::Void),
+        decided_by: r.get(10)?,
+        decided_at: r.get(11)?,
+    })
+}
+
+/// Appends to the audit trail.
+pub fn audit(store: &mut Store, approval_id: Option<i64>, job_id: &str, event: &str, actor: Option<&str>, detail: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO audit(at, approval_id, job_id, event, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![chrono::Utc::now().timestamp(), approval_id, job_id, event, actor, detail],
+        )?;
+        Ok(())
+    })
+}
+
+/// Creates a pending request bound to the job's current definition.
+pub fn create(store: &mut Store, job: &Job, requested_by: Option<i64>, via: &str, now: i64) -> Result<ApprovalRow> {
+    let argv = serde_json::to_string(job.commands.run.as_deref().unwrap_or_default())?;
+    let id = store.write(|tx| {
+        tx.execute(
+            "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending')",
+            params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64],
+        )?;
+        Ok(tx.last_insert_rowid())
+    })?;
+    audit(store, Some(id), &job.id, "requested", Some(via), &format!("argv {argv}"))?;
+    get(store, id)?.ok_or_else(|| anyhow!("request vanished"))
+}
+
+/// One request.
+pub fn get(store: &Store, id: i64) -> Result<Option<ApprovalRow>> {
+    Ok(store.conn().query_row(&format!("SELECT {COLS} FROM approvals WHERE id=?1"), [id], row).optional()?)
+}
+
+/// Requests in `state` (all when None), oldest first.
+pub fn list(store: &Store, state: Option<State>) -> Result<Vec<ApprovalRow>> {
+    let mut stmt = store.conn().prepare(&format!("SELECT {COLS} FROM approvals WHERE ?1 IS NULL OR state=?1 ORDER BY id"))?;
+    let rows = stmt.query_map([state.map(State::as_str)], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The audit trail (optionally of one job), oldest first.
+pub fn trail(store: &Store, job: Option<&str>) -> Result<Vec<AuditRow>> {
+    let mut stmt = store.conn().prepare("SELECT at, approval_id, job_id, event, actor, detail FROM audit WHERE ?1 IS NULL OR job_id=?1 ORDER BY id")?;
+    let rows = stmt.query_map([job], |r| Ok(AuditRow { at: r.get(0)?, approval_id: r.get(1)?, job_id: r.get(2)?, event: r.get(3)?, actor: r.get(4)?, detail: r.get(5)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Atomic compare-and-set of the state: exactly one of several concurrent deciders wins.
+fn transition(store: &mut Store, id: i64, from: State, to: State, by: Option<&str>, now: i64) -> Result<bool> {
+    store.write(|tx| {
+        let n = tx.execute(
+            "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at) WHERE id=?1 AND state=?2",
+            params![id, from.as_str(), to.as_str(), by, by.map(|_| now)],
+        )?;
+        Ok(n == 1)
+    })
+}
+
+/// What a decision led to.
+#[derive(Debug)]
+pub enum Decided {
+    /// Refused; nothing ran.
+    Refused(Refusal),
+    /// Rejected; nothing ran.
+    Rejected,
+    /// Approved and run once; the verification jobs queued.
+    Ran { outcome: Outcome, queued: Vec<String> },
+}
+
+/// Applies a decision: checks it (pure), claims the request atomically, runs the job once,
+/// queues its `after` jobs, and records every step in the audit trail.
+pub async fn decide(paths: &Paths, cfg: &Config, id: i64, who: Decider, actor: &str, approve: bool, approvers: &[i64]) -> Result<(ApprovalRow, Decided)> {
+    let mut store = Store::open(&paths.state_db)?;
+    let req = get(&store, id)?.ok_or_else(|| anyhow!("no approval request #{id}"))?;
+    let now = chrono::Utc::now().timestamp();
+    let job = cfg.job(&req.job_id);
+    let to = match decide_pure(&req.request(), job, who, approvers, approve, now) {
+        Ok(s) => s,
+        Err(r) => {
+            let final_state = match r {
+                Refusal::Expired => Some(State::Expired),
+                Refusal::JobChanged | Refusal::JobGone => Some(State::Void),
+                _ => None,
+            };
+            if let Some(s) = final_state {
+                transition(&mut store, id, State::Pending, s, None, now)?;
+            }
+            audit(&mut store, Some(id), &req.job_id, "refused", Some(actor), &r.to_string())?;
+            return Ok((req, Decided::Refused(r)));
+        }
+    };
+    if !transition(&mut store, id, State::Pending, to, Some(actor), now)? {
+        let cur = get(&store, id)?.map_or(State::Void, |r| r.state);
+        audit(&mut store, Some(id), &req.job_id, "refused", Some(actor), "already decided")?;
+        return Ok((req, Decided::Refused(Refusal::NotPending(cur.as_str()))));
+    }
+    if to == State::Rejected {
+        audit(&mut store, Some(id), &req.job_id, "rejected", Some(actor), "nothing ran")?;
+        return Ok((get(&store, id)?.unwrap_or(req), Decided::Rejected));
+    }
+    audit(&mut store, Some(id), &req.job_id, "approved", Some(actor), "running once")?;
+    let job = job.expect("checked by decide").clone();
+    let outcome = jobs::execute(&job, Action::Run, paths, &format!("approval:{id}")).await?;
+    let queued = finish(&mut store, &req, &job, &outcome)?;
+    Ok((get(&store, id)?.unwrap_or(req), Decided::Ran { outcome, queued }))
+}
+
+fn finish(store: &mut Store, req: &ApprovalRow, job: &Job, o: &Outcome) -> Result<Vec<String>> {
+    let now = chrono::Utc::now().timestamp();
+    let (state, when) = if o.success() { (State::Succeeded, When::Success) } else { (State::Failed, When::Failure) };
+    transition(store, req.id, State::Running, state, None, now)?;
+    audit(store, Some(req.id), &job.id, "run", None, &format!("{} in {} ms", o.summary(), o.duration_ms))?;
+    let mut queued = Vec::new();
+    for a in job.after.iter().filter(|a| a.when == when) {
+        store.write(|tx| store::enqueue(tx, &a.job_id, &format!("verify:{}", req.id), now, now + a.delay_seconds as i64))?;
+        audit(store, Some(req.id), &job.id, "verify-queued", None, &format!("{} in {} s", a.job_id, a.delay_seconds))?;
+        queued.push(a.job_id.clone());
+    }
+    Ok(queued)
+}
+
+/// Pending requests past expiry become expired (reported by the tick).
+pub fn expire_due(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>> {
+    let mut out = Vec::new();
+    for r in list(store, Some(State::Pending))?.into_iter().filter(|r| r.expires_at <= now) {
+        if transition(store, r.id, State::Pending, State::Expired, None, now)? {
+            audit(store, Some(r.id), &r.job_id, "expired", None, "nothing ran")?;
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs in flight when the daemon died: interrupted, outcome unknown, never re-run.
+pub fn mark_interrupted(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>> {
+    let mut out = Vec::new();
+    for r in list(store, Some(State::Running))? {
+        if transition(store, r.id, State::Running, State::Interrupted, None, now)? {
+            audit(store, Some(r.id), &r.job_id, "interrupted", None, "the daemon stopped during the run: outcome unknown; not re-run")?;
+            out.push(r);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,51 @@
+//! Verification runs after an approved write: always reported, recorded in the audit trail.
+
+use super::approvals;
+use super::store::Store;
+use crate::config::Job;
+use crate::core::check::{tail_chars, CheckResult};
+use crate::core::report::{Note, Section};
+use anyhow::Result;
+
+/// The section for a verification result (success included), with the audit entry written.
+pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
+    let verdict = if crate::core::check::failure_reason(r).is_some() { "FAILED" } else { "ok" };
+    let job_of = approvals::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
+    approvals::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
+    let mut s = policy_section.unwrap_or_else(|| {
+        let mut s = Section::for_job(job);
+        s.notes.push(Note::Outcome(r.summary.clone()));
+        if !r.output.trim().is_empty() {
+            s.notes.push(Note::Output(tail_chars(&r.output, 800)));
+        }
+        s
+    });
+    s.notes.insert(0, Note::Verification { approval_id, verdict: verdict.into() });
+    Ok(s)
+}
+
+/// Sections for requests that expired (nothing ran).
+pub fn expired_sections(store: &mut Store, cfg: &crate::config::Config, now: i64) -> Result<Vec<Section>> {
+    Ok(approvals::expire_due(store, now)?
+        .into_iter()
+        .map(|r| {
+            let mut s = cfg.job(&r.job_id).map_or_else(|| Section::system(&r.job_id, &r.job_id), Section::for_job);
+            s.notes.push(Note::Expired { approval_id: r.id });
+            s
+        })
+        .collect())
+}
+
+/// Sections for write runs interrupted by a daemon stop (repair pass), with their verify jobs.
+pub fn interrupted_sections(store: &mut Store, cfg: &crate::config::Config, now: i64) -> Result<Vec<Section>> {
+    Ok(approvals::mark_interrupted(store, now)?
+        .into_iter()
+        .map(|r| {
+            let job = cfg.job(&r.job_id);
+            let verify = job.map(|j| j.after.iter().filter(|a| a.when == crate::config::When::Success).map(|a| a.job_id.clone()).collect()).unwrap_or_default();
+            let mut s = job.map_or_else(|| Section::system(&r.job_id, &r.job_id), Section::for_job);
+            s.notes.push(Note::Interrupted { approval_id: r.id, verify });
+            s
+        })
+        .collect())
+}

@@ -1,0 +1,139 @@
+//! Write jobs on the host: request, approve once, verification, audit; every refusal runs nothing.
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(write_policy: Value, approval: Value) -> Env {
+        let e = Env { dir: tempfile::tempdir().unwrap() };
+        e.config("echo run >> \"$(dirname \"$0\")/ran\"; echo wrote", write_policy, approval);
+        e
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn config(&self, body: &str, policy: Value, approval: Value) {
+        std::fs::write(self.path("w.sh"), body).unwrap();
+        std::fs::write(self.path("v.sh"), "echo verified\n").unwrap();
+        let cfg = json!({"version": 1, "jobs": [
+            {"id": "w", "name": "Write <b>x</b>", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+             "commands": {"run": ["sh", self.path("w.sh")]}, "policy": policy, "approval": approval,
+             "after": [{"jobId": "v", "when": "success", "delaySeconds": 0}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", self.path("v.sh")]}}
+        ]});
+        std::fs::write(self.path("c.json"), cfg.to_string()).unwrap();
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+        c.arg("--config-file").arg(self.path("c.json")).arg("--state-file").arg(self.path("s.db")).args(args);
+        c.env("OPENCLAW_HOME", self.dir.path()).env_remove("TELEGRAM_BOT_TOKEN").env("USER", "tester");
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.path("ran")).map(|s| s.lines().count()).unwrap_or(0)
+    }
+}
+
+fn out(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn approve_runs_once_then_the_verification_and_the_audit_shows_it_all() {
+    let e = Env::new(json!({}), json!({}));
+    let o = e.run(&["run", "w"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("approval request created"), "{}", out(&o));
+    assert!(out(&o).contains("argv:") && out(&o).contains("then: v (success"), "{}", out(&o));
+    assert_eq!(e.runs(), 0, "a request runs nothing");
+    assert!(out(&e.run(&["pending"])).contains("#1 Write <b>x</b> (w)"));
+    assert!(e.run(&["tick", "--print-only"]).status.success());
+    assert_eq!(e.runs(), 0, "tick never runs a write job");
+    let o = e.run(&["approve", "1"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(e.runs(), 1);
+    assert!(out(&o).contains("verification queued: v"));
+    let again = e.run(&["approve", "1"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(out(&again).contains("already succeeded"), "{}", out(&again));
+    assert_eq!(e.runs(), 1, "a second approval runs nothing");
+    let t = e.run(&["tick", "--print-only"]);
+    assert!(out(&t).contains("verification of write request #1: ok"), "{}", out(&t));
+    let audit = out(&e.run(&["audit", "--job", "w"]));
+    for ev in ["requested by cli", "approved by host:tester", "w run: exit 0", "verify-queued", "verify by v: ok", "refused by host:tester"] {
+        assert!(audit.contains(ev), "missing {ev:?} in\n{audit}");
+    }
+    assert_eq!(e.runs(), 1);
+}
+
+#[test]
+fn reject_runs_nothing() {
+    let e = Env::new(json!({}), json!({}));
+    e.run(&["run", "w"]);
+    let o = e.run(&["reject", "1"]);
+    assert!(out(&o).contains("rejected; nothing ran"));
+    assert_eq!(e.run(&["approve", "1"]).status.code(), Some(1));
+    assert_eq!(e.runs(), 0);
+}
+
+#[test]
+fn approval_after_the_job_changed_is_refused() {
+    let e = Env::new(json!({}), json!({}));
+    e.run(&["run", "w"]);
+    e.config("echo changed >> \"$(dirname \"$0\")/ran\"", json!({"timeoutSeconds": 10}), json!({}));
+    let o = e.run(&["approve", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("definition changed"), "{}", out(&o));
+    assert_eq!(e.runs(), 0);
+}
+
+#[test]
+fn an_expired_request_is_reported_and_cannot_be_approved() {
+    let e = Env::new(json!({}), json!({"expiresSeconds": 0}));
+    e.run(&["run", "w"]);
+    let t = e.run(&["tick", "--print-only"]);
+    assert!(out(&t).contains("approval request #1 expired; nothing ran"), "{}", out(&t));
+    let o = e.run(&["approve", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(e.runs(), 0);
+}
+
+#[test]
+fn two_hosts_approving_at_once_run_the_job_once() {
+    let e = Env::new(json!({}), json!({}));
+    e.config("sleep 0.3; echo run >> \"$(dirname \"$0\")/ran\"", json!({}), json!({}));
+    e.run(&["run", "w"]);
+    let a = e.cmd(&["approve", "1"]).spawn().unwrap();
+    let b = e.cmd(&["approve", "1"]).spawn().unwrap();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!([a.status.success(), b.status.success()].iter().filter(|x| **x).count(), 1, "{}\n{}", out(&a), out(&b));
+    assert_eq!(e.runs(), 1);
+}
+
+#[test]
+fn approval_not_required_runs_only_on_the_explicit_request() {
+    let e = Env::new(json!({}), json!({"required": false}));
+    e.run(&["tick", "--print-only"]);
+    assert_eq!(e.runs(), 0, "never from a tick");
+    let o = e.run(&["run", "w"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(e.runs(), 1);
+}
+
+#[test]
+fn python_granted_flag_is_accepted_with_a_warning() {
+    let e = Env::new(json!({}), json!({"required": true, "granted": true}));
+    let o = e.run(&["validate-config"]);
+    assert!(o.status.success());
+    assert!(out(&o).contains("granted") && out(&o).contains("per run"), "{}", out(&o));
+    e.run(&["tick", "--print-only"]);
+    assert_eq!(e.runs(), 0, "granted does not make it run");
+}
