@@ -15,6 +15,7 @@ pub fn read_job(
     base: &Path,
     home: &Path,
     warnings: &mut Vec<String>,
+    known_ids: &std::collections::HashSet<&str>,
 ) -> Option<Job> {
     let Some(o) = raw.as_object() else {
         r.err(at, "must be an object");
@@ -22,7 +23,7 @@ pub fn read_job(
     };
     let p = |k: &str| format!("{at}.{k}");
     let id = r.string(o, "id", &p("id"));
-    if id.is_none() && o.get("id").is_none() {
+    if id.is_none() && o.get("id").is_none_or(Value::is_null) {
         r.err(&p("id"), "is required");
     }
     let kind = read_enum(r, o, "kind", &p("kind"), Kind::parse, "long_running_read, one_shot_read, one_shot_write");
@@ -37,11 +38,17 @@ pub fn read_job(
         None => defaults.clone(),
     };
     let approval = read_approval(r, o, &p("approval"), id.as_deref(), warnings);
-    let after = read_after(r, o, &p("after"));
+    let after = read_after(r, o, &p("after"), known_ids);
     let enabled = r.bool(o, "enabled", &p("enabled")).unwrap_or(false);
     let name = r.string(o, "name", &p("name"));
     let (id, kind, risk) = (id?, kind?, risk?);
-    check_kind_rules(r, at, kind, risk, &commands, &policy);
+    let own_schedule = o.get("policy").and_then(Value::as_object).is_some_and(|p| p.contains_key("runEverySeconds"));
+    let present = |name: &str| o.get("commands").and_then(Value::as_object).is_some_and(|c| c.contains_key(name));
+    check_kind_rules(r, at, kind, risk, present, own_schedule);
+    let mut policy = policy;
+    if kind != Kind::OneShotRead {
+        policy.run_every_seconds = None;
+    }
     Some(Job {
         name: name.unwrap_or_else(|| id.clone()),
         digest: digest(raw, &cwd),
@@ -58,8 +65,10 @@ pub fn read_job(
 }
 
 fn expand_home(p: &str) -> std::path::PathBuf {
-    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(h)) => Path::new(&h).join(rest),
+    let home = std::env::var_os("HOME");
+    match (p, p.strip_prefix("~/"), home) {
+        ("~", _, Some(h)) => h.into(),
+        (_, Some(rest), Some(h)) => Path::new(&h).join(rest),
         _ => p.into(),
     }
 }
@@ -101,7 +110,7 @@ fn read_commands(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Commands {
     c
 }
 
-fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, c: &Commands, policy: &Policy) {
+fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: impl Fn(&str) -> bool, own_schedule: bool) {
     let need = |r: &mut Reader, present: bool, name: &str| {
         if !present {
             r.err(&format!("{at}.commands.{name}"), format!("is required for kind {}", kind.as_str()));
@@ -109,15 +118,15 @@ fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, c: &Comman
     };
     match kind {
         Kind::LongRunningRead => {
-            need(r, c.start.is_some(), "start");
-            need(r, c.status.is_some(), "status");
+            need(r, present("start"), "start");
+            need(r, present("status"), "status");
         }
-        Kind::OneShotRead | Kind::OneShotWrite => need(r, c.run.is_some(), "run"),
+        Kind::OneShotRead | Kind::OneShotWrite => need(r, present("run"), "run"),
     }
     if kind == Kind::OneShotRead && risk != Risk::ReadOnly {
         r.err(&format!("{at}.risk"), "a one_shot_read job must be read_only");
     }
-    if kind != Kind::OneShotRead && policy.run_every_seconds.is_some() {
+    if kind != Kind::OneShotRead && own_schedule {
         r.err(&format!("{at}.policy.runEverySeconds"), "schedules are only allowed for one_shot_read jobs");
     }
 }
@@ -137,7 +146,7 @@ fn read_approval(r: &mut Reader, o: &Map<String, Value>, at: &str, id: Option<&s
     a
 }
 
-fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Vec<After> {
+fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str, known_ids: &std::collections::HashSet<&str>) -> Vec<After> {
     let Some(v) = o.get("after") else { return Vec::new() };
     let Some(list) = v.as_array() else {
         r.err(at, "must be a list");
@@ -151,7 +160,7 @@ fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Vec<After> {
             continue;
         };
         let job_id = r.string(eo, "jobId", &format!("{ea}.jobId"));
-        if eo.get("jobId").is_none() {
+        if eo.get("jobId").is_none_or(Value::is_null) {
             r.err(&format!("{ea}.jobId"), "is required");
         }
         let when = match r.string(eo, "when", &format!("{ea}.when")).as_deref() {
@@ -162,6 +171,11 @@ fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Vec<After> {
                 None
             }
         };
+        if let Some(j) = &job_id {
+            if !known_ids.contains(j.as_str()) {
+                r.err(&format!("{ea}.jobId"), format!("unknown job {j:?}"));
+            }
+        }
         let delay_seconds = r.u64(eo, "delaySeconds", &format!("{ea}.delaySeconds")).unwrap_or(0);
         if let (Some(job_id), Some(when)) = (job_id, when) {
             out.push(After { job_id, when, delay_seconds });

@@ -29,6 +29,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let [only] = self.issues.as_slice() {
+            if only.path == "(file)" {
+                return write!(f, "config {}: {}", self.file.display(), only.message);
+            }
+        }
         let n = self.issues.len();
         write!(f, "invalid config {} ({n} problem{})", self.file.display(), if n == 1 { "" } else { "s" })?;
         for i in &self.issues {
@@ -56,7 +61,8 @@ pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError
             message: format!("invalid JSON: {e}"),
         }])
     })?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = std::path::absolute(&parent).unwrap_or(parent);
     let mut r = Reader::default();
     let cfg = build(&mut r, &root, path, &base, home);
     match cfg {
@@ -137,7 +143,11 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
         status_timeout_seconds: r
             .u64(obj, "statusTimeoutSeconds", &p("statusTimeoutSeconds"))
             .unwrap_or(base.status_timeout_seconds),
-        run_every_seconds: run_every.filter(|s| *s > 0).or(base.run_every_seconds),
+        run_every_seconds: match run_every {
+            Some(0) => None,
+            Some(s) => Some(s),
+            None => base.run_every_seconds,
+        },
     }
 }
 
@@ -180,15 +190,17 @@ fn read_jobs(
         r.err("jobs", "must be a list");
         return Vec::new();
     };
+    let known: std::collections::HashSet<&str> = list.iter().filter_map(|j| j.get("id")?.as_str()).map(str::trim).collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (i, raw) in list.iter().enumerate() {
         let at = format!("jobs[{i}]");
-        let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings) else { continue };
-        if let Some(first) = seen.insert(job.id.clone(), i) {
+        let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings, &known) else { continue };
+        if let Some(&first) = seen.get(&job.id) {
             r.err(&format!("{at}.id"), format!("duplicate job id {:?} (first at jobs[{first}])", job.id));
             continue;
         }
+        seen.insert(job.id.clone(), i);
         out.push((i, job));
     }
     out
@@ -198,11 +210,6 @@ fn read_jobs(
 fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
     let by_id: HashMap<&str, &Job> = jobs.iter().map(|(_, j)| (j.id.as_str(), j)).collect();
     for (i, job) in jobs {
-        for (k, a) in job.after.iter().enumerate() {
-            if !by_id.contains_key(a.job_id.as_str()) {
-                r.err(&format!("jobs[{i}].after[{k}].jobId"), format!("unknown job {:?}", a.job_id));
-            }
-        }
         if job.kind != Kind::OneShotWrite {
             continue;
         }

@@ -55,7 +55,7 @@ impl Reader {
 
     /// "HH:MM" as minutes after midnight.
     pub fn hhmm(&mut self, o: &Map<String, Value>, k: &str, at: &str) -> Option<u16> {
-        if o.get(k).is_none() {
+        if o.get(k).is_none_or(Value::is_null) {
             self.err(at, "is required (\"HH:MM\")");
             return None;
         }

@@ -69,11 +69,11 @@ impl Store {
         prepare_file(path)?;
         let conn = Connection::open(path).with_context(|| format!("open state database {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(15))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut s = Store { conn, path: path.to_path_buf() };
-        s.migrate()?;
+        retry_busy(|| s.migrate()).context("migrate the state database")?;
         Ok(s)
     }
 
@@ -87,15 +87,14 @@ impl Store {
         &self.conn
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    fn migrate(&mut self) -> rusqlite::Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-            tx.execute_batch(sql).with_context(|| format!("migration {}", i + 1))?;
+            tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
-        tx.commit()?;
-        Ok(())
+        tx.commit()
     }
 
     /// Runs `f` in an IMMEDIATE transaction (serialised against other writers).
@@ -236,6 +235,20 @@ impl Store {
             tx.execute("UPDATE queue SET status='pending' WHERE status='running'", [])?;
             Ok(n)
         })
+    }
+}
+
+/// Switching to WAL and the first migration on a brand-new file can report SQLITE_BUSY without
+/// consulting the busy handler when two processes open it at the same moment: retry briefly.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 

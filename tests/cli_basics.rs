@@ -1,0 +1,172 @@
+//! The `ops-monitor` binary's basic contract: exit codes (0 ok, 1 failed run, 2 usage/config)
+//! and one-line reasons, with config and state in a tempdir.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn write_config(&self, cfg: &Value) {
+        std::fs::write(self.path("ops-jobs.json"), serde_json::to_string_pretty(cfg).unwrap()).unwrap();
+    }
+    fn jobs(&self, jobs: Value) {
+        self.write_config(&json!({"version": 1, "jobs": jobs}));
+    }
+    /// Writes a shell script into the tempdir; returns its absolute path.
+    fn script(&self, name: &str, body: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    }
+    fn run_with(&self, config: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ops-monitor"))
+            .arg("--config-file")
+            .arg(config)
+            .arg("--state-file")
+            .arg(self.path("state/ops-monitor.db"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("OPENCLAW_HOME", self.dir.path())
+            .env_remove("TELEGRAM_BOT_TOKEN")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(&self.path("ops-jobs.json"), args)
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn show(o: &Output) -> String {
+    format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), stdout(o), stderr(o))
+}
+
+fn read_job(id: &str, run: &str) -> Value {
+    json!({"id": id, "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", run]}})
+}
+
+#[test]
+fn validate_config_lists_every_problem() {
+    let e = Env::new();
+    e.write_config(&json!({
+        "version": 1,
+        "tickSeconds": 0,
+        "defaults": {"quietHours": {"start": "24:00", "end": "08:00"}},
+        "jobs": [
+            {"id": "a", "kind": "long_running_read", "risk": "read_only", "commands": {"start": ["sh", "s.sh"]}},
+            {"id": "b", "kind": "teleport", "risk": "read_only", "commands": {"run": ["sh", "r.sh"]}},
+            {"id": "c", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", "r.sh"]},
+             "after": [{"jobId": "ghost"}]}
+        ]
+    }));
+    let o = e.run(&["validate-config"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&e.path("ops-jobs.json").display().to_string()), "names the file:\n{err}");
+    for p in ["tickSeconds", "defaults.quietHours.start", "jobs[0].commands.status", "jobs[1].kind", "jobs[2].after[0].jobId"] {
+        assert!(err.contains(&format!("{p}:")), "lists {p}:\n{err}");
+    }
+    assert!(err.contains("5 problems"), "{err}");
+    assert!(!stdout(&o).contains("OK"), "{}", show(&o));
+}
+
+#[test]
+fn validate_config_syntax_error_gives_line_and_column() {
+    let e = Env::new();
+    std::fs::write(e.path("ops-jobs.json"), "{\n  \"version\": 1,\n  \"jobs\": [,]\n}\n").unwrap();
+    let o = e.run(&["validate-config"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(stderr(&o).contains("line 3, column 12"), "{}", show(&o));
+}
+
+#[test]
+fn validate_config_missing_file_is_one_line() {
+    let e = Env::new();
+    let missing = e.path("nowhere/ops-jobs.json");
+    let o = e.run_with(&missing, &["validate-config"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line of reason:\n{err}");
+    assert!(lines[0].contains(&missing.display().to_string()), "names the file:\n{err}");
+    assert!(lines[0].to_lowercase().contains("no such file") || lines[0].contains("cannot read"), "says why:\n{err}");
+}
+
+#[test]
+fn validate_config_accepts_the_repo_example() {
+    let e = Env::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops-jobs.example.json");
+    let o = e.run_with(&example, &["validate-config"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(stdout(&o).starts_with("OK: "), "{}", show(&o));
+    assert!(stdout(&o).contains("jobs=4"), "{}", show(&o));
+}
+
+#[test]
+fn run_unknown_id_lists_the_known_ids() {
+    let e = Env::new();
+    let ok = e.script("ok.sh", "exit 0\n");
+    e.jobs(json!([read_job("alpha", &ok), read_job("beta", &ok)]));
+    let o = e.run(&["run", "gamma"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(err.contains("gamma"), "{err}");
+    assert!(err.contains("alpha") && err.contains("beta"), "lists the known ids:\n{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn start_of_a_risky_long_job_needs_allow_risk() {
+    let e = Env::new();
+    let marker = e.path("started");
+    let start = e.script("start.sh", &format!("touch '{}'\n", marker.display()));
+    let status = e.script("status.sh", "echo '{\"running\": false, \"completed\": false}'\n");
+    e.jobs(json!([{"id": "sync", "kind": "long_running_read", "risk": "write_local",
+                   "commands": {"start": ["sh", start], "status": ["sh", status]}}]));
+    let o = e.run(&["start", "sync"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(stderr(&o).contains("--allow-risk"), "{}", show(&o));
+    assert!(!marker.exists(), "the start command must not run");
+
+    let o = e.run(&["start", "sync", "--allow-risk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(marker.exists(), "with --allow-risk it runs");
+}
+
+#[test]
+fn failed_run_exits_1_and_is_recorded() {
+    let e = Env::new();
+    let fail = e.script("fail.sh", "echo checking\nexit 3\n");
+    e.jobs(json!([read_job("chk", &fail)]));
+    let o = e.run(&["run", "chk"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one-line reason:\n{err}");
+    assert!(lines[0].contains("chk") && lines[0].contains('3'), "names the job and the exit code:\n{err}");
+
+    let o = e.run(&["status", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|err| panic!("{err}: {}", show(&o)));
+    let job = v["jobs"].as_array().unwrap().iter().find(|j| j["id"] == "chk").expect("job chk in status");
+    assert_eq!(job["lastRun"]["exitCode"], json!(3), "{job}");
+    assert_eq!(job["lastRun"]["action"], json!("run"), "{job}");
+}
