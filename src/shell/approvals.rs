@@ -39,10 +39,9 @@ pub struct ApprovalRow {
     pub decided_at: Option<i64>,
 }
 
-impl ApprovalRow {
-    fn request(&self) -> Request {
-        Request { id: self.id, job_id: self.job_id.clone(), digest: self.digest.clone(), requested_by: self.requested_by, expires_at: self.expires_at, state: self.state }
-    }
+/// The state machine's view of a stored request.
+pub fn request_of(r: &ApprovalRow) -> Request {
+    Request { id: r.id, job_id: r.job_id.clone(), digest: r.digest.clone(), requested_by: r.requested_by, expires_at: r.expires_at, state: r.state }
 }
 
 /// One audit line.
@@ -154,7 +153,7 @@ pub async fn decide(paths: &Paths, cfg: &Config, id: i64, who: Decider, actor: &
     let req = get(&store, id)?.ok_or_else(|| anyhow!("no approval request #{id}"))?;
     let now = chrono::Utc::now().timestamp();
     let job = cfg.job(&req.job_id);
-    let to = match decide_pure(&req.request(), job, who, approvers, approve, now) {
+    let to = match decide_pure(&request_of(&req), job, who, approvers, approve, now) {
         Ok(s) => s,
         Err(r) => {
             let final_state = match r {

@@ -70,6 +70,11 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
         if used.is_some() {
             return Ok(Redeemed::Used);
         }
+        // Approve/Reject stay pressable: the approval state machine makes decisions single-use,
+        // and a refused press (non-approver) must not burn the button for the approvers.
+        if action == "approve" || action == "reject" {
+            return Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }));
+        }
         tx.execute("UPDATE callbacks SET used_at=?2, used_by=?3 WHERE token=?1", params![token, chrono::Utc::now().timestamp(), user_id])?;
         Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }))
     })

@@ -35,6 +35,9 @@ pub enum Cmd {
     /// Output tail of the last run.
     #[command(description = "output of a job's last run")]
     Logs(String),
+    /// Open approval requests.
+    #[command(description = "open approval requests of write jobs")]
+    Pending,
     /// Help.
     #[command(description = "this help")]
     Help,
@@ -87,7 +90,16 @@ async fn on_command(m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
         }
         Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
         Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),
-        Cmd::Run(arg) => act(&s, chat, &cfg, Action::Run, arg.trim()),
+        Cmd::Run(arg) => match cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
+            Some(job) => super::approve::request(&s, chat, m.from.as_ref().map_or(0, |u| u.id.0 as i64), job, &cfg).await,
+            None => act(&s, chat, &cfg, Action::Run, arg.trim()),
+        },
+        Cmd::Pending => {
+            if super::approve::pending(&s, chat, &cfg)? == 0 {
+                reply(&s, chat, "No open approval requests.", None)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -167,6 +179,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerRes
     let Some(cfg) = s.config() else { return answer(&bot, &q, "The config is invalid.").await };
     let job = cb.job_id.as_deref().and_then(|j| cfg.job(j)).cloned();
     match (cb.action.as_str(), job) {
+        ("approve" | "reject", _) => super::approve::on_press(&bot, &q, &s, &cb, &cfg).await,
         ("refresh", _) => {
             answer(&bot, &q, "Refreshed.").await?;
             refresh(&bot, &q, &s, &cfg).await

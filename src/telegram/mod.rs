@@ -1,5 +1,6 @@
 //! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
 
+mod approve;
 pub mod callbacks;
 pub mod handlers;
 pub mod outbox;

@@ -43,20 +43,23 @@ pub fn now_ms() -> i64 {
 }
 
 /// Queues `text` for `chat_id`, split into valid messages; the keyboard goes on the last part.
-pub fn enqueue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<()> {
+/// Returns the row id of the last part.
+pub fn enqueue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<i64> {
     let parts = split(text, CHUNK_LIMIT);
     let markup = markup.map(serde_json::to_string).transpose()?;
     let now = now_ms();
     store.write(|tx| {
         let n = parts.len();
+        let mut last = 0;
         for (i, p) in parts.iter().enumerate() {
             let m = if i + 1 == n { markup.as_deref() } else { None };
             tx.execute(
                 "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
                 params![chat_id, p, silent, m, now],
             )?;
+            last = tx.last_insert_rowid();
         }
-        Ok(())
+        Ok(last)
     })
 }
 
@@ -140,4 +143,13 @@ pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Chat and Telegram message id of a delivered outbox row (None while unsent).
+pub fn delivered(store: &Store, id: i64) -> Result<Option<(i64, i32)>> {
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row("SELECT chat_id, tg_message_id FROM outbox WHERE id=?1 AND tg_message_id IS NOT NULL", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }

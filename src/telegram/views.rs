@@ -20,7 +20,7 @@ pub fn actions(job: &Job) -> &'static [&'static str] {
     match job.kind {
         Kind::LongRunningRead => &["start", "stop"],
         Kind::OneShotRead => &["run"],
-        Kind::OneShotWrite => &[],
+        Kind::OneShotWrite => &["run"],
     }
 }
 

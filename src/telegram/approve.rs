@@ -1,0 +1,161 @@
+//! Write-job approvals in the chat: requests with Approve/Reject, the presser checked (not the
+//! chat), the request messages edited after the decision, /pending.
+
+use super::callbacks::{issue, Callback};
+use super::{outbox, Services};
+use crate::config::{Config, Job};
+use crate::core::approval::{approvers, decide as check, Decider, State};
+use crate::shell::approvals::{self, ApprovalRow, Decided};
+use anyhow::Result;
+use rusqlite::params;
+use std::sync::Arc;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+
+/// The approvers for this config and allowlist.
+pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
+    approvers(&cfg.telegram.approver_user_ids, &s.allowlist)
+}
+
+fn text(r: &ApprovalRow, job: Option<&Job>) -> String {
+    let verify: Vec<String> = job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
+    let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or_default();
+    format!(
+        "🔐 Approval request #{}\n• {} ({})\n- risk: {}\n- argv: {:?}\n- cwd: {}\n- then: {}\n- asked by: {}\n- expires: {exp}",
+        r.id,
+        job.map_or(r.job_id.as_str(), |j| j.name.as_str()),
+        r.job_id,
+        job.map_or("?", |j| j.risk.as_str()),
+        r.argv,
+        r.cwd,
+        if verify.is_empty() { "-".into() } else { verify.join(", ") },
+        r.requested_via,
+    )
+}
+
+fn keyboard(s: &Services, chat: i64, id: i64) -> Result<InlineKeyboardMarkup> {
+    let mut store = s.store()?;
+    let arg = id.to_string();
+    Ok(InlineKeyboardMarkup::new(vec![vec![
+        InlineKeyboardButton::callback("✅ Approve", issue(&mut store, chat, "approve", None, Some(&arg))?),
+        InlineKeyboardButton::callback("❌ Reject", issue(&mut store, chat, "reject", None, Some(&arg))?),
+    ]]))
+}
+
+/// Sends a request's message with its buttons to `chat`, remembering it for the later edit.
+fn send_request(s: &Services, chat: i64, r: &ApprovalRow, job: Option<&Job>) -> Result<()> {
+    let k = keyboard(s, chat, r.id)?;
+    let mut store = s.store()?;
+    let row = outbox::enqueue(&mut store, chat, &text(r, job), false, Some(&k))?;
+    store.write(|tx| {
+        tx.execute("INSERT INTO approval_messages(approval_id, outbox_id) VALUES (?1, ?2)", params![r.id, row])?;
+        Ok(())
+    })?;
+    s.wake.notify_one();
+    Ok(())
+}
+
+/// `/run <write job>`: a request to the asking chat and the approvers' private chats.
+pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &Config) -> Result<()> {
+    let r = approvals::create(&mut s.store()?, job, Some(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
+    if !job.approval.required {
+        let (_, d) = approvals::decide(&s.paths, cfg, r.id, Decider::Host, &format!("user:{user} (approval not required)"), true, &[]).await?;
+        return report(s, chat, &r, &d);
+    }
+    let mut chats = vec![chat];
+    chats.extend(approver_ids(s, cfg).into_iter().filter(|a| s.allowed(*a) && *a != chat));
+    for c in chats {
+        send_request(s, c, &r, Some(job))?;
+    }
+    Ok(())
+}
+
+/// `/pending`: open requests with fresh buttons.
+pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
+    let rows = approvals::list(&s.store()?, Some(State::Pending))?;
+    for r in &rows {
+        send_request(s, chat, r, cfg.job(&r.job_id))?;
+    }
+    Ok(rows.len())
+}
+
+/// An Approve/Reject press: answered at once (with the refusal when refused); the decision
+/// and the run continue in a task.
+pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Callback, cfg: &Config) -> Result<()> {
+    let approve = cb.action == "approve";
+    let user = q.from.id.0 as i64;
+    let Some(id) = cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) else { return Ok(()) };
+    let Some(row) = approvals::get(&s.store()?, id)? else {
+        bot.answer_callback_query(q.id.clone()).text("Unknown request.").await?;
+        return Ok(());
+    };
+    let approvers = approver_ids(s, cfg);
+    let now = chrono::Utc::now().timestamp();
+    let pre = check(&approvals::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
+    let answer = match &pre {
+        Err(r) => format!("Refused: {r}."),
+        Ok(_) if approve => format!("Approved: running {} once.", row.job_id),
+        Ok(_) => "Rejected: nothing runs.".into(),
+    };
+    bot.answer_callback_query(q.id.clone()).text(answer).await?;
+    let (s, bot, chat) = (s.clone(), bot.clone(), cb.chat_id);
+    let cfg = cfg.clone();
+    let who = q.from.full_name();
+    tokio::spawn(async move {
+        let actor = format!("user:{user} ({who})");
+        match approvals::decide(&s.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
+            Ok((row, d)) => {
+                if !matches!(d, Decided::Refused(_)) {
+                    edit_requests(&bot, &s, &row, &cfg).await;
+                }
+                if let Err(e) = report(&s, chat, &row, &d) {
+                    tracing::error!(error = %e, "could not queue the decision result");
+                }
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), approval = id, "decision failed"),
+        }
+    });
+    Ok(())
+}
+
+fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
+    let t = match d {
+        Decided::Refused(why) => format!("Request #{} ({}): refused: {why}. Nothing ran.", r.id, r.job_id),
+        Decided::Rejected => format!("Request #{} ({}): rejected. Nothing ran.", r.id, r.job_id),
+        Decided::Ran { outcome, queued } => {
+            let mut t = format!("Request #{} ({}): ran once: {} in {} ms", r.id, r.job_id, outcome.summary(), outcome.duration_ms);
+            let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
+            if !o.trim().is_empty() {
+                t.push_str(&format!("\noutput:\n{}", crate::core::check::tail_chars(&o, 1500)));
+            }
+            if !queued.is_empty() {
+                t.push_str(&format!("\nverification queued: {}", queued.join(", ")));
+            }
+            t
+        }
+    };
+    outbox::enqueue(&mut s.store()?, chat, &t, false, None)?;
+    s.wake.notify_one();
+    Ok(())
+}
+
+/// Edits every delivered request message: who decided and when, buttons removed.
+async fn edit_requests(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config) {
+    let Ok(store) = s.store() else { return };
+    let rows: Vec<i64> = store
+        .conn()
+        .prepare("SELECT outbox_id FROM approval_messages WHERE approval_id=?1")
+        .and_then(|mut st| st.query_map([r.id], |x| x.get(0))?.collect())
+        .unwrap_or_default();
+    let when = r.decided_at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string()).unwrap_or_default();
+    let verdict = if r.state == State::Rejected { "❌ Rejected" } else { "✅ Approved" };
+    let body = format!("{}\n\n{verdict} by {} at {when}", text(r, cfg.job(&r.job_id)), r.decided_by.as_deref().unwrap_or("?"));
+    for row in rows {
+        if let Ok(Some((chat, msg))) = outbox::delivered(&store, row) {
+            let req = bot.edit_message_text(ChatId(chat), teloxide::types::MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
+            if let Err(e) = req.await {
+                tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
+            }
+        }
+    }
+}
