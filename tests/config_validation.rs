@@ -55,11 +55,7 @@ fn only_issue(v: &Value, path: &str, word: &str) -> Issue {
 fn issues_at(v: &Value, path: &str, word: &str) -> Vec<Issue> {
     let is = issues(v);
     assert!(is.iter().all(|i| i.path == path), "expected issues only at {path}, got:\n{}", show(&is));
-    assert!(
-        is.iter().any(|i| i.message.to_lowercase().contains(&word.to_lowercase())),
-        "an issue at {path} should mention {word:?}:\n{}",
-        show(&is)
-    );
+    assert!(is.iter().any(|i| i.message.to_lowercase().contains(&word.to_lowercase())), "an issue at {path} should mention {word:?}:\n{}", show(&is));
     is
 }
 
@@ -378,8 +374,7 @@ fn every_problem_is_reported_at_once() {
     let is = issues(&v);
     let mut got: Vec<&str> = is.iter().map(|i| i.path.as_str()).collect();
     got.sort_unstable();
-    let mut want =
-        vec!["timezone", "defaults.stallSeconds", "jobs[0].enabled", "jobs[1].risk", "jobs[2].after[0].jobId"];
+    let mut want = vec!["timezone", "defaults.stallSeconds", "jobs[0].enabled", "jobs[1].risk", "jobs[2].after[0].jobId"];
     want.sort_unstable();
     assert_eq!(got, want, "all five problems, each once:\n{}", show(&is));
     let e = parse_value(&v).unwrap_err();
@@ -523,10 +518,7 @@ fn python_ops_monitor_file_loads_unchanged() {
 #[test]
 fn digest_follows_the_job_definition_only() {
     let base = |run: &str, other_run: &str| {
-        cfg(json!([
-            with(read_job("a"), json!({"commands": {"run": ["sh", run]}})),
-            with(read_job("b"), json!({"commands": {"run": ["sh", other_run]}})),
-        ]))
+        cfg(json!([with(read_job("a"), json!({"commands": {"run": ["sh", run]}})), with(read_job("b"), json!({"commands": {"run": ["sh", other_run]}})),]))
     };
     let d = |v: &Value, id: &str| ok(v).job(id).unwrap().digest.clone();
     let a0 = d(&base("one.sh", "x.sh"), "a");

@@ -85,6 +85,10 @@ async fn missing_and_non_executable_commands_give_a_reason() {
     let out = runner::run(&spec(&[f.to_str().unwrap()], 1_000)).await;
     assert!(out.spawn_error.as_deref().unwrap().to_lowercase().contains("permission"), "{out:?}");
     assert!(out.summary().starts_with("could not start"));
+    let mut s = spec(&["true"], 1_000);
+    s.cwd = dir.path().join("missing");
+    let out = runner::run(&s).await;
+    assert!(out.spawn_error.as_deref().unwrap().contains("working directory"), "{out:?}");
 }
 
 #[tokio::test]

@@ -1,11 +1,14 @@
 //! `ops-monitor serve` without a token: console reports, pid watch, lock, clean shutdown.
 
+mod support;
+
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::wait_exit;
 
 fn serve(dir: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ops-monitor"))
@@ -44,17 +47,6 @@ fn wait_line(rx: &mpsc::Receiver<String>, needle: &str, within: Duration) -> Opt
             Ok(_) => {}
             Err(_) => return None,
         }
-    }
-    None
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(s) = child.try_wait().unwrap() {
-            return Some(s);
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
     None
 }

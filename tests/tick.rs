@@ -122,7 +122,10 @@ fn a_queued_write_job_is_blocked_and_never_run() {
 #[test]
 fn completion_chains_the_after_job_with_its_delay() {
     let e = Env::new(json!([]));
-    let status = e.script("status.sh", "if [ -f \"$(dirname \"$0\")/done\" ]; then echo '{\"running\":false,\"completed\":true}'; else echo '{\"running\":true,\"completed\":false}'; fi\n");
+    let status = e.script(
+        "status.sh",
+        "if [ -f \"$(dirname \"$0\")/done\" ]; then echo '{\"running\":false,\"completed\":true}'; else echo '{\"running\":true,\"completed\":false}'; fi\n",
+    );
     let verify = e.script("verify.sh", "echo 'ALERT: verification says hello'\n");
     let mut j = long_job("scan", &status, &status, json!({}));
     j["after"] = json!([{"jobId": "verify", "when": "success", "delaySeconds": 0}]);
@@ -164,7 +167,8 @@ fn bad_status_outputs_are_alerts_naming_the_job() {
         ("huge", "head -c 104857600 /dev/zero | tr '\\0' x"),
         ("nobool", "echo '{\"running\":\"yes\",\"completed\":false}'"),
     ];
-    let jobs: Vec<Value> = cases.iter().map(|(id, body)| long_job(id, &e.script(&format!("{id}.sh"), body), &e.script(&format!("{id}.sh"), body), json!({}))).collect();
+    let jobs: Vec<Value> =
+        cases.iter().map(|(id, body)| long_job(id, &e.script(&format!("{id}.sh"), body), &e.script(&format!("{id}.sh"), body), json!({}))).collect();
     let mut jobs = jobs;
     jobs.push(json!({"id": "missing", "kind": "long_running_read", "risk": "read_only", "enabled": true,
                      "commands": {"start": ["/nonexistent/start"], "status": ["/nonexistent/status"]}}));
@@ -230,7 +234,8 @@ fn jobs_get_their_id_run_id_and_a_private_state_dir() {
 #[test]
 fn kill_9_during_a_tick_leaves_the_previous_consistent_state() {
     let e = Env::new(json!([]));
-    let status = e.script("status.sh", "if [ -f \"$(dirname \"$0\")/slow\" ]; then sleep 5; fi; echo '{\"running\":true,\"completed\":false,\"progressKey\":\"k\"}'\n");
+    let status =
+        e.script("status.sh", "if [ -f \"$(dirname \"$0\")/slow\" ]; then sleep 5; fi; echo '{\"running\":true,\"completed\":false,\"progressKey\":\"k\"}'\n");
     e.write_config(json!([long_job("j1", &status, &status, json!({})), long_job("j2", &status, &status, json!({}))]));
     assert!(e.run(&["tick", "--print-only"]).status.success());
     let before = e.store().job_states().unwrap();

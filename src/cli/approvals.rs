@@ -19,7 +19,8 @@ fn fmt_time(t: i64) -> String {
 
 /// One request as text (also what approvers see).
 pub fn describe(r: &ApprovalRow, job: Option<&Job>) -> String {
-    let verify: Vec<String> = job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
+    let verify: Vec<String> =
+        job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
     format!(
         "#{id} {name} ({job_id}), risk {risk}\n  argv: {argv:?}\n  cwd: {cwd}\n  then: {verify}\n  asked by {via} at {at}; expires {exp}; state {state}",
         id = r.id,

@@ -49,19 +49,7 @@ pub fn read_job(
     if kind != Kind::OneShotRead {
         policy.run_every_seconds = None;
     }
-    Some(Job {
-        name: name.unwrap_or_else(|| id.clone()),
-        digest: digest(raw, &cwd),
-        id,
-        kind,
-        risk,
-        enabled,
-        cwd,
-        commands,
-        policy,
-        approval,
-        after,
-    })
+    Some(Job { name: name.unwrap_or_else(|| id.clone()), digest: digest(raw, &cwd), id, kind, risk, enabled, cwd, commands, policy, approval, after })
 }
 
 fn expand_home(p: &str) -> std::path::PathBuf {
@@ -133,21 +121,23 @@ fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: i
 
 fn read_approval(r: &mut Reader, o: &Map<String, Value>, at: &str, id: Option<&str>, warnings: &mut Vec<String>) -> Approval {
     let mut a = Approval::default();
-    let Some(obj) = r.object(o, "approval", at) else { return a };
+    let Some(obj) = r.object(o, "approval", at) else {
+        return a;
+    };
     a.required = r.bool(obj, "required", &format!("{at}.required")).unwrap_or(true);
     a.expires_seconds = r.u64(obj, "expiresSeconds", &format!("{at}.expiresSeconds")).unwrap_or(a.expires_seconds);
     a.distinct_approver = r.bool(obj, "distinctApprover", &format!("{at}.distinctApprover")).unwrap_or(false);
     if obj.contains_key("granted") {
-        warnings.push(format!(
-            "{at}.granted (job {}) is ignored: approvals are now given per run (Approve button or `ops-monitor approve`)",
-            id.unwrap_or("?")
-        ));
+        warnings
+            .push(format!("{at}.granted (job {}) is ignored: approvals are now given per run (Approve button or `ops-monitor approve`)", id.unwrap_or("?")));
     }
     a
 }
 
 fn read_after(r: &mut Reader, o: &Map<String, Value>, at: &str, known_ids: &std::collections::HashSet<&str>) -> Vec<After> {
-    let Some(v) = o.get("after") else { return Vec::new() };
+    let Some(v) = o.get("after") else {
+        return Vec::new();
+    };
     let Some(list) = v.as_array() else {
         r.err(at, "must be a list");
         return Vec::new();

@@ -45,22 +45,16 @@ impl fmt::Display for ConfigError {
 
 /// Reads and validates a config file; `home` is `$OPENCLAW_HOME` (default cwd).
 pub fn load(path: &Path, home: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.to_path_buf(),
-        issues: vec![Issue { path: "(file)".into(), message: format!("cannot read: {e}") }],
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError { file: path.to_path_buf(), issues: vec![Issue { path: "(file)".into(), message: format!("cannot read: {e}") }] })?;
     parse(&text, path, home)
 }
 
 /// Validates config text as if read from `path`.
 pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError> {
     let fail = |issues| ConfigError { file: path.to_path_buf(), issues };
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        fail(vec![Issue {
-            path: format!("line {}, column {}", e.line(), e.column()),
-            message: format!("invalid JSON: {e}"),
-        }])
-    })?;
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {e}") }]))?;
     let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base = std::path::absolute(&parent).unwrap_or(parent);
     let mut r = Reader::default();
@@ -92,16 +86,7 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     let mut warnings = Vec::new();
     let jobs = read_jobs(r, obj, &defaults, base, home, &mut warnings);
     check_cross_job(r, &jobs);
-    Some(Config {
-        path: path.to_path_buf(),
-        defaults,
-        jobs: jobs.into_iter().map(|(_, j)| j).collect(),
-        timezone,
-        locale,
-        tick_seconds,
-        telegram,
-        warnings,
-    })
+    Some(Config { path: path.to_path_buf(), defaults, jobs: jobs.into_iter().map(|(_, j)| j).collect(), timezone, locale, tick_seconds, telegram, warnings })
 }
 
 fn read_timezone(r: &mut Reader, obj: &Map<String, Value>) -> chrono_tz::Tz {
@@ -134,15 +119,11 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
         report_every_seconds: r.u64(obj, "reportEverySeconds", &p("reportEverySeconds")).unwrap_or(base.report_every_seconds),
         stall_seconds: r.u64(obj, "stallSeconds", &p("stallSeconds")).unwrap_or(base.stall_seconds),
         auto_resume: r.bool(obj, "autoResume", &p("autoResume")).unwrap_or(base.auto_resume),
-        auto_resume_backoff_seconds: r
-            .u64(obj, "autoResumeBackoffSeconds", &p("autoResumeBackoffSeconds"))
-            .unwrap_or(base.auto_resume_backoff_seconds),
+        auto_resume_backoff_seconds: r.u64(obj, "autoResumeBackoffSeconds", &p("autoResumeBackoffSeconds")).unwrap_or(base.auto_resume_backoff_seconds),
         quiet_hours,
         only_on_change: r.bool(obj, "onlyOnChange", &p("onlyOnChange")).unwrap_or(base.only_on_change),
         timeout_seconds: r.u64(obj, "timeoutSeconds", &p("timeoutSeconds")).unwrap_or(base.timeout_seconds),
-        status_timeout_seconds: r
-            .u64(obj, "statusTimeoutSeconds", &p("statusTimeoutSeconds"))
-            .unwrap_or(base.status_timeout_seconds),
+        status_timeout_seconds: r.u64(obj, "statusTimeoutSeconds", &p("statusTimeoutSeconds")).unwrap_or(base.status_timeout_seconds),
         run_every_seconds: match run_every {
             Some(0) => None,
             Some(s) => Some(s),
@@ -174,14 +155,7 @@ fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> Teleg
     }
 }
 
-fn read_jobs(
-    r: &mut Reader,
-    obj: &Map<String, Value>,
-    defaults: &Policy,
-    base: &Path,
-    home: &Path,
-    warnings: &mut Vec<String>,
-) -> Vec<(usize, Job)> {
+fn read_jobs(r: &mut Reader, obj: &Map<String, Value>, defaults: &Policy, base: &Path, home: &Path, warnings: &mut Vec<String>) -> Vec<(usize, Job)> {
     let Some(list) = obj.get("jobs") else {
         r.err("jobs", "is required (a list of jobs)");
         return Vec::new();
@@ -195,7 +169,9 @@ fn read_jobs(
     let mut out = Vec::new();
     for (i, raw) in list.iter().enumerate() {
         let at = format!("jobs[{i}]");
-        let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings, &known) else { continue };
+        let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings, &known) else {
+            continue;
+        };
         if let Some(&first) = seen.get(&job.id) {
             r.err(&format!("{at}.id"), format!("duplicate job id {:?} (first at jobs[{first}])", job.id));
             continue;
@@ -213,14 +189,12 @@ fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
         if job.kind != Kind::OneShotWrite {
             continue;
         }
-        let verified = job.after.iter().any(|a| {
-            a.when == When::Success && by_id.get(a.job_id.as_str()).is_some_and(|t| t.risk == Risk::ReadOnly && t.kind != Kind::OneShotWrite)
-        });
+        let verified = job
+            .after
+            .iter()
+            .any(|a| a.when == When::Success && by_id.get(a.job_id.as_str()).is_some_and(|t| t.risk == Risk::ReadOnly && t.kind != Kind::OneShotWrite));
         if !verified {
-            r.err(
-                &format!("jobs[{i}].after"),
-                "a one_shot_write job needs an after entry with when=success referencing a read_only verification job",
-            );
+            r.err(&format!("jobs[{i}].after"), "a one_shot_write job needs an after entry with when=success referencing a read_only verification job");
         }
     }
 }

@@ -8,4 +8,3 @@ mod reader;
 pub use load::{load, parse, ConfigError, Issue};
 pub use model::*;
 pub use reader::{parse_hhmm, parse_id};
-

@@ -64,9 +64,10 @@ impl Reader {
 
     /// A non-empty list of non-empty strings (an argv; no shell).
     pub fn argv(&mut self, v: &Value, at: &str) -> Option<Vec<String>> {
-        let ok = v.as_array().filter(|a| !a.is_empty()).and_then(|a| {
-            a.iter().map(|x| x.as_str().filter(|s| !s.is_empty()).map(str::to_string)).collect::<Option<Vec<_>>>()
-        });
+        let ok = v
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .and_then(|a| a.iter().map(|x| x.as_str().filter(|s| !s.is_empty()).map(str::to_string)).collect::<Option<Vec<_>>>());
         if ok.is_none() {
             self.err(at, format!("must be a non-empty list of non-empty strings (an argv, no shell), found {}", describe(v)));
         }

@@ -111,7 +111,9 @@ pub fn decide(req: &Request, job: Option<&Job>, who: Decider, approvers: &[i64],
     if !approve {
         return Ok(State::Rejected);
     }
-    let Some(job) = job else { return Err(Refusal::JobGone) };
+    let Some(job) = job else {
+        return Err(Refusal::JobGone);
+    };
     if job.digest != req.digest {
         return Err(Refusal::JobChanged);
     }

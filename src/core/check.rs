@@ -21,10 +21,7 @@ pub fn failure_reason(r: &CheckResult) -> Option<String> {
     if !r.success {
         return Some(r.summary.clone());
     }
-    r.output
-        .lines()
-        .find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT"))
-        .map(|l| l.trim().chars().take(200).collect())
+    r.output.lines().find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT")).map(|l| l.trim().chars().take(200).collect())
 }
 
 /// Output tail shown in reports (last `max` characters, trimmed).

@@ -172,7 +172,9 @@ fn note_reported(st: &mut JobState, s: &JobStatus, t: i64) {
 fn action_text(job: &Job, a: &Option<Anomaly>) -> String {
     match a {
         Some(Anomaly::Paused { .. }) => format!("job is paused: start it (/start {}) or enable autoResume", job.id),
-        Some(Anomaly::Stalled { .. }) => format!("no progress: check the job, or stop it (/stop {})", job.id),
+        Some(Anomaly::Stalled { .. }) => {
+            format!("no progress: check the job, or stop it (/stop {})", job.id)
+        }
         _ => "check the job".into(),
     }
 }

@@ -58,9 +58,9 @@ fn run(j: &Job, steps: &[(DateTime<Utc>, Result<JobStatus, String>)]) -> (Vec<bo
 fn stall_is_reported_after_stall_seconds_then_repeated_with_backoff() {
     let j = long(r#"{"stallSeconds":600,"reportEverySeconds":0}"#);
     let steps = [
-        (at(12, 0, 0), running("a")),   // first seen: status change
-        (at(12, 0, 599), running("a")), // not yet stalled
-        (at(12, 0, 600), running("a")), // stalled: new anomaly
+        (at(12, 0, 0), running("a")),    // first seen: status change
+        (at(12, 0, 599), running("a")),  // not yet stalled
+        (at(12, 0, 600), running("a")),  // stalled: new anomaly
         (at(12, 0, 1200), running("a")), // same anomaly, 600 s later: held (backoff 900)
         (at(12, 0, 1500), running("a")), // 900 s after the last alert: repeated
         (at(12, 0, 1560), running("b")), // progress again: healthy, no routine (reportEvery 0)
@@ -167,13 +167,13 @@ fn routine_progress_respects_interval_only_on_change_and_quiet_hours() {
     let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
     // (Berlin time, progress key, reported?)
     let table = [
-        (at(20, 0, 0), "a", true),  // started
-        (at(20, 5, 0), "b", false), // 300 s < 600 s
-        (at(20, 10, 0), "c", true), // due and changed
-        (at(20, 20, 0), "c", false), // due but unchanged (onlyOnChange)
-        (at(23, 30, 0), "d", false), // quiet hours
+        (at(20, 0, 0), "a", true),       // started
+        (at(20, 5, 0), "b", false),      // 300 s < 600 s
+        (at(20, 10, 0), "c", true),      // due and changed
+        (at(20, 20, 0), "c", false),     // due but unchanged (onlyOnChange)
+        (at(23, 30, 0), "d", false),     // quiet hours
         (at(7, 59, 86_400), "e", false), // next morning, still quiet
-        (at(8, 0, 86_400), "f", true),    // quiet hours over
+        (at(8, 0, 86_400), "f", true),   // quiet hours over
     ];
     let mut st = JobState::default();
     for (t, key, want) in table {
@@ -244,10 +244,10 @@ fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
     let j = job("one_shot_read", "read_only", r#"{"runEverySeconds":60}"#);
     let table = [
         (0, check(true, "ok"), false),
-        (60, check(false, ""), true),          // failure
-        (120, check(false, ""), false),        // same failure within backoff
+        (60, check(false, ""), true),           // failure
+        (120, check(false, ""), false),         // same failure within backoff
         (180, check(true, "ALERT: hot"), true), // different failure (ALERT line)
-        (240, check(true, "fine"), true),      // recovered
+        (240, check(true, "fine"), true),       // recovered
         (300, check(true, "fine"), false),
         (360, check(true, "ACTION REQUIRED: x"), true),
     ];

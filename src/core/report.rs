@@ -24,7 +24,9 @@ impl Anomaly {
     pub fn key(&self, progress_key: Option<&str>) -> String {
         match self {
             Anomaly::Stalled { .. } => format!("stalled:{}", progress_key.unwrap_or("")),
-            Anomaly::Paused { stop_reason } => format!("paused:{}", stop_reason.as_deref().unwrap_or("")),
+            Anomaly::Paused { stop_reason } => {
+                format!("paused:{}", stop_reason.as_deref().unwrap_or(""))
+            }
             Anomaly::InvalidStatus { reason } => format!("invalid:{reason}"),
             Anomaly::JobAlert { message } => format!("alert:{}", message.as_deref().unwrap_or("")),
             Anomaly::CheckFailed { reason } => format!("check:{reason}"),

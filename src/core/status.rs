@@ -33,8 +33,7 @@ pub fn canonical_json(v: &Value) -> String {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> =
-                keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&m[k.as_str()]))).collect();
+            let parts: Vec<String> = keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&m[k.as_str()]))).collect();
             format!("{{{}}}", parts.join(","))
         }
         Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
@@ -64,8 +63,7 @@ pub fn parse_status(stdout: &str) -> Result<JobStatus, String> {
         return Err("status JSON must include boolean fields running and completed".into());
     };
     let progress = o.get("progress").and_then(Value::as_object).cloned();
-    let progress_key =
-        opt_str(&o, "progressKey").or_else(|| progress.as_ref().map(|p| canonical_json(&Value::Object(p.clone()))));
+    let progress_key = opt_str(&o, "progressKey").or_else(|| progress.as_ref().map(|p| canonical_json(&Value::Object(p.clone()))));
     let level = opt_str(&o, "level").map(|l| l.to_ascii_lowercase());
     if let Some(l) = &level {
         if !["ok", "warn", "alert"].contains(&l.as_str()) {

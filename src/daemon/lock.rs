@@ -14,12 +14,7 @@ impl ServeLock {
     /// Takes the lock or fails naming the state file.
     pub fn acquire(state_db: &Path) -> Result<ServeLock> {
         let path = state_db.with_extension("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("open lock {}", path.display()))?;
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("open lock {}", path.display()))?;
         // SAFETY: flock on an open descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             bail!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display());

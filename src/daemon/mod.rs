@@ -75,7 +75,9 @@ pub async fn tick_loop(paths: &Paths, sink: &dyn Sink, shutdown: impl Future<Out
 }
 
 fn running_pids(paths: &Paths) -> Vec<i32> {
-    let Ok(store) = Store::open(&paths.state_db) else { return Vec::new() };
+    let Ok(store) = Store::open(&paths.state_db) else {
+        return Vec::new();
+    };
     let states = store.job_states().unwrap_or_default();
     states.values().filter_map(|s| s.last_seen.as_ref()).filter(|s| s.running).filter_map(|s| s.pid).map(|p| p as i32).collect()
 }

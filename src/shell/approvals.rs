@@ -120,7 +120,9 @@ pub fn list(store: &Store, state: Option<State>) -> Result<Vec<ApprovalRow>> {
 /// The audit trail (optionally of one job), oldest first.
 pub fn trail(store: &Store, job: Option<&str>) -> Result<Vec<AuditRow>> {
     let mut stmt = store.conn().prepare("SELECT at, approval_id, job_id, event, actor, detail FROM audit WHERE ?1 IS NULL OR job_id=?1 ORDER BY id")?;
-    let rows = stmt.query_map([job], |r| Ok(AuditRow { at: r.get(0)?, approval_id: r.get(1)?, job_id: r.get(2)?, event: r.get(3)?, actor: r.get(4)?, detail: r.get(5)? }))?;
+    let rows = stmt.query_map([job], |r| {
+        Ok(AuditRow { at: r.get(0)?, approval_id: r.get(1)?, job_id: r.get(2)?, event: r.get(3)?, actor: r.get(4)?, detail: r.get(5)? })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -133,6 +133,10 @@ pub async fn run(spec: &Spec) -> Outcome {
         out.spawn_error = Some("empty argv".into());
         return out;
     }
+    if !spec.cwd.is_dir() {
+        out.spawn_error = Some(format!("working directory {} does not exist", spec.cwd.display()));
+        return out;
+    }
     let mut child = match command(spec).spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -142,10 +146,7 @@ pub async fn run(spec: &Spec) -> Outcome {
     };
     let pgid = child.id().map(|p| p as i32);
     let (so, se) = (Arc::new(Mutex::new(Tail::default())), Arc::new(Mutex::new(Tail::default())));
-    let pumps = [
-        tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())),
-        tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone())),
-    ];
+    let pumps = [tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())), tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone()))];
     let status = tokio::select! {
         s = child.wait() => s.ok(),
         _ = tokio::time::sleep(spec.timeout) => {
@@ -179,7 +180,9 @@ async fn drain(pumps: [tokio::task::JoinHandle<()>; 2]) {
 
 /// SIGTERM to the group, wait up to the grace period for it to empty, then SIGKILL.
 async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) -> Option<std::process::ExitStatus> {
-    let Some(pgid) = pgid else { return child.wait().await.ok() };
+    let Some(pgid) = pgid else {
+        return child.wait().await.ok();
+    };
     signal_group(pgid, libc::SIGTERM);
     let deadline = Instant::now() + KILL_GRACE;
     let mut status = None;

@@ -11,7 +11,8 @@ use std::time::Duration;
 /// Runs kept per job in the history.
 pub const RUNS_KEPT_PER_JOB: i64 = 200;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql"), include_str!("migrations/002_telegram.sql"), include_str!("migrations/003_approvals.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/001_init.sql"), include_str!("migrations/002_telegram.sql"), include_str!("migrations/003_approvals.sql")];
 
 /// An open store; cheap to open, one per thread/task.
 pub struct Store {
@@ -140,10 +141,7 @@ impl Store {
     /// Records the start of a run; finish it with [`Store::finish_run`].
     pub fn begin_run(&mut self, job_id: &str, action: &str, origin: &str, now: i64) -> Result<i64> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO runs(job_id, action, origin, started_at) VALUES (?1, ?2, ?3, ?4)",
-                params![job_id, action, origin, now],
-            )?;
+            tx.execute("INSERT INTO runs(job_id, action, origin, started_at) VALUES (?1, ?2, ?3, ?4)", params![job_id, action, origin, now])?;
             let id = tx.last_insert_rowid();
             tx.execute(
                 "DELETE FROM runs WHERE job_id=?1 AND id NOT IN (SELECT id FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2)",
@@ -228,10 +226,7 @@ impl Store {
     /// dead daemon had claimed go back to pending (queued jobs are read-only, safe to re-run).
     pub fn repair(&mut self, now: i64) -> Result<usize> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE finished_at IS NULL",
-                [now],
-            )?;
+            let n = tx.execute("UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE finished_at IS NULL", [now])?;
             tx.execute("UPDATE queue SET status='pending' WHERE status='running'", [])?;
             Ok(n)
         })
@@ -291,11 +286,12 @@ fn prepare_file(path: &Path) -> Result<()> {
             std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("create {}", dir.display()))?;
         }
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("create state database {}", path.display()))?;
-    Ok(())
+    // Only ever create: opening and closing an existing database file outside SQLite would drop
+    // this process's POSIX locks on it, and another process would then checkpoint and truncate
+    // the WAL under our live connections (seen as SQLITE_IOERR_SHORT_READ).
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("create state database {}", path.display())),
+    }
 }

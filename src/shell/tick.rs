@@ -97,11 +97,7 @@ struct Tick<'a> {
 impl Tick<'_> {
     fn queue_work(&mut self, store: &mut Store, dry_run: bool) -> Result<Vec<Work>> {
         let t = self.now.timestamp();
-        let items = if dry_run {
-            store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect()
-        } else {
-            store.claim_due(t)?
-        };
+        let items = if dry_run { store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect() } else { store.claim_due(t)? };
         let mut work = Vec::new();
         for item in items {
             let job = self.cfg.job(&item.job_id).cloned();
@@ -121,7 +117,10 @@ impl Tick<'_> {
 
     fn block(&mut self, store: &mut Store, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
         let (mut sec, why) = match job {
-            Some(j) => (Section::for_job(j), format!("queued job blocked: only one_shot_read read_only jobs run from a chain ({}, {})", j.kind.as_str(), j.risk.as_str())),
+            Some(j) => (
+                Section::for_job(j),
+                format!("queued job blocked: only one_shot_read read_only jobs run from a chain ({}, {})", j.kind.as_str(), j.risk.as_str()),
+            ),
             None => (Section::system(&item.job_id, &item.job_id), format!("queued job {:?} is not in the config", item.job_id)),
         };
         sec.notes.push(Note::ActionRequired(why.clone()));
@@ -212,7 +211,9 @@ impl Tick<'_> {
                 if *ar != AutoResume::Start {
                     continue;
                 }
-                let Some(job) = self.cfg.job(&sec.job_id) else { continue };
+                let Some(job) = self.cfg.job(&sec.job_id) else {
+                    continue;
+                };
                 *ar = if opts.dry_run {
                     AutoResume::WouldStart
                 } else {
@@ -241,7 +242,9 @@ async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done
                 }
                 Work::Check { job, queue_id, reason } => {
                     let origin = if queue_id.is_some() { "chain" } else { "schedule" };
-                    let out = jobs::execute(&job, Action::Run, &paths, origin).await.unwrap_or_else(|e| Outcome { spawn_error: Some(e.to_string()), ..Outcome::default() });
+                    let out = jobs::execute(&job, Action::Run, &paths, origin)
+                        .await
+                        .unwrap_or_else(|e| Outcome { spawn_error: Some(e.to_string()), ..Outcome::default() });
                     Done::Check { job, queue_id, reason, out }
                 }
             };

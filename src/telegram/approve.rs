@@ -18,7 +18,8 @@ pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
 }
 
 fn text(r: &ApprovalRow, job: Option<&Job>) -> String {
-    let verify: Vec<String> = job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
+    let verify: Vec<String> =
+        job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
     let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or_default();
     format!(
         "🔐 Approval request #{}\n• {} ({})\n- risk: {}\n- argv: {:?}\n- cwd: {}\n- then: {}\n- asked by: {}\n- expires: {exp}",
@@ -84,7 +85,9 @@ pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
 pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Callback, cfg: &Config) -> Result<()> {
     let approve = cb.action == "approve";
     let user = q.from.id.0 as i64;
-    let Some(id) = cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) else { return Ok(()) };
+    let Some(id) = cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) else {
+        return Ok(());
+    };
     let Some(row) = approvals::get(&s.store()?, id)? else {
         bot.answer_callback_query(q.id.clone()).text("Unknown request.").await?;
         return Ok(());
@@ -147,7 +150,11 @@ async fn edit_requests(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config) {
         .prepare("SELECT outbox_id FROM approval_messages WHERE approval_id=?1")
         .and_then(|mut st| st.query_map([r.id], |x| x.get(0))?.collect())
         .unwrap_or_default();
-    let when = r.decided_at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string()).unwrap_or_default();
+    let when = r
+        .decided_at
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string())
+        .unwrap_or_default();
     let verdict = if r.state == State::Rejected { "❌ Rejected" } else { "✅ Approved" };
     let body = format!("{}\n\n{verdict} by {} at {when}", text(r, cfg.job(&r.job_id)), r.decided_by.as_deref().unwrap_or("?"));
     for row in rows {

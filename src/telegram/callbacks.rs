@@ -63,7 +63,9 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<i64>>(4)?))
             })
             .optional()?;
-        let Some((chat, action, job_id, arg, used)) = row else { return Ok(Redeemed::Unknown) };
+        let Some((chat, action, job_id, arg, used)) = row else {
+            return Ok(Redeemed::Unknown);
+        };
         if chat != chat_id {
             return Ok(Redeemed::Unknown);
         }

@@ -120,7 +120,9 @@ fn unknown_job(cfg: &Config, id: &str) -> String {
 }
 
 fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
-    let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg), None) };
+    let Some(job) = cfg.job(arg) else {
+        return reply(s, chat, &unknown_job(cfg, arg), None);
+    };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
         None => format!("{} has no recorded run.", job.id),
         Some(r) => {
@@ -137,7 +139,9 @@ fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) ->
         let text = if k.is_some() { format!("Pick a job to {}:", action.as_str()) } else { format!("No job can be {}ed from here.", action.as_str()) };
         return reply(s, chat, &text, k.as_ref());
     }
-    let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg), None) };
+    let Some(job) = cfg.job(arg).cloned() else {
+        return reply(s, chat, &unknown_job(cfg, arg), None);
+    };
     if let Err(e) = jobs::check_explicit(&job, action, false) {
         return reply(s, chat, &format!("Refused: {e}"), None);
     }
@@ -176,7 +180,9 @@ async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerRes
         Redeemed::Used => return answer(&bot, &q, "This button was already used. Send /status for fresh buttons.").await,
         Redeemed::Unknown => return answer(&bot, &q, "Unknown or expired button.").await,
     };
-    let Some(cfg) = s.config() else { return answer(&bot, &q, "The config is invalid.").await };
+    let Some(cfg) = s.config() else {
+        return answer(&bot, &q, "The config is invalid.").await;
+    };
     let job = cb.job_id.as_deref().and_then(|j| cfg.job(j)).cloned();
     match (cb.action.as_str(), job) {
         ("approve" | "reject", _) => super::approve::on_press(&bot, &q, &s, &cb, &cfg).await,
@@ -189,7 +195,11 @@ async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerRes
             answer(&bot, &q, &t).await
         }
         (a @ ("start" | "stop" | "run"), Some(job)) => {
-            let action = match a { "start" => Action::Start, "stop" => Action::Stop, _ => Action::Run };
+            let action = match a {
+                "start" => Action::Start,
+                "stop" => Action::Stop,
+                _ => Action::Run,
+            };
             answer(&bot, &q, &format!("{a} {}…", job.id)).await?;
             act(&s, cb.chat_id, &cfg, action, &job.id)
         }
@@ -218,7 +228,9 @@ fn ack_or_snooze(s: &Services, cb: &callbacks::Callback, user: i64, job: &str) -
 }
 
 async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config) -> HandlerResult {
-    let Some(msg) = q.regular_message() else { return Ok(()) };
+    let Some(msg) = q.regular_message() else {
+        return Ok(());
+    };
     let views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
     let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views)?;
     let html = super::text::to_html(&views::overview_text(&views, cfg.timezone));

@@ -18,8 +18,8 @@ use anyhow::{bail, Result};
 use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
-use tokio::sync::Notify;
 use token::Token;
+use tokio::sync::Notify;
 
 /// Shared services injected into handlers (never Debug-printed: it holds the token).
 pub struct Services {
@@ -84,7 +84,9 @@ pub struct BotSetup {
 /// Decides the bot setup; fails closed when there is a token but no allowlist.
 pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let found = token::resolve(cfg, &paths.home)?;
-    let Some(token) = found.token else { return Ok(None) };
+    let Some(token) = found.token else {
+        return Ok(None);
+    };
     let allowlist = if cfg.telegram.allowed_chat_ids.is_empty() { found.allow_from } else { cfg.telegram.allowed_chat_ids.clone() };
     if allowlist.is_empty() {
         bail!("a Telegram token is configured but the allowlist is empty: set telegram.allowedChatIds (refusing to start: fail closed)");

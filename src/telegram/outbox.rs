@@ -93,10 +93,7 @@ pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
 /// Schedules another attempt; `count` says whether this was a failure (429 waits are not).
 pub fn retry_at(store: &mut Store, id: i64, at_ms: i64, error: &str, count: bool) -> Result<()> {
     store.write(|tx| {
-        tx.execute(
-            "UPDATE outbox SET next_attempt_at=?2, last_error=?3, attempts=attempts+?4 WHERE id=?1",
-            params![id, at_ms, error, i64::from(count)],
-        )?;
+        tx.execute("UPDATE outbox SET next_attempt_at=?2, last_error=?3, attempts=attempts+?4 WHERE id=?1", params![id, at_ms, error, i64::from(count)])?;
         Ok(())
     })
 }
@@ -117,9 +114,30 @@ pub fn mark_failed(store: &mut Store, id: i64, error: &str) -> Result<()> {
     })
 }
 
-/// Gives up on every pending message of a chat (blocked, kicked, not found).
+/// How long a chat that refused us (blocked, kicked, not found) is not tried again.
+pub const UNREACHABLE_FOR_MS: i64 = 3_600_000;
+
+/// Gives up on every pending message of a chat (blocked, kicked, not found) and remembers the
+/// chat as unreachable for an hour, so each later report costs no API call until then.
 pub fn fail_chat(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
-    store.write(|tx| Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, error])?))
+    let until = now_ms() + UNREACHABLE_FOR_MS;
+    store.write(|tx| {
+        crate::shell::store::set_meta(tx, &format!("unreachable:{chat_id}"), &format!("{until} {error}"))?;
+        Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, error])?)
+    })
+}
+
+/// Fails the pending messages of a chat already known unreachable (no API call).
+pub fn fail_chat_pending(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
+    let why = format!("chat unreachable: {error}");
+    store.write(|tx| Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, why])?))
+}
+
+/// The reason a chat is still known unreachable at `now`, if it is.
+pub fn unreachable(store: &Store, chat_id: i64, now: i64) -> Result<Option<String>> {
+    let Some(v) = store.meta(&format!("unreachable:{chat_id}"))? else { return Ok(None) };
+    let (until, why) = v.split_once(' ').unwrap_or((&v, ""));
+    Ok((until.parse::<i64>().unwrap_or(0) > now).then(|| why.to_string()))
 }
 
 /// The group became a supergroup: re-send this message to the new id once and warn there.

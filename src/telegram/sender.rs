@@ -18,7 +18,7 @@ pub const PRIVATE_GAP_MS: i64 = 1000;
 /// Minimum gap for groups (Telegram: 20 per minute).
 pub const GROUP_GAP_MS: i64 = 3000;
 /// Longest wait between retries of a failing send.
-pub const MAX_BACKOFF_MS: i64 = 30_000;
+pub const MAX_BACKOFF_MS: i64 = 15_000;
 
 /// What to do after one send attempt.
 #[derive(Debug, PartialEq)]
@@ -94,6 +94,13 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
         let ready_at = pacer.last_sent.get(&m.chat_id).map_or(0, |t| t + gap);
         if ready_at > now_ms() {
             next_pace = Some(next_pace.map_or(ready_at, |p: i64| p.min(ready_at)));
+            continue;
+        }
+        if let Some(why) = Store::open(db).ok().and_then(|s| outbox::unreachable(&s, m.chat_id, now_ms()).ok().flatten()) {
+            let failed = Store::open(db).and_then(|mut s| outbox::fail_chat_pending(&mut s, m.chat_id, &why));
+            if let Err(e) = failed {
+                tracing::error!(error = %e, "outbox update failed");
+            }
             continue;
         }
         let result = send(bot, m).await;
@@ -177,6 +184,9 @@ mod tests {
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 3, now), Verdict::Retry(now + 4000, true));
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 60, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
         let bad_json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
-        assert!(matches!(classify(&RequestError::InvalidJson { source: std::sync::Arc::new(bad_json), raw: "<html>".into() }, 0, now), Verdict::Retry(_, true)));
+        assert!(matches!(
+            classify(&RequestError::InvalidJson { source: std::sync::Arc::new(bad_json), raw: "<html>".into() }, 0, now),
+            Verdict::Retry(_, true)
+        ));
     }
 }

@@ -1,0 +1,75 @@
+//! Tick cost as jobs grow, and a hung status among 50. Run: `cargo bench --bench tick`.
+//! Each long_running_read job's status command sleeps 20 ms (as in BENCHMARKS.md); the figure is
+//! the wall time and the CPU time (user+sys of ops-monitor and its children) of one
+//! `ops-monitor tick --print-only`. Optional: `OPS_BENCH_PYTHON=/path/to/ops-monitor.py` also
+//! times the Python tool on the same config (skipped when python3 or the script is absent).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+fn write_config(dir: &Path, n: usize, hung: bool) {
+    let status = dir.join("status.sh");
+    std::fs::write(&status, "sleep 0.02; echo '{\"running\":true,\"completed\":false,\"progress\":{\"done\":1,\"total\":2}}'\n").unwrap();
+    let hang = dir.join("hang.sh");
+    std::fs::write(&hang, "sleep 600\n").unwrap();
+    let jobs: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (cmd, policy) = if hung && i == 0 { (&hang, serde_json::json!({"statusTimeoutSeconds": 5})) } else { (&status, serde_json::json!({})) };
+            serde_json::json!({"id": format!("job{i}"), "kind": "long_running_read", "risk": "read_only", "enabled": true, "cwd": dir,
+                "commands": {"start": ["true"], "status": ["sh", cmd]}, "policy": policy})
+        })
+        .collect();
+    let cfg = serde_json::json!({"version": 1, "defaults": {"quietHours": {"start": "00:00", "end": "00:00"}}, "jobs": jobs});
+    std::fs::write(dir.join("c.json"), cfg.to_string()).unwrap();
+}
+
+fn time(mut cmd: Command) -> (Duration, Duration) {
+    let cpu0 = children_cpu();
+    let t0 = Instant::now();
+    let out = cmd.output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (t0.elapsed(), children_cpu() - cpu0)
+}
+
+fn ours(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+    c.arg("--config-file").arg(dir.join("c.json")).arg("--state-file").arg(dir.join("s.db")).args(["tick", "--print-only"]);
+    c
+}
+
+fn python(dir: &Path) -> Option<Command> {
+    let script = std::env::var("OPS_BENCH_PYTHON").ok().filter(|p| Path::new(p).is_file())?;
+    Command::new("python3").arg("--version").output().ok()?;
+    let mut c = Command::new("python3");
+    c.arg(script).args(["tick", "--print-only", "--config-file"]).arg(dir.join("c.json")).arg("--state-file").arg(dir.join("s.json"));
+    Some(c)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    println!("| N jobs | ops-monitor wall | ops-monitor CPU | ops-monitor.py wall |");
+    println!("|---|---|---|---|");
+    for n in [10, 50, 200, 1000] {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), n, false);
+        let _ = time(ours(dir.path())); // first tick creates the database
+        let (wall, cpu) = time(ours(dir.path()));
+        let py = python(dir.path()).map(|c| format!("{:.2} s", time(c).0.as_secs_f64())).unwrap_or_else(|| "skipped".into());
+        println!("| {n} | {:.3} s | {:.3} s | {py} |", wall.as_secs_f64(), cpu.as_secs_f64());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), 50, true);
+    let (wall, _) = time(ours(dir.path()));
+    println!("\nhung status (sleeps 600 s, statusTimeoutSeconds 5) among 50: tick wall {:.2} s (target ≤ 6 s)", wall.as_secs_f64());
+}

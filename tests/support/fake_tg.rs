@@ -1,0 +1,473 @@
+//! A fake Telegram Bot API on 127.0.0.1 speaking real HTTP/1.1 (keep-alive, JSON bodies), with
+//! the shapes and limits teloxide 0.17 and Telegram insist on (see
+//! shared/reference/telegram-fake-notes.md), plus fault injection for the outbox tests.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// A message the bot sent (or an edit it made).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub method: String,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Sent {
+    /// Callback data of the button whose label contains `label`.
+    pub fn button(&self, label: &str) -> Option<String> {
+        let rows = self.body.pointer("/reply_markup/inline_keyboard")?.as_array()?;
+        rows.iter().flat_map(|r| r.as_array().cloned().unwrap_or_default()).find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))?["callback_data"]
+            .as_str()
+            .map(str::to_string)
+    }
+    /// Whether the message asked for no sound.
+    pub fn silent(&self) -> bool {
+        self.body["disable_notification"].as_bool().unwrap_or(false)
+    }
+}
+
+/// What the fake answers for sendMessage instead of accepting it.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Every send gets this HTTP status (e.g. 502) until the instant.
+    Status(u16, Instant),
+    /// The next `n` sends get 429 with `retry_after` seconds.
+    TooMany(u32, u32),
+    /// The connection is closed without an answer until the instant.
+    Drop(Instant),
+}
+
+#[derive(Default)]
+struct State {
+    updates: Vec<Value>,
+    next_update: i64,
+    next_message: i64,
+    sent: Vec<Sent>,
+    messages: HashMap<(i64, i64), String>,
+    answers: HashMap<String, String>,
+    open_callbacks: HashSet<String>,
+    blocked: HashSet<i64>,
+    migrated: HashMap<i64, i64>,
+    fault: Option<Fault>,
+    rejected: Vec<(String, String)>,
+    requests: Vec<String>,
+    conflict: bool,
+    throttled: u32,
+    attempts: Vec<i64>,
+}
+
+/// The fake server; dropped with the test.
+pub struct FakeTg {
+    pub token: String,
+    port: u16,
+    state: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl FakeTg {
+    /// Starts a fake on a free port for `token`.
+    pub fn start(token: &str) -> FakeTg {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new((Mutex::new(State { next_update: 1, next_message: 100, ..State::default() }), Condvar::new()));
+        let (st, tok) = (state.clone(), token.to_string());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (st, tok) = (st.clone(), tok.clone());
+                std::thread::spawn(move || serve_conn(conn, &st, &tok));
+            }
+        });
+        FakeTg { token: token.to_string(), port, state }
+    }
+
+    /// The base URL for `telegram.apiUrl`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.0.lock().unwrap()
+    }
+
+    fn push(&self, update: Value) -> i64 {
+        let mut s = self.lock();
+        let id = s.next_update;
+        s.next_update += 1;
+        let mut u = update;
+        u["update_id"] = json!(id);
+        s.updates.push(u);
+        self.state.1.notify_all();
+        id
+    }
+
+    /// A text message from `user` in `chat` (private when chat > 0, supergroup otherwise).
+    pub fn message(&self, chat: i64, user: i64, text: &str) {
+        let mid = {
+            let mut s = self.lock();
+            s.next_message += 1;
+            s.next_message
+        };
+        let mut m = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "from": user_json(user), "text": text});
+        if text.starts_with('/') {
+            let len = text.split(' ').next().unwrap().encode_utf16().count();
+            m["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+        }
+        self.push(json!({"message": m}));
+    }
+
+    /// A button press on `msg` by `user`; returns the callback query id.
+    pub fn press(&self, msg: &Sent, user: i64, data: &str) -> String {
+        let id = format!("cq{}", {
+            let mut s = self.lock();
+            s.next_message += 1;
+            s.next_message
+        });
+        self.lock().open_callbacks.insert(id.clone());
+        let message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
+            "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}});
+        self.push(json!({"callback_query": {"id": id, "from": user_json(user), "chat_instance": "ci1", "data": data, "message": message}}));
+        id
+    }
+
+    /// Every message sent so far.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.lock().sent.clone()
+    }
+
+    /// Messages sent to `chat` (not edits).
+    pub fn to_chat(&self, chat: i64) -> Vec<Sent> {
+        self.sent().into_iter().filter(|m| m.chat_id == chat && m.method == "sendmessage").collect()
+    }
+
+    /// Waits until a sent message satisfies `pred`.
+    pub fn wait_for(&self, within: Duration, pred: impl Fn(&Sent) -> bool) -> Option<Sent> {
+        self.wait_until(within, |s| s.sent.iter().find(|m| pred(m)).cloned())
+    }
+
+    /// The answer text of a callback query, once answered.
+    pub fn wait_answer(&self, id: &str, within: Duration) -> Option<String> {
+        self.wait_until(within, |s| s.answers.get(id).cloned())
+    }
+
+    fn wait_until<T>(&self, within: Duration, f: impl Fn(&State) -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + within;
+        let mut s = self.lock();
+        loop {
+            if let Some(v) = f(&s) {
+                return Some(v);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            s = self.state.1.wait_timeout(s, left.min(Duration::from_millis(200))).unwrap().0;
+        }
+    }
+
+    /// Polls `f` until it holds or the deadline passes.
+    pub fn eventually(&self, within: Duration, f: impl Fn(&[Sent]) -> bool) -> bool {
+        self.wait_until(within, |s| f(&s.sent).then_some(())).is_some()
+    }
+
+    /// Sends to `chat` fail with 403 "bot was blocked by the user".
+    pub fn block(&self, chat: i64) {
+        self.lock().blocked.insert(chat);
+    }
+    /// Sends to `chat` fail with 400 and `migrate_to_chat_id`.
+    pub fn migrate(&self, from: i64, to: i64) {
+        self.lock().migrated.insert(from, to);
+    }
+    /// Installs a fault for sendMessage.
+    pub fn fault(&self, f: Option<Fault>) {
+        self.lock().fault = f;
+    }
+    /// getUpdates answers 409 Conflict.
+    pub fn conflict(&self, on: bool) {
+        self.lock().conflict = on;
+    }
+    /// Requests the fake refused as invalid (method, description): a test asserts none.
+    pub fn rejected(&self) -> Vec<(String, String)> {
+        self.lock().rejected.clone()
+    }
+    /// How many sendMessage calls targeted `chat` (accepted or not).
+    pub fn attempts_to(&self, chat: i64) -> usize {
+        self.lock().attempts.iter().filter(|c| **c == chat).count()
+    }
+    /// How many sends were answered 429.
+    pub fn throttled(&self) -> u32 {
+        self.lock().throttled
+    }
+    /// Method names requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.lock().requests.clone()
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn chat_json(chat: i64) -> Value {
+    if chat > 0 {
+        json!({"id": chat, "type": "private", "first_name": "Op"})
+    } else {
+        json!({"id": chat, "type": "supergroup", "title": "Ops"})
+    }
+}
+
+fn user_json(user: i64) -> Value {
+    json!({"id": user, "is_bot": false, "first_name": format!("U{user}"), "language_code": "en"})
+}
+
+fn serve_conn(conn: TcpStream, st: &Arc<(Mutex<State>, Condvar)>, token: &str) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut out = conn;
+    loop {
+        let Some((path, body)) = read_request(&mut reader) else {
+            return;
+        };
+        let Some((status, answer)) = handle(st, token, &path, &body) else {
+            return;
+        };
+        let text = match answer {
+            Value::String(raw) => raw,
+            v => v.to_string(),
+        };
+        let reason = if status == 200 { "OK" } else { "Error" };
+        let head = format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n", text.len());
+        if out.write_all(head.as_bytes()).and_then(|_| out.write_all(text.as_bytes())).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, Value)> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some((path, serde_json::from_slice(&body).unwrap_or(json!({}))))
+}
+
+fn err(code: u16, desc: &str) -> (u16, Value) {
+    (code, json!({"ok": false, "error_code": code, "description": desc}))
+}
+
+fn ok(v: Value) -> (u16, Value) {
+    (200, json!({"ok": true, "result": v}))
+}
+
+fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Value) -> Option<(u16, Value)> {
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let bot = parts.next()?.replace("%3A", ":");
+    let method = parts.next()?.to_ascii_lowercase();
+    if bot != format!("bot{token}") {
+        return Some(err(401, "Unauthorized"));
+    }
+    st.0.lock().unwrap().requests.push(method.clone());
+    Some(match method.as_str() {
+        "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot", "can_join_groups": true,
+            "can_read_all_group_messages": false, "supports_inline_queries": false, "has_main_web_app": false})),
+        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "deletewebhook" | "setmycommands" => ok(json!(true)),
+        "getupdates" => get_updates(st, body),
+        "answercallbackquery" => answer_callback(st, body),
+        "sendmessage" => return send(st, body),
+        "editmessagetext" => edit(st, body),
+        _ => err(404, "Not Found: method not found"),
+    })
+}
+
+fn get_updates(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let mut s = st.0.lock().unwrap();
+    loop {
+        if s.conflict {
+            return err(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running");
+        }
+        s.updates.retain(|u| u["update_id"].as_i64().unwrap() >= offset);
+        if !s.updates.is_empty() {
+            return ok(json!(s.updates.clone()));
+        }
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            return ok(json!([]));
+        };
+        s = st.1.wait_timeout(s, left).unwrap().0;
+    }
+}
+
+fn answer_callback(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
+    let id = body["callback_query_id"].as_str().unwrap_or("").to_string();
+    let mut s = st.0.lock().unwrap();
+    if !s.open_callbacks.remove(&id) {
+        s.rejected.push(("answerCallbackQuery".into(), format!("query {id} is too old or already answered")));
+        return err(400, "Bad Request: query is too old and response timeout expired or query ID is invalid");
+    }
+    s.answers.insert(id, body["text"].as_str().unwrap_or("").to_string());
+    st.1.notify_all();
+    ok(json!(true))
+}
+
+fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)> {
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let mut s = st.0.lock().unwrap();
+    s.attempts.push(chat);
+    match s.fault.clone() {
+        Some(Fault::Status(code, until)) if Instant::now() < until => {
+            return Some((code, Value::String(format!("<html><body>{code} Bad Gateway</body></html>"))))
+        }
+        Some(Fault::Drop(until)) if Instant::now() < until => return None,
+        Some(Fault::TooMany(n, after)) if n > 0 => {
+            s.fault = Some(Fault::TooMany(n - 1, after));
+            s.throttled += 1;
+            return Some((
+                429,
+                json!({"ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {after}"), "parameters": {"retry_after": after}}),
+            ));
+        }
+        _ => {}
+    }
+    if s.blocked.contains(&chat) {
+        return Some(err(403, "Forbidden: bot was blocked by the user"));
+    }
+    if let Some(to) = s.migrated.get(&chat) {
+        return Some((
+            400,
+            json!({"ok": false, "error_code": 400, "description": "Bad Request: group chat was upgraded to a supergroup chat", "parameters": {"migrate_to_chat_id": to}}),
+        ));
+    }
+    if let Err(e) = check_text(body) {
+        s.rejected.push(("sendMessage".into(), e.clone()));
+        return Some(err(400, &e));
+    }
+    s.next_message += 1;
+    let mid = s.next_message;
+    let text = body["text"].as_str().unwrap_or("").to_string();
+    s.messages.insert((chat, mid), format!("{text}\u{0}{}", body["reply_markup"]));
+    s.sent.push(Sent { method: "sendmessage".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone() });
+    st.1.notify_all();
+    Some(ok(json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "text": text,
+        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}})))
+}
+
+fn edit(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let mid = body["message_id"].as_i64().unwrap_or(0);
+    let mut s = st.0.lock().unwrap();
+    if let Err(e) = check_text(body) {
+        s.rejected.push(("editMessageText".into(), e.clone()));
+        return err(400, &e);
+    }
+    let text = body["text"].as_str().unwrap_or("").to_string();
+    let key = format!("{text}\u{0}{}", body["reply_markup"]);
+    match s.messages.get(&(chat, mid)) {
+        None => return err(400, "Bad Request: message to edit not found"),
+        Some(old) if *old == key => return err(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"),
+        Some(_) => {}
+    }
+    s.messages.insert((chat, mid), key);
+    s.sent.push(Sent { method: "editmessagetext".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone() });
+    st.1.notify_all();
+    ok(json!({"message_id": mid, "date": now(), "edit_date": now(), "chat": chat_json(chat), "text": text,
+        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}}))
+}
+
+/// Telegram's checks on text, parse mode and buttons.
+fn check_text(body: &Value) -> Result<(), String> {
+    let text = body["text"].as_str().unwrap_or("");
+    let visible = if body["parse_mode"].as_str() == Some("HTML") { parse_html(text)? } else { text.to_string() };
+    if visible.trim().is_empty() {
+        return Err("Bad Request: message text is empty".into());
+    }
+    if visible.encode_utf16().count() > 4096 {
+        return Err("Bad Request: message is too long".into());
+    }
+    for row in body.pointer("/reply_markup/inline_keyboard").and_then(Value::as_array).into_iter().flatten() {
+        for b in row.as_array().into_iter().flatten() {
+            let d = b["callback_data"].as_str().unwrap_or("");
+            if d.is_empty() || d.len() > 64 {
+                return Err("Bad Request: BUTTON_DATA_INVALID".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+const TAGS: &[&str] = &["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote"];
+
+/// Returns the visible text of Telegram HTML, or the "can't parse entities" error.
+pub fn parse_html(text: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("Bad Request: can't parse entities: {why}");
+    let (mut out, mut stack, mut rest) = (String::new(), Vec::<String>::new(), text);
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let end = rest.find('>').ok_or_else(|| bad("unclosed start tag"))?;
+            let inner = &rest[1..end];
+            let (closing, name) = match inner.strip_prefix('/') {
+                Some(n) => (true, n.trim()),
+                None => (false, inner.split_whitespace().next().unwrap_or("")),
+            };
+            if !TAGS.contains(&name) {
+                return Err(bad(&format!("unsupported start tag \"{name}\"")));
+            }
+            if closing {
+                if stack.pop().as_deref() != Some(name) {
+                    return Err(bad(&format!("unmatched end tag \"{name}\"")));
+                }
+            } else {
+                stack.push(name.to_string());
+            }
+            rest = &rest[end + 1..];
+        } else if c == '&' {
+            let end = rest.find(';').filter(|e| *e <= 8).ok_or_else(|| bad("unterminated entity"))?;
+            out.push(match &rest[1..end] {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "quot" => '"',
+                e => numeric(e).ok_or_else(|| bad("unknown entity"))?,
+            });
+            rest = &rest[end + 1..];
+        } else if c == '>' {
+            return Err(bad("character '>' is reserved"));
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if let Some(t) = stack.pop() {
+        return Err(bad(&format!("can't find end tag corresponding to start tag \"{t}\"")));
+    }
+    Ok(out)
+}
+
+fn numeric(e: &str) -> Option<char> {
+    let n = e.strip_prefix('#')?;
+    let v = match n.strip_prefix('x') {
+        Some(h) => u32::from_str_radix(h, 16).ok()?,
+        None => n.parse().ok()?,
+    };
+    char::from_u32(v)
+}

@@ -1,0 +1,141 @@
+//! Shared fixtures: the fake Bot API and a `serve` child process pointed at it.
+#![allow(dead_code)]
+
+pub mod fake_tg;
+
+use fake_tg::FakeTg;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A private chat and its user, allowed.
+pub const ME: i64 = 111;
+/// An allowed group.
+pub const GROUP: i64 = -100500;
+/// A stranger.
+pub const STRANGER: i64 = 999;
+
+/// A token whose every part is distinctive so a leak is easy to find.
+pub const TOKEN: &str = "123456:SECRET-token-abcdefXYZ";
+
+/// A temp dir with config, state, and a fake Bot API.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub tg: FakeTg,
+}
+
+impl Env {
+    /// A fresh environment with the fake started.
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap(), tg: FakeTg::start(TOKEN) }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes the config: `jobs` plus a telegram block pointed at the fake; `extra` is merged in.
+    pub fn config(&self, jobs: Value, extra: Value) {
+        let mut cfg = json!({"version": 1, "tickSeconds": 3600, "jobs": jobs,
+            "telegram": {"allowedChatIds": [ME, GROUP], "apiUrl": self.tg.url()}});
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                if k == "telegram" {
+                    for (tk, tv) in v.as_object().unwrap() {
+                        cfg["telegram"][tk] = tv.clone();
+                    }
+                } else {
+                    cfg[k] = v;
+                }
+            }
+        }
+        std::fs::write(self.path().join("c.json"), cfg.to_string()).unwrap();
+    }
+
+    /// Writes an executable-by-sh script and returns its path.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    }
+
+    /// The CLI with this environment's config, state and token.
+    pub fn cli(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+        c.arg("--config-file").arg(self.path().join("c.json")).arg("--state-file").arg(self.path().join("s.db"));
+        c.env("TELEGRAM_BOT_TOKEN", TOKEN).env("OPENCLAW_HOME", self.path()).env_remove("TELEGRAM_API_URL");
+        c
+    }
+
+    /// Starts `serve`; stderr goes to a file so logs can be checked for the token.
+    pub fn serve(&self) -> Child {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.path().join("serve.log")).unwrap();
+        let mut c = self.cli();
+        c.arg("serve").env("RUST_LOG", "info").stdout(Stdio::piped()).stderr(log);
+        c.spawn().unwrap()
+    }
+
+    /// What `serve` logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// Opens the state database for assertions (never creates it: that is the daemon's job).
+    pub fn db(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let c = rusqlite::Connection::open_with_flags(self.path().join("s.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        c.busy_timeout(Duration::from_secs(5))?;
+        Ok(c)
+    }
+
+    /// Runs a query returning one integer; -1 while the database does not exist yet.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().and_then(|db| db.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
+    }
+}
+
+/// Waits for the child to exit.
+pub fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Polls `f` until true or the deadline passes.
+pub fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+/// SIGTERM, then wait for a clean exit.
+pub fn stop(mut child: Child) {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = wait_exit(&mut child, Duration::from_secs(5));
+    if st.is_none() {
+        let _ = child.kill();
+    }
+}
+
+/// A long_running_read job whose status is the output of `sh <status>`.
+pub fn long_job(id: &str, status: &Path, extra: Value) -> Value {
+    let mut j = json!({"id": id, "name": id, "kind": "long_running_read", "risk": "read_only", "enabled": true,
+        "commands": {"start": ["true"], "status": ["sh", status]}});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            j[k] = v;
+        }
+    }
+    j
+}

@@ -1,0 +1,105 @@
+//! `serve` with a token against the fake Bot API: commands, buttons, allowlist, pushes.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+fn running_status(env: &Env, name: &str, progress: &str) -> std::path::PathBuf {
+    env.script(name, &format!("echo '{{\"running\":true,\"completed\":false,\"progress\":{progress}}}'\n"))
+}
+
+#[test]
+fn status_from_an_allowed_chat_gets_the_overview_and_a_stranger_gets_nothing() {
+    let env = Env::new();
+    let st = running_status(&env, "st.sh", r#"{"done":3,"total":10}"#);
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops report")).is_some(), "first tick report");
+    env.tg.message(STRANGER, STRANGER, "/status");
+    env.tg.message(ME, ME, "/status");
+    let o = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Jobs (")).expect("overview");
+    assert!(o.text.contains("scan") && o.text.contains("▓▓▓░░░░░░░ 30%"), "{}", o.text);
+    assert!(o.button("Refresh").is_some() && o.button("Start scan").is_some() && o.button("Stop scan").is_some());
+    assert!(eventually(T, || env.count(&format!("SELECT COUNT(*) FROM events WHERE kind='refused' AND chat_id={STRANGER}")) == 1));
+    assert!(env.tg.to_chat(STRANGER).is_empty(), "the stranger got a reply");
+    assert!(!env.log().contains("/status"), "message text of a refused update is not logged");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn a_picker_button_starts_a_job_refresh_edits_in_place_and_a_forged_button_is_refused() {
+    let env = Env::new();
+    let marker = env.path().join("started");
+    let st = env.script(
+        "st.sh",
+        &format!(
+            "if [ -e {m} ]; then echo '{{\"running\":true,\"completed\":false}}'; else echo '{{\"running\":false,\"completed\":false}}'; fi\n",
+            m = marker.display()
+        ),
+    );
+    let start = env.script("start.sh", &format!("touch {}\necho started-ok\n", marker.display()));
+    let mut job = long_job("scan", &st, json!({"name": "Disk scan"}));
+    job["commands"]["start"] = json!(["sh", start]);
+    env.config(json!([job]), json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.text.contains("Jobs (")).expect("overview");
+    assert!(overview.text.contains("paused"), "{}", overview.text);
+    env.tg.message(ME, ME, "/start");
+    let picker = env.tg.wait_for(T, |m| m.text.contains("Pick a job") || m.text.contains("Hello")).expect("greeting with picker");
+    let start_data = picker.button("Start Disk scan").expect("start button");
+    let q = env.tg.press(&picker, ME, &start_data);
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("start scan"));
+    let result = env.tg.wait_for(T, |m| m.text.starts_with("start Disk scan")).expect("outcome");
+    assert!(result.text.contains("exit 0") && result.text.contains("started-ok"), "{}", result.text);
+    assert!(marker.exists());
+    let again = env.tg.press(&picker, ME, &start_data);
+    assert!(env.tg.wait_answer(&again, T).unwrap().contains("already used"));
+    let q = env.tg.press(&overview, ME, &overview.button("Refresh").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some());
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext").expect("edit in place");
+    assert_eq!(edited.message_id, overview.message_id);
+    assert!(edited.text.contains("running"), "{}", edited.text);
+    let before = env.tg.sent().len();
+    let forged = env.tg.press(&overview, ME, "0123456789abcdef0123456789abcdef");
+    assert!(env.tg.wait_answer(&forged, T).unwrap().contains("Unknown"));
+    let stranger = env.tg.press(&support::fake_tg::Sent { chat_id: STRANGER, ..overview.clone() }, STRANGER, &start_data);
+    assert!(env.tg.wait_answer(&stranger, T).unwrap().contains("Not allowed"));
+    assert_eq!(env.tg.sent().len(), before, "refused presses sent nothing");
+    assert_eq!(env.count("SELECT COUNT(*) FROM runs WHERE job_id='scan' AND action='start'"), 1, "started exactly once");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn a_stalled_job_alerts_within_a_tick_and_a_completion_is_reported_once() {
+    let env = Env::new();
+    let ticks = env.path().join("ticks.log");
+    let stuck = env.script(
+        "stuck.sh",
+        &format!("echo x >> {}\necho '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":1,\"total\":10}}}}'\n", ticks.display()),
+    );
+    let tick_count = || std::fs::read_to_string(&ticks).unwrap_or_default().lines().count();
+    let flag = env.path().join("done");
+    let fin = env.script("fin.sh", &format!("if [ -e {f} ]; then echo '{{\"running\":false,\"completed\":true}}'; else echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"n\":'$(date +%s%N)'}}}}'; fi\n", f = flag.display()));
+    let jobs = json!([long_job("stuck", &stuck, json!({"policy": {"stallSeconds": 2}})), long_job("fin", &fin, json!({"policy": {"reportEverySeconds": 1}})),]);
+    env.config(jobs, json!({"tickSeconds": 1}));
+    let d = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.text.contains("stalled for")).expect("stall alert");
+    assert!(!alert.silent(), "alerts ring");
+    assert!(alert.button("Ack stuck").is_some() && alert.button("Snooze 1h stuck").is_some());
+    std::fs::write(&flag, "").unwrap();
+    let first = env.tg.wait_for(T, |m| m.text.contains("completed ✅")).expect("completion");
+    let seen = tick_count();
+    let q = env.tg.press(&alert, ME, &alert.button("Ack stuck").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("acknowledged"));
+    assert!(eventually(T, || tick_count() >= seen + 4), "more ticks ran");
+    let completions = env.tg.to_chat(ME).iter().filter(|m| m.text.contains("completed ✅")).count();
+    assert_eq!(completions, 1, "completion reported once (first at message {})", first.message_id);
+    stop(d);
+}

@@ -1,0 +1,152 @@
+//! Write-job approvals through the chat: approve once, every refusal answered with nothing run,
+//! concurrent presses, and kill -9 during a write run.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::fake_tg::Sent;
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+/// A second approver (private chat = user id).
+const ALICE: i64 = 222;
+/// A member of the allowed group who is not an approver.
+const BOB: i64 = 333;
+
+/// Write job `w` (appends to `ran`, optionally sleeps) verified by `v`.
+fn setup(env: &Env, sleep: u32, approval: serde_json::Value) {
+    let ran = env.path().join("ran");
+    env.script("w.sh", &format!("echo $$ >> {}\nsleep {sleep}\necho wrote\n", ran.display()));
+    env.script("v.sh", "echo verified-ok\n");
+    let jobs = json!([
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", env.path().join("w.sh")]}, "approval": approval,
+         "after": [{"jobId": "v", "when": "success", "delaySeconds": 0}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", env.path().join("v.sh")]}},
+        long_job("beat", &env.script("beat.sh", &format!("echo x >> {}\necho '{{\"running\":true,\"completed\":false}}'\n", env.path().join("beats").display())), json!({}))
+    ]);
+    env.config(jobs, json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME, ALICE, GROUP]}}));
+}
+
+fn runs(env: &Env) -> Vec<i32> {
+    std::fs::read_to_string(env.path().join("ran")).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+fn beats(env: &Env) -> usize {
+    std::fs::read_to_string(env.path().join("beats")).unwrap_or_default().lines().count()
+}
+
+/// Waits until `n` "refused … Nothing ran." reports reached `chat` (a refused press is fully handled).
+fn refusals(env: &Env, chat: i64, n: usize) -> bool {
+    env.tg.eventually(T, |sent| sent.iter().filter(|m| m.chat_id == chat && m.text.contains("refused") && m.text.contains("Nothing ran")).count() >= n)
+}
+
+fn request_in(env: &Env, chat: i64) -> Sent {
+    env.tg.wait_for(T, |m| m.chat_id == chat && m.text.contains("Approval request #")).expect("request message")
+}
+
+#[test]
+fn approve_runs_the_job_once_then_the_verification_and_a_second_press_is_refused() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let req = request_in(&env, ME);
+    assert!(req.text.contains("write_local") && req.text.contains("w.sh") && req.text.contains("v (success"), "{}", req.text);
+    assert!(request_in(&env, ALICE).text.contains("#1"), "the other approver is asked too");
+    let approve = req.button("Approve").unwrap();
+    let q = env.tg.press(&req, ME, &approve);
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"));
+    let ran = env.tg.wait_for(T, |m| m.text.contains("ran once")).expect("result");
+    assert!(ran.text.contains("exit 0") && ran.text.contains("wrote"), "{}", ran.text);
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == req.message_id).expect("request edited");
+    assert!(edited.text.contains("Approved by") && edited.body.get("reply_markup").is_none(), "{:?}", edited.body);
+    let verified = env.tg.wait_for(T, |m| m.text.contains("verification of write request #1")).expect("verification reported");
+    assert!(verified.text.contains("verified-ok") || verified.text.contains("passed"), "{}", verified.text);
+    assert!(verified.button("Verify").is_some(), "Verify again button");
+    let again = env.tg.press(&req, ME, &approve);
+    assert!(env.tg.wait_answer(&again, T).unwrap().contains("Refused"));
+    let alice = request_in(&env, ALICE);
+    let late = env.tg.press(&alice, ALICE, &alice.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&late, T).unwrap().contains("Refused"));
+    assert!(refusals(&env, ME, 1) && refusals(&env, ALICE, 1), "both refusals handled to the end");
+    assert_eq!(runs(&env).len(), 1, "ran exactly once");
+    let audit = env.cli().args(["audit", "--job", "w"]).output().unwrap();
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.contains("request") && audit.contains("approved") && audit.contains("user:111") && audit.contains("exit 0"), "{audit}");
+    stop(d);
+}
+
+#[test]
+fn a_non_approver_a_forged_button_an_expired_request_and_a_changed_job_are_refused() {
+    let env = Env::new();
+    setup(&env, 0, json!({"expiresSeconds": 2}));
+    let d = env.serve();
+    env.tg.message(GROUP, BOB, "/run w");
+    let req = request_in(&env, GROUP);
+    let approve = req.button("Approve").unwrap();
+    let q = env.tg.press(&req, BOB, &approve);
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"), "bob is not an approver");
+    let forged = env.tg.press(&req, ME, "ffffffffffffffffffffffffffffffff");
+    assert!(env.tg.wait_answer(&forged, T).unwrap().contains("Unknown"));
+    assert!(refusals(&env, GROUP, 1));
+    let expired = eventually(T, || {
+        let q = env.tg.press(&req, ME, &approve);
+        env.tg.wait_answer(&q, T).is_some_and(|a| a.contains("expired"))
+    });
+    assert!(expired, "a press after expiry is refused as expired");
+    setup(&env, 0, json!({}));
+    env.tg.message(ME, ME, "/run w");
+    let req2 = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #2")).expect("second request");
+    env.script("w.sh", "echo changed\n");
+    let mut changed = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(env.path().join("c.json")).unwrap()).unwrap();
+    changed["jobs"][0]["commands"]["run"] = json!(["sh", env.path().join("w.sh"), "--force"]);
+    std::fs::write(env.path().join("c.json"), changed.to_string()).unwrap();
+    let q = env.tg.press(&req2, ME, &req2.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("changed"));
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Request #2") && m.text.contains("refused")).is_some());
+    assert!(runs(&env).is_empty(), "nothing ran");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn two_approvers_pressing_at_once_run_the_job_once() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let (mine, hers) = (request_in(&env, ME), request_in(&env, ALICE));
+    let a = env.tg.press(&mine, ME, &mine.button("Approve").unwrap());
+    let b = env.tg.press(&hers, ALICE, &hers.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&a, T).is_some() && env.tg.wait_answer(&b, T).is_some(), "both presses answered");
+    assert!(env.tg.wait_for(T, |m| m.text.contains("ran once")).is_some());
+    assert!(env.tg.wait_for(T, |m| m.text.contains("verification of write request #1")).is_some());
+    assert_eq!(runs(&env).len(), 1);
+    stop(d);
+}
+
+#[test]
+fn kill_9_during_a_write_run_is_reported_interrupted_after_restart_and_not_rerun() {
+    let env = Env::new();
+    setup(&env, 30, json!({}));
+    let mut d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let req = request_in(&env, ME);
+    env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    assert!(eventually(T, || runs(&env).len() == 1), "the write job started");
+    d.kill().unwrap();
+    d.wait().unwrap();
+    let pid = runs(&env)[0];
+    unsafe { libc::killpg(pid, libc::SIGKILL) };
+    let d = env.serve();
+    let note = env.tg.wait_for(T, |m| m.text.contains("interrupted — outcome unknown")).expect("interrupted reported");
+    assert!(note.button("Verify v").is_some(), "{:?}", note.body);
+    let q = env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"));
+    let seen = beats(&env);
+    assert!(eventually(T, || beats(&env) >= seen + 3), "several ticks ran after the restart");
+    assert_eq!(runs(&env).len(), 1, "no second run");
+    stop(d);
+}
