@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod i18n;
 pub mod render;
 pub mod shell;
 pub mod telegram;

@@ -1,7 +1,10 @@
 //! Turns report facts into text (plain for the console; Telegram HTML is built on top of it).
 
-use crate::core::report::{Anomaly, AutoResume, Note, Section};
+use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
 use crate::core::status::{progress_fraction, JobStatus};
+use crate::i18n::{self, Lang};
+use crate::shell::runner::Outcome;
+use crate::t;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -26,15 +29,15 @@ impl Report {
     }
 }
 
-/// "Ops report (HH:MM:SS)" in the configured timezone.
-pub fn header(at: DateTime<Utc>, tz: Tz) -> String {
-    format!("Ops report ({})", at.with_timezone(&tz).format("%H:%M:%S"))
+/// "Ops report (HH:MM:SS)" in the configured timezone, in the reader's language.
+pub fn header(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    t!(lang, "report-header", time = at.with_timezone(&tz).format("%H:%M:%S").to_string())
 }
 
 /// The whole report as plain text.
-pub fn report_text(r: &Report, tz: Tz) -> String {
-    let mut parts = vec![header(r.at.unwrap_or_else(Utc::now), tz)];
-    parts.extend(r.sections.iter().map(section_text));
+pub fn report_text(r: &Report, tz: Tz, lang: Lang) -> String {
+    let mut parts = vec![header(r.at.unwrap_or_else(Utc::now), tz, lang)];
+    parts.extend(r.sections.iter().map(|s| section_text(s, lang)));
     parts.join("\n\n")
 }
 
@@ -45,13 +48,13 @@ pub fn bar(fraction: f64) -> String {
 }
 
 /// One-word state of a long job.
-pub fn state_word(s: &JobStatus) -> String {
+pub fn state_word(s: &JobStatus, lang: Lang) -> String {
     if s.completed {
-        "completed ✅".into()
+        t!(lang, "state-completed")
     } else if s.running {
-        s.pid.map_or("running".into(), |p| format!("running (pid {p})"))
+        s.pid.map_or_else(|| t!(lang, "state-running"), |p| t!(lang, "state-running-pid", pid = p))
     } else {
-        s.stop_reason.as_ref().map_or("paused".into(), |r| format!("paused (stopReason: {r})"))
+        s.stop_reason.as_ref().map_or_else(|| t!(lang, "state-paused"), |r| t!(lang, "state-paused-reason", reason = r))
     }
 }
 
@@ -79,62 +82,87 @@ pub fn progress_line(s: &JobStatus) -> Option<String> {
 }
 
 /// The anomaly as one line.
-pub fn anomaly_line(a: &Anomaly) -> String {
+pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
     match a {
-        Anomaly::Stalled { seconds } => format!("ALERT: stalled for {seconds} s (no progress)"),
-        Anomaly::Paused { .. } => "ALERT: job is not running and not completed".into(),
-        Anomaly::InvalidStatus { reason } => format!("ALERT: status unavailable: {reason}"),
-        Anomaly::JobAlert { message } => format!("ALERT: job reports alert{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()),
-        Anomaly::CheckFailed { reason } => format!("ALERT: check failed: {reason}"),
+        Anomaly::Stalled { seconds } => t!(lang, "anomaly-stalled", duration = i18n::duration(lang, (*seconds).max(0) as u64)),
+        Anomaly::Paused { .. } => t!(lang, "anomaly-paused"),
+        Anomaly::InvalidStatus { reason } => t!(lang, "anomaly-invalid-status", reason = reason),
+        Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
+        Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
+        Anomaly::CheckFailed { reason } => t!(lang, "anomaly-check-failed", reason = reason),
     }
 }
 
-fn note_line(n: &Note) -> String {
+fn resume_line(a: &AutoResume, lang: Lang) -> String {
+    match a {
+        AutoResume::Start => t!(lang, "resume-start"),
+        AutoResume::Started => t!(lang, "resume-started"),
+        AutoResume::Failed(r) => t!(lang, "resume-failed", reason = r),
+        AutoResume::WouldStart => t!(lang, "resume-would-start"),
+        AutoResume::Backoff => t!(lang, "resume-backoff"),
+        AutoResume::Blocked => t!(lang, "resume-blocked"),
+    }
+}
+
+fn note_line(n: &Note, lang: Lang) -> String {
     match n {
-        Note::ActionRequired(t) => format!("ACTION REQUIRED: {t}"),
-        Note::AutoResume(a) => format!(
-            "auto-resume: {}",
-            match a {
-                AutoResume::Start => "starting".to_string(),
-                AutoResume::Started => "started".to_string(),
-                AutoResume::Failed(r) => format!("start failed ({r}) — ACTION REQUIRED"),
-                AutoResume::WouldStart => "would start (dry run)".to_string(),
-                AutoResume::Backoff => "waiting (backoff)".to_string(),
-                AutoResume::Blocked => "blocked: the job is not read_only — ACTION REQUIRED".to_string(),
-            }
-        ),
-        Note::Recovered => "recovered: the check passes again".into(),
-        Note::Output(o) => format!("output:\n{o}"),
-        Note::Outcome(o) => format!("result: {o}"),
-        Note::Queued { job_id, delay_seconds } => format!("queued {job_id} (in {delay_seconds} s)"),
-        Note::Verification { approval_id, verdict } => format!("verification of write request #{approval_id}: {verdict}"),
-        Note::Interrupted { approval_id, verify } => format!(
-            "write request #{approval_id} was running when ops-monitor stopped: interrupted — outcome unknown; it is not re-run. ACTION REQUIRED: verify ({})",
-            verify.join(", ")
-        ),
-        Note::Expired { approval_id } => format!("approval request #{approval_id} expired; nothing ran"),
-        Note::Info(t) => t.clone(),
+        Note::ActionRequired(text) => t!(lang, "note-action-required", text = text),
+        Note::Hint(h) => hint_line(h, lang),
+        Note::AutoResume(a) => resume_line(a, lang),
+        Note::Recovered => t!(lang, "note-recovered"),
+        Note::Output(o) => format!("{}\n{o}", t!(lang, "note-output")),
+        Note::Outcome(o) => t!(lang, "note-result", text = o),
+        Note::Queued { job_id, delay_seconds } => t!(lang, "note-queued", job = job_id, delay = i18n::duration(lang, *delay_seconds)),
+        Note::Verification { approval_id, ok } => {
+            t!(lang, "note-verification", id = *approval_id, verdict = if *ok { t!(lang, "verdict-ok") } else { t!(lang, "verdict-failed") })
+        }
+        Note::Interrupted { approval_id, verify } => t!(lang, "note-interrupted", id = *approval_id, jobs = verify.join(", ")),
+        Note::Expired { approval_id } => t!(lang, "note-expired", id = *approval_id),
+        Note::Info(text) => text.clone(),
+    }
+}
+
+fn hint_line(h: &Hint, lang: Lang) -> String {
+    match h {
+        Hint::Paused { job_id } => t!(lang, "hint-paused", id = job_id),
+        Hint::Stalled { job_id } => t!(lang, "hint-stalled", id = job_id),
+        Hint::Check => t!(lang, "hint-check"),
     }
 }
 
 /// One section: heading line then "- " facts.
-pub fn section_text(s: &Section) -> String {
+pub fn section_text(s: &Section, lang: Lang) -> String {
     let mut lines = vec![match &s.kind {
-        Some(k) => format!("• {} ({}, {k})", s.job_name, s.job_id),
-        None => format!("• {}", s.job_name),
+        Some(k) => t!(lang, "section-heading", name = &s.job_name, id = &s.job_id, kind = k),
+        None => t!(lang, "section-heading-plain", name = &s.job_name),
     }];
     if let Some(st) = &s.status {
-        lines.push(format!("- status: {}", state_word(st)));
+        lines.push(t!(lang, "fact-status", state = state_word(st, lang)));
         if let Some(m) = &st.message {
-            lines.push(format!("- message: {m}"));
+            lines.push(t!(lang, "fact-message", text = m));
         }
         if let Some(p) = progress_line(st) {
-            lines.push(format!("- progress: {p}"));
+            lines.push(t!(lang, "fact-progress", text = p));
         }
     }
     if let Some(a) = &s.anomaly {
-        lines.push(format!("- {}", anomaly_line(a)));
+        lines.push(format!("- {}", anomaly_line(a, lang)));
     }
-    lines.extend(s.notes.iter().map(|n| format!("- {}", note_line(n))));
+    lines.extend(s.notes.iter().map(|n| format!("- {}", note_line(n, lang))));
     lines.join("\n")
+}
+
+/// A run's result in words ("exit 0", "timed out after 30 s …").
+pub fn outcome_summary(o: &Outcome, lang: Lang) -> String {
+    if let Some(e) = &o.spawn_error {
+        return t!(lang, "outcome-spawn", error = e);
+    }
+    if o.timed_out {
+        return t!(lang, "outcome-timeout", duration = i18n::millis(lang, o.duration_ms));
+    }
+    match (o.exit_code, o.signal) {
+        (Some(c), _) => t!(lang, "outcome-exit", code = c),
+        (None, Some(s)) => t!(lang, "outcome-signal", signal = s),
+        _ => t!(lang, "outcome-unknown"),
+    }
 }

@@ -586,3 +586,10 @@ fn default_schedule_does_not_break_long_jobs() {
         }
     }
 }
+
+#[test]
+fn unknown_locale() {
+    only_issue(&json!({"version": 1, "locale": "fr", "jobs": []}), "locale", "zh-CN");
+    assert_eq!(ok(&json!({"version": 1, "locale": "zh-CN", "jobs": []})).locale, ops_framework::i18n::Lang::ZhCn);
+    assert_eq!(ok(&json!({"version": 1, "jobs": []})).locale, ops_framework::i18n::Lang::En, "default en");
+}

@@ -7,6 +7,12 @@ use std::time::Duration;
 use support::*;
 
 const T: Duration = Duration::from_secs(20);
+const ALICE: i64 = 222;
+
+/// The /status overview in English: "1 job (HH:MM:SS)" / "3 jobs (…)".
+fn is_overview(text: &str) -> bool {
+    text.lines().next().is_some_and(|l| l.contains(" job (") || l.contains(" jobs ("))
+}
 
 fn running_status(env: &Env, name: &str, progress: &str) -> std::path::PathBuf {
     env.script(name, &format!("echo '{{\"running\":true,\"completed\":false,\"progress\":{progress}}}'\n"))
@@ -21,7 +27,7 @@ fn status_from_an_allowed_chat_gets_the_overview_and_a_stranger_gets_nothing() {
     assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops report")).is_some(), "first tick report");
     env.tg.message(STRANGER, STRANGER, "/status");
     env.tg.message(ME, ME, "/status");
-    let o = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Jobs (")).expect("overview");
+    let o = env.tg.wait_for(T, |m| m.chat_id == ME && is_overview(&m.text)).expect("overview");
     assert!(o.text.contains("scan") && o.text.contains("▓▓▓░░░░░░░ 30%"), "{}", o.text);
     assert!(o.button("Refresh").is_some() && o.button("Start scan").is_some() && o.button("Stop scan").is_some());
     assert!(eventually(T, || env.count(&format!("SELECT COUNT(*) FROM events WHERE kind='refused' AND chat_id={STRANGER}")) == 1));
@@ -48,7 +54,7 @@ fn a_picker_button_starts_a_job_refresh_edits_in_place_and_a_forged_button_is_re
     env.config(json!([job]), json!({}));
     let d = env.serve();
     env.tg.message(ME, ME, "/status");
-    let overview = env.tg.wait_for(T, |m| m.text.contains("Jobs (")).expect("overview");
+    let overview = env.tg.wait_for(T, |m| is_overview(&m.text)).expect("overview");
     assert!(overview.text.contains("paused"), "{}", overview.text);
     env.tg.message(ME, ME, "/start");
     let picker = env.tg.wait_for(T, |m| m.text.contains("Pick a job") || m.text.contains("Hello")).expect("greeting with picker");
@@ -101,5 +107,47 @@ fn a_stalled_job_alerts_within_a_tick_and_a_completion_is_reported_once() {
     assert!(eventually(T, || tick_count() >= seen + 4), "more ticks ran");
     let completions = env.tg.to_chat(ME).iter().filter(|m| m.text.contains("completed ✅")).count();
     assert_eq!(completions, 1, "completion reported once (first at message {})", first.message_id);
+    stop(d);
+}
+
+#[test]
+fn lang_switches_the_replies_of_one_chat_only_and_a_new_chat_starts_in_its_users_language() {
+    let env = Env::new();
+    let st = running_status(&env, "st.sh", r#"{"done":3,"total":10}"#);
+    env.config(json!([long_job("scan", &st, json!({})), long_job("scan2", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME, GROUP, ALICE]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/lang zh-CN");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("简体中文")).is_some());
+    env.tg.message(ME, ME, "/status");
+    let zh = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("2 个任务（")).expect("overview in Chinese");
+    assert!(zh.text.contains("运行中") && zh.button("刷新").is_some(), "{}", zh.text);
+    env.tg.message(GROUP, ME, "/status");
+    let en = env.tg.wait_for(T, |m| m.chat_id == GROUP && is_overview(&m.text)).expect("the group stays English");
+    assert!(en.text.starts_with("2 jobs (") && en.text.contains("running") && en.button("Refresh").is_some(), "{}", en.text);
+    env.tg.message(GROUP, ME, "/lang");
+    let pick = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.button("简体中文").is_some()).expect("language buttons");
+    let q = env.tg.press(&pick, ME, &pick.button("简体中文").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some());
+    assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("简体中文")).is_some(), "the button switched the group");
+    env.tg.message_in(ALICE, ALICE, "zh-hans", "/help");
+    let help = env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("/status —")).expect("help for a new chat");
+    assert!(help.text.starts_with("命令："), "a new chat starts in its first user's language: {}", help.text);
+    assert_eq!(env.count("SELECT COUNT(*) FROM chat_prefs WHERE chat_id=222 AND source='guess'"), 1);
+    assert!(env.tg.requests().iter().filter(|r| *r == "setmycommands").count() >= 2, "menu registered per language");
+    stop(d);
+}
+
+#[test]
+fn reports_use_each_chats_language_and_the_configured_timezone() {
+    let env = Env::new();
+    let st = running_status(&env, "st.sh", r#"{"done":3,"total":10}"#);
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"locale": "zh-CN", "timezone": "Asia/Shanghai"}));
+    let shanghai_hour = || chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("（%H:").to_string();
+    let before = shanghai_hour();
+    let d = env.serve();
+    let zh = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops 快报")).expect("report in the config's language");
+    let after = shanghai_hour();
+    assert!(zh.text.starts_with("<b>🛠️ Ops 快报（") && (zh.text.contains(&before) || zh.text.contains(&after)), "{}", zh.text);
+    assert!(zh.text.contains("状态") && zh.text.contains("进度"), "{}", zh.text);
     stop(d);
 }

@@ -73,13 +73,13 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
                     None => Value::Null,
                 };
                 let last = v.last_run.as_ref().map(|r| json!({ "action": r.action, "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms }));
-                json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(), "status": status, "lastRun": last })
+                json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(crate::i18n::Lang::En), "status": status, "lastRun": last })
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue }))?);
     } else {
         for v in &views {
-            println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary());
+            println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.locale));
         }
         if queue > 0 {
             println!("\nqueue: {queue}");
@@ -106,7 +106,10 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
                     eprintln!("WARNING: {left} message(s) could not be sent yet; they stay in the outbox");
                 }
             }
-            None => println!("{}", render::report_text(&out.report, cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone))),
+            None => println!(
+                "{}",
+                render::report_text(&out.report, cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone), cfg.as_ref().map_or(Default::default(), |c| c.locale))
+            ),
         }
     }
     Ok(if out.had_config { 0 } else { 2 })

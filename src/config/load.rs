@@ -77,7 +77,13 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     }
     let defaults = read_defaults(r, obj);
     let timezone = read_timezone(r, obj);
-    let locale = r.string(obj, "locale", "locale").unwrap_or_else(|| "en".into());
+    let locale = match r.string(obj, "locale", "locale") {
+        None => crate::i18n::Lang::En,
+        Some(code) => crate::i18n::Lang::parse(&code).unwrap_or_else(|| {
+            r.err("locale", &format!("unknown locale {code:?}; supported: en, zh-CN"));
+            crate::i18n::Lang::En
+        }),
+    };
     let tick_seconds = r.u64(obj, "tickSeconds", "tickSeconds").unwrap_or(60);
     if tick_seconds == 0 {
         r.err("tickSeconds", "must be at least 1");

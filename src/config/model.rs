@@ -226,8 +226,8 @@ pub struct Config {
     pub jobs: Vec<Job>,
     /// Timezone for quiet hours and timestamps.
     pub timezone: Tz,
-    /// Message locale.
-    pub locale: String,
+    /// Language of reports and replies (chats may choose their own with /lang).
+    pub locale: crate::i18n::Lang,
     /// Seconds between daemon ticks.
     pub tick_seconds: u64,
     /// Telegram settings.

@@ -1,7 +1,7 @@
 //! The monitoring policy: a pure function of (job, previous state, observation, now, timezone).
 
 use super::quiet::is_quiet;
-use super::report::{Anomaly, AutoResume, Note, Section};
+use super::report::{Anomaly, AutoResume, Hint, Note, Section};
 use super::state::{JobState, Seen};
 use super::status::JobStatus;
 use crate::config::{Job, Risk, When};
@@ -83,7 +83,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, String>
         }
     };
     if anomaly.is_some() && auto_resume.is_none() && !status.completed {
-        section.notes.push(Note::ActionRequired(action_text(job, &anomaly)));
+        section.notes.push(Note::Hint(action_text(job, &anomaly)));
     }
     if let Some(ar) = &auto_resume {
         section.notes.push(Note::AutoResume(ar.clone()));
@@ -169,12 +169,10 @@ fn note_reported(st: &mut JobState, s: &JobStatus, t: i64) {
     st.reported_completed = s.completed;
 }
 
-fn action_text(job: &Job, a: &Option<Anomaly>) -> String {
+fn action_text(job: &Job, a: &Option<Anomaly>) -> Hint {
     match a {
-        Some(Anomaly::Paused { .. }) => format!("job is paused: start it (/start {}) or enable autoResume", job.id),
-        Some(Anomaly::Stalled { .. }) => {
-            format!("no progress: check the job, or stop it (/stop {})", job.id)
-        }
-        _ => "check the job".into(),
+        Some(Anomaly::Paused { .. }) => Hint::Paused { job_id: job.id.clone() },
+        Some(Anomaly::Stalled { .. }) => Hint::Stalled { job_id: job.id.clone() },
+        _ => Hint::Check,
     }
 }

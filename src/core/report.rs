@@ -51,11 +51,24 @@ pub enum AutoResume {
     Blocked,
 }
 
+/// What a person should do about an anomaly (rendered as ACTION REQUIRED in the reader's language).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Hint {
+    /// Start the paused job or enable autoResume.
+    Paused { job_id: String },
+    /// Check or stop the stalled job.
+    Stalled { job_id: String },
+    /// Look at the job.
+    Check,
+}
+
 /// Extra lines of a section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Note {
-    /// A person must act.
+    /// A person must act (free text, e.g. a config error).
     ActionRequired(String),
+    /// A person must act: what the policy suggests.
+    Hint(Hint),
     /// Auto-resume outcome.
     AutoResume(AutoResume),
     /// A failing check passes again.
@@ -66,8 +79,8 @@ pub enum Note {
     Outcome(String),
     /// A chained job was queued.
     Queued { job_id: String, delay_seconds: u64 },
-    /// This run verifies approval request #id ("ok" or "FAILED").
-    Verification { approval_id: i64, verdict: String },
+    /// This run verifies approval request #id, and passed or not.
+    Verification { approval_id: i64, ok: bool },
     /// A write run was in flight when the daemon died; these verification jobs can be run.
     Interrupted { approval_id: i64, verify: Vec<String> },
     /// An approval request expired; nothing ran.

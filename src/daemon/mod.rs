@@ -30,7 +30,8 @@ impl Sink for ConsoleSink {
         use std::io::Write;
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}\n", render::report_text(report, tz))?;
+        let lang = cfg.map_or(Default::default(), |c| c.locale);
+        writeln!(out, "{}\n", render::report_text(report, tz, lang))?;
         out.flush()?;
         Ok(())
     }

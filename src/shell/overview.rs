@@ -5,6 +5,8 @@ use super::paths::Paths;
 use super::store::{RunRecord, Store};
 use crate::config::{Config, Job, Kind};
 use crate::core::status::JobStatus;
+use crate::i18n::Lang;
+use crate::t;
 use anyhow::Result;
 
 /// One job's current facts.
@@ -43,13 +45,13 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
 }
 
 impl JobView {
-    /// One-line summary ("running (pid 42)", "last run: exit 0", "never ran").
-    pub fn summary(&self) -> String {
+    /// One-line summary ("running (pid 42)", "last run: exit 0", "never ran") in `lang`.
+    pub fn summary(&self, lang: Lang) -> String {
         match (&self.status, &self.last_run) {
-            (Some(Ok(s)), _) => crate::render::state_word(s),
-            (Some(Err(e)), _) => format!("status unavailable: {e}"),
-            (None, Some(r)) => format!("last run: {}", r.summary.as_deref().unwrap_or("in flight")),
-            (None, None) => "never ran".into(),
+            (Some(Ok(s)), _) => crate::render::state_word(s, lang),
+            (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
+            (None, Some(r)) => t!(lang, "overview-last-run", summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"))),
+            (None, None) => t!(lang, "overview-never"),
         }
     }
 }

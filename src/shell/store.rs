@@ -11,8 +11,12 @@ use std::time::Duration;
 /// Runs kept per job in the history.
 pub const RUNS_KEPT_PER_JOB: i64 = 200;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_init.sql"), include_str!("migrations/002_telegram.sql"), include_str!("migrations/003_approvals.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_telegram.sql"),
+    include_str!("migrations/003_approvals.sql"),
+    include_str!("migrations/004_chat_prefs.sql"),
+];
 
 /// An open store; cheap to open, one per thread/task.
 pub struct Store {

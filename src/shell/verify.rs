@@ -9,7 +9,8 @@ use anyhow::Result;
 
 /// The section for a verification result (success included), with the audit entry written.
 pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
-    let verdict = if crate::core::check::failure_reason(r).is_some() { "FAILED" } else { "ok" };
+    let ok = crate::core::check::failure_reason(r).is_none();
+    let verdict = if ok { "ok" } else { "FAILED" };
     let job_of = approvals::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
     approvals::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
     let mut s = policy_section.unwrap_or_else(|| {
@@ -20,7 +21,7 @@ pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, 
         }
         s
     });
-    s.notes.insert(0, Note::Verification { approval_id, verdict: verdict.into() });
+    s.notes.insert(0, Note::Verification { approval_id, ok });
     Ok(s)
 }
 

@@ -4,8 +4,10 @@
 use super::callbacks::{issue, Callback};
 use super::{outbox, Services};
 use crate::config::{Config, Job};
-use crate::core::approval::{approvers, decide as check, Decider, State};
+use crate::core::approval::{approvers, decide as check, Decider, Refusal, State};
+use crate::i18n::{self, Lang};
 use crate::shell::approvals::{self, ApprovalRow, Decided};
+use crate::t;
 use anyhow::Result;
 use rusqlite::params;
 use std::sync::Arc;
@@ -17,37 +19,56 @@ pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
     approvers(&cfg.telegram.approver_user_ids, &s.allowlist)
 }
 
-fn text(r: &ApprovalRow, job: Option<&Job>) -> String {
-    let verify: Vec<String> =
-        job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
-    let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.format("%H:%M:%S UTC").to_string()).unwrap_or_default();
-    format!(
-        "🔐 Approval request #{}\n• {} ({})\n- risk: {}\n- argv: {:?}\n- cwd: {}\n- then: {}\n- asked by: {}\n- expires: {exp}",
-        r.id,
-        job.map_or(r.job_id.as_str(), |j| j.name.as_str()),
-        r.job_id,
-        job.map_or("?", |j| j.risk.as_str()),
-        r.argv,
-        r.cwd,
-        if verify.is_empty() { "-".into() } else { verify.join(", ") },
-        r.requested_via,
-    )
+fn text(r: &ApprovalRow, job: Option<&Job>, cfg: &Config, lang: Lang) -> String {
+    let verify: Vec<String> = job
+        .map(|j| {
+            j.after
+                .iter()
+                .map(|a| t!(lang, "approval-then-item", job = &a.job_id, when = a.when.as_str(), delay = i18n::duration(lang, a.delay_seconds)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S %Z").to_string()).unwrap_or_default();
+    [
+        t!(lang, "approval-request", id = r.id),
+        t!(lang, "approval-job", name = job.map_or(r.job_id.as_str(), |j| j.name.as_str()), job = &r.job_id),
+        t!(lang, "approval-risk", risk = job.map_or("?", |j| j.risk.as_str())),
+        t!(lang, "approval-argv", argv = format!("{:?}", r.argv)),
+        t!(lang, "approval-cwd", cwd = &r.cwd),
+        t!(lang, "approval-then", then = if verify.is_empty() { "-".into() } else { verify.join(", ") }),
+        t!(lang, "approval-asked-by", who = &r.requested_via),
+        t!(lang, "approval-expires", when = exp),
+    ]
+    .join("\n")
 }
 
-fn keyboard(s: &Services, chat: i64, id: i64) -> Result<InlineKeyboardMarkup> {
+/// Why a decision was refused, in the reader's language.
+pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
+    match r {
+        Refusal::NotPending(state) => t!(lang, "refuse-not-pending", state = *state),
+        Refusal::Expired => t!(lang, "refuse-expired"),
+        Refusal::NotApprover => t!(lang, "refuse-not-approver"),
+        Refusal::OwnRequest => t!(lang, "refuse-own"),
+        Refusal::JobChanged => t!(lang, "refuse-changed"),
+        Refusal::JobGone => t!(lang, "refuse-gone"),
+    }
+}
+
+fn keyboard(s: &Services, chat: i64, id: i64, lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut store = s.store()?;
     let arg = id.to_string();
     Ok(InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback("✅ Approve", issue(&mut store, chat, "approve", None, Some(&arg))?),
-        InlineKeyboardButton::callback("❌ Reject", issue(&mut store, chat, "reject", None, Some(&arg))?),
+        InlineKeyboardButton::callback(t!(lang, "btn-approve"), issue(&mut store, chat, "approve", None, Some(&arg))?),
+        InlineKeyboardButton::callback(t!(lang, "btn-reject"), issue(&mut store, chat, "reject", None, Some(&arg))?),
     ]]))
 }
 
 /// Sends a request's message with its buttons to `chat`, remembering it for the later edit.
-fn send_request(s: &Services, chat: i64, r: &ApprovalRow, job: Option<&Job>) -> Result<()> {
-    let k = keyboard(s, chat, r.id)?;
+fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config) -> Result<()> {
+    let lang = s.lang(chat);
+    let k = keyboard(s, chat, r.id, lang)?;
     let mut store = s.store()?;
-    let row = outbox::enqueue(&mut store, chat, &text(r, job), false, Some(&k))?;
+    let row = outbox::enqueue(&mut store, chat, &text(r, cfg.job(&r.job_id), cfg, lang), false, Some(&k))?;
     store.write(|tx| {
         tx.execute("INSERT INTO approval_messages(approval_id, outbox_id) VALUES (?1, ?2)", params![r.id, row])?;
         Ok(())
@@ -66,7 +87,7 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &C
     let mut chats = vec![chat];
     chats.extend(approver_ids(s, cfg).into_iter().filter(|a| s.allowed(*a) && *a != chat));
     for c in chats {
-        send_request(s, c, &r, Some(job))?;
+        send_request(s, c, &r, cfg)?;
     }
     Ok(())
 }
@@ -75,7 +96,7 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &C
 pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
     let rows = approvals::list(&s.store()?, Some(State::Pending))?;
     for r in &rows {
-        send_request(s, chat, r, cfg.job(&r.job_id))?;
+        send_request(s, chat, r, cfg)?;
     }
     Ok(rows.len())
 }
@@ -95,10 +116,11 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     let approvers = approver_ids(s, cfg);
     let now = chrono::Utc::now().timestamp();
     let pre = check(&approvals::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
+    let lang = s.lang(cb.chat_id);
     let answer = match &pre {
-        Err(r) => format!("Refused: {r}."),
-        Ok(_) if approve => format!("Approved: running {} once.", row.job_id),
-        Ok(_) => "Rejected: nothing runs.".into(),
+        Err(r) => t!(lang, "answer-approve-refused", reason = refusal_text(r, lang)),
+        Ok(_) if approve => t!(lang, "answer-approved", id = &row.job_id),
+        Ok(_) => t!(lang, "answer-rejected"),
     };
     bot.answer_callback_query(q.id.clone()).text(answer).await?;
     let (s, bot, chat) = (s.clone(), bot.clone(), cb.chat_id);
@@ -122,17 +144,19 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
 }
 
 fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
+    let lang = s.lang(chat);
     let t = match d {
-        Decided::Refused(why) => format!("Request #{} ({}): refused: {why}. Nothing ran.", r.id, r.job_id),
-        Decided::Rejected => format!("Request #{} ({}): rejected. Nothing ran.", r.id, r.job_id),
+        Decided::Refused(why) => t!(lang, "approval-result-refused", id = r.id, job = &r.job_id, reason = refusal_text(why, lang)),
+        Decided::Rejected => t!(lang, "approval-result-rejected", id = r.id, job = &r.job_id),
         Decided::Ran { outcome, queued } => {
-            let mut t = format!("Request #{} ({}): ran once: {} in {} ms", r.id, r.job_id, outcome.summary(), outcome.duration_ms);
+            let summary = crate::render::outcome_summary(outcome, lang);
+            let mut t = t!(lang, "approval-result-ran", id = r.id, job = &r.job_id, summary = summary, duration = i18n::millis(lang, outcome.duration_ms));
             let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
             if !o.trim().is_empty() {
-                t.push_str(&format!("\noutput:\n{}", crate::core::check::tail_chars(&o, 1500)));
+                t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::core::check::tail_chars(&o, 1500)));
             }
             if !queued.is_empty() {
-                t.push_str(&format!("\nverification queued: {}", queued.join(", ")));
+                t.push_str(&format!("\n{}", t!(lang, "approval-verification-queued", jobs = queued.join(", "))));
             }
             t
         }
@@ -155,10 +179,16 @@ async fn edit_requests(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config) {
         .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string())
         .unwrap_or_default();
-    let verdict = if r.state == State::Rejected { "❌ Rejected" } else { "✅ Approved" };
-    let body = format!("{}\n\n{verdict} by {} at {when}", text(r, cfg.job(&r.job_id)), r.decided_by.as_deref().unwrap_or("?"));
+    let who = r.decided_by.clone().unwrap_or_else(|| "?".into());
     for row in rows {
         if let Ok(Some((chat, msg))) = outbox::delivered(&store, row) {
+            let lang = s.lang(chat);
+            let key = if r.state == State::Rejected {
+                t!(lang, "approval-decided-rejected", who = &who, when = &when)
+            } else {
+                t!(lang, "approval-decided-approved", who = &who, when = &when)
+            };
+            let body = format!("{}\n\n{key}", text(r, cfg.job(&r.job_id), cfg, lang));
             let req = bot.edit_message_text(ChatId(chat), teloxide::types::MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
             if let Err(e) = req.await {
                 tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");

@@ -1,18 +1,18 @@
 //! The bot's update handling: `schema()` only routes; auth is a filter node; services come via deps.
 
-use super::callbacks::{self, Redeemed};
+use super::callbacks;
 use super::outbox;
 use super::views;
 use super::Services;
 use crate::config::Config;
+use crate::i18n::Lang;
 use crate::shell::jobs::{self, Action};
+use crate::t;
 use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
-use teloxide::payloads::EditMessageTextSetters;
 use teloxide::prelude::*;
-use teloxide::types::ParseMode;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::utils::command::BotCommands;
-use teloxide::{ApiError, RequestError};
 
 type HandlerResult = anyhow::Result<()>;
 
@@ -38,6 +38,9 @@ pub enum Cmd {
     /// Open approval requests.
     #[command(description = "open approval requests of write jobs")]
     Pending,
+    /// Language of this chat (buttons without argument).
+    #[command(description = "choose the language of this chat")]
+    Lang(String),
     /// Help.
     #[command(description = "this help")]
     Help,
@@ -52,10 +55,10 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                 .endpoint(on_other),
         )
         .endpoint(on_refused_message);
-    dptree::entry().branch(messages).branch(Update::filter_callback_query().endpoint(on_callback))
+    dptree::entry().branch(messages).branch(Update::filter_callback_query().endpoint(super::presses::on_callback))
 }
 
-fn reply(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
+pub(super) fn reply(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
     outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
     s.wake.notify_one();
     Ok(())
@@ -68,92 +71,152 @@ async fn on_refused_message(m: Message, s: Arc<Services>) -> HandlerResult {
     Ok(())
 }
 
+/// The localized command list for /help.
+pub fn help_text(lang: Lang) -> String {
+    let lines: Vec<String> = Cmd::bot_commands().iter().map(|c| format!("{} — {}", c.command, command_description(&c.command, lang))).collect();
+    format!("{}\n{}", t!(lang, "help-header"), lines.join("\n"))
+}
+
+/// A command's menu description in `lang` (also used for setMyCommands per language).
+pub fn command_description(command: &str, lang: Lang) -> String {
+    match command.trim_start_matches('/') {
+        "status" => t!(lang, "cmd-status"),
+        "start" => t!(lang, "cmd-start"),
+        "stop" => t!(lang, "cmd-stop"),
+        "run" => t!(lang, "cmd-run"),
+        "logs" => t!(lang, "cmd-logs"),
+        "pending" => t!(lang, "cmd-pending"),
+        "lang" => t!(lang, "cmd-lang"),
+        _ => t!(lang, "cmd-help"),
+    }
+}
+
+/// Remembers the first user's Telegram language as the chat's initial guess.
+fn first_contact(s: &Services, m: &Message) -> anyhow::Result<()> {
+    let user = m.from.as_ref();
+    super::prefs::guess_chat_lang(&mut s.store()?, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
+}
+
 async fn on_other(m: Message, s: Arc<Services>) -> HandlerResult {
     if m.text().is_some_and(|t| t.starts_with('/')) {
-        reply(&s, m.chat.id.0, &format!("Unknown command.\n\n{}", Cmd::descriptions()), None)?;
+        first_contact(&s, &m)?;
+        let lang = s.lang(m.chat.id.0);
+        reply(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(lang)), None)?;
     }
     Ok(())
 }
 
 async fn on_command(m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
     let chat = m.chat.id.0;
-    let Some(cfg) = s.config() else {
-        return reply(&s, chat, "The config is invalid and no good config is known; see the host.", None);
-    };
+    first_contact(&s, &m)?;
+    let lang = s.lang(chat);
+    let Some(cfg) = s.config() else { return reply(&s, chat, &t!(lang, "reply-config-invalid"), None) };
+    let user = m.from.as_ref().map(|u| u.id.0 as i64);
     match cmd {
-        Cmd::Help => reply(&s, chat, &Cmd::descriptions().to_string(), None),
+        Cmd::Help => reply(&s, chat, &help_text(lang), None),
+        Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
         Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
         Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()),
         Cmd::Start(arg) if arg.trim().is_empty() => {
-            let k = views::picker(&mut s.store()?, chat, &cfg, "start")?;
-            reply(&s, chat, "Hello! I watch this host's jobs. Pick a job to start, or send /status or /help.", k.as_ref())
+            let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
+            reply(&s, chat, &t!(lang, "reply-greeting"), k.as_ref())
         }
         Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
         Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),
         Cmd::Run(arg) => match cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => super::approve::request(&s, chat, m.from.as_ref().map_or(0, |u| u.id.0 as i64), job, &cfg).await,
+            Some(job) => super::approve::request(&s, chat, user.unwrap_or(0), job, &cfg).await,
             None => act(&s, chat, &cfg, Action::Run, arg.trim()),
         },
         Cmd::Pending => {
             if super::approve::pending(&s, chat, &cfg)? == 0 {
-                reply(&s, chat, "No open approval requests.", None)?;
+                reply(&s, chat, &t!(lang, "reply-no-pending"), None)?;
             }
             Ok(())
         }
     }
 }
 
+/// `/lang`: a button per language; `/lang zh-CN`: switches this chat at once.
+fn choose_lang(s: &Services, chat: i64, user: Option<i64>, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    if arg.is_empty() {
+        let mut store = s.store()?;
+        let row: Vec<_> = crate::i18n::ALL
+            .iter()
+            .map(|l| Ok(InlineKeyboardButton::callback(l.native_name(), callbacks::issue(&mut store, chat, "lang", None, Some(l.code()))?)))
+            .collect::<anyhow::Result<_>>()?;
+        return reply(s, chat, &t!(lang, "reply-lang-pick"), Some(&InlineKeyboardMarkup::new(vec![row])));
+    }
+    match Lang::parse(arg) {
+        Some(new) => set_lang(s, chat, new, user),
+        None => {
+            let available = crate::i18n::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
+            reply(s, chat, &t!(lang, "reply-lang-unknown", code = arg.chars().take(32).collect::<String>(), available = available), None)
+        }
+    }
+}
+
+/// Stores the chat's language and confirms in the new language.
+pub(super) fn set_lang(s: &Services, chat: i64, lang: Lang, user: Option<i64>) -> HandlerResult {
+    super::prefs::set_chat_lang(&mut s.store()?, chat, lang, user)?;
+    reply(s, chat, &t!(lang, "reply-lang-set"), None)
+}
+
 async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
     let mut views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
     if !arg.is_empty() {
         views.retain(|v| v.job.id == arg);
         if views.is_empty() {
-            return reply(s, chat, &unknown_job(cfg, arg), None);
+            return reply(s, chat, &unknown_job(cfg, arg, lang), None);
         }
     }
-    let k = views::overview_keyboard(&mut s.store()?, chat, &views)?;
-    reply(s, chat, &views::overview_text(&views, cfg.timezone), Some(&k))
+    let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
+    reply(s, chat, &views::overview_text(&views, cfg.timezone, lang), Some(&k))
 }
 
-fn unknown_job(cfg: &Config, id: &str) -> String {
-    format!("Unknown job \"{}\". Known: {}", id.chars().take(64).collect::<String>(), cfg.job_ids().join(", "))
+fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
+    t!(lang, "reply-unknown-job", id = id.chars().take(64).collect::<String>(), known = cfg.job_ids().join(", "))
 }
 
 fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
-    let Some(job) = cfg.job(arg) else {
-        return reply(s, chat, &unknown_job(cfg, arg), None);
-    };
+    let lang = s.lang(chat);
+    let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
-        None => format!("{} has no recorded run.", job.id),
+        None => t!(lang, "reply-no-run", id = &job.id),
         Some(r) => {
             let out = format!("{}\n{}", r.stdout_tail.unwrap_or_default().trim(), r.stderr_tail.unwrap_or_default().trim());
-            format!("last {} of {}: {}\n{}", r.action, job.id, r.summary.unwrap_or_else(|| "in flight".into()), crate::core::check::tail_chars(&out, 3000))
+            let summary = r.summary.unwrap_or_else(|| t!(lang, "in-flight"));
+            let head = t!(lang, "reply-logs", action = views::action_word(&r.action, lang), id = &job.id, summary = summary);
+            format!("{head}\n{}", crate::core::check::tail_chars(&out, 3000))
         }
     };
     reply(s, chat, &text, None)
 }
 
-fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
+/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.
+pub(super) fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    let word = views::action_word(action.as_str(), lang);
     if arg.is_empty() {
-        let k = views::picker(&mut s.store()?, chat, cfg, action.as_str())?;
-        let text = if k.is_some() { format!("Pick a job to {}:", action.as_str()) } else { format!("No job can be {}ed from here.", action.as_str()) };
+        let k = views::picker(&mut s.store()?, chat, cfg, action.as_str(), lang)?;
+        let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
         return reply(s, chat, &text, k.as_ref());
     }
-    let Some(job) = cfg.job(arg).cloned() else {
-        return reply(s, chat, &unknown_job(cfg, arg), None);
-    };
+    let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     if let Err(e) = jobs::check_explicit(&job, action, false) {
-        return reply(s, chat, &format!("Refused: {e}"), None);
+        return reply(s, chat, &t!(lang, "reply-refused", reason = e.to_string()), None);
     }
     let s = s.clone();
     tokio::spawn(async move {
         let origin = format!("chat:{chat}");
+        let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
         let text = if action == Action::Stop {
-            jobs::stop(&job, &s.paths, &origin).await.unwrap_or_else(|e| format!("stop failed: {e}"))
+            jobs::stop(&job, &s.paths, &origin).await.unwrap_or_else(failed)
         } else {
             match jobs::execute(&job, action, &s.paths, &origin).await {
-                Ok(o) => views::outcome_text(action.as_str(), &job, &o),
-                Err(e) => format!("{} {} failed: {e}", action.as_str(), job.id),
+                Ok(o) => views::outcome_text(action.as_str(), &job, &o, lang),
+                Err(e) => failed(e),
             }
         };
         if let Err(e) = reply(&s, chat, &text, None) {
@@ -161,81 +224,4 @@ fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) ->
         }
     });
     Ok(())
-}
-
-async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerResult {
-    let chat = q.regular_message().map(|m| m.chat.id.0);
-    let user = q.from.id.0 as i64;
-    let verdict = match chat {
-        Some(c) if s.allowed(c) => callbacks::redeem(&mut s.store()?, q.data.as_deref().unwrap_or(""), c, user)?,
-        _ => {
-            tracing::warn!(chat_id = ?chat, user_id = user, "button press from outside the allowlist refused");
-            callbacks::record_event(&mut s.store()?, "refused", chat.unwrap_or(0), Some(user), None, "callback")?;
-            bot.answer_callback_query(q.id.clone()).text("Not allowed.").await?;
-            return Ok(());
-        }
-    };
-    let cb = match verdict {
-        Redeemed::Ok(cb) => cb,
-        Redeemed::Used => return answer(&bot, &q, "This button was already used. Send /status for fresh buttons.").await,
-        Redeemed::Unknown => return answer(&bot, &q, "Unknown or expired button.").await,
-    };
-    let Some(cfg) = s.config() else {
-        return answer(&bot, &q, "The config is invalid.").await;
-    };
-    let job = cb.job_id.as_deref().and_then(|j| cfg.job(j)).cloned();
-    match (cb.action.as_str(), job) {
-        ("approve" | "reject", _) => super::approve::on_press(&bot, &q, &s, &cb, &cfg).await,
-        ("refresh", _) => {
-            answer(&bot, &q, "Refreshed.").await?;
-            refresh(&bot, &q, &s, &cfg).await
-        }
-        ("ack" | "snooze", Some(job)) => {
-            let t = ack_or_snooze(&s, &cb, user, &job.id)?;
-            answer(&bot, &q, &t).await
-        }
-        (a @ ("start" | "stop" | "run"), Some(job)) => {
-            let action = match a {
-                "start" => Action::Start,
-                "stop" => Action::Stop,
-                _ => Action::Run,
-            };
-            answer(&bot, &q, &format!("{a} {}…", job.id)).await?;
-            act(&s, cb.chat_id, &cfg, action, &job.id)
-        }
-        _ => answer(&bot, &q, "This job is no longer in the config.").await,
-    }
-}
-
-async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
-    bot.answer_callback_query(q.id.clone()).text(text).await?;
-    Ok(())
-}
-
-fn ack_or_snooze(s: &Services, cb: &callbacks::Callback, user: i64, job: &str) -> anyhow::Result<String> {
-    let mut store = s.store()?;
-    let snooze = cb.action == "snooze";
-    let until = chrono::Utc::now().timestamp() + 3600;
-    store.update_job_state(job, |st| {
-        if snooze {
-            st.snoozed_until = Some(until);
-        } else {
-            st.acked_anomaly_key = cb.arg.clone();
-        }
-    })?;
-    callbacks::record_event(&mut store, &cb.action, cb.chat_id, Some(user), Some(job), cb.arg.as_deref().unwrap_or(""))?;
-    Ok(if snooze { format!("{job}: snoozed for 1 h (new anomalies still come).") } else { format!("{job}: acknowledged; not repeated until it changes.") })
-}
-
-async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config) -> HandlerResult {
-    let Some(msg) = q.regular_message() else {
-        return Ok(());
-    };
-    let views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
-    let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views)?;
-    let html = super::text::to_html(&views::overview_text(&views, cfg.timezone));
-    match bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(k).await {
-        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }

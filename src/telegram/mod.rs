@@ -4,6 +4,8 @@ mod approve;
 pub mod callbacks;
 pub mod handlers;
 pub mod outbox;
+pub mod prefs;
+mod presses;
 pub mod sender;
 pub mod text;
 pub mod token;
@@ -40,6 +42,11 @@ impl Services {
     pub fn store(&self) -> Result<Store> {
         Store::open(&self.paths.state_db)
     }
+    /// The language of `chat`: its /lang choice or first-contact guess, else the config's locale.
+    pub fn lang(&self, chat: i64) -> crate::i18n::Lang {
+        let default = self.config().map_or(Default::default(), |c| c.locale);
+        self.store().and_then(|s| prefs::chat_lang(&s, chat, default)).unwrap_or(default)
+    }
     /// The config now, else the last good one.
     pub fn config(&self) -> Option<Config> {
         config::load(&self.paths.config, &self.paths.home).ok().or_else(|| {
@@ -58,10 +65,12 @@ pub struct OutboxSink {
 impl Sink for OutboxSink {
     fn report(&self, report: &Report, cfg: Option<&Config>) -> Result<()> {
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
-        let text = views::report_text(report, tz);
+        let default = cfg.map_or(Default::default(), |c| c.locale);
         let mut store = self.services.store()?;
         for chat in &self.report_chats {
-            let k = views::alert_keyboard(&mut store, *chat, &report.sections)?;
+            let lang = prefs::chat_lang(&store, *chat, default)?;
+            let text = views::report_text(report, tz, lang);
+            let k = views::alert_keyboard(&mut store, *chat, &report.sections, lang)?;
             outbox::enqueue(&mut store, *chat, &text, !report.loud(), k.as_ref())?;
         }
         self.services.wake.notify_one();
@@ -97,6 +106,22 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
 }
 
+/// Registers the command menu: English as the default, and each other language for phones set to it.
+async fn set_commands(bot: &Bot, token: &Token) {
+    use teloxide::payloads::SetMyCommandsSetters;
+    for lang in crate::i18n::ALL {
+        let cmds: Vec<_> = handlers::Cmd::bot_commands()
+            .into_iter()
+            .map(|c| teloxide::types::BotCommand::new(c.command.trim_start_matches('/'), handlers::command_description(&c.command, lang)))
+            .collect();
+        let req = bot.set_my_commands(cmds);
+        let req = if lang == crate::i18n::Lang::En { req } else { req.language_code(lang.code().split('-').next().unwrap_or("en")) };
+        if let Err(e) = req.await {
+            tracing::warn!(error = %token::redact(&e.to_string(), token), lang = lang.code(), "setMyCommands failed");
+        }
+    }
+}
+
 fn make_bot(b: &BotSetup) -> Result<Bot> {
     let mut bot = Bot::new(b.token.expose());
     if let Some(u) = &b.api_url {
@@ -119,9 +144,7 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
-    if let Err(e) = bot.set_my_commands(handlers::Cmd::bot_commands()).await {
-        tracing::warn!(error = %token::redact(&e.to_string(), &b.token), "setMyCommands failed");
-    }
+    set_commands(&bot, &b.token).await;
     let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
     let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
         .dependencies(dptree::deps![services.clone()])
@@ -175,9 +198,9 @@ impl PollErrors {
             return Ok(());
         }
         store.set_meta("conflict_warned_at", &now.to_string())?;
-        let text = "⚠️ Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.";
         for chat in &self.report_chats {
-            outbox::enqueue(&mut store, *chat, text, false, None)?;
+            let lang = self.services.lang(*chat);
+            outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict"), false, None)?;
         }
         self.services.wake.notify_one();
         Ok(())

@@ -144,6 +144,7 @@ pub fn unreachable(store: &Store, chat_id: i64, now: i64) -> Result<Option<Strin
 pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
     let warn_key = format!("migrated:{}:{new_chat}", m.chat_id);
     let warned = store.meta(&warn_key)?.is_some();
+    let lang = super::prefs::chat_lang(store, m.chat_id, Default::default()).unwrap_or_default();
     store.write(|tx| {
         tx.execute("UPDATE outbox SET status='migrated', last_error=?2 WHERE id=?1", params![m.id, format!("migrated to {new_chat}")])?;
         let now = now_ms();
@@ -152,10 +153,7 @@ pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
             params![new_chat, m.text, m.html, m.silent, m.markup, now],
         )?;
         if !warned {
-            let warn = format!(
-                "⚠️ This group moved to chat id {new_chat} (was {}). Reports are re-sent here once. Add {new_chat} to telegram.allowedChatIds to keep commands and reports working; the allowlist was not changed.",
-                m.chat_id
-            );
+            let warn = crate::t!(lang, "warn-migrated", new = new_chat, old = m.chat_id);
             tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 0, ?3)", params![new_chat, warn, now])?;
             crate::shell::store::set_meta(tx, &warn_key, "1")?;
         }

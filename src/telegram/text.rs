@@ -24,9 +24,18 @@ pub fn to_html(plain: &str) -> String {
     plain
         .lines()
         .enumerate()
-        .map(|(i, l)| if (i == 0 && l.starts_with("Ops report")) || l.starts_with("• ") { format!("<b>{}</b>", escape(l)) } else { escape(l) })
+        .map(|(i, l)| if (i == 0 && is_header(l)) || l.starts_with("• ") { format!("<b>{}</b>", escape(l)) } else { escape(l) })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// True for a report header line in any language ("Ops report (…)", "🛠️ Ops 快报（…）").
+fn is_header(line: &str) -> bool {
+    crate::i18n::ALL.iter().any(|l| {
+        let h = crate::t!(*l, "report-header", time = "");
+        let stem = h.trim_end_matches(|c: char| "()（）".contains(c));
+        line.starts_with(stem)
+    })
 }
 
 fn units(s: &str) -> usize {

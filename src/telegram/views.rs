@@ -3,10 +3,12 @@
 use super::callbacks::issue;
 use crate::config::{Config, Job, Kind};
 use crate::core::report::Section;
+use crate::i18n::{self, Lang};
 use crate::render::{self, Report};
 use crate::shell::overview::JobView;
 use crate::shell::runner::Outcome;
 use crate::shell::store::Store;
+use crate::t;
 use anyhow::Result;
 use chrono_tz::Tz;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -24,20 +26,30 @@ pub fn actions(job: &Job) -> &'static [&'static str] {
     }
 }
 
-fn label(action: &str, job: &str) -> String {
+fn label(action: &str, job: &str, lang: Lang) -> String {
     match action {
-        "start" => format!("▶ Start {job}"),
-        "stop" => format!("⏹ Stop {job}"),
-        "run" => format!("▶ Run {job}"),
-        other => format!("{other} {job}"),
+        "start" => t!(lang, "btn-start", job = job),
+        "stop" => t!(lang, "btn-stop", job = job),
+        _ => t!(lang, "btn-run", job = job),
+    }
+}
+
+/// An action's name in the reader's language.
+pub fn action_word(action: &str, lang: Lang) -> String {
+    match action {
+        "start" => t!(lang, "action-start"),
+        "stop" => t!(lang, "action-stop"),
+        "run" => t!(lang, "action-run"),
+        other => other.to_string(),
     }
 }
 
 /// The /status overview text: one line per job with state, progress bar and last run.
-pub fn overview_text(views: &[JobView], tz: Tz) -> String {
-    let mut lines = vec![format!("Jobs ({})", chrono::Utc::now().with_timezone(&tz).format("%H:%M:%S"))];
+pub fn overview_text(views: &[JobView], tz: Tz, lang: Lang) -> String {
+    let time = chrono::Utc::now().with_timezone(&tz).format("%H:%M:%S").to_string();
+    let mut lines = vec![t!(lang, "overview-header", count = views.len(), time = time)];
     for v in views {
-        let mut line = format!("• {} ({}): {}", v.job.name, v.job.id, v.summary());
+        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(lang));
         if let Some(Ok(s)) = &v.status {
             if let Some(p) = render::progress_line(s) {
                 line.push_str(&format!("\n  {p}"));
@@ -45,7 +57,8 @@ pub fn overview_text(views: &[JobView], tz: Tz) -> String {
         }
         if let Some(r) = &v.last_run {
             let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string()).unwrap_or_default();
-            line.push_str(&format!("\n  last {}: {} at {when}", r.action, r.summary.as_deref().unwrap_or("in flight")));
+            let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
+            line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = action_word(&r.action, lang), summary = summary, when = when)));
         }
         lines.push(line);
     }
@@ -53,46 +66,46 @@ pub fn overview_text(views: &[JobView], tz: Tz) -> String {
 }
 
 /// Buttons for the overview: per job its actions, then Refresh.
-pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView]) -> Result<InlineKeyboardMarkup> {
+pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut rows = Vec::new();
     for v in views {
-        let row: Vec<_> = actions(&v.job).iter().map(|a| button(store, chat, label(a, &v.job.id), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
+        let row: Vec<_> = actions(&v.job).iter().map(|a| button(store, chat, label(a, &v.job.id, lang), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
         }
     }
-    rows.push(vec![button(store, chat, "🔄 Refresh".into(), "refresh", None, None)?]);
+    rows.push(vec![button(store, chat, t!(lang, "btn-refresh"), "refresh", None, None)?]);
     Ok(InlineKeyboardMarkup::new(rows))
 }
 
 /// A picker: one button per job that allows `action`.
-pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str) -> Result<Option<InlineKeyboardMarkup>> {
+pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
     let rows: Vec<Vec<_>> = cfg
         .jobs
         .iter()
         .filter(|j| actions(j).contains(&action))
-        .map(|j| Ok(vec![button(store, chat, label(action, &j.name), action, Some(&j.id), None)?]))
+        .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), action, Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }
 
 /// Ack / Snooze buttons for every alerting section of a report.
-pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section]) -> Result<Option<InlineKeyboardMarkup>> {
+pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
     let mut rows = Vec::new();
     for s in sections.iter().filter(|s| s.kind.is_some()) {
-        rows.extend(verify_buttons(store, chat, s)?);
+        rows.extend(verify_buttons(store, chat, s, lang)?);
         let Some(a) = &s.anomaly else { continue };
         let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
         rows.push(vec![
-            button(store, chat, format!("✅ Ack {}", s.job_id), "ack", Some(&s.job_id), Some(&key))?,
-            button(store, chat, format!("😴 Snooze 1h {}", s.job_id), "snooze", Some(&s.job_id), None)?,
+            button(store, chat, t!(lang, "btn-ack", job = &s.job_id), "ack", Some(&s.job_id), Some(&key))?,
+            button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), "snooze", Some(&s.job_id), None)?,
         ]);
     }
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }
 
 /// "Verify again" for verification results; "Verify" for interrupted write runs.
-fn verify_buttons(store: &mut Store, chat: i64, s: &Section) -> Result<Vec<Vec<InlineKeyboardButton>>> {
+fn verify_buttons(store: &mut Store, chat: i64, s: &Section, lang: Lang) -> Result<Vec<Vec<InlineKeyboardButton>>> {
     use crate::core::report::Note;
     let mut rows = Vec::new();
     for n in &s.notes {
@@ -102,23 +115,32 @@ fn verify_buttons(store: &mut Store, chat: i64, s: &Section) -> Result<Vec<Vec<I
             _ => continue,
         };
         for j in jobs {
-            rows.push(vec![button(store, chat, format!("🔁 Verify {j}"), "run", Some(&j), None)?]);
+            rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
         }
     }
     Ok(rows)
 }
 
 /// The result of an action run from the chat.
-pub fn outcome_text(action: &str, job: &Job, o: &Outcome) -> String {
-    let mut t = format!("{action} {} ({}): {} in {} ms", job.name, job.id, o.summary(), o.duration_ms);
+pub fn outcome_text(action: &str, job: &Job, o: &Outcome, lang: Lang) -> String {
+    let summary = render::outcome_summary(o, lang);
+    let mut t = t!(
+        lang,
+        "outcome-line",
+        action = action_word(action, lang),
+        name = &job.name,
+        id = &job.id,
+        summary = summary,
+        duration = i18n::millis(lang, o.duration_ms)
+    );
     let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
     if !out.trim().is_empty() {
-        t.push_str(&format!("\noutput:\n{}", crate::core::check::tail_chars(&out, 1500)));
+        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::core::check::tail_chars(&out, 1500)));
     }
     t
 }
 
 /// A tick's report as text.
-pub fn report_text(r: &Report, tz: Tz) -> String {
-    render::report_text(r, tz)
+pub fn report_text(r: &Report, tz: Tz, lang: Lang) -> String {
+    render::report_text(r, tz, lang)
 }

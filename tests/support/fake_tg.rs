@@ -109,12 +109,19 @@ impl FakeTg {
 
     /// A text message from `user` in `chat` (private when chat > 0, supergroup otherwise).
     pub fn message(&self, chat: i64, user: i64, text: &str) {
+        self.message_in(chat, user, "en", text)
+    }
+
+    /// A text message from a user whose Telegram app is set to `language_code`.
+    pub fn message_in(&self, chat: i64, user: i64, language_code: &str, text: &str) {
         let mid = {
             let mut s = self.lock();
             s.next_message += 1;
             s.next_message
         };
-        let mut m = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "from": user_json(user), "text": text});
+        let mut from = user_json(user);
+        from["language_code"] = json!(language_code);
+        let mut m = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "from": from, "text": text});
         if text.starts_with('/') {
             let len = text.split(' ').next().unwrap().encode_utf16().count();
             m["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);

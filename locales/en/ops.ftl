@@ -1,0 +1,154 @@
+# ops-monitor user-facing text, English (the fallback language).
+# Every key here must exist in every other locale; tests/locales.rs checks keys and placeholders.
+
+## Durations and counts
+duration-ms = { $ms } ms
+duration-s = { $s } s
+duration-m = { $m } min
+duration-m-s = { $m } min { $s } s
+duration-h-m = { $h } h { $m } min
+jobs-count = { $count ->
+    [one] 1 job
+   *[other] { $count } jobs
+}
+
+## Reports (tick, console, Telegram)
+report-header = Ops report ({ $time })
+section-heading = • { $name } ({ $id }, { $kind })
+section-heading-plain = • { $name }
+fact-status = - status: { $state }
+fact-message = - message: { $text }
+fact-progress = - progress: { $text }
+state-completed = completed ✅
+state-running = running
+state-running-pid = running (pid { $pid })
+state-paused = paused
+state-paused-reason = paused (stopReason: { $reason })
+anomaly-stalled = ALERT: stalled for { $duration } (no progress)
+anomaly-paused = ALERT: job is not running and not completed
+anomaly-invalid-status = ALERT: status unavailable: { $reason }
+anomaly-job-alert = ALERT: job reports alert
+anomaly-job-alert-message = ALERT: job reports alert: { $message }
+anomaly-check-failed = ALERT: check failed: { $reason }
+note-action-required = ACTION REQUIRED: { $text }
+hint-paused = ACTION REQUIRED: job is paused: start it (/start { $id }) or enable autoResume
+hint-stalled = ACTION REQUIRED: no progress: check the job, or stop it (/stop { $id })
+hint-check = ACTION REQUIRED: check the job
+resume-start = auto-resume: starting
+resume-started = auto-resume: started
+resume-failed = auto-resume: start failed ({ $reason }) — ACTION REQUIRED
+resume-would-start = auto-resume: would start (dry run)
+resume-backoff = auto-resume: waiting (backoff)
+resume-blocked = auto-resume: blocked: the job is not read_only — ACTION REQUIRED
+note-recovered = recovered: the check passes again
+note-output = output:
+note-result = result: { $text }
+note-queued = queued { $job } (in { $delay })
+note-verification = verification of write request #{ $id }: { $verdict }
+verdict-ok = ok
+verdict-failed = FAILED
+note-interrupted = write request #{ $id } was running when ops-monitor stopped: interrupted — outcome unknown; it is not re-run. ACTION REQUIRED: verify ({ $jobs })
+note-expired = approval request #{ $id } expired; nothing ran
+
+## Run outcomes
+outcome-exit = exit { $code }
+outcome-signal = killed by signal { $signal }
+outcome-timeout = timed out after { $duration } (process group killed)
+outcome-spawn = could not start: { $error }
+outcome-unknown = unknown exit
+outcome-line = { $action } { $name } ({ $id }): { $summary } in { $duration }
+outcome-output = output:
+action-start = start
+action-stop = stop
+action-run = run
+action-failed = { $action } { $id } failed: { $error }
+
+## /status overview
+overview-header = { jobs-count } ({ $time })
+overview-line = • { $name } ({ $id }): { $summary }
+overview-last = last { $action }: { $summary } at { $when }
+overview-status-unavailable = status unavailable: { $reason }
+overview-last-run = last run: { $summary }
+overview-never = never ran
+in-flight = in flight
+
+## Buttons
+btn-start = ▶ Start { $job }
+btn-stop = ⏹ Stop { $job }
+btn-run = ▶ Run { $job }
+btn-refresh = 🔄 Refresh
+btn-ack = ✅ Ack { $job }
+btn-snooze = 😴 Snooze 1h { $job }
+btn-verify = 🔁 Verify { $job }
+btn-approve = ✅ Approve
+btn-reject = ❌ Reject
+
+## Commands (menu descriptions and /help)
+cmd-status = overview of the jobs (or /status <job>)
+cmd-start = start a long job
+cmd-stop = stop a long job
+cmd-run = run a check now
+cmd-logs = output of a job's last run
+cmd-pending = open approval requests of write jobs
+cmd-lang = choose the language of this chat
+cmd-help = this help
+help-header = Commands:
+
+## Replies
+reply-greeting = Hello! I watch this host's jobs. Pick a job to start, or send /status or /help.
+reply-unknown-command = Unknown command.
+reply-config-invalid = The config is invalid and no good config is known; see the host.
+reply-pick = Pick a job to { $action }:
+reply-no-job = No job here allows { $action }.
+reply-refused = Refused: { $reason }
+reply-unknown-job = Unknown job "{ $id }". Known: { $known }
+reply-no-run = { $id } has no recorded run.
+reply-logs = last { $action } of { $id }: { $summary }
+reply-no-pending = No open approval requests.
+reply-lang-pick = Choose the language for this chat:
+reply-lang-set = This chat now gets English.
+reply-lang-unknown = Unknown language "{ $code }". Available: { $available }
+
+## Button answers
+answer-not-allowed = Not allowed.
+answer-used = This button was already used. Send /status for fresh buttons.
+answer-unknown = Unknown or expired button.
+answer-config-invalid = The config is invalid.
+answer-refreshed = Refreshed.
+answer-gone = This job is no longer in the config.
+answer-acting = { $action } { $id }…
+answer-acked = { $id }: acknowledged; not repeated until it changes.
+answer-snoozed = { $id }: snoozed for 1 h (new anomalies still come).
+answer-unknown-request = Unknown request.
+answer-approve-refused = Refused: { $reason }.
+answer-approved = Approved: running { $id } once.
+answer-rejected = Rejected: nothing runs.
+
+## Write-job approvals
+approval-request = 🔐 Approval request #{ $id }
+approval-job = • { $name } ({ $job })
+approval-risk = - risk: { $risk }
+approval-argv = - argv: { $argv }
+approval-cwd = - cwd: { $cwd }
+approval-then = - then: { $then }
+approval-then-item = { $job } ({ $when }, after { $delay })
+approval-asked-by = - asked by: { $who }
+approval-expires = - expires: { $when }
+approval-decided-approved = ✅ Approved by { $who } at { $when }
+approval-decided-rejected = ❌ Rejected by { $who } at { $when }
+approval-result-refused = Request #{ $id } ({ $job }): refused: { $reason }. Nothing ran.
+approval-result-rejected = Request #{ $id } ({ $job }): rejected. Nothing ran.
+approval-result-ran = Request #{ $id } ({ $job }): ran once: { $summary } in { $duration }
+approval-verification-queued = verification queued: { $jobs }
+
+## Warnings to the owner
+warn-conflict = ⚠️ Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.
+warn-migrated = ⚠️ This group moved to chat id { $new } (was { $old }). Reports are re-sent here once. Add { $new } to telegram.allowedChatIds to keep commands and reports working; the allowlist was not changed.
+
+## Why an approval is refused
+refuse-not-pending = this request is already { $state }
+refuse-expired = this request has expired
+refuse-not-approver = you are not an approver of write jobs
+refuse-own = the job requires a different person to approve than the one who asked
+refuse-changed = the job's definition changed since the request; ask again
+refuse-gone = the job is no longer in the config

@@ -1,0 +1,151 @@
+# ops-monitor 面向用户的文本，简体中文。
+# 每个键都必须与 en/ops.ftl 一致；tests/locales.rs 检查键与占位符。
+
+## 时长与计数
+duration-ms = { $ms } 毫秒
+duration-s = { $s } 秒
+duration-m = { $m } 分钟
+duration-m-s = { $m } 分 { $s } 秒
+duration-h-m = { $h } 小时 { $m } 分
+jobs-count = { $count } 个任务
+
+## 报告
+report-header = 🛠️ Ops 快报（{ $time }）
+section-heading = • { $name }（{ $id }，{ $kind }）
+section-heading-plain = • { $name }
+fact-status = - 状态：{ $state }
+fact-message = - 信息：{ $text }
+fact-progress = - 进度：{ $text }
+state-completed = 已完成 ✅
+state-running = 运行中
+state-running-pid = 运行中（pid { $pid }）
+state-paused = 已暂停
+state-paused-reason = 已暂停（stopReason：{ $reason }）
+anomaly-stalled = ALERT：已 { $duration } 没有进展（停滞）
+anomaly-paused = ALERT：任务未运行且未完成
+anomaly-invalid-status = ALERT：无法获取状态：{ $reason }
+anomaly-job-alert = ALERT：任务报告告警
+anomaly-job-alert-message = ALERT：任务报告告警：{ $message }
+anomaly-check-failed = ALERT：检查失败：{ $reason }
+note-action-required = ACTION REQUIRED（需要处理）：{ $text }
+hint-paused = ACTION REQUIRED（需要处理）：任务已暂停：请启动（/start { $id }）或开启 autoResume
+hint-stalled = ACTION REQUIRED（需要处理）：没有进展：请检查任务，或停止它（/stop { $id }）
+hint-check = ACTION REQUIRED（需要处理）：请检查任务
+resume-start = 自动恢复：正在启动
+resume-started = 自动恢复：已启动
+resume-failed = 自动恢复：启动失败（{ $reason }）— ACTION REQUIRED（需要处理）
+resume-would-start = 自动恢复：将会启动（演练）
+resume-backoff = 自动恢复：等待中（退避）
+resume-blocked = 自动恢复：已阻止：任务不是 read_only — ACTION REQUIRED（需要处理）
+note-recovered = 已恢复：检查再次通过
+note-output = 输出：
+note-result = 结果：{ $text }
+note-queued = 已排队 { $job }（{ $delay } 后）
+note-verification = 写入请求 #{ $id } 的验证：{ $verdict }
+verdict-ok = 通过
+verdict-failed = 失败（FAILED）
+note-interrupted = 写入请求 #{ $id } 在 ops-monitor 停止时正在运行：已中断 — 结果未知；不会自动重跑。ACTION REQUIRED（需要处理）：请验证（{ $jobs }）
+note-expired = 审批请求 #{ $id } 已过期；没有运行任何内容
+
+## 运行结果
+outcome-exit = 退出码 { $code }
+outcome-signal = 被信号 { $signal } 终止
+outcome-timeout = { $duration } 后超时（已终止整个进程组）
+outcome-spawn = 无法启动：{ $error }
+outcome-unknown = 退出状态未知
+outcome-line = { $action } { $name }（{ $id }）：{ $summary }，用时 { $duration }
+outcome-output = 输出：
+action-start = 启动
+action-stop = 停止
+action-run = 运行
+action-failed = { $action } { $id } 失败：{ $error }
+
+## /status 概览
+overview-header = { jobs-count }（{ $time }）
+overview-line = • { $name }（{ $id }）：{ $summary }
+overview-last = 上次{ $action }：{ $summary }，于 { $when }
+overview-status-unavailable = 无法获取状态：{ $reason }
+overview-last-run = 上次运行：{ $summary }
+overview-never = 从未运行
+in-flight = 进行中
+
+## 按钮
+btn-start = ▶ 启动 { $job }
+btn-stop = ⏹ 停止 { $job }
+btn-run = ▶ 运行 { $job }
+btn-refresh = 🔄 刷新
+btn-ack = ✅ 确认 { $job }
+btn-snooze = 😴 静音 1 小时 { $job }
+btn-verify = 🔁 验证 { $job }
+btn-approve = ✅ 批准
+btn-reject = ❌ 拒绝
+
+## 命令
+cmd-status = 任务概览（或 /status <任务>）
+cmd-start = 启动长任务
+cmd-stop = 停止长任务
+cmd-run = 立即运行检查
+cmd-logs = 任务上次运行的输出
+cmd-pending = 写入任务的待审批请求
+cmd-lang = 选择本聊天的语言
+cmd-help = 帮助
+help-header = 命令：
+
+## 回复
+reply-greeting = 你好！我负责监视这台主机上的任务。选择一个任务启动，或发送 /status、/help。
+reply-unknown-command = 未知命令。
+reply-config-invalid = 配置无效，且没有已知的有效配置；请到主机上查看。
+reply-pick = 选择要{ $action }的任务：
+reply-no-job = 这里没有可以{ $action }的任务。
+reply-refused = 已拒绝：{ $reason }
+reply-unknown-job = 未知任务“{ $id }”。已知：{ $known }
+reply-no-run = { $id } 没有运行记录。
+reply-logs = { $id } 上次{ $action }：{ $summary }
+reply-no-pending = 没有待审批的请求。
+reply-lang-pick = 选择本聊天使用的语言：
+reply-lang-set = 本聊天现在使用简体中文。
+reply-lang-unknown = 未知语言“{ $code }”。可选：{ $available }
+
+## 按钮应答
+answer-not-allowed = 不允许。
+answer-used = 这个按钮已经用过了。发送 /status 获取新按钮。
+answer-unknown = 未知或已过期的按钮。
+answer-config-invalid = 配置无效。
+answer-refreshed = 已刷新。
+answer-gone = 该任务已不在配置中。
+answer-acting = { $action } { $id }…
+answer-acked = { $id }：已确认；在变化之前不再重复提醒。
+answer-snoozed = { $id }：静音 1 小时（新的异常仍会通知）。
+answer-unknown-request = 未知请求。
+answer-approve-refused = 已拒绝：{ $reason }。
+answer-approved = 已批准：{ $id } 将运行一次。
+answer-rejected = 已驳回：不会运行。
+
+## 写入任务审批
+approval-request = 🔐 审批请求 #{ $id }
+approval-job = • { $name }（{ $job }）
+approval-risk = - 风险：{ $risk }
+approval-argv = - 命令：{ $argv }
+approval-cwd = - 目录：{ $cwd }
+approval-then = - 随后：{ $then }
+approval-then-item = { $job }（{ $when }，{ $delay } 后）
+approval-asked-by = - 请求人：{ $who }
+approval-expires = - 过期时间：{ $when }
+approval-decided-approved = ✅ 由 { $who } 于 { $when } 批准
+approval-decided-rejected = ❌ 由 { $who } 于 { $when } 驳回
+approval-result-refused = 请求 #{ $id }（{ $job }）：已拒绝：{ $reason }。没有运行任何内容。
+approval-result-rejected = 请求 #{ $id }（{ $job }）：已驳回。没有运行任何内容。
+approval-result-ran = 请求 #{ $id }（{ $job }）：已运行一次：{ $summary }，用时 { $duration }
+approval-verification-queued = 已排队验证：{ $jobs }
+
+## 给负责人的警告
+warn-conflict = ⚠️ 另一个程序正在拉取这个机器人的更新（Telegram 409：terminated by other getUpdates request）。一个令牌只能由一个 ops-monitor serve 使用。
+warn-migrated = ⚠️ 该群组已迁移到聊天 id { $new }（原为 { $old }）。报告会在这里重发一次。请把 { $new } 加入 telegram.allowedChatIds 以继续使用命令和报告；允许列表没有被更改。
+
+## 审批被拒绝的原因
+refuse-not-pending = 该请求已是 { $state } 状态
+refuse-expired = 该请求已过期（expired）
+refuse-not-approver = 你不是写入任务的审批人
+refuse-own = 该任务要求由请求人以外的人批准
+refuse-changed = 自请求以来任务定义已更改（changed）；请重新请求
+refuse-gone = 该任务已不在配置中
