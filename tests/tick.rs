@@ -120,6 +120,34 @@ fn a_queued_write_job_is_blocked_and_never_run() {
 }
 
 #[test]
+fn a_write_job_is_never_started_by_a_schedule_or_auto_resume() {
+    let e = Env::new(json!([]));
+    let w = e.script("w.sh", "touch \"$(dirname \"$0\")/wrote\"\n");
+    let status = e.script("paused.sh", "echo '{\"running\":false,\"completed\":false}'\n");
+    let start = e.script("start.sh", "touch \"$(dirname \"$0\")/started\"\n");
+    let cfg = json!({"version": 1, "defaults": {"runEverySeconds": 1, "autoResume": true}, "jobs": [
+        {"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": true, "commands": {"run": ["sh", w]},
+         "after": [{"jobId": "r", "when": "success"}]},
+        {"id": "r", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}},
+        {"id": "lw", "kind": "long_running_read", "risk": "write_local", "enabled": true,
+         "commands": {"start": ["sh", start], "status": ["sh", status]}}
+    ]});
+    std::fs::write(e.path("c.json"), cfg.to_string()).unwrap();
+    let mut out = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    // Tick until the read-only check ran twice on the inherited schedule (time must pass for it).
+    while e.store().runs("r", 10).unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "the read-only check never ran twice");
+        let o = e.run(&["tick", "--print-only"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out.push_str(&stdout(&o));
+    }
+    assert!(!e.path("wrote").exists(), "the schedule never runs the write job");
+    assert!(!e.path("started").exists(), "auto-resume never starts a job that is not read_only");
+    assert!(out.contains("auto-resume: blocked"), "{out}");
+}
+
+#[test]
 fn completion_chains_the_after_job_with_its_delay() {
     let e = Env::new(json!([]));
     let status = e.script(

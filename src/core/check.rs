@@ -65,7 +65,10 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
 /// True when a scheduled check is due at `now`.
 pub fn schedule_due(job: &Job, st: &JobState, now: i64) -> bool {
     match job.policy.run_every_seconds {
-        Some(every) if job.enabled => st.last_check_at.is_none_or(|t| now - t >= every as i64),
+        // Only read-only checks run on a schedule, whatever the config loader let through.
+        Some(every) if job.enabled && job.kind == crate::config::Kind::OneShotRead && job.risk == crate::config::Risk::ReadOnly => {
+            st.last_check_at.is_none_or(|t| now - t >= every as i64)
+        }
         _ => false,
     }
 }

@@ -240,6 +240,17 @@ fn check(success: bool, output: &str) -> CheckResult {
 }
 
 #[test]
+fn a_write_job_is_never_due_on_a_schedule_even_if_one_slips_through() {
+    let read = job("one_shot_read", "read_only", r#"{"runEverySeconds":60}"#);
+    assert!(schedule_due(&read, &JobState::default(), 0));
+    let mut write = job("one_shot_read", "read_only", r#"{"runEverySeconds":60}"#);
+    write.kind = crate::config::Kind::OneShotWrite;
+    write.risk = crate::config::Risk::WriteLocal;
+    assert!(!schedule_due(&write, &JobState::default(), 0));
+    assert!(!schedule_due(&write, &JobState::default(), 1_000_000));
+}
+
+#[test]
 fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
     let j = job("one_shot_read", "read_only", r#"{"runEverySeconds":60}"#);
     let table = [
