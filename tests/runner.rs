@@ -104,3 +104,14 @@ async fn a_background_child_holding_the_pipe_does_not_block_the_run() {
         runner::signal_group(runner::pgid_of(pid).unwrap_or(pid), libc::SIGKILL);
     }
 }
+
+#[tokio::test]
+async fn a_group_that_obeys_sigterm_ends_the_timeout_at_once_even_with_orphaned_zombies() {
+    // sh forks sleep; both die on SIGTERM, and the orphaned sleep may linger as a zombie where
+    // PID 1 does not reap (containers). The grace period must not wait for zombies.
+    let marker = format!("sleep 200.{}", std::process::id());
+    let t0 = Instant::now();
+    let out = runner::run(&spec(&["sh", "-c", &format!("{marker}; true")], 500)).await;
+    assert!(out.timed_out, "{out:?}");
+    assert!(t0.elapsed() < Duration::from_millis(500 + 1000), "took {:?} (KILL_GRACE is {:?})", t0.elapsed(), runner::KILL_GRACE);
+}

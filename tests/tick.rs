@@ -179,7 +179,7 @@ fn one_hung_status_among_50_jobs_delays_nothing_else() {
     let t0 = Instant::now();
     let o = e.run(&["tick", "--print-only"]);
     let took = t0.elapsed();
-    assert!(took < Duration::from_secs(2 + 3 + 2), "tick took {took:?}");
+    assert!(took < Duration::from_secs(2 + 2), "tick took {took:?} (status timeout 2 s)");
     let out = stdout(&o);
     assert_eq!(out.matches("- status: running").count(), 49, "{out}");
     assert!(out.contains("(hung, long_running_read)"));

@@ -208,9 +208,21 @@ pub fn signal_group(pgid: i32, sig: i32) -> bool {
     pgid > 1 && unsafe { libc::killpg(pgid, sig) } == 0
 }
 
-/// True while any process of group `pgid` exists.
+/// True while any live (not zombie) process of group `pgid` exists. Orphaned zombies count as
+/// gone: where PID 1 does not reap (containers), they would otherwise hold every timeout for
+/// the whole grace period.
 pub fn group_alive(pgid: i32) -> bool {
-    signal_group(pgid, 0)
+    if !signal_group(pgid, 0) {
+        return false;
+    }
+    let Ok(dir) = std::fs::read_dir("/proc") else { return true };
+    dir.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // "pid (comm) state ppid pgrp ...": comm may contain spaces, so split after the last ')'.
+        let mut f = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace();
+        let (state, _ppid, pgrp) = (f.next(), f.next(), f.next());
+        pgrp.and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && !matches!(state, Some("Z") | Some("X"))
+    })
 }
 
 /// True while process `pid` exists (zombies included).
