@@ -151,3 +151,23 @@ fn reports_use_each_chats_language_and_the_configured_timezone() {
     assert!(zh.text.contains("状态") && zh.text.contains("进度"), "{}", zh.text);
     stop(d);
 }
+
+#[test]
+fn a_status_overview_longer_than_one_message_is_split_and_refresh_resends_it() {
+    let env = Env::new();
+    let st = running_status(&env, "st.sh", r#"{"done":1,"total":4}"#);
+    let jobs: Vec<_> = (0..60).map(|i| long_job(&format!("job{i:02}"), &st, json!({"name": format!("{i:02} {}", "long job name ".repeat(6))}))).collect();
+    env.config(json!(jobs), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    let last = env.tg.wait_for(T, |m| m.chat_id == ME && m.button("Refresh").is_some()).expect("overview with buttons");
+    let parts = env.tg.to_chat(ME).into_iter().filter(|m| m.text.contains("long job name")).count();
+    assert!(parts >= 3, "the overview came in several messages ({parts} with job lines, incl. the report)");
+    assert!(env.tg.to_chat(ME).iter().any(|m| m.text.contains("59 long job name")), "no job line dropped");
+    let before = env.tg.to_chat(ME).len();
+    let q = env.tg.press(&last, ME, &last.button("Refresh").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some());
+    assert!(env.tg.eventually(T, |s| s.iter().filter(|m| m.chat_id == ME && m.method == "sendmessage").count() >= before + 2), "a fresh overview was sent");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}

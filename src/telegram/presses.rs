@@ -88,7 +88,14 @@ async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, 
     let Some(msg) = q.regular_message() else { return Ok(()) };
     let views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
     let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views, lang)?;
-    let html = super::text::to_html(&views::overview_text(&views, cfg.timezone, lang));
+    let text = views::overview_text(&views, cfg.timezone, lang);
+    if super::text::split(&text, super::text::CHUNK_LIMIT).len() > 1 {
+        // Too long for one message (many jobs): a fresh overview in several parts instead of an edit.
+        super::outbox::enqueue(&mut s.store()?, msg.chat.id.0, &text, false, Some(&k))?;
+        s.wake.notify_one();
+        return Ok(());
+    }
+    let html = super::text::to_html(&text);
     match bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(k).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
         Err(e) => Err(e.into()),
