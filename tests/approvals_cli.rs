@@ -137,3 +137,30 @@ fn python_granted_flag_is_accepted_with_a_warning() {
     e.run(&["tick", "--print-only"]);
     assert_eq!(e.runs(), 0, "granted does not make it run");
 }
+
+#[test]
+fn a_daemon_starting_while_the_cli_runs_a_write_job_does_not_call_it_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let e = Env::new(json!({}), json!({}));
+    e.config("echo run >> \"$(dirname \"$0\")/ran\"; sleep 3; echo wrote", json!({}), json!({}));
+    e.run(&["run", "w"]);
+    let mut approve = e.cmd(&["approve", "1"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while e.runs() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the write job never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut serve = e.cmd(&["serve"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut err = BufReader::new(serve.stderr.take().unwrap()).lines();
+    // serve prints its mode after the repair pass: from then on the verdict is in the store.
+    assert!(err.by_ref().map_while(Result::ok).any(|l| l.contains("no Telegram token")), "serve started");
+    let during = out(&e.run(&["audit", "--job", "w"]));
+    assert!(!during.contains("interrupted"), "a run owned by a live CLI is not interrupted:\n{during}");
+    assert!(during.contains("approved"), "{during}");
+    assert!(approve.wait().unwrap().success(), "the CLI finished its run");
+    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    serve.wait().unwrap();
+    let audit = out(&e.run(&["audit", "--job", "w"]));
+    assert!(audit.contains("w run: exit 0") && !audit.contains("interrupted"), "{audit}");
+    assert_eq!(e.runs(), 1);
+}

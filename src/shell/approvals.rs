@@ -130,8 +130,8 @@ pub fn trail(store: &Store, job: Option<&str>) -> Result<Vec<AuditRow>> {
 fn transition(store: &mut Store, id: i64, from: State, to: State, by: Option<&str>, now: i64) -> Result<bool> {
     store.write(|tx| {
         let n = tx.execute(
-            "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at) WHERE id=?1 AND state=?2",
-            params![id, from.as_str(), to.as_str(), by, by.map(|_| now)],
+            "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at), owner=?6 WHERE id=?1 AND state=?2",
+            params![id, from.as_str(), to.as_str(), by, by.map(|_| now), super::owner::token()],
         )?;
         Ok(n == 1)
     })
@@ -216,6 +216,10 @@ pub fn expire_due(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>> {
 pub fn mark_interrupted(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>> {
     let mut out = Vec::new();
     for r in list(store, Some(State::Running))? {
+        let owner: Option<String> = store.conn().query_row("SELECT owner FROM approvals WHERE id=?1", [r.id], |x| x.get(0))?;
+        if super::owner::alive(owner.as_deref()) {
+            continue; // another process (a CLI approve) is still running it
+        }
         if transition(store, r.id, State::Running, State::Interrupted, None, now)? {
             audit(store, Some(r.id), &r.job_id, "interrupted", None, "the daemon stopped during the run: outcome unknown; not re-run")?;
             out.push(r);

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod config_guard;
 pub mod jobs;
 pub mod overview;
+pub mod owner;
 pub mod paths;
 pub mod runner;
 pub mod store;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_telegram.sql"),
     include_str!("migrations/003_approvals.sql"),
     include_str!("migrations/004_chat_prefs.sql"),
+    include_str!("migrations/005_owners.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.
@@ -145,7 +146,10 @@ impl Store {
     /// Records the start of a run; finish it with [`Store::finish_run`].
     pub fn begin_run(&mut self, job_id: &str, action: &str, origin: &str, now: i64) -> Result<i64> {
         self.write(|tx| {
-            tx.execute("INSERT INTO runs(job_id, action, origin, started_at) VALUES (?1, ?2, ?3, ?4)", params![job_id, action, origin, now])?;
+            tx.execute(
+                "INSERT INTO runs(job_id, action, origin, started_at, owner) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![job_id, action, origin, now, super::owner::token()],
+            )?;
             let id = tx.last_insert_rowid();
             tx.execute(
                 "DELETE FROM runs WHERE job_id=?1 AND id NOT IN (SELECT id FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2)",
@@ -200,10 +204,10 @@ impl Store {
     pub fn claim_due(&mut self, now: i64) -> Result<Vec<QueueItem>> {
         self.write(|tx| {
             let mut stmt = tx.prepare(
-                "UPDATE queue SET status='running', attempt=attempt+1 WHERE status='pending' AND not_before<=?1
+                "UPDATE queue SET status='running', attempt=attempt+1, owner=?2 WHERE status='pending' AND not_before<=?1
                  RETURNING id, job_id, reason, not_before, status",
             )?;
-            let rows = stmt.query_map([now], queue_row)?;
+            let rows = stmt.query_map(params![now, super::owner::token()], queue_row)?;
             let mut items: Vec<QueueItem> = rows.collect::<Result<_, _>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
@@ -230,9 +234,19 @@ impl Store {
     /// dead daemon had claimed go back to pending (queued jobs are read-only, safe to re-run).
     pub fn repair(&mut self, now: i64) -> Result<usize> {
         self.write(|tx| {
-            let n = tx.execute("UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE finished_at IS NULL", [now])?;
-            tx.execute("UPDATE queue SET status='pending' WHERE status='running'", [])?;
-            Ok(n)
+            let orphans = |sql: &str| -> rusqlite::Result<Vec<i64>> {
+                let mut st = tx.prepare(sql)?;
+                let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, o)| !super::owner::alive(o.as_deref())).map(|(id, _)| id).collect())
+            };
+            let runs = orphans("SELECT id, owner FROM runs WHERE finished_at IS NULL")?;
+            for id in &runs {
+                tx.execute("UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE id=?2", params![now, id])?;
+            }
+            for id in orphans("SELECT id, owner FROM queue WHERE status='running'")? {
+                tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1", [id])?;
+            }
+            Ok(runs.len())
         })
     }
 }
