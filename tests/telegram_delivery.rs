@@ -71,6 +71,21 @@ fn a_429_delays_but_loses_nothing_and_a_blocked_chat_does_not_stop_the_others() 
 }
 
 #[test]
+fn a_chat_where_telegram_hangs_does_not_delay_the_others() {
+    let env = Env::new();
+    let until = Instant::now() + Duration::from_secs(12);
+    env.tg.hang(222, until);
+    env.config(json!([counting_alert(&env)]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [222, ME]}}));
+    let d = env.serve();
+    assert!(eventually(Duration::from_secs(8), || alert_numbers(&env, ME).len() >= 3), "the other chat keeps getting alerts");
+    assert!(Instant::now() < until, "…while the first chat is still hanging");
+    assert!(eventually(T, || alert_numbers(&env, 222).len() >= 5), "the hanging chat catches up afterwards");
+    assert_contiguous(&alert_numbers(&env, 222), 5);
+    assert_contiguous(&alert_numbers(&env, ME), 3);
+    stop(d);
+}
+
+#[test]
 fn a_migrated_group_gets_the_message_once_at_its_new_id_and_the_owner_is_warned() {
     let env = Env::new();
     env.tg.migrate(-300, -100300);

@@ -76,6 +76,30 @@ pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The oldest pending message of `chat` and the time (ms) it may be tried.
+pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row(
+            "SELECT id, chat_id, text, html, silent, markup, attempts, next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY id LIMIT 1",
+            [chat],
+            |r| {
+                let m =
+                    OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? };
+                Ok((m, r.get(7)?))
+            },
+        )
+        .optional()?)
+}
+
+/// Chats that have pending messages.
+pub fn pending_chats(store: &Store) -> Result<Vec<i64>> {
+    let mut st = store.conn().prepare("SELECT DISTINCT chat_id FROM outbox WHERE status='pending'")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Earliest retry time among pending messages (to sleep until then).
 pub fn next_due(store: &Store) -> Result<Option<i64>> {
     Ok(store.conn().query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)

@@ -5,7 +5,7 @@ use super::token::{redact, Token};
 use crate::shell::store::Store;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
@@ -116,15 +116,73 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
     wait_until.map_or(5_000, |t| (t - now_ms()).clamp(0, 5_000))
 }
 
-/// Runs forever: delivers due messages, sleeps until the next is due or `wake` fires.
+/// Runs forever: one worker per chat with pending messages, so a slow, failing or hanging chat
+/// never delays another; per-chat order and pacing are kept by the chat's single worker.
 pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
-    let mut pacer = Pacer::default();
+    let last_sent: Arc<Mutex<HashMap<i64, i64>>> = Arc::default();
+    let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
-        let wait = deliver_round(&bot, &db, &token, &mut pacer).await;
-        if wait > 0 {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
-                _ = wake.notified() => {}
+        workers.retain(|_, h| !h.is_finished());
+        let chats = Store::open(&db).and_then(|s| outbox::pending_chats(&s)).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "outbox read failed");
+            Vec::new()
+        });
+        for chat in chats {
+            if !workers.contains_key(&chat) {
+                let w = ChatWorker { bot: bot.clone(), db: db.clone(), token: token.clone(), chat, last_sent: last_sent.clone() };
+                workers.insert(chat, tokio::spawn(w.run()));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+/// Delivers one chat's messages in order until none is pending.
+struct ChatWorker {
+    bot: Bot,
+    db: PathBuf,
+    token: Token,
+    chat: i64,
+    last_sent: Arc<Mutex<HashMap<i64, i64>>>,
+}
+
+impl ChatWorker {
+    async fn run(self) {
+        let gap = if self.chat < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
+        loop {
+            let head = match Store::open(&self.db).and_then(|s| outbox::head(&s, self.chat)) {
+                Ok(Some(h)) => h,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox read failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let (m, not_before) = head;
+            let paced = self.last_sent.lock().expect("pacer").get(&self.chat).map_or(0, |t| t + gap);
+            let ready_at = not_before.max(paced);
+            if ready_at > now_ms() {
+                tokio::time::sleep(Duration::from_millis((ready_at - now_ms()).clamp(1, 5_000) as u64)).await;
+                continue;
+            }
+            if let Some(why) = Store::open(&self.db).ok().and_then(|s| outbox::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
+                if let Err(e) = Store::open(&self.db).and_then(|mut s| outbox::fail_chat_pending(&mut s, self.chat, &why)) {
+                    tracing::error!(error = %e, "outbox update failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                continue;
+            }
+            let result = send(&self.bot, &m).await;
+            if result.is_ok() {
+                self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
+            }
+            if let Err(e) = apply(&self.db, &m, result, &self.token) {
+                tracing::error!(error = %e, "outbox update failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     }

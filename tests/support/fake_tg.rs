@@ -62,6 +62,7 @@ struct State {
     conflict: bool,
     throttled: u32,
     attempts: Vec<i64>,
+    hung: HashMap<i64, Instant>,
 }
 
 /// The fake server; dropped with the test.
@@ -183,6 +184,10 @@ impl FakeTg {
     /// Sends to `chat` fail with 403 "bot was blocked by the user".
     pub fn block(&self, chat: i64) {
         self.lock().blocked.insert(chat);
+    }
+    /// Sends to `chat` get no answer until `until` (then they are accepted).
+    pub fn hang(&self, chat: i64, until: Instant) {
+        self.lock().hung.insert(chat, until);
     }
     /// Sends to `chat` fail with 400 and `migrate_to_chat_id`.
     pub fn migrate(&self, from: i64, to: i64) {
@@ -339,6 +344,10 @@ fn answer_callback(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Val
 
 fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)> {
     let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let hang = st.0.lock().unwrap().hung.get(&chat).copied();
+    if let Some(until) = hang.filter(|u| *u > Instant::now()) {
+        std::thread::sleep(until - Instant::now()); // Telegram hanging for this chat
+    }
     let mut s = st.0.lock().unwrap();
     s.attempts.push(chat);
     match s.fault.clone() {
