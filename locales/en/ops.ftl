@@ -62,6 +62,7 @@ action-start = start
 action-stop = stop
 action-run = run
 action-failed = { $action } { $id } failed: { $error }
+stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
 
 ## /status overview
 overview-header = { jobs-count } ({ $time })

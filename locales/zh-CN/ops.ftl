@@ -59,6 +59,7 @@ action-start = 启动
 action-stop = 停止
 action-run = 运行
 action-failed = { $action } { $id } 失败：{ $error }
+stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
 
 ## /status 概览
 overview-header = { jobs-count }（{ $time }）

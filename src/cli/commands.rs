@@ -22,7 +22,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             let cfg = load(&paths)?;
             let job = find(&cfg, &job)?;
             jobs::check_explicit(job, Action::Stop, false).map_err(|e| Exit::usage(e.to_string()))?;
-            println!("{}", jobs::stop(job, &paths, "cli").await?);
+            println!("{}", jobs::stop(job, &paths, "cli").await?.describe(&job.id));
             Ok(0)
         }
         Command::Run { job } => run(&paths, &job).await,

@@ -91,14 +91,32 @@ pub fn check_explicit(job: &Job, action: Action, allow_risk: bool) -> Result<()>
     }
 }
 
+/// How a stop was done.
+pub enum Stopped {
+    /// `commands.stop` ran (successfully).
+    Command(Outcome),
+    /// SIGTERM went to the job's process group.
+    Signalled { pgid: i32, pid: i32 },
+}
+
+impl Stopped {
+    /// One English line for the CLI and the run record.
+    pub fn describe(&self, job: &str) -> String {
+        match self {
+            Stopped::Command(o) => format!("stop {job}: {}", o.summary()),
+            Stopped::Signalled { pgid, pid } => format!("stop {job}: SIGTERM sent to process group {pgid} (pid {pid})"),
+        }
+    }
+}
+
 /// Stops a long job: `commands.stop`, else SIGTERM to the process group of the status pid.
-pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<String> {
+pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     if job.commands.stop.is_some() {
         let out = execute(job, Action::Stop, paths, origin).await?;
         if !out.success() {
             bail!("stop {}: {}", job.id, out.summary());
         }
-        return Ok(format!("stop {}: {}", job.id, out.summary()));
+        return Ok(Stopped::Command(out));
     }
     let st = observe(job, paths).await.map_err(|e| anyhow!("stop {}: {e}", job.id))?;
     let pid = st.pid.ok_or_else(|| anyhow!("stop {}: no commands.stop and the status gives no pid", job.id))? as i32;
@@ -109,10 +127,11 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<String> {
     if !runner::signal_group(pgid, libc::SIGTERM) {
         bail!("stop {}: could not signal process group {pgid}", job.id);
     }
-    let msg = format!("stop {}: SIGTERM sent to process group {pgid} (pid {pid})", job.id);
+    let stopped = Stopped::Signalled { pgid, pid };
+    let msg = stopped.describe(&job.id);
     let mut store = Store::open(&paths.state_db)?;
     let now = chrono::Utc::now().timestamp();
     let id = store.begin_run(&job.id, "stop", origin, now)?;
-    store.finish_run(id, &Outcome { exit_code: Some(0), stdout: msg.clone(), ..Outcome::default() }, now)?;
-    Ok(msg)
+    store.finish_run(id, &Outcome { exit_code: Some(0), stdout: msg, ..Outcome::default() }, now)?;
+    Ok(stopped)
 }

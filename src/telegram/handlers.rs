@@ -212,7 +212,11 @@ pub(super) fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, ar
         let origin = format!("chat:{chat}");
         let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
         let text = if action == Action::Stop {
-            jobs::stop(&job, &s.paths, &origin).await.unwrap_or_else(failed)
+            match jobs::stop(&job, &s.paths, &origin).await {
+                Ok(jobs::Stopped::Command(o)) => views::outcome_text("stop", &job, &o, lang),
+                Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
+                Err(e) => failed(e),
+            }
         } else {
             match jobs::execute(&job, action, &s.paths, &origin).await {
                 Ok(o) => views::outcome_text(action.as_str(), &job, &o, lang),
