@@ -17,6 +17,8 @@ use tokio::sync::Notify;
 pub const PRIVATE_GAP_MS: i64 = 1000;
 /// Minimum gap for groups (Telegram: 20 per minute).
 pub const GROUP_GAP_MS: i64 = 3000;
+/// Minimum gap between any two sends of the bot (Telegram: about 30 messages per second overall).
+pub const GLOBAL_GAP_MS: i64 = 35;
 /// Longest wait between retries of a failing send.
 pub const MAX_BACKOFF_MS: i64 = 15_000;
 
@@ -120,6 +122,7 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
 /// never delays another; per-chat order and pacing are kept by the chat's single worker.
 pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
     let last_sent: Arc<Mutex<HashMap<i64, i64>>> = Arc::default();
+    let global: Arc<Mutex<i64>> = Arc::default();
     let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
         workers.retain(|_, h| !h.is_finished());
@@ -129,7 +132,7 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
         });
         for chat in chats {
             if !workers.contains_key(&chat) {
-                let w = ChatWorker { bot: bot.clone(), db: db.clone(), token: token.clone(), chat, last_sent: last_sent.clone() };
+                let w = ChatWorker { bot: bot.clone(), db: db.clone(), token: token.clone(), chat, last_sent: last_sent.clone(), global: global.clone() };
                 workers.insert(chat, tokio::spawn(w.run()));
             }
         }
@@ -140,6 +143,14 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
     }
 }
 
+/// Reserves the next global send slot at or after `now` (ms).
+fn reserve_slot(next: &Mutex<i64>, now: i64) -> i64 {
+    let mut next = next.lock().expect("global pacer");
+    let slot = (*next).max(now);
+    *next = slot + GLOBAL_GAP_MS;
+    slot
+}
+
 /// Delivers one chat's messages in order until none is pending.
 struct ChatWorker {
     bot: Bot,
@@ -147,6 +158,8 @@ struct ChatWorker {
     token: Token,
     chat: i64,
     last_sent: Arc<Mutex<HashMap<i64, i64>>>,
+    /// The next free slot for any send (global rate across chats).
+    global: Arc<Mutex<i64>>,
 }
 
 impl ChatWorker {
@@ -175,6 +188,10 @@ impl ChatWorker {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 continue;
+            }
+            let slot = reserve_slot(&self.global, now_ms());
+            if slot > now_ms() {
+                tokio::time::sleep(Duration::from_millis((slot - now_ms()) as u64)).await;
             }
             let result = send(&self.bot, &m).await;
             if result.is_ok() {
@@ -227,6 +244,16 @@ fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, to
 mod tests {
     use super::*;
     use teloxide::types::Seconds;
+
+    #[test]
+    fn sends_across_chats_are_spaced_to_stay_under_telegrams_global_rate() {
+        let next = Mutex::new(0);
+        let slots: Vec<i64> = (0..30).map(|_| reserve_slot(&next, 1_000)).collect();
+        assert_eq!(slots[0], 1_000);
+        assert!(slots.windows(2).all(|w| w[1] - w[0] == GLOBAL_GAP_MS));
+        assert!(slots[29] - slots[0] >= 1_000 - GLOBAL_GAP_MS, "30 sends take about a second, never less");
+        assert_eq!(reserve_slot(&next, 1_000_000), 1_000_000, "an idle bot sends at once");
+    }
 
     #[test]
     fn classifies_telegram_errors() {
