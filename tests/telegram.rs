@@ -171,3 +171,17 @@ fn a_status_overview_longer_than_one_message_is_split_and_refresh_resends_it() {
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);
 }
+
+#[test]
+fn telegram_unreachable_at_start_up_delays_commands_but_does_not_kill_polling() {
+    let env = Env::new();
+    let st = running_status(&env, "st.sh", r#"{"done":3,"total":10}"#);
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    env.tg.down(std::time::Instant::now() + Duration::from_secs(4));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    assert!(env.tg.wait_for(Duration::from_secs(40), |m| m.chat_id == ME && is_overview(&m.text)).is_some(), "commands work once Telegram is back");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops report")).is_some(), "the queued report arrives");
+    assert!(!env.log().contains("panicked"), "{}", env.log());
+    stop(d);
+}

@@ -144,28 +144,60 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
-    set_commands(&bot, &b.token).await;
     let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
-    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
-        .dependencies(dptree::deps![services.clone()])
-        .default_handler(|_| async {})
-        .error_handler(Arc::new(|e: anyhow::Error| async move { tracing::error!(error = %format!("{e:#}"), "handler failed") }))
-        .build();
-    let stop = dispatcher.shutdown_token();
-    let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+    let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
-    let polling = tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, poll_errors).await });
+    let polling = tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone()));
     let sink = OutboxSink { services, report_chats: b.report_chats };
     if !startup.is_empty() {
         sink.report(&startup, config::load(&paths.config, &paths.home).ok().as_ref())?;
     }
     crate::daemon::tick_loop(&paths, &sink, shutdown).await?;
-    if let Ok(f) = stop.shutdown() {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;
+    let token = stop.lock().expect("shutdown token").clone();
+    if let Some(t) = token {
+        if let Ok(f) = t.shutdown() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;
+        }
     }
     polling.abort();
     sender.abort();
     Ok(())
+}
+
+/// Long polling that survives Telegram being unreachable at start-up or a crashed dispatcher:
+/// waits until getMe answers (teloxide panics when it cannot), registers the command menu, then
+/// dispatches; if the dispatcher dies it is rebuilt after a pause. Ticks and the outbox go on
+/// meanwhile.
+async fn poll_forever(
+    bot: Bot,
+    services: Arc<Services>,
+    errors: Arc<PollErrors>,
+    stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
+    token: Token,
+) {
+    let mut pause = std::time::Duration::from_secs(1);
+    loop {
+        if let Err(e) = bot.get_me().await {
+            tracing::warn!(error = %token::redact(&e.to_string(), &token), retry_in = ?pause, "Telegram unreachable; commands wait, reports stay queued");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(60));
+            continue;
+        }
+        set_commands(&bot, &token).await;
+        let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
+            .dependencies(dptree::deps![services.clone()])
+            .default_handler(|_| async {})
+            .error_handler(Arc::new(|e: anyhow::Error| async move { tracing::error!(error = %format!("{e:#}"), "handler failed") }))
+            .build();
+        *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
+        let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+        let errs = errors.clone();
+        match tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errs).await }).await {
+            Ok(()) => return, // shut down
+            Err(e) => tracing::error!(error = %token::redact(&e.to_string(), &token), "polling stopped unexpectedly; restarting"),
+        }
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// Polling errors: logged (token redacted); a 409 conflict is also reported to the owner hourly.

@@ -63,6 +63,7 @@ struct State {
     throttled: u32,
     attempts: Vec<i64>,
     hung: HashMap<i64, Instant>,
+    down_until: Option<Instant>,
 }
 
 /// The fake server; dropped with the test.
@@ -185,6 +186,10 @@ impl FakeTg {
     pub fn block(&self, chat: i64) {
         self.lock().blocked.insert(chat);
     }
+    /// Every request (getMe included) gets its connection closed until `until`.
+    pub fn down(&self, until: Instant) {
+        self.lock().down_until = Some(until);
+    }
     /// Sends to `chat` get no answer until `until` (then they are accepted).
     pub fn hang(&self, chat: i64, until: Instant) {
         self.lock().hung.insert(chat, until);
@@ -297,7 +302,13 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
     if bot != format!("bot{token}") {
         return Some(err(401, "Unauthorized"));
     }
-    st.0.lock().unwrap().requests.push(method.clone());
+    {
+        let mut s = st.0.lock().unwrap();
+        if s.down_until.is_some_and(|u| Instant::now() < u) {
+            return None; // Telegram unreachable: the connection closes without an answer
+        }
+        s.requests.push(method.clone());
+    }
     Some(match method.as_str() {
         "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot", "can_join_groups": true,
             "can_read_all_group_messages": false, "supports_inline_queries": false, "has_main_web_app": false})),

@@ -70,11 +70,11 @@ impl Env {
     }
 
     /// Starts `serve`; stderr goes to a file so logs can be checked for the token.
-    pub fn serve(&self) -> Child {
+    pub fn serve(&self) -> Daemon {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.path().join("serve.log")).unwrap();
         let mut c = self.cli();
         c.arg("serve").env("RUST_LOG", "info").stdout(Stdio::piped()).stderr(log);
-        c.spawn().unwrap()
+        Daemon(c.spawn().unwrap())
     }
 
     /// What `serve` logged so far.
@@ -92,6 +92,31 @@ impl Env {
     /// Runs a query returning one integer; -1 while the database does not exist yet.
     pub fn count(&self, sql: &str) -> i64 {
         self.db().and_then(|db| db.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
+    }
+}
+
+/// A `serve` child that is killed when dropped, so a failing test leaves no daemon behind.
+pub struct Daemon(pub Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
@@ -120,7 +145,7 @@ pub fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
 }
 
 /// SIGTERM, then wait for a clean exit.
-pub fn stop(mut child: Child) {
+pub fn stop(mut child: Daemon) {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let st = wait_exit(&mut child, Duration::from_secs(5));
     if st.is_none() {
