@@ -1,5 +1,4 @@
 use super::*;
-use crate::t;
 
 #[test]
 fn parses_config_values_and_telegram_language_codes() {
