@@ -341,6 +341,15 @@ fn tick_seconds_zero() {
 }
 
 #[test]
+fn timeouts_of_zero_are_rejected_with_their_path() {
+    let job = with(long_job("a"), json!({"policy": {"statusTimeoutSeconds": 0}}));
+    only_issue(&cfg(json!([job])), "jobs[0].policy.statusTimeoutSeconds", "at least 1");
+    only_issue(&json!({"version": 1, "defaults": {"timeoutSeconds": 0}, "jobs": []}), "defaults.timeoutSeconds", "at least 1");
+    let c = ok(&cfg(json!([with(long_job("a"), json!({"policy": {"timeoutSeconds": 7}}))])));
+    assert_eq!(c.jobs[0].policy.timeout_seconds, 7);
+}
+
+#[test]
 fn run_every_seconds_only_for_one_shot_read() {
     let job = with(long_job("a"), json!({"policy": {"runEverySeconds": 300}}));
     only_issue(&cfg(json!([job])), "jobs[0].policy.runEverySeconds", "one_shot_read");
@@ -531,6 +540,13 @@ fn digest_follows_the_job_definition_only() {
     let reordered = r#"{"version":1,"jobs":[{"commands":{"run":["sh","one.sh"]},"risk":"read_only","kind":"one_shot_read","id":"a"},
         {"id":"b","kind":"one_shot_read","risk":"read_only","commands":{"run":["sh","x.sh"]}}]}"#;
     assert_eq!(a0, parse_text(reordered).unwrap().job("a").unwrap().digest);
+    // Inherited settings count: a new default timeout changes what an approved run would do.
+    let mut slower = base("one.sh", "x.sh");
+    slower["defaults"] = json!({"timeoutSeconds": 5});
+    assert_ne!(a0, d(&slower, "a"), "changes with an inherited timeout");
+    let mut chattier = base("one.sh", "x.sh");
+    chattier["defaults"] = json!({"reportEverySeconds": 60});
+    assert_eq!(a0, d(&chattier, "a"), "report cadence is not part of what runs");
 }
 
 // ---------------------------------------------------------------- edge cases of the rules above

@@ -49,7 +49,9 @@ pub fn read_job(
     if kind != Kind::OneShotRead {
         policy.run_every_seconds = None;
     }
-    Some(Job { name: name.unwrap_or_else(|| id.clone()), digest: digest(raw, &cwd), id, kind, risk, enabled, cwd, commands, policy, approval, after })
+    let mut job = Job { name: name.unwrap_or_else(|| id.clone()), digest: String::new(), id, kind, risk, enabled, cwd, commands, policy, approval, after };
+    job.digest = digest(&job);
+    Some(job)
 }
 
 fn expand_home(p: &str) -> std::path::PathBuf {

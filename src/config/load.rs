@@ -121,6 +121,17 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
         None => base.quiet_hours,
     };
     let run_every = r.u64(obj, "runEverySeconds", &p("runEverySeconds"));
+    // A timeout of 0 would mean "kill at once": never what anyone wants, so it is an error
+    // rather than a silent default (an explicit 0 elsewhere means 0 / disabled).
+    let timeout = |r: &mut Reader, k: &str, base: u64| match r.u64(obj, k, &p(k)) {
+        Some(0) => {
+            r.err(&p(k), "must be at least 1 (seconds)");
+            base
+        }
+        v => v.unwrap_or(base),
+    };
+    let timeout_seconds = timeout(r, "timeoutSeconds", base.timeout_seconds);
+    let status_timeout_seconds = timeout(r, "statusTimeoutSeconds", base.status_timeout_seconds);
     Policy {
         report_every_seconds: r.u64(obj, "reportEverySeconds", &p("reportEverySeconds")).unwrap_or(base.report_every_seconds),
         stall_seconds: r.u64(obj, "stallSeconds", &p("stallSeconds")).unwrap_or(base.stall_seconds),
@@ -128,8 +139,8 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
         auto_resume_backoff_seconds: r.u64(obj, "autoResumeBackoffSeconds", &p("autoResumeBackoffSeconds")).unwrap_or(base.auto_resume_backoff_seconds),
         quiet_hours,
         only_on_change: r.bool(obj, "onlyOnChange", &p("onlyOnChange")).unwrap_or(base.only_on_change),
-        timeout_seconds: r.u64(obj, "timeoutSeconds", &p("timeoutSeconds")).unwrap_or(base.timeout_seconds),
-        status_timeout_seconds: r.u64(obj, "statusTimeoutSeconds", &p("statusTimeoutSeconds")).unwrap_or(base.status_timeout_seconds),
+        timeout_seconds,
+        status_timeout_seconds,
         run_every_seconds: match run_every {
             Some(0) => None,
             Some(s) => Some(s),
@@ -205,11 +216,19 @@ fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
     }
 }
 
-/// Digest binding approvals to a job's definition (canonical JSON of the raw entry + resolved cwd).
-pub(crate) fn digest(raw: &Value, cwd: &Path) -> String {
+/// Digest binding approvals to a job's effective definition (what would run, where, how long, what follows).
+pub(crate) fn digest(job: &Job) -> String {
+    // The effective definition (defaults merged in), so that a change of `defaults` that alters
+    // what an approved run would do also voids the approval.
+    let after: Vec<Value> = job.after.iter().map(|a| serde_json::json!([a.job_id, a.when.as_str(), a.delay_seconds])).collect();
+    let c = &job.commands;
+    let def = serde_json::json!({
+        "id": job.id, "name": job.name, "kind": job.kind.as_str(), "risk": job.risk.as_str(),
+        "cwd": job.cwd.to_string_lossy(), "commands": [c.start, c.status, c.stop, c.run],
+        "timeoutSeconds": job.policy.timeout_seconds, "after": after,
+        "approval": [job.approval.required, job.approval.expires_seconds, job.approval.distinct_approver],
+    });
     let mut h = Sha256::new();
-    h.update(canonical_json(raw).as_bytes());
-    h.update([0]);
-    h.update(cwd.as_os_str().as_encoded_bytes());
+    h.update(canonical_json(&def).as_bytes());
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
