@@ -150,3 +150,28 @@ fn kill_9_during_a_write_run_is_reported_interrupted_after_restart_and_not_rerun
     assert_eq!(runs(&env).len(), 1, "no second run");
     stop(d);
 }
+
+#[test]
+fn a_request_made_on_the_host_reaches_the_approvers_and_their_button_runs_it() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    let d = env.serve();
+    let o = env.cli().args(["run", "w"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let req = request_in(&env, ME);
+    assert!(req.text.contains("#1") && req.text.contains("w.sh") && req.text.contains("cli"), "{}", req.text);
+    assert!(request_in(&env, ALICE).text.contains("#1"), "every approver is asked");
+    let q = env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"));
+    assert!(env.tg.wait_for(T, |m| m.text.contains("verification of write request #1")).is_some(), "verified");
+    assert_eq!(runs(&env).len(), 1);
+    // Announced once: a later tick or restart does not ask again.
+    let asked = |env: &Env| env.tg.sent().iter().filter(|m| m.method == "sendmessage" && m.text.contains("Approval request #1")).count();
+    let n = asked(&env);
+    stop(d);
+    let d = env.serve();
+    let b = beats(&env);
+    assert!(eventually(T, || beats(&env) >= b + 3), "a few ticks after the restart");
+    assert_eq!(asked(&env), n, "no second announcement");
+    stop(d);
+}

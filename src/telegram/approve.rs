@@ -92,6 +92,33 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &C
     Ok(())
 }
 
+/// Host requests (`ops-monitor run <write job>`: the CLI cannot reach Telegram itself) that no
+/// chat has seen yet: sent to the approvers' chats once, recorded as "announced" in the trail.
+pub fn announce_host_requests(s: &Services) -> Result<usize> {
+    let mut store = s.store()?;
+    let ids: Vec<i64> = store
+        .conn()
+        .prepare(
+            "SELECT id FROM approvals a WHERE state='pending' AND requested_via='cli' \
+             AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let Some(cfg) = s.config() else { return Ok(0) };
+    let chats: Vec<i64> = approver_ids(s, &cfg).into_iter().filter(|a| s.allowed(*a)).collect();
+    for id in &ids {
+        let Some(r) = approvals::get(&store, *id)? else { continue };
+        for c in &chats {
+            send_request(s, *c, &r, &cfg)?;
+        }
+        approvals::audit(&mut store, Some(r.id), &r.job_id, "announced", None, &format!("to chats {chats:?}"))?;
+    }
+    Ok(ids.len())
+}
+
 /// `/pending`: open requests with fresh buttons.
 pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
     let rows = approvals::list(&s.store()?, Some(State::Pending))?;

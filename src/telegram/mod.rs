@@ -148,6 +148,7 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
     let polling = tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone()));
+    let announcer = tokio::spawn(announce_forever(services.clone()));
     let sink = OutboxSink { services, report_chats: b.report_chats };
     if !startup.is_empty() {
         sink.report(&startup, config::load(&paths.config, &paths.home).ok().as_ref())?;
@@ -161,7 +162,21 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
     }
     polling.abort();
     sender.abort();
+    announcer.abort();
     Ok(())
+}
+
+/// How often the store is checked for approval requests made on the host.
+const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Sends host requests to the approvers soon after `ops-monitor run <write job>` made them.
+async fn announce_forever(services: Arc<Services>) {
+    loop {
+        if let Err(e) = approve::announce_host_requests(&services) {
+            tracing::warn!(error = %format!("{e:#}"), "could not announce host approval requests");
+        }
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+    }
 }
 
 /// Long polling that survives Telegram being unreachable at start-up or a crashed dispatcher:
