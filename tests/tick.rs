@@ -277,3 +277,37 @@ fn kill_9_during_a_tick_leaves_the_previous_consistent_state() {
     assert_eq!(ok, "ok");
     assert_eq!(s.job_states().unwrap(), before);
 }
+
+#[test]
+fn kill_9_after_a_chain_item_ran_but_before_the_commit_loses_no_follow_up() {
+    let e = Env::new(json!([]));
+    let check = |name: &str| e.script(&format!("{name}.sh"), &format!("echo x >> \"$(dirname \"$0\")/{name}.ran\"\n"));
+    let (p, c, d) = (check("p"), check("c"), check("d"));
+    let status = e.script("slow.sh", "if [ -f \"$(dirname \"$0\")/slow\" ]; then sleep 30; fi; echo '{\"running\":true,\"completed\":false}'\n");
+    let read = |id: &str, script: &str, after: Value| json!({"id": id, "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", script]}, "after": after});
+    e.write_config(json!([
+        read("p", &p, json!([{"jobId": "c"}])),
+        read("c", &c, json!([{"jobId": "d"}])),
+        read("d", &d, json!([])),
+        long_job("slow", &status, &status, json!({"statusTimeoutSeconds": 60}))
+    ]));
+    assert!(e.run(&["run", "p"]).status.success(), "p runs and queues c");
+    std::fs::write(e.path("slow"), "").unwrap();
+    let mut child = e.cmd(&["tick", "--print-only"]).spawn().unwrap();
+    let lines = |f: &str| std::fs::read_to_string(e.path(f)).map(|s| s.lines().count()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while lines("c.ran") == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(lines("c.ran"), 1, "c ran in the tick (which now waits for the slow status)");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let q = e.store().queue().unwrap();
+    assert!(q.iter().all(|i| i.status != "done"), "nothing is marked done before the commit: {q:?}");
+    std::fs::remove_file(e.path("slow")).unwrap();
+    for _ in 0..2 {
+        assert!(e.run(&["tick", "--print-only"]).status.success());
+    }
+    assert_eq!(lines("c.ran"), 2, "the interrupted item ran again (read-only)");
+    assert_eq!(lines("d.ran"), 1, "and its follow-up was queued and ran");
+}

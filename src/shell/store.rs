@@ -201,8 +201,10 @@ impl Store {
     }
 
     /// Atomically claims due pending items (pending -> running) so no two ticks run one item.
+    /// Items claimed by a process that died (a `tick` killed mid-way) are claimable again.
     pub fn claim_due(&mut self, now: i64) -> Result<Vec<QueueItem>> {
         self.write(|tx| {
+            requeue_orphans(tx)?;
             let mut stmt = tx.prepare(
                 "UPDATE queue SET status='running', attempt=attempt+1, owner=?2 WHERE status='pending' AND not_before<=?1
                  RETURNING id, job_id, reason, not_before, status",
@@ -211,15 +213,6 @@ impl Store {
             let mut items: Vec<QueueItem> = rows.collect::<Result<_, _>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
-        })
-    }
-
-    /// Marks a queue item finished (done, failed, blocked).
-    pub fn finish_queue_item(&mut self, id: i64, status: &str, error: Option<&str>, now: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("UPDATE queue SET status=?2, last_error=?3, finished_at=?4 WHERE id=?1", params![id, status, error, now])?;
-            tx.execute("DELETE FROM queue WHERE status NOT IN ('pending','running') AND id NOT IN (SELECT id FROM queue ORDER BY id DESC LIMIT 500)", [])?;
-            Ok(())
         })
     }
 
@@ -243,9 +236,7 @@ impl Store {
             for id in &runs {
                 tx.execute("UPDATE runs SET finished_at=?1, ok=0, summary='interrupted - outcome unknown' WHERE id=?2", params![now, id])?;
             }
-            for id in orphans("SELECT id, owner FROM queue WHERE status='running'")? {
-                tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1", [id])?;
-            }
+            requeue_orphans(tx)?;
             Ok(runs.len())
         })
     }
@@ -285,6 +276,26 @@ pub fn put_job_state(tx: &rusqlite::Transaction, job_id: &str, st: &JobState) ->
 /// Sets a meta value inside a transaction.
 pub fn set_meta(tx: &rusqlite::Transaction, key: &str, value: &str) -> Result<()> {
     tx.execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value", params![key, value])?;
+    Ok(())
+}
+
+/// Queue items claimed by a process that is gone go back to pending (queued jobs are
+/// read-only: safe to run again).
+fn requeue_orphans(tx: &rusqlite::Transaction) -> Result<()> {
+    let mut st = tx.prepare("SELECT id, owner FROM queue WHERE status='running'")?;
+    let rows: Vec<(i64, Option<String>)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    for (id, owner) in rows {
+        if !super::owner::alive(owner.as_deref()) {
+            tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1", [id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks a queue item finished (done, failed, blocked) inside a transaction; keeps the last 500.
+pub fn finish_queue_item(tx: &rusqlite::Transaction, id: i64, status: &str, error: Option<&str>, now: i64) -> Result<()> {
+    tx.execute("UPDATE queue SET status=?2, last_error=?3, finished_at=?4 WHERE id=?1", params![id, status, error, now])?;
+    tx.execute("DELETE FROM queue WHERE status NOT IN ('pending','running') AND id NOT IN (SELECT id FROM queue ORDER BY id DESC LIMIT 500)", [])?;
     Ok(())
 }
 

@@ -71,7 +71,7 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     if !opts.dry_run {
         out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
     }
-    let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new() };
+    let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new(), finished: Vec::new() };
     let mut work = t.queue_work(&mut store, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run));
     for done in run_all(work, paths, opts.parallelism).await {
@@ -79,7 +79,7 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     }
     t.auto_resume(opts).await;
     if !opts.dry_run {
-        commit(&mut store, &states, &t.states, &t.enqueue)?;
+        commit(&mut store, &states, &t)?;
     }
     out.report.sections.extend(t.sections);
     Ok(out)
@@ -92,6 +92,8 @@ struct Tick<'a> {
     states: HashMap<String, JobState>,
     sections: Vec<Section>,
     enqueue: Vec<(String, String, i64)>,
+    /// Queue items this tick finished: (id, status, error), written with the commit.
+    finished: Vec<(i64, &'static str, Option<String>)>,
 }
 
 impl Tick<'_> {
@@ -109,13 +111,13 @@ impl Tick<'_> {
                         work.push(Work::Check { job: j, queue_id: Some(item.id), reason: Some(item.reason.clone()) });
                     }
                 }
-                other => self.block(store, &item, other.as_ref(), dry_run)?,
+                other => self.block(&item, other.as_ref(), dry_run)?,
             }
         }
         Ok(work)
     }
 
-    fn block(&mut self, store: &mut Store, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
+    fn block(&mut self, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
         let (mut sec, why) = match job {
             Some(j) => (
                 Section::for_job(j),
@@ -127,7 +129,7 @@ impl Tick<'_> {
         sec.notes.push(Note::Info(format!("queued because: {}", item.reason)));
         self.sections.push(sec);
         if !dry_run {
-            store.finish_queue_item(item.id, "blocked", Some(&why), self.now.timestamp())?;
+            self.finished.push((item.id, "blocked", Some(why)));
         }
         Ok(())
     }
@@ -184,7 +186,7 @@ impl Tick<'_> {
                 self.sections.extend(sec);
                 if let Some(q) = queue_id {
                     let status = if out.success() { "done" } else { "failed" };
-                    store.finish_queue_item(q, status, (!out.success()).then(|| out.summary()).as_deref(), t)?;
+                    self.finished.push((q, status, (!out.success()).then(|| out.summary())));
                 }
             }
         }
@@ -256,9 +258,11 @@ async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done
     all.into_iter().map(|(_, d)| d).collect()
 }
 
-/// Writes every changed job state and the new queue items in one transaction. Fields only
-/// people change (ack, snooze) are taken from the stored row if it changed during the tick.
-fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, new: &HashMap<String, JobState>, enqueue: &[(String, String, i64)]) -> Result<()> {
+/// Writes every changed job state, the finished and the new queue items in one transaction.
+/// Fields only people change (ack, snooze) are taken from the stored row if it changed during
+/// the tick.
+fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Result<()> {
+    let (new, enqueue) = (&t.states, &t.enqueue);
     let now = Utc::now().timestamp();
     let current = store.job_states()?;
     store.write(|tx| {
@@ -278,6 +282,9 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, new: &HashMap<S
         }
         for (job_id, reason, not_before) in enqueue {
             store::enqueue(tx, job_id, reason, now, *not_before)?;
+        }
+        for (id, status, error) in &t.finished {
+            store::finish_queue_item(tx, *id, status, error.as_deref(), t.now.timestamp())?;
         }
         Ok(())
     })
