@@ -93,7 +93,8 @@ fn a_migrated_group_gets_the_message_once_at_its_new_id_and_the_owner_is_warned(
     env.config(json!([long_job("scan", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME, -300]}}));
     let d = env.serve();
     let moved = env.tg.wait_for(T, |m| m.chat_id == -100300 && m.text.contains("Ops report")).expect("re-sent to the new id");
-    assert!(env.tg.wait_for(T, |m| m.chat_id == -100300 && m.text.contains("moved to chat id -100300")).is_some());
+    let warned = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("moved to chat id -100300")).expect("the owner is warned");
+    assert!(warned.text.contains("-300") && warned.text.contains("allowedChatIds"), "{}", warned.text);
     assert!(env.tg.to_chat(-100300).iter().filter(|m| m.text == moved.text).count() == 1);
     let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path().join("c.json")).unwrap()).unwrap();
     assert_eq!(cfg["telegram"]["allowedChatIds"], json!([ME, -300]), "the allowlist is not widened");

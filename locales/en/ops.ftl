@@ -144,7 +144,7 @@ approval-verification-queued = verification queued: { $jobs }
 
 ## Warnings to the owner
 warn-conflict = ⚠️ Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.
-warn-migrated = ⚠️ This group moved to chat id { $new } (was { $old }). Reports are re-sent here once. Add { $new } to telegram.allowedChatIds to keep commands and reports working; the allowlist was not changed.
+warn-migrated = ⚠️ Group chat { $old } moved to chat id { $new } (it became a supergroup). Messages for it are re-sent to the new id once. Add { $new } to telegram.allowedChatIds to keep commands and reports working there; the allowlist was not changed.
 
 ## Why an approval is refused
 refuse-not-pending = this request is already { $state }

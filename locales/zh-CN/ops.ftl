@@ -141,7 +141,7 @@ approval-verification-queued = 已排队验证：{ $jobs }
 
 ## 给负责人的警告
 warn-conflict = ⚠️ 另一个程序正在拉取这个机器人的更新（Telegram 409：terminated by other getUpdates request）。一个令牌只能由一个 ops-monitor serve 使用。
-warn-migrated = ⚠️ 该群组已迁移到聊天 id { $new }（原为 { $old }）。报告会在这里重发一次。请把 { $new } 加入 telegram.allowedChatIds 以继续使用命令和报告；允许列表没有被更改。
+warn-migrated = ⚠️ 群聊 { $old } 已迁移到聊天 id { $new }（升级为超级群组）。发给它的消息会在新 id 重发一次。请把 { $new } 加入 telegram.allowedChatIds 以继续在那里使用命令和报告；允许列表没有被更改。
 
 ## 审批被拒绝的原因
 refuse-not-pending = 该请求已是 { $state } 状态

@@ -134,6 +134,7 @@ fn make_bot(b: &BotSetup) -> Result<Bot> {
 /// (bounded wait); returns how many messages are still pending (the daemon sends them later).
 pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
     let wake = Arc::new(Notify::new());
+    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &b.allowlist)?;
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist.clone(), wake });
     OutboxSink { services, report_chats: b.report_chats.clone() }.report(report, cfg)?;
     sender::flush(&make_bot(b)?, &paths.state_db, &b.token, std::time::Duration::from_secs(30)).await
@@ -143,6 +144,7 @@ pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Opti
 pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
+    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &b.allowlist)?;
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
     let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();

@@ -164,11 +164,33 @@ pub fn unreachable(store: &Store, chat_id: i64, now: i64) -> Result<Option<Strin
     Ok((until.parse::<i64>().unwrap_or(0) > now).then(|| why.to_string()))
 }
 
-/// The group became a supergroup: re-send this message to the new id once and warn there.
+/// Remembers the owners' chats (private chats of the allowlist) for warnings the sender raises
+/// without a config at hand (a migrated group).
+pub fn remember_owners(store: &mut Store, allowlist: &[i64]) -> Result<()> {
+    let owners: Vec<i64> = allowlist.iter().copied().filter(|c| *c > 0).collect();
+    store.set_meta("owner_chats", &serde_json::to_string(&owners)?)
+}
+
+fn owners(store: &Store) -> Vec<i64> {
+    store.meta("owner_chats").ok().flatten().and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default()
+}
+
+/// The group became a supergroup: re-send this message to the new id once and warn the owners
+/// (the new id is not added to the allowlist: that stays the owner's decision).
 pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
     let warn_key = format!("migrated:{}:{new_chat}", m.chat_id);
     let warned = store.meta(&warn_key)?.is_some();
-    let lang = super::prefs::chat_lang(store, m.chat_id, Default::default()).unwrap_or_default();
+    let mut warn_to = owners(store);
+    if warn_to.is_empty() {
+        warn_to.push(new_chat);
+    }
+    let warns: Vec<(i64, String)> = warn_to
+        .into_iter()
+        .map(|c| {
+            let lang = super::prefs::chat_lang(store, c, Default::default()).unwrap_or_default();
+            (c, crate::t!(lang, "warn-migrated", new = new_chat, old = m.chat_id))
+        })
+        .collect();
     store.write(|tx| {
         tx.execute("UPDATE outbox SET status='migrated', last_error=?2 WHERE id=?1", params![m.id, format!("migrated to {new_chat}")])?;
         let now = now_ms();
@@ -177,8 +199,9 @@ pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
             params![new_chat, m.text, m.html, m.silent, m.markup, now],
         )?;
         if !warned {
-            let warn = crate::t!(lang, "warn-migrated", new = new_chat, old = m.chat_id);
-            tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 0, ?3)", params![new_chat, warn, now])?;
+            for (chat, warn) in &warns {
+                tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 0, ?3)", params![chat, warn, now])?;
+            }
             crate::shell::store::set_meta(tx, &warn_key, "1")?;
         }
         Ok(())
