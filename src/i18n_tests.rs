@@ -37,3 +37,23 @@ fn a_zh_cn_report_has_the_python_tools_header_in_the_configured_timezone() {
     let report = crate::render::Report { at: Some(at), sections: Vec::new() };
     assert!(crate::render::report_text(&report, tz, Lang::ZhCn).starts_with("🛠️ Ops 快报（09:02:03）"));
 }
+
+#[test]
+fn config_errors_blocked_chain_items_and_dry_run_remarks_follow_the_reader_language() {
+    use crate::core::report::{Note, Section};
+    let mut s = Section::system("config", "ops-jobs.json");
+    s.notes = vec![
+        Note::ConfigInvalid { file: "/x/ops-jobs.json".into(), using_last_good: true },
+        Note::ChainBlocked { kind: "one_shot_write".into(), risk: "write_local".into() },
+        Note::ChainUnknown { job_id: "gone".into() },
+        Note::QueuedBecause("after a (success)".into()),
+        Note::WouldRun { queued: None },
+    ];
+    let zh = crate::render::section_text(&s, Lang::ZhCn);
+    for want in ["配置无效：/x/ops-jobs.json", "继续使用上一份有效配置", "队列任务被阻断", "\"gone\" 不在配置中", "排队原因：after a (success)", "计划时间已到"]
+    {
+        assert!(zh.contains(want), "{want:?} missing in\n{zh}");
+    }
+    let en = crate::render::section_text(&s, Lang::En);
+    assert!(en.contains("ACTION REQUIRED: fix the file; the last good config stays in use") && en.contains("would run (schedule due)"), "{en}");
+}

@@ -106,7 +106,6 @@ fn resume_line(a: &AutoResume, lang: Lang) -> String {
 
 fn note_line(n: &Note, lang: Lang) -> String {
     match n {
-        Note::ActionRequired(text) => t!(lang, "note-action-required", text = text),
         Note::Hint(h) => hint_line(h, lang),
         Note::AutoResume(a) => resume_line(a, lang),
         Note::Recovered => t!(lang, "note-recovered"),
@@ -118,6 +117,15 @@ fn note_line(n: &Note, lang: Lang) -> String {
         }
         Note::Interrupted { approval_id, verify } => t!(lang, "note-interrupted", id = *approval_id, jobs = verify.join(", ")),
         Note::Expired { approval_id } => t!(lang, "note-expired", id = *approval_id),
+        Note::ConfigInvalid { file, using_last_good } => {
+            let next = if *using_last_good { t!(lang, "config-keeps-last-good") } else { t!(lang, "config-none-good") };
+            format!("{}\n- {}", t!(lang, "config-invalid", file = file), t!(lang, "note-action-required", text = next))
+        }
+        Note::ChainBlocked { kind, risk } => t!(lang, "note-action-required", text = t!(lang, "chain-blocked", kind = kind, risk = risk)),
+        Note::ChainUnknown { job_id } => t!(lang, "note-action-required", text = t!(lang, "chain-unknown", job = job_id)),
+        Note::QueuedBecause(reason) => t!(lang, "chain-queued-because", reason = reason),
+        Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
+        Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
         Note::Info(text) => text.clone(),
     }
 }

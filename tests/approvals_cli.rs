@@ -20,7 +20,7 @@ impl Env {
     fn config(&self, body: &str, policy: Value, approval: Value) {
         std::fs::write(self.path("w.sh"), body).unwrap();
         std::fs::write(self.path("v.sh"), "echo verified\n").unwrap();
-        let cfg = json!({"version": 1, "jobs": [
+        let cfg = json!({"version": 1, "timezone": "Asia/Shanghai", "jobs": [
             {"id": "w", "name": "Write <b>x</b>", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
              "commands": {"run": ["sh", self.path("w.sh")]}, "policy": policy, "approval": approval,
              "after": [{"jobId": "v", "when": "success", "delaySeconds": 0}]},
@@ -54,7 +54,9 @@ fn approve_runs_once_then_the_verification_and_the_audit_shows_it_all() {
     assert!(out(&o).contains("approval request created"), "{}", out(&o));
     assert!(out(&o).contains("argv:") && out(&o).contains("then: v (success"), "{}", out(&o));
     assert_eq!(e.runs(), 0, "a request runs nothing");
-    assert!(out(&e.run(&["pending"])).contains("#1 Write <b>x</b> (w)"));
+    let pending = out(&e.run(&["pending"]));
+    assert!(pending.contains("#1 Write <b>x</b> (w)"), "{pending}");
+    assert!(pending.contains(" CST;"), "times in the configured timezone: {pending}");
     assert!(e.run(&["tick", "--print-only"]).status.success());
     assert_eq!(e.runs(), 0, "tick never runs a write job");
     let o = e.run(&["approve", "1"]);

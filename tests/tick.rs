@@ -220,7 +220,7 @@ fn invalid_config_is_reported_hourly_and_the_last_good_config_stays_in_use() {
     std::fs::write(e.path("c.json"), "{\"version\": 1, \"jobs\": [ {\"id\": 3} ]").unwrap();
     let o = e.run(&["tick", "--print-only"]);
     let out = stdout(&o);
-    assert!(out.contains("ops-jobs config invalid"), "{out}");
+    assert!(out.contains("the config is invalid"), "{out}");
     assert!(out.contains("last good config stays in use"), "{out}");
     assert!(o.status.success(), "the last good config was used");
     let o2 = e.run(&["tick", "--print-only"]);

@@ -153,3 +153,13 @@ refuse-not-approver = you are not an approver of write jobs
 refuse-own = the job requires a different person to approve than the one who asked
 refuse-changed = the job's definition changed since the request; ask again
 refuse-gone = the job is no longer in the config
+
+## Config errors, chain queue, dry run
+config-invalid = ALERT: the config is invalid: { $file }
+config-keeps-last-good = fix the file; the last good config stays in use
+config-none-good = fix the file; no good config is known, so nothing is monitored
+chain-blocked = queued job blocked: only one_shot_read read_only jobs run from a chain ({ $kind }, { $risk })
+chain-unknown = queued job "{ $job }" is not in the config
+chain-queued-because = queued because: { $reason }
+dry-would-run-queued = would run (queued: { $reason })
+dry-would-run-schedule = would run (schedule due)

@@ -150,3 +150,13 @@ refuse-not-approver = 你不是写入任务的审批人
 refuse-own = 该任务要求由请求人以外的人批准
 refuse-changed = 自请求以来任务定义已更改（changed）；请重新请求
 refuse-gone = 该任务已不在配置中
+
+## 配置错误、链式队列、演练
+config-invalid = ALERT（告警）：配置无效：{ $file }
+config-keeps-last-good = 请修正该文件；继续使用上一份有效配置
+config-none-good = 请修正该文件；没有可用的有效配置，因此不会监控任何任务
+chain-blocked = 队列任务被阻断：链式任务只能运行 one_shot_read 且 read_only 的任务（{ $kind }，{ $risk }）
+chain-unknown = 队列任务 "{ $job }" 不在配置中
+chain-queued-because = 排队原因：{ $reason }
+dry-would-run-queued = 将会运行（已排队：{ $reason }）
+dry-would-run-schedule = 将会运行（计划时间已到）

@@ -13,12 +13,13 @@ fn actor() -> String {
     format!("host:{}", std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "local".into()))
 }
 
-fn fmt_time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+/// A timestamp in the config's timezone (UTC when the config cannot be read).
+fn fmt_time(t: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()).unwrap_or_default()
 }
 
 /// One request as text (also what approvers see).
-pub fn describe(r: &ApprovalRow, job: Option<&Job>) -> String {
+pub fn describe(r: &ApprovalRow, job: Option<&Job>, tz: chrono_tz::Tz) -> String {
     let verify: Vec<String> =
         job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
     format!(
@@ -31,21 +32,21 @@ pub fn describe(r: &ApprovalRow, job: Option<&Job>) -> String {
         cwd = r.cwd,
         verify = if verify.is_empty() { "-".into() } else { verify.join(", ") },
         via = r.requested_via,
-        at = fmt_time(r.created_at),
-        exp = fmt_time(r.expires_at),
+        at = fmt_time(r.created_at, tz),
+        exp = fmt_time(r.expires_at, tz),
         state = r.state.as_str(),
     )
 }
 
 /// `run <write job>`: creates a request (or, with `approval.required: false`, runs it now).
-pub async fn request(paths: &Paths, job: &Job) -> Result<i32> {
+pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32> {
     let mut store = Store::open(&paths.state_db)?;
     let r = approvals::create(&mut store, job, None, "cli", chrono::Utc::now().timestamp())?;
     if !job.approval.required {
         println!("approval.required is false: running {} now (explicit request)", job.id);
         return decide(paths, r.id, true).await;
     }
-    println!("approval request created:\n{}", describe(&r, Some(job)));
+    println!("approval request created:\n{}", describe(&r, Some(job), tz));
     println!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
     Ok(0)
 }
@@ -58,7 +59,7 @@ pub fn pending(paths: &Paths) -> Result<i32> {
         println!("no open requests");
     }
     for r in rows {
-        println!("{}", describe(&r, cfg.job(&r.job_id)));
+        println!("{}", describe(&r, cfg.job(&r.job_id), cfg.timezone));
     }
     Ok(0)
 }
@@ -89,10 +90,11 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
 
 /// `audit [--job J]`.
 pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
+    let tz = crate::config::load(&paths.config, &paths.home).map_or(chrono_tz::UTC, |c| c.timezone);
     for a in approvals::trail(&Store::open(&paths.state_db)?, job)? {
         println!(
             "{} #{} {} {}{}{}",
-            fmt_time(a.at),
+            fmt_time(a.at, tz),
             a.approval_id.map_or("-".into(), |i| i.to_string()),
             a.job_id,
             a.event,

@@ -141,7 +141,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
     if job.kind == config::Kind::OneShotWrite {
-        return super::approvals::request(paths, job).await;
+        return super::approvals::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
     let o = jobs::execute(job, Action::Run, paths, "cli").await?;

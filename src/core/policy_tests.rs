@@ -107,11 +107,11 @@ fn paused_job_requires_action_unless_auto_resume_handles_it() {
     let j = long("{}");
     let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
     let s = d.section.unwrap();
-    assert!(s.notes.iter().any(|n| matches!(n, Note::ActionRequired(_) | Note::Hint(_))));
+    assert!(s.notes.iter().any(|n| matches!(n, Note::Hint(_))));
     let j = long(r#"{"autoResume":true}"#);
     let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(d.auto_resume, Some(AutoResume::Start));
-    assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::ActionRequired(_) | Note::Hint(_))));
+    assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::Hint(_))));
 }
 
 #[test]

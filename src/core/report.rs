@@ -65,8 +65,6 @@ pub enum Hint {
 /// Extra lines of a section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Note {
-    /// A person must act (free text, e.g. a config error).
-    ActionRequired(String),
     /// A person must act: what the policy suggests.
     Hint(Hint),
     /// Auto-resume outcome.
@@ -85,7 +83,17 @@ pub enum Note {
     Interrupted { approval_id: i64, verify: Vec<String> },
     /// An approval request expired; nothing ran.
     Expired { approval_id: i64 },
-    /// Plain fact (dry run remarks and similar).
+    /// The config file is invalid (its issues follow as `Info` lines).
+    ConfigInvalid { file: String, using_last_good: bool },
+    /// A queued job that may not run from a chain (not one_shot_read + read_only).
+    ChainBlocked { kind: String, risk: String },
+    /// A queued job that is no longer in the config.
+    ChainUnknown { job_id: String },
+    /// Why an item was queued ("after <job> (<when>)").
+    QueuedBecause(String),
+    /// Dry run: this would run now (queued for this reason, or its schedule is due).
+    WouldRun { queued: Option<String> },
+    /// Plain fact (validator messages and similar).
     Info(String),
 }
 

@@ -44,12 +44,10 @@ fn remember(paths: &Paths, store: &mut Store) -> Result<()> {
 }
 
 fn error_section(e: &config::ConfigError, using_last_good: bool) -> Section {
-    let mut s = Section::system("config", "ALERT: ops-jobs config invalid");
-    s.notes.push(Note::Info(format!("path: {}", e.file.display())));
+    let mut s = Section::system("config", "ops-jobs.json");
+    s.notes.push(Note::ConfigInvalid { file: e.file.display().to_string(), using_last_good });
     for i in &e.issues {
         s.notes.push(Note::Info(format!("{}: {}", i.path, i.message)));
     }
-    let tail = if using_last_good { "the last good config stays in use" } else { "no good config known: nothing is monitored" };
-    s.notes.push(Note::ActionRequired(format!("fix the file; {tail}")));
     s
 }

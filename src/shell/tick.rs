@@ -106,7 +106,7 @@ impl Tick<'_> {
             match job {
                 Some(j) if j.kind == Kind::OneShotRead && j.risk == Risk::ReadOnly => {
                     if dry_run {
-                        self.info(&j, format!("would run (queued: {})", item.reason));
+                        self.info(&j, Note::WouldRun { queued: Some(item.reason.clone()) });
                     } else {
                         work.push(Work::Check { job: j, queue_id: Some(item.id), reason: Some(item.reason.clone()) });
                     }
@@ -118,15 +118,16 @@ impl Tick<'_> {
     }
 
     fn block(&mut self, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
-        let (mut sec, why) = match job {
+        let (mut sec, note, why) = match job {
             Some(j) => (
                 Section::for_job(j),
-                format!("queued job blocked: only one_shot_read read_only jobs run from a chain ({}, {})", j.kind.as_str(), j.risk.as_str()),
+                Note::ChainBlocked { kind: j.kind.as_str().into(), risk: j.risk.as_str().into() },
+                format!("blocked: only one_shot_read read_only jobs run from a chain ({}, {})", j.kind.as_str(), j.risk.as_str()),
             ),
-            None => (Section::system(&item.job_id, &item.job_id), format!("queued job {:?} is not in the config", item.job_id)),
+            None => (Section::system(&item.job_id, &item.job_id), Note::ChainUnknown { job_id: item.job_id.clone() }, "not in the config".to_string()),
         };
-        sec.notes.push(Note::ActionRequired(why.clone()));
-        sec.notes.push(Note::Info(format!("queued because: {}", item.reason)));
+        sec.notes.push(note);
+        sec.notes.push(Note::QueuedBecause(item.reason.clone()));
         self.sections.push(sec);
         if !dry_run {
             self.finished.push((item.id, "blocked", Some(why)));
@@ -134,10 +135,10 @@ impl Tick<'_> {
         Ok(())
     }
 
-    fn info(&mut self, job: &Job, text: String) {
+    fn info(&mut self, job: &Job, note: Note) {
         let mut s = Section::for_job(job);
         s.loud = false;
-        s.notes.push(Note::Info(text));
+        s.notes.push(note);
         self.sections.push(s);
     }
 
@@ -150,7 +151,7 @@ impl Tick<'_> {
                 Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
                 Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
                     if dry_run {
-                        self.info(job, "would run (schedule due)".into());
+                        self.info(job, Note::WouldRun { queued: None });
                     } else {
                         work.push(Work::Check { job: job.clone(), queue_id: None, reason: None });
                     }

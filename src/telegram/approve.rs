@@ -133,13 +133,15 @@ pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
 pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Callback, cfg: &Config) -> Result<()> {
     let approve = cb.action == "approve";
     let user = q.from.id.0 as i64;
-    let Some(id) = cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) else {
+    let row = match cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) {
+        Some(id) => approvals::get(&s.store()?, id)?,
+        None => None,
+    };
+    let Some(row) = row else {
+        bot.answer_callback_query(q.id.clone()).text(t!(s.lang(cb.chat_id), "answer-unknown-request")).await?;
         return Ok(());
     };
-    let Some(row) = approvals::get(&s.store()?, id)? else {
-        bot.answer_callback_query(q.id.clone()).text("Unknown request.").await?;
-        return Ok(());
-    };
+    let id = row.id;
     let approvers = approver_ids(s, cfg);
     let now = chrono::Utc::now().timestamp();
     let pre = check(&approvals::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
