@@ -133,7 +133,15 @@ fn lang_switches_the_replies_of_one_chat_only_and_a_new_chat_starts_in_its_users
     let help = env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("/status —")).expect("help for a new chat");
     assert!(help.text.starts_with("命令："), "a new chat starts in its first user's language: {}", help.text);
     assert_eq!(env.count("SELECT COUNT(*) FROM chat_prefs WHERE chat_id=222 AND source='guess'"), 1);
-    assert!(env.tg.requests().iter().filter(|r| *r == "setmycommands").count() >= 2, "menu registered per language");
+    let menus = env.tg.my_commands();
+    let menu = |lang: Option<&str>| menus.iter().find(|b| b["language_code"].as_str() == lang).unwrap_or_else(|| panic!("no menu for {lang:?}: {menus:?}"));
+    let desc = |m: &serde_json::Value, cmd: &str| {
+        m["commands"].as_array().unwrap().iter().find(|c| c["command"] == cmd).map(|c| c["description"].as_str().unwrap().to_string()).unwrap()
+    };
+    let (en, zh) = (menu(None), menu(Some("zh")));
+    assert!(desc(en, "status").is_ascii(), "the default menu is English: {en}");
+    assert!(desc(zh, "status").chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "phones set to Chinese get Chinese: {zh}");
+    assert_eq!(en["commands"].as_array().unwrap().len(), zh["commands"].as_array().unwrap().len());
     stop(d);
 }
 

@@ -168,3 +168,17 @@ fn sigterm_exits_0_within_5_seconds_and_the_token_never_shows() {
     let db = std::fs::read(env.path().join("s.db")).unwrap();
     assert!(!String::from_utf8_lossy(&db).contains(secret), "token stored in the database");
 }
+
+#[test]
+fn a_message_whose_html_telegram_rejects_is_sent_again_as_plain_text() {
+    let env = Env::new();
+    env.tg.fault(Some(Fault::Entities(1)));
+    let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"message\":\"a <tag> & b\"}'\n");
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    let m = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops report")).expect("delivered after the rejection");
+    assert!(m.body.get("parse_mode").is_none(), "re-sent without parse mode: {:?}", m.body);
+    assert!(m.text.contains("a <tag> & b") && !m.text.contains("&lt;"), "plain text, not escaped HTML: {}", m.text);
+    assert_eq!(env.tg.to_chat(ME).iter().filter(|x| x.text.contains("Ops report")).count(), 1, "once");
+    stop(d);
+}

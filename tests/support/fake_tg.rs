@@ -43,6 +43,8 @@ pub enum Fault {
     TooMany(u32, u32),
     /// The connection is closed without an answer until the instant.
     Drop(Instant),
+    /// The next `n` sends with parse_mode HTML get "can't parse entities".
+    Entities(u32),
 }
 
 #[derive(Default)]
@@ -64,6 +66,7 @@ struct State {
     attempts: Vec<i64>,
     hung: HashMap<i64, Instant>,
     down_until: Option<Instant>,
+    my_commands: Vec<Value>,
 }
 
 /// The fake server; dropped with the test.
@@ -218,6 +221,10 @@ impl FakeTg {
     pub fn throttled(&self) -> u32 {
         self.lock().throttled
     }
+    /// Bodies of the setMyCommands calls, in order.
+    pub fn my_commands(&self) -> Vec<Value> {
+        self.lock().my_commands.clone()
+    }
     /// Method names requested so far, in order.
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()
@@ -313,7 +320,11 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
         "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot", "can_join_groups": true,
             "can_read_all_group_messages": false, "supports_inline_queries": false, "has_main_web_app": false})),
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
-        "deletewebhook" | "setmycommands" => ok(json!(true)),
+        "deletewebhook" => ok(json!(true)),
+        "setmycommands" => {
+            st.0.lock().unwrap().my_commands.push(body.clone());
+            ok(json!(true))
+        }
         "getupdates" => get_updates(st, body),
         "answercallbackquery" => answer_callback(st, body),
         "sendmessage" => return send(st, body),
@@ -366,6 +377,10 @@ fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)>
             return Some((code, Value::String(format!("<html><body>{code} Bad Gateway</body></html>"))))
         }
         Some(Fault::Drop(until)) if Instant::now() < until => return None,
+        Some(Fault::Entities(n)) if n > 0 && body["parse_mode"].as_str() == Some("HTML") => {
+            s.fault = Some(Fault::Entities(n - 1));
+            return Some(err(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"));
+        }
         Some(Fault::TooMany(n, after)) if n > 0 => {
             s.fault = Some(Fault::TooMany(n - 1, after));
             s.throttled += 1;
