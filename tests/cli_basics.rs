@@ -170,3 +170,51 @@ fn failed_run_exits_1_and_is_recorded() {
     assert_eq!(job["lastRun"]["exitCode"], json!(3), "{job}");
     assert_eq!(job["lastRun"]["action"], json!("run"), "{job}");
 }
+
+fn stop_runs(e: &Env) -> Vec<String> {
+    let store = ops_framework::shell::store::Store::open(&e.path("state/ops-monitor.db")).unwrap();
+    store.runs("j", 10).unwrap().into_iter().filter(|r| r.action == "stop").map(|r| r.summary.unwrap_or_default()).collect()
+}
+
+#[test]
+fn stop_without_a_stop_command_sends_sigterm_to_the_whole_group_of_the_status_pid() {
+    use std::os::unix::process::CommandExt;
+    let e = Env::new();
+    // A job of two processes in their own group; the status reports the leader's pid.
+    let mut job = Command::new("sh").args(["-c", "sleep 100 & sleep 100; wait"]).process_group(0).spawn().unwrap();
+    let pid = job.id();
+    let status = e.script("status.sh", &format!("echo '{{\"running\":true,\"completed\":false,\"pid\":{pid}}}'\n"));
+    e.jobs(json!([{"id": "j", "kind": "long_running_read", "risk": "read_only", "enabled": true,
+        "commands": {"start": ["true"], "status": ["sh", status]}}]));
+    let o = e.run(&["stop", "j"]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(stdout(&o).contains(&format!("SIGTERM sent to process group {pid}")), "{}", show(&o));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let group_alive = || unsafe { libc::killpg(pid as i32, 0) } == 0;
+    while job.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(job.try_wait().unwrap().is_some(), "the leader got SIGTERM");
+    while group_alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!group_alive(), "the background child got it too");
+    assert_eq!(stop_runs(&e).len(), 1, "recorded in the run history");
+}
+
+#[test]
+fn stop_uses_the_stop_command_when_there_is_one_and_fails_with_its_reason() {
+    let e = Env::new();
+    let stop = e.script("stop.sh", "touch \"$(dirname \"$0\")/stopped\"; [ ! -f \"$(dirname \"$0\")/fail\" ]\n");
+    let status = e.script("status.sh", "echo '{\"running\":true,\"completed\":false,\"pid\":1}'\n");
+    e.jobs(json!([{"id": "j", "kind": "long_running_read", "risk": "read_only", "enabled": true,
+        "commands": {"start": ["true"], "status": ["sh", status], "stop": ["sh", stop]}}]));
+    let o = e.run(&["stop", "j"]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(e.path("stopped").is_file(), "commands.stop ran (pid 1 was not signalled)");
+    std::fs::write(e.path("fail"), "").unwrap();
+    let o = e.run(&["stop", "j"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(stderr(&o).contains("stop j: exit 1") && stderr(&o).lines().count() == 1, "{}", show(&o));
+    assert_eq!(stop_runs(&e).len(), 2, "both attempts recorded");
+}

@@ -311,3 +311,22 @@ fn kill_9_after_a_chain_item_ran_but_before_the_commit_loses_no_follow_up() {
     assert_eq!(lines("c.ran"), 2, "the interrupted item ran again (read-only)");
     assert_eq!(lines("d.ran"), 1, "and its follow-up was queued and ran");
 }
+
+#[test]
+fn a_chain_delay_holds_the_queued_job_until_it_is_due() {
+    let e = Env::new(json!([]));
+    let p = e.script("p.sh", "true\n");
+    let c = e.script("c.sh", "echo x >> \"$(dirname \"$0\")/c.ran\"\n");
+    e.write_config(json!([
+        {"id": "p", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", p]}, "after": [{"jobId": "c", "delaySeconds": 3600}]},
+        {"id": "c", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", c]}}
+    ]));
+    let before = chrono::Utc::now().timestamp();
+    assert!(e.run(&["run", "p"]).status.success());
+    assert!(e.run(&["tick", "--print-only"]).status.success());
+    assert!(!e.path("c.ran").exists(), "not due for an hour");
+    let q = e.store().queue().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].status, "pending");
+    assert!(q[0].not_before >= before + 3600, "{q:?}");
+}

@@ -246,3 +246,21 @@ pub fn job_state_dir(state_dir: &Path, job_id: &str) -> std::io::Result<PathBuf>
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_capture_buffer_stays_bounded_however_much_is_written() {
+        let mut t = super::Tail::default();
+        let chunk: Vec<u8> = (0..16 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+        for _ in 0..640 {
+            t.push(&chunk); // 10 MiB in all
+            assert!(t.buf.len() <= 2 * super::CAPTURE_BYTES + chunk.len(), "buffer grew to {}", t.buf.len());
+        }
+        t.push(b"END");
+        assert_eq!(t.total, 640 * chunk.len() as u64 + 3);
+        let text = t.text();
+        assert_eq!(text.len(), super::CAPTURE_BYTES);
+        assert!(text.ends_with("END"));
+    }
+}
