@@ -13,6 +13,15 @@ use anyhow::Result;
 use chrono_tz::Tz;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+/// Telegram refuses a message whose inline keyboard has more than 100 buttons, and the text
+/// would be lost with it: keyboards are cut to this many (the text still lists everything).
+pub const MAX_BUTTONS: usize = 100;
+
+/// True when `next` more buttons (plus `reserve` kept for later rows) still fit.
+fn room(rows: &[Vec<InlineKeyboardButton>], next: usize, reserve: usize) -> bool {
+    rows.iter().map(Vec::len).sum::<usize>() + next + reserve <= MAX_BUTTONS
+}
+
 fn button(store: &mut Store, chat: i64, label: String, action: &str, job: Option<&str>, arg: Option<&str>) -> Result<InlineKeyboardButton> {
     Ok(InlineKeyboardButton::callback(label, issue(store, chat, action, job, arg)?))
 }
@@ -69,6 +78,9 @@ pub fn overview_text(views: &[JobView], tz: Tz, lang: Lang) -> String {
 pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut rows = Vec::new();
     for v in views {
+        if !room(&rows, actions(&v.job).len(), 1) {
+            break;
+        }
         let row: Vec<_> = actions(&v.job).iter().map(|a| button(store, chat, label(a, &v.job.id, lang), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
@@ -84,6 +96,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
         .jobs
         .iter()
         .filter(|j| actions(j).contains(&action))
+        .take(MAX_BUTTONS)
         .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), action, Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
@@ -93,7 +106,13 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
 pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
     let mut rows = Vec::new();
     for s in sections.iter().filter(|s| s.kind.is_some()) {
-        rows.extend(verify_buttons(store, chat, s, lang)?);
+        let verify = verify_jobs(s);
+        if !room(&rows, verify.len() + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
+            break;
+        }
+        for j in verify {
+            rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
+        }
         let Some(a) = &s.anomaly else { continue };
         let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
         rows.push(vec![
@@ -104,21 +123,17 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: 
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }
 
-/// "Verify again" for verification results; "Verify" for interrupted write runs.
-fn verify_buttons(store: &mut Store, chat: i64, s: &Section, lang: Lang) -> Result<Vec<Vec<InlineKeyboardButton>>> {
+/// Jobs to offer as "Verify again" (verification results) or "Verify" (interrupted write runs).
+fn verify_jobs(s: &Section) -> Vec<String> {
     use crate::core::report::Note;
-    let mut rows = Vec::new();
-    for n in &s.notes {
-        let jobs: Vec<String> = match n {
+    s.notes
+        .iter()
+        .flat_map(|n| match n {
             Note::Verification { .. } => vec![s.job_id.clone()],
             Note::Interrupted { verify, .. } => verify.clone(),
-            _ => continue,
-        };
-        for j in jobs {
-            rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
-        }
-    }
-    Ok(rows)
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The result of an action run from the chat.

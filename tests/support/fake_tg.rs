@@ -446,7 +446,11 @@ fn check_text(body: &Value) -> Result<(), String> {
     if visible.encode_utf16().count() > 4096 {
         return Err("Bad Request: message is too long".into());
     }
-    for row in body.pointer("/reply_markup/inline_keyboard").and_then(Value::as_array).into_iter().flatten() {
+    let rows = body.pointer("/reply_markup/inline_keyboard").and_then(Value::as_array);
+    if rows.into_iter().flatten().map(|r| r.as_array().map_or(0, Vec::len)).sum::<usize>() > 100 {
+        return Err("Bad Request: reply markup is too long".into());
+    }
+    for row in rows.into_iter().flatten() {
         for b in row.as_array().into_iter().flatten() {
             let d = b["callback_data"].as_str().unwrap_or("");
             if d.is_empty() || d.len() > 64 {
