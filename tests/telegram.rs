@@ -33,6 +33,12 @@ fn status_from_an_allowed_chat_gets_the_overview_and_a_stranger_gets_nothing() {
     assert!(eventually(T, || env.count(&format!("SELECT COUNT(*) FROM events WHERE kind='refused' AND chat_id={STRANGER}")) == 1));
     assert!(env.tg.to_chat(STRANGER).is_empty(), "the stranger got a reply");
     assert!(!env.log().contains("/status"), "message text of a refused update is not logged");
+    // The owner sees the attempt counted, in the chat and on the host.
+    env.tg.message(ME, ME, "/status");
+    let again = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("from outside the allowlist")).expect("refused attempts in /status");
+    assert!(again.text.contains("1 update from outside the allowlist refused (latest: chat 999, user 999"), "{}", again.text);
+    let host = env.cli().args(["status"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&host.stdout).contains("outside the allowlist: 1 (latest: chat 999, user 999)"), "{host:?}");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);
 }

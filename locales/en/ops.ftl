@@ -68,6 +68,10 @@ stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $p
 overview-header = { jobs-count } ({ $time })
 overview-line = • { $name } ({ $id }): { $summary }
 overview-last = last { $action }: { $summary } at { $when }
+overview-refused = 🚫 { $count ->
+    [one] 1 update
+   *[other] { $count } updates
+} from outside the allowlist refused (latest: chat { $chat }, user { $user }, { $when })
 overview-status-unavailable = status unavailable: { $reason }
 overview-last-run = last run: { $summary }
 overview-never = never ran

@@ -62,6 +62,7 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     let views = crate::shell::overview::observe_all(paths, &cfg).await?;
     let store = Store::open(&paths.state_db)?;
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
+    let refused = crate::telegram::callbacks::refused_summary(&store)?;
     if as_json {
         let jobs: Vec<_> = views
             .iter()
@@ -76,13 +77,17 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
                 json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(crate::i18n::Lang::En), "status": status, "lastRun": last })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue }))?);
+        let refused = refused.map(|(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }));
+        println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
         for v in &views {
             println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.locale));
         }
         if queue > 0 {
             println!("\nqueue: {queue}");
+        }
+        if let Some((n, chat, user, _)) = refused {
+            println!("refused Telegram updates from outside the allowlist: {n} (latest: chat {chat}, user {})", user.map_or("-".into(), |u| u.to_string()));
         }
     }
     Ok(0)

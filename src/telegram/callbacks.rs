@@ -93,6 +93,18 @@ pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option
     })
 }
 
+/// Updates refused because their chat or user is outside the allowlist: how many, and the
+/// latest (chat, user, unix time), so the owner sees attempts without reading logs.
+pub fn refused_summary(store: &Store) -> Result<Option<(i64, i64, Option<i64>, i64)>> {
+    use rusqlite::OptionalExtension;
+    let n = count_events(store, "refused")?;
+    let last = store
+        .conn()
+        .query_row("SELECT chat_id, user_id, at FROM events WHERE kind='refused' ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(last.map(|(c, u, at)| (n, c, u, at)))
+}
+
 /// How many events of `kind` were recorded (e.g. refused updates).
 pub fn count_events(store: &Store, kind: &str) -> Result<i64> {
     Ok(store.conn().query_row("SELECT COUNT(*) FROM events WHERE kind=?1", [kind], |r| r.get(0))?)

@@ -172,7 +172,8 @@ async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Handle
         }
     }
     let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
-    reply(s, chat, &views::overview_text(&views, cfg.timezone, lang), Some(&k))
+    let text = views::overview_text(&s.store()?, &views, cfg.timezone, lang);
+    reply(s, chat, &text, Some(&k))
 }
 
 fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {

@@ -54,7 +54,7 @@ pub fn action_word(action: &str, lang: Lang) -> String {
 }
 
 /// The /status overview text: one line per job with state, progress bar and last run.
-pub fn overview_text(views: &[JobView], tz: Tz, lang: Lang) -> String {
+pub fn overview_text(store: &Store, views: &[JobView], tz: Tz, lang: Lang) -> String {
     let time = chrono::Utc::now().with_timezone(&tz).format("%H:%M:%S").to_string();
     let mut lines = vec![t!(lang, "overview-header", count = views.len(), time = time)];
     for v in views {
@@ -70,6 +70,10 @@ pub fn overview_text(views: &[JobView], tz: Tz, lang: Lang) -> String {
             line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = action_word(&r.action, lang), summary = summary, when = when)));
         }
         lines.push(line);
+    }
+    if let Ok(Some((n, chat, user, at))) = super::callbacks::refused_summary(store) {
+        let when = chrono::DateTime::from_timestamp(at, 0).map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string()).unwrap_or_default();
+        lines.push(t!(lang, "overview-refused", count = n, chat = chat, user = user.map_or("-".into(), |u| u.to_string()), when = when));
     }
     lines.join("\n")
 }
