@@ -175,3 +175,40 @@ fn a_request_made_on_the_host_reaches_the_approvers_and_their_button_runs_it() {
     assert_eq!(asked(&env), n, "no second announcement");
     stop(d);
 }
+
+#[test]
+fn distinct_approver_refuses_ones_own_request_and_another_approver_can_reject_it() {
+    let env = Env::new();
+    setup(&env, 0, json!({"distinctApprover": true}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let mine = request_in(&env, ME);
+    let q = env.tg.press(&mine, ME, &mine.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("different person"), "own request refused");
+    assert!(refusals(&env, ME, 1));
+    let hers = request_in(&env, ALICE);
+    let q = env.tg.press(&hers, ALICE, &hers.button("Reject").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Rejected"));
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("Request #1 (w): rejected. Nothing ran.")).is_some());
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == mine.message_id).expect("request edited");
+    assert!(edited.text.contains("Rejected by user:222") && edited.body.get("reply_markup").is_none(), "{}", edited.text);
+    assert_eq!(env.count("SELECT COUNT(*) FROM approvals WHERE state='rejected'"), 1);
+    assert!(runs(&env).is_empty(), "nothing ran");
+    stop(d);
+}
+
+#[test]
+fn approval_not_required_runs_on_the_explicit_chat_request_once_and_never_by_itself() {
+    let env = Env::new();
+    setup(&env, 0, json!({"required": false}));
+    let d = env.serve();
+    let b = beats(&env);
+    assert!(eventually(T, || beats(&env) >= b + 3), "ticks ran");
+    assert!(runs(&env).is_empty(), "not run by a tick");
+    env.tg.message(ME, ME, "/run w");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("ran once")).is_some(), "ran on the explicit request");
+    assert!(env.tg.wait_for(T, |m| m.text.contains("verification of write request #1")).is_some(), "and was verified");
+    assert!(!env.tg.sent().iter().any(|m| m.button("Approve").is_some()), "no approval buttons were sent");
+    assert_eq!(runs(&env).len(), 1);
+    stop(d);
+}
