@@ -82,6 +82,9 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
     })
 }
 
+/// Events kept (the newest); older ones are deleted as new ones arrive.
+pub const EVENTS_KEPT: i64 = 10_000;
+
 /// Records something a person did or tried (acks, snoozes, refused access), for the owner.
 pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option<i64>, job_id: Option<&str>, detail: &str) -> Result<()> {
     store.write(|tx| {
@@ -89,6 +92,8 @@ pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option
             "INSERT INTO events(at, kind, chat_id, user_id, job_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![chrono::Utc::now().timestamp(), kind, chat_id, user_id, job_id, detail],
         )?;
+        // Bounded: a stranger flooding the bot must not grow the database without end.
+        tx.execute("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1", [EVENTS_KEPT])?;
         Ok(())
     })
 }

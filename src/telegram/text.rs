@@ -66,20 +66,32 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
     chunks
 }
 
+/// Cuts a line longer than `limit` between grapheme clusters (a flag, an emoji with skin tone
+/// or a letter with its accents stays whole); only a single cluster longer than the limit is cut
+/// between characters.
 fn split_long_line(line: &str, limit: usize) -> Vec<String> {
+    use unicode_segmentation::UnicodeSegmentation;
     if units(line) <= limit {
         return vec![line.to_string()];
     }
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut n = 0;
-    for c in line.chars() {
-        if n + c.len_utf16() > limit {
+    let mut push = |piece: &str, out: &mut Vec<String>| {
+        let w = units(piece);
+        if n + w > limit && !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
             n = 0;
         }
-        n += c.len_utf16();
-        cur.push(c);
+        n += w;
+        cur.push_str(piece);
+    };
+    for g in line.graphemes(true) {
+        if units(g) > limit {
+            g.char_indices().for_each(|(i, c)| push(&g[i..i + c.len_utf8()], &mut out));
+        } else {
+            push(g, &mut out);
+        }
     }
     out.push(cur);
     out
@@ -111,5 +123,19 @@ mod tests {
         assert_eq!(chunks.len(), 2);
         assert!(chunks.iter().all(|c| units(c) <= 4000));
         assert_eq!(chunks.concat(), line);
+    }
+
+    #[test]
+    fn a_long_line_is_never_cut_inside_a_flag_or_an_accented_letter() {
+        // 🇩🇪 is two code points (4 UTF-16 units); "é" as e + combining accent is two.
+        let line = format!("a{}", "🇩🇪e\u{301}".repeat(1000));
+        for limit in [4000, 4001, 4002, 4003] {
+            let chunks = split(&line, limit);
+            assert!(chunks.iter().all(|c| units(c) <= limit));
+            assert_eq!(chunks.concat(), line);
+            for c in &chunks[1..] {
+                assert!(c.starts_with("🇩🇪") || c.starts_with("e\u{301}"), "limit {limit}: a part starts mid-cluster: {:?}", c.chars().next());
+            }
+        }
     }
 }
