@@ -199,3 +199,28 @@ fn telegram_unreachable_at_start_up_delays_commands_but_does_not_kill_polling() 
     assert!(!env.log().contains("panicked"), "{}", env.log());
     stop(d);
 }
+
+#[test]
+fn a_check_hanging_until_its_timeout_holds_back_no_alert_of_a_long_job() {
+    let env = Env::new();
+    let started = env.path().join("check-started");
+    let check = env.script("check.sh", &format!("touch {}\nsleep 30\n", started.display()));
+    let bad = env.path().join("bad");
+    let st = env.script(
+        "st.sh",
+        &format!(
+            "if [ -f {} ]; then echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"disk on fire\"}}'; else echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            bad.display()
+        ),
+    );
+    let slow = json!({"id": "slow", "kind": "one_shot_read", "risk": "read_only", "enabled": true,
+        "commands": {"run": ["sh", check]}, "policy": {"runEverySeconds": 1, "timeoutSeconds": 60}});
+    env.config(json!([slow, long_job("scan", &st, json!({}))]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    assert!(eventually(T, || started.exists()), "the check is running (and will hang for 30 s)");
+    std::fs::write(&bad, "").unwrap();
+    let t0 = std::time::Instant::now();
+    assert!(env.tg.wait_for(Duration::from_secs(10), |m| m.text.contains("disk on fire")).is_some(), "the alert came while the check hung");
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    stop(d);
+}

@@ -11,7 +11,7 @@ use crate::config;
 use crate::render;
 use crate::shell::paths::Paths;
 use crate::shell::store::Store;
-use crate::shell::tick::{self, TickOptions};
+use crate::shell::tick::{self, Scope, TickOptions};
 use anyhow::Result;
 use std::future::Future;
 use std::time::Duration;
@@ -37,23 +37,44 @@ impl Sink for ConsoleSink {
     }
 }
 
-/// Runs ticks until `shutdown` resolves: every `tickSeconds`, or at once when a watched pid dies.
+/// Runs ticks until `shutdown` resolves, in two loops: long jobs (every `tickSeconds`, or at
+/// once when a watched pid dies) and checks/chains (every `tickSeconds`), so a check that hangs
+/// until its timeout never holds back a long job's alert.
 pub async fn tick_loop(paths: &Paths, sink: &dyn Sink, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watch = PidWatch::default();
     let watcher = tokio::spawn(watch.clone().run());
-    tokio::pin!(shutdown);
-    let opts = TickOptions::default();
+    tokio::join!(
+        async {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        },
+        run_loop(paths, sink, Scope::Watch, Some(&watch), stop_rx.clone()),
+        run_loop(paths, sink, Scope::Checks, None, stop_rx),
+    );
+    watcher.abort();
+    Ok(())
+}
+
+async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+async fn run_loop(paths: &Paths, sink: &dyn Sink, scope: Scope, watch: Option<&PidWatch>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let opts = TickOptions { scope, ..TickOptions::default() };
     loop {
         let done = tokio::select! {
             r = tick::tick(paths, &opts) => Some(r),
-            _ = &mut shutdown => None,
+            _ = stopped(&mut stop) => None,
         };
         let Some(result) = done else { break };
         let cfg = config::load(&paths.config, &paths.home).ok();
-        watch.set(running_pids(paths));
+        if let Some(w) = watch {
+            w.set(running_pids(paths));
+        }
         match result {
             Ok(out) => {
-                if let Some(e) = &out.config_error {
+                if let (Some(e), Scope::Watch) = (&out.config_error, scope) {
                     tracing::warn!(error = %e, "config invalid");
                 }
                 if !out.report.is_empty() {
@@ -62,17 +83,21 @@ pub async fn tick_loop(paths: &Paths, sink: &dyn Sink, shutdown: impl Future<Out
                     }
                 }
             }
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "tick failed"),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), ?scope, "tick failed"),
         }
         let every = Duration::from_secs(cfg.map_or(60, |c| c.tick_seconds));
+        let died = async {
+            match watch {
+                Some(w) => w.died.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = watch.died.notified() => tracing::info!("a watched job exited; ticking now"),
-            _ = &mut shutdown => break,
+            _ = died => tracing::info!("a watched job exited; ticking now"),
+            _ = stopped(&mut stop) => break,
         }
     }
-    watcher.abort();
-    Ok(())
 }
 
 fn running_pids(paths: &Paths) -> Vec<i32> {

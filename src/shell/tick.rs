@@ -21,6 +21,28 @@ use tokio::task::JoinSet;
 /// Default number of commands run at once.
 pub const DEFAULT_PARALLELISM: usize = 16;
 
+/// Which part of the work a tick does. `serve` runs `Watch` and `Checks` in two loops, so a
+/// check that hangs for its whole timeout never holds back a long job's alert; the CLI's
+/// one-shot `tick` does `All`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything, in one report.
+    All,
+    /// Long jobs' status polls, auto-resume, approval expiry and config errors.
+    Watch,
+    /// Due chain items and scheduled checks.
+    Checks,
+}
+
+impl Scope {
+    fn watches(self) -> bool {
+        self != Scope::Checks
+    }
+    fn checks(self) -> bool {
+        self != Scope::Watch
+    }
+}
+
 /// How a tick behaves.
 #[derive(Debug, Clone)]
 pub struct TickOptions {
@@ -28,11 +50,13 @@ pub struct TickOptions {
     pub dry_run: bool,
     /// Commands run at once.
     pub parallelism: usize,
+    /// Which work this tick does.
+    pub scope: Scope,
 }
 
 impl Default for TickOptions {
     fn default() -> Self {
-        TickOptions { dry_run: false, parallelism: DEFAULT_PARALLELISM }
+        TickOptions { dry_run: false, parallelism: DEFAULT_PARALLELISM, scope: Scope::All }
     }
 }
 
@@ -62,18 +86,20 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let now = Utc::now();
     let mut store = Store::open(&paths.state_db)?;
     let mut out = TickOutcome::default();
-    let (cfg, err_section) = super::config_guard::current(paths, &mut store, now, opts.dry_run, &mut out.config_error)?;
+    // Only the watching part reports config errors (and marks them reported).
+    let quiet = opts.dry_run || !opts.scope.watches();
+    let (cfg, err_section) = super::config_guard::current(paths, &mut store, now, quiet, &mut out.config_error)?;
     out.report.at = Some(now);
-    out.report.sections.extend(err_section);
+    out.report.sections.extend(err_section.filter(|_| opts.scope.watches()));
     let Some(cfg) = cfg else { return Ok(out) };
     out.had_config = true;
     let states = store.job_states()?;
-    if !opts.dry_run {
+    if !opts.dry_run && opts.scope.watches() {
         out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
     }
     let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new(), finished: Vec::new() };
-    let mut work = t.queue_work(&mut store, opts.dry_run)?;
-    work.extend(t.poll_and_schedule_work(opts.dry_run));
+    let mut work = if opts.scope.checks() { t.queue_work(&mut store, opts.dry_run)? } else { Vec::new() };
+    work.extend(t.poll_and_schedule_work(opts.dry_run, opts.scope));
     for done in run_all(work, paths, opts.parallelism).await {
         t.absorb(done, &mut store)?;
     }
@@ -142,14 +168,14 @@ impl Tick<'_> {
         self.sections.push(s);
     }
 
-    fn poll_and_schedule_work(&mut self, dry_run: bool) -> Vec<Work> {
+    fn poll_and_schedule_work(&mut self, dry_run: bool, scope: Scope) -> Vec<Work> {
         let t = self.now.timestamp();
         let mut work = Vec::new();
         let cfg = self.cfg.clone();
         for job in cfg.jobs.iter().filter(|j| j.enabled) {
             match job.kind {
-                Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
-                Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
+                Kind::LongRunningRead if scope.watches() => work.push(Work::Poll(job.clone())),
+                Kind::OneShotRead if scope.checks() && schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
                     if dry_run {
                         self.info(job, Note::WouldRun { queued: None });
                     } else {
