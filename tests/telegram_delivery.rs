@@ -10,21 +10,6 @@ use support::*;
 
 const T: Duration = Duration::from_secs(30);
 
-/// A job that raises a new alert "n=K" on every tick (K counts status calls).
-fn counting_alert(env: &Env) -> serde_json::Value {
-    let n = env.path().join("n");
-    let st = env.script(
-        "alert.sh",
-        &format!("k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\necho '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"n='$k'\"}}'\n", n = n.display()),
-    );
-    long_job("pulse", &st, json!({}))
-}
-
-/// The K of every "n=K" alert delivered to `chat`, in arrival order.
-fn alert_numbers(env: &Env, chat: i64) -> Vec<u64> {
-    env.tg.to_chat(chat).iter().filter_map(|m| m.text.split("n=").nth(1)).filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
-}
-
 fn produced(env: &Env) -> u64 {
     std::fs::read_to_string(env.path().join("n")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
 }

@@ -164,3 +164,18 @@ pub fn long_job(id: &str, status: &Path, extra: Value) -> Value {
     }
     j
 }
+
+/// A job that raises a new alert "n=K" on every tick (K counts status calls).
+pub fn counting_alert(env: &Env) -> serde_json::Value {
+    let n = env.path().join("n");
+    let st = env.script(
+        "alert.sh",
+        &format!("k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\necho '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"n='$k'\"}}'\n", n = n.display()),
+    );
+    long_job("pulse", &st, json!({}))
+}
+
+/// The K of every "n=K" alert delivered to `chat`, in arrival order.
+pub fn alert_numbers(env: &Env, chat: i64) -> Vec<u64> {
+    env.tg.to_chat(chat).iter().filter_map(|m| m.text.split("n=").nth(1)).filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
+}
