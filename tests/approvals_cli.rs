@@ -166,3 +166,24 @@ fn a_daemon_starting_while_the_cli_runs_a_write_job_does_not_call_it_interrupted
     assert!(audit.contains("w run: exit 0") && !audit.contains("interrupted"), "{audit}");
     assert_eq!(e.runs(), 1);
 }
+
+#[test]
+fn a_failed_write_run_queues_its_failure_jobs_not_its_verification() {
+    let e = Env::new(json!({}), json!({}));
+    std::fs::write(e.path("w.sh"), "echo run >> \"$(dirname \"$0\")/ran\"; exit 3\n").unwrap();
+    std::fs::write(e.path("f.sh"), "echo cleanup-check >> \"$(dirname \"$0\")/f.ran\"\n").unwrap();
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(e.path("c.json")).unwrap()).unwrap();
+    cfg["jobs"][0]["after"] = json!([{"jobId": "v", "when": "success"}, {"jobId": "f", "when": "failure"}]);
+    cfg["jobs"].as_array_mut().unwrap().push(json!({"id": "f", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", e.path("f.sh")]}}));
+    std::fs::write(e.path("c.json"), cfg.to_string()).unwrap();
+    e.run(&["run", "w"]);
+    let o = e.run(&["approve", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("verification queued: f"), "{}", out(&o));
+    assert_eq!(e.runs(), 1);
+    let t = e.run(&["tick", "--print-only"]);
+    assert!(std::fs::read_to_string(e.path("f.ran")).is_ok_and(|s| s.lines().count() == 1), "the failure job ran: {}", out(&t));
+    assert!(!out(&t).contains("(v,"), "the success verification did not run: {}", out(&t));
+    let audit = out(&e.run(&["audit", "--job", "w"]));
+    assert!(audit.contains("w run: exit 3") || audit.contains("run: exit 3"), "{audit}");
+}

@@ -224,8 +224,12 @@ fn invalid_config_is_reported_hourly_and_the_last_good_config_stays_in_use() {
     assert!(out.contains("last good config stays in use"), "{out}");
     assert!(o.status.success(), "the last good config was used");
     let o2 = e.run(&["tick", "--print-only"]);
-    assert!(!stdout(&o2).contains("config invalid"), "not repeated within the hour");
+    assert!(!stdout(&o2).contains("the config is invalid"), "not repeated within the hour: {}", stdout(&o2));
     assert!(String::from_utf8_lossy(&o2.stderr).contains("invalid config"), "but always on stderr");
+    // An hour later it is reported again.
+    let hour_ago = chrono::Utc::now().timestamp() - 3601;
+    e.store().set_meta("config_error_at", &hour_ago.to_string()).unwrap();
+    assert!(stdout(&e.run(&["tick", "--print-only"])).contains("the config is invalid"), "repeated after an hour");
 }
 
 #[test]

@@ -204,7 +204,13 @@ async fn poll_forever(
         let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
             .dependencies(dptree::deps![services.clone()])
             .default_handler(|_| async {})
-            .error_handler(Arc::new(|e: anyhow::Error| async move { tracing::error!(error = %format!("{e:#}"), "handler failed") }))
+            .error_handler({
+                let token = token.clone();
+                Arc::new(move |e: anyhow::Error| {
+                    let text = token::redact(&format!("{e:#}"), &token);
+                    async move { tracing::error!(error = %text, "handler failed") }
+                })
+            })
             .build();
         *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
         let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
