@@ -212,3 +212,23 @@ fn approval_not_required_runs_on_the_explicit_chat_request_once_and_never_by_its
     assert_eq!(runs(&env).len(), 1);
     stop(d);
 }
+
+#[test]
+fn request_messages_lose_their_buttons_when_decided_on_the_host_or_expired() {
+    let env = Env::new();
+    setup(&env, 0, json!({"expiresSeconds": 3}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let first = request_in(&env, ME);
+    let o = env.cli().args(["approve", "1"]).env("USER", "ops-admin").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let edited = |m: &Sent| env.tg.wait_for(T, |e| e.method == "editmessagetext" && e.message_id == m.message_id).expect("request message edited");
+    let e1 = edited(&first);
+    assert!(e1.text.contains("Approved by host:ops-admin") && e1.body.get("reply_markup").is_none(), "{}", e1.text);
+    env.tg.message(ME, ME, "/run w");
+    let second = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #2")).expect("second request");
+    let e2 = edited(&second);
+    assert!(e2.text.contains("Expired: nothing ran") && e2.body.get("reply_markup").is_none(), "{}", e2.text);
+    assert_eq!(runs(&env).len(), 1, "only the host approval ran");
+    stop(d);
+}

@@ -12,7 +12,7 @@ use anyhow::Result;
 use rusqlite::params;
 use std::sync::Arc;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// The approvers for this config and allowlist.
 pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
@@ -197,31 +197,20 @@ fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
 
 /// Edits every delivered request message: who decided and when, buttons removed.
 async fn edit_requests(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config) {
-    let Ok(store) = s.store() else { return };
-    let rows: Vec<i64> = store
-        .conn()
-        .prepare("SELECT outbox_id FROM approval_messages WHERE approval_id=?1")
-        .and_then(|mut st| st.query_map([r.id], |x| x.get(0))?.collect())
+    let rows: Vec<i64> = s
+        .store()
+        .and_then(|store| {
+            let mut st = store.conn().prepare("SELECT outbox_id FROM approval_messages WHERE approval_id=?1")?;
+            let rows = st.query_map([r.id], |x| x.get(0))?.collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
         .unwrap_or_default();
-    let when = r
-        .decided_at
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string())
-        .unwrap_or_default();
-    let who = r.decided_by.clone().unwrap_or_else(|| "?".into());
     for row in rows {
-        if let Ok(Some((chat, msg))) = outbox::delivered(&store, row) {
-            let lang = s.lang(chat);
-            let key = if r.state == State::Rejected {
-                t!(lang, "approval-decided-rejected", who = &who, when = &when)
-            } else {
-                t!(lang, "approval-decided-approved", who = &who, when = &when)
-            };
-            let body = format!("{}\n\n{key}", text(r, cfg.job(&r.job_id), cfg, lang));
-            let req = bot.edit_message_text(ChatId(chat), teloxide::types::MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
-            if let Err(e) = req.await {
-                tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
-            }
-        }
+        super::settle::settle_message(bot, s, r, cfg, row).await;
     }
+}
+
+/// The request's text as approvers saw it (for the final edit).
+pub(super) fn request_text(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
+    text(r, cfg.job(&r.job_id), cfg, lang)
 }

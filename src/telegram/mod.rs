@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod prefs;
 mod presses;
 pub mod sender;
+mod settle;
 pub mod text;
 pub mod token;
 mod views;
@@ -150,7 +151,7 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
     let polling = tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone()));
-    let announcer = tokio::spawn(announce_forever(services.clone()));
+    let announcer = tokio::spawn(announce_forever(bot.clone(), services.clone()));
     let sink = OutboxSink { services, report_chats: b.report_chats };
     if !startup.is_empty() {
         sink.report(&startup, config::load(&paths.config, &paths.home).ok().as_ref())?;
@@ -171,11 +172,15 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
 /// How often the store is checked for approval requests made on the host.
 const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Sends host requests to the approvers soon after `ops-monitor run <write job>` made them.
-async fn announce_forever(services: Arc<Services>) {
+/// Sends host requests to the approvers soon after `ops-monitor run <write job>` made them, and
+/// edits request messages whose request was decided on the host, expired or became void.
+async fn announce_forever(bot: Bot, services: Arc<Services>) {
     loop {
         if let Err(e) = approve::announce_host_requests(&services) {
             tracing::warn!(error = %format!("{e:#}"), "could not announce host approval requests");
+        }
+        if let Err(e) = settle::settle_decided(&bot, &services).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not update decided request messages");
         }
         tokio::time::sleep(ANNOUNCE_EVERY).await;
     }

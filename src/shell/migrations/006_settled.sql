@@ -1,0 +1,1 @@
+ALTER TABLE approval_messages ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,83 @@
+//! Request messages follow their request to the end: once it is decided (in the chat or on the
+//! host), expired, void or interrupted, every delivered copy is edited to say so and loses its
+//! buttons, so nobody presses a button that can only be refused.
+
+use super::approve::request_text;
+use super::sender::{classify, Verdict};
+use super::{outbox, Services};
+use crate::config::Config;
+use crate::core::approval::State;
+use crate::i18n::Lang;
+use crate::shell::approvals::{self, ApprovalRow};
+use crate::t;
+use anyhow::Result;
+use teloxide::prelude::*;
+use teloxide::types::{MessageId, ParseMode};
+use teloxide::{ApiError, RequestError};
+
+/// The last line of a request message once it is no longer pending.
+fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
+    let when = r
+        .decided_at
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string())
+        .unwrap_or_default();
+    let who = r.decided_by.clone().unwrap_or_else(|| "?".into());
+    match r.state {
+        State::Rejected => t!(lang, "approval-decided-rejected", who = &who, when = &when),
+        State::Expired => t!(lang, "approval-decided-expired"),
+        State::Void => t!(lang, "approval-decided-void"),
+        _ => t!(lang, "approval-decided-approved", who = &who, when = &when),
+    }
+}
+
+/// Edits one delivered copy of a decided request (buttons removed) and marks it settled; a
+/// network error leaves it for the next round, a permanent one (message gone) settles it.
+pub async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64) {
+    let Ok(Some((chat, msg))) = s.store().and_then(|st| outbox::delivered(&st, outbox_id)) else { return };
+    let lang = s.lang(chat);
+    let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang));
+    let req = bot.edit_message_text(ChatId(chat), MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
+    match req.await {
+        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
+        Err(e) => {
+            tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
+            if matches!(classify(&e, 0, 0), Verdict::Retry(..)) {
+                return;
+            }
+        }
+    }
+    let marked = s.store().and_then(|mut st| {
+        st.write(|tx| {
+            tx.execute("UPDATE approval_messages SET settled=1 WHERE outbox_id=?1", [outbox_id])?;
+            Ok(())
+        })
+    });
+    if let Err(e) = marked {
+        tracing::warn!(error = %e, "could not mark a request message settled");
+    }
+}
+
+/// Settles every delivered request message whose request is no longer pending (decided on the
+/// host, expired, void, interrupted; chat decisions are edited at once by their press).
+pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
+    let rows: Vec<(i64, i64)> = {
+        let store = s.store()?;
+        let mut st = store.conn().prepare(
+            "SELECT m.approval_id, m.outbox_id FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
+             JOIN outbox o ON o.id=m.outbox_id WHERE m.settled=0 AND a.state!='pending' AND o.tg_message_id IS NOT NULL",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        rows
+    };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let Some(cfg) = s.config() else { return Ok(0) };
+    for (approval, outbox_id) in &rows {
+        if let Some(r) = approvals::get(&s.store()?, *approval)? {
+            settle_message(bot, s, &r, &cfg, *outbox_id).await;
+        }
+    }
+    Ok(rows.len())
+}
