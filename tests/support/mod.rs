@@ -95,6 +95,21 @@ impl Env {
     }
 }
 
+/// Suite-wide token hygiene: after every test that used an `Env` (its daemons are dropped
+/// first), neither serve's log nor the state database holds the token's secret part.
+impl Drop for Env {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let secret = TOKEN.split_once(':').map_or(TOKEN, |(_, s)| s).as_bytes();
+        for f in ["serve.log", "s.db", "s.db-wal"] {
+            let bytes = std::fs::read(self.path().join(f)).unwrap_or_default();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "the bot token leaked into {f}");
+        }
+    }
+}
+
 /// A `serve` child that is killed when dropped, so a failing test leaves no daemon behind.
 pub struct Daemon(pub Child);
 
