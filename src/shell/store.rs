@@ -217,6 +217,16 @@ impl Store {
         })
     }
 
+    /// Puts items this process claimed back to pending (its tick failed before finishing them).
+    pub fn release_claimed(&mut self, ids: &[i64]) -> Result<()> {
+        self.write(|tx| {
+            for id in ids {
+                tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1 AND status='running'", [id])?;
+            }
+            Ok(())
+        })
+    }
+
     /// Queue items, newest last (all statuses).
     pub fn queue(&self) -> Result<Vec<QueueItem>> {
         let mut stmt = self.conn.prepare("SELECT id, job_id, reason, not_before, status FROM queue ORDER BY id")?;
@@ -263,6 +273,12 @@ fn queue_row(r: &rusqlite::Row) -> rusqlite::Result<QueueItem> {
 
 fn tail(s: &str) -> String {
     crate::core::check::tail_chars(s, 4000)
+}
+
+/// Reads one job's state inside a transaction (None when never stored).
+pub fn get_job_state(tx: &rusqlite::Transaction, job_id: &str) -> Result<Option<JobState>> {
+    let cur: Option<String> = tx.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
+    Ok(cur.map(|j| serde_json::from_str(&j).unwrap_or_default()))
 }
 
 /// Writes one job's state inside a transaction.

@@ -97,15 +97,25 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     if !opts.dry_run && opts.scope.watches() {
         out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
     }
-    let mut t = Tick { cfg: Arc::new(cfg), paths, now, states: states.clone(), sections: Vec::new(), enqueue: Vec::new(), finished: Vec::new() };
+    let mut t = Tick {
+        cfg: Arc::new(cfg),
+        paths,
+        now,
+        states: states.clone(),
+        sections: Vec::new(),
+        enqueue: Vec::new(),
+        finished: Vec::new(),
+        evaluated: Default::default(),
+        claimed: Vec::new(),
+    };
     let mut work = if opts.scope.checks() { t.queue_work(&mut store, opts.dry_run)? } else { Vec::new() };
     work.extend(t.poll_and_schedule_work(opts.dry_run, opts.scope));
-    for done in run_all(work, paths, opts.parallelism).await {
-        t.absorb(done, &mut store)?;
-    }
-    t.auto_resume(opts).await;
-    if !opts.dry_run {
-        commit(&mut store, &states, &t)?;
+    if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
+        // What this tick claimed goes back to the queue (its owner, this process, lives on).
+        if let Err(e2) = store.release_claimed(&t.claimed) {
+            tracing::error!(error = %e2, "could not release the queue items of a failed tick");
+        }
+        return Err(e);
     }
     out.report.sections.extend(t.sections);
     Ok(out)
@@ -120,12 +130,31 @@ struct Tick<'a> {
     enqueue: Vec<(String, String, i64)>,
     /// Queue items this tick finished: (id, status, error), written with the commit.
     finished: Vec<(i64, &'static str, Option<String>)>,
+    /// Jobs whose state this tick evaluated (only these are written).
+    evaluated: std::collections::HashSet<String>,
+    /// Queue items this tick claimed (released again if it fails).
+    claimed: Vec<i64>,
 }
 
 impl Tick<'_> {
+    async fn run_and_commit(&mut self, work: Vec<Work>, store: &mut Store, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<()> {
+        for done in run_all(work, self.paths, opts.parallelism).await {
+            self.absorb(done, store)?;
+        }
+        self.auto_resume(opts).await;
+        if !opts.dry_run {
+            commit(store, loaded, self)?;
+        }
+        Ok(())
+    }
+
     fn queue_work(&mut self, store: &mut Store, dry_run: bool) -> Result<Vec<Work>> {
         let t = self.now.timestamp();
-        let items = if dry_run { store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect() } else { store.claim_due(t)? };
+        let items: Vec<store::QueueItem> =
+            if dry_run { store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect() } else { store.claim_due(t)? };
+        if !dry_run {
+            self.claimed = items.iter().map(|i| i.id).collect();
+        }
         let mut work = Vec::new();
         for item in items {
             let job = self.cfg.job(&item.job_id).cloned();
@@ -195,6 +224,7 @@ impl Tick<'_> {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
                 let d = evaluate_long(&job, &prev, &obs, self.now, self.cfg.timezone);
                 self.states.insert(job.id.clone(), d.state);
+                self.evaluated.insert(job.id.clone());
                 let mut sec = d.section;
                 if let Some(w) = d.chain {
                     self.chain(&job, w, sec.as_mut());
@@ -209,6 +239,7 @@ impl Tick<'_> {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
                 }
                 self.states.insert(job.id.clone(), st);
+                self.evaluated.insert(job.id.clone());
                 self.chain(&job, when, sec.as_mut());
                 self.sections.extend(sec);
                 if let Some(q) = queue_id {
@@ -285,17 +316,17 @@ async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done
     all.into_iter().map(|(_, d)| d).collect()
 }
 
-/// Writes every changed job state, the finished and the new queue items in one transaction.
-/// Fields only people change (ack, snooze) are taken from the stored row if it changed during
-/// the tick.
+/// Writes the states of the jobs this tick evaluated, the finished and the new queue items in one
+/// transaction. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
+/// them now); fields only people change (ack, snooze) are taken from the stored row if they
+/// changed during the tick, read inside the transaction so no press is lost.
 fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Result<()> {
-    let (new, enqueue) = (&t.states, &t.enqueue);
     let now = Utc::now().timestamp();
-    let current = store.job_states()?;
     store.write(|tx| {
-        for (id, st) in new {
+        for id in &t.evaluated {
+            let Some(st) = t.states.get(id) else { continue };
             let mut st = st.clone();
-            if let (Some(cur), Some(old)) = (current.get(id), loaded.get(id)) {
+            if let (Some(cur), Some(old)) = (store::get_job_state(tx, id)?, loaded.get(id)) {
                 if cur.acked_anomaly_key != old.acked_anomaly_key {
                     st.acked_anomaly_key = cur.acked_anomaly_key.clone();
                 }
@@ -307,7 +338,7 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
                 store::put_job_state(tx, id, &st)?;
             }
         }
-        for (job_id, reason, not_before) in enqueue {
+        for (job_id, reason, not_before) in &t.enqueue {
             store::enqueue(tx, job_id, reason, now, *not_before)?;
         }
         for (id, status, error) in &t.finished {
