@@ -161,6 +161,9 @@ fn digest_follows_the_job_definition_only() {
     let mut chattier = base("one.sh", "x.sh");
     chattier["defaults"] = json!({"reportEverySeconds": 60});
     assert_eq!(a0, d(&chattier, "a"), "report cadence is not part of what runs");
+    let mut disabled = base("one.sh", "x.sh");
+    disabled["jobs"][0]["enabled"] = json!(true);
+    assert_ne!(a0, d(&disabled, "a"), "switching a job on or off changes it");
 }
 
 // ---------------------------------------------------------------- edge cases of the rules above

@@ -223,7 +223,7 @@ pub(crate) fn digest(job: &Job) -> String {
     let after: Vec<Value> = job.after.iter().map(|a| serde_json::json!([a.job_id, a.when.as_str(), a.delay_seconds])).collect();
     let c = &job.commands;
     let def = serde_json::json!({
-        "id": job.id, "name": job.name, "kind": job.kind.as_str(), "risk": job.risk.as_str(),
+        "id": job.id, "name": job.name, "kind": job.kind.as_str(), "risk": job.risk.as_str(), "enabled": job.enabled,
         "cwd": job.cwd.to_string_lossy(), "commands": [c.start, c.status, c.stop, c.run],
         "timeoutSeconds": job.policy.timeout_seconds, "after": after,
         "approval": [job.approval.required, job.approval.expires_seconds, job.approval.distinct_approver],

@@ -152,16 +152,13 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         Ok(_) => t!(lang, "answer-rejected"),
     };
     bot.answer_callback_query(q.id.clone()).text(answer).await?;
-    let (s, bot, chat) = (s.clone(), bot.clone(), cb.chat_id);
+    let (s, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
     let who = q.from.full_name();
     tokio::spawn(async move {
         let actor = format!("user:{user} ({who})");
         match approvals::decide(&s.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
-                if !matches!(d, Decided::Refused(_)) {
-                    edit_requests(&bot, &s, &row, &cfg).await;
-                }
                 if let Err(e) = report(&s, chat, &row, &d) {
                     tracing::error!(error = %e, "could not queue the decision result");
                 }
@@ -193,21 +190,6 @@ fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
     outbox::enqueue(&mut s.store()?, chat, &t, false, None)?;
     s.wake.notify_one();
     Ok(())
-}
-
-/// Edits every delivered request message: who decided and when, buttons removed.
-async fn edit_requests(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config) {
-    let rows: Vec<i64> = s
-        .store()
-        .and_then(|store| {
-            let mut st = store.conn().prepare("SELECT outbox_id FROM approval_messages WHERE approval_id=?1")?;
-            let rows = st.query_map([r.id], |x| x.get(0))?.collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .unwrap_or_default();
-    for row in rows {
-        super::settle::settle_message(bot, s, r, cfg, row).await;
-    }
 }
 
 /// The request's text as approvers saw it (for the final edit).

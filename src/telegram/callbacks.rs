@@ -82,7 +82,7 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
     })
 }
 
-/// Events kept (the newest); older ones are deleted as new ones arrive.
+/// Events kept per kind (the newest); older ones are deleted as new ones arrive.
 pub const EVENTS_KEPT: i64 = 10_000;
 
 /// Records something a person did or tried (acks, snoozes, refused access), for the owner.
@@ -92,8 +92,16 @@ pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option
             "INSERT INTO events(at, kind, chat_id, user_id, job_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![chrono::Utc::now().timestamp(), kind, chat_id, user_id, job_id, detail],
         )?;
-        // Bounded: a stranger flooding the bot must not grow the database without end.
-        tx.execute("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1", [EVENTS_KEPT])?;
+        // Bounded per kind: a stranger flooding the bot neither grows the database without end nor
+        // pushes the owners' acks and snoozes out; the total per kind is kept as a counter.
+        tx.execute(
+            "DELETE FROM events WHERE kind=?1 AND id < (SELECT MIN(id) FROM (SELECT id FROM events WHERE kind=?1 ORDER BY id DESC LIMIT ?2))",
+            params![kind, EVENTS_KEPT],
+        )?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, '1') ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1",
+            [format!("events_total:{kind}")],
+        )?;
         Ok(())
     })
 }
@@ -102,7 +110,10 @@ pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option
 /// latest (chat, user, unix time), so the owner sees attempts without reading logs.
 pub fn refused_summary(store: &Store) -> Result<Option<(i64, i64, Option<i64>, i64)>> {
     use rusqlite::OptionalExtension;
-    let n = count_events(store, "refused")?;
+    let n = match store.meta("events_total:refused")?.and_then(|v| v.parse().ok()) {
+        Some(total) => total,
+        None => count_events(store, "refused")?,
+    };
     let last = store
         .conn()
         .query_row("SELECT chat_id, user_id, at FROM events WHERE kind='refused' ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

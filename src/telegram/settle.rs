@@ -32,9 +32,10 @@ fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
 }
 
 /// Edits one delivered copy of a decided request (buttons removed) and marks it settled; a
-/// network error leaves it for the next round, a permanent one (message gone) settles it.
-pub async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64) {
-    let Ok(Some((chat, msg))) = s.store().and_then(|st| outbox::delivered(&st, outbox_id)) else { return };
+/// permanent error (message gone) settles it too. A network error or 429 leaves it for later and
+/// returns when to try again (unix ms).
+async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64) -> Option<i64> {
+    let Ok(Some((chat, msg))) = s.store().and_then(|st| outbox::delivered(&st, outbox_id)) else { return None };
     let lang = s.lang(chat);
     let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang));
     let req = bot.edit_message_text(ChatId(chat), MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
@@ -42,8 +43,8 @@ pub async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Conf
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
-            if matches!(classify(&e, 0, 0), Verdict::Retry(..)) {
-                return;
+            if let Verdict::Retry(at, _) = classify(&e, 0, outbox::now_ms()) {
+                return Some(at);
             }
         }
     }
@@ -56,10 +57,12 @@ pub async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Conf
     if let Err(e) = marked {
         tracing::warn!(error = %e, "could not mark a request message settled");
     }
+    None
 }
 
-/// Settles every delivered request message whose request is no longer pending (decided on the
-/// host, expired, void, interrupted; chat decisions are edited at once by their press).
+/// Settles every delivered request message whose request is no longer pending (decided in the
+/// chat or on the host, expired, void, interrupted). On a 429 or network error the round stops
+/// and waits as Telegram asked (at most a minute), so alerts in the outbox are not crowded out.
 pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
     let rows: Vec<(i64, i64)> = {
         let store = s.store()?;
@@ -75,8 +78,11 @@ pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
     }
     let Some(cfg) = s.config() else { return Ok(0) };
     for (approval, outbox_id) in &rows {
-        if let Some(r) = approvals::get(&s.store()?, *approval)? {
-            settle_message(bot, s, &r, &cfg, *outbox_id).await;
+        let Some(r) = approvals::get(&s.store()?, *approval)? else { continue };
+        if let Some(at) = settle_message(bot, s, &r, &cfg, *outbox_id).await {
+            let wait = (at - outbox::now_ms()).clamp(0, 60_000) as u64;
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            break;
         }
     }
     Ok(rows.len())
