@@ -166,13 +166,13 @@ impl Tick<'_> {
                         work.push(Work::Check { job: j, queue_id: Some(item.id), reason: Some(item.reason.clone()) });
                     }
                 }
-                other => self.block(&item, other.as_ref(), dry_run)?,
+                other => self.block(&item, other.as_ref(), dry_run),
             }
         }
         Ok(work)
     }
 
-    fn block(&mut self, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) -> Result<()> {
+    fn block(&mut self, item: &store::QueueItem, job: Option<&Job>, dry_run: bool) {
         let (mut sec, note, why) = match job {
             Some(j) => (
                 Section::for_job(j),
@@ -187,7 +187,6 @@ impl Tick<'_> {
         if !dry_run {
             self.finished.push((item.id, "blocked", Some(why)));
         }
-        Ok(())
     }
 
     fn info(&mut self, job: &Job, note: Note) {

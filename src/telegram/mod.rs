@@ -91,7 +91,8 @@ pub struct BotSetup {
     pub api_url: Option<String>,
 }
 
-/// Decides the bot setup; fails closed when there is a token but no allowlist.
+/// Decides the bot setup (fails closed when there is a token but no allowlist) and remembers the
+/// owners' chats for the sender's warnings.
 pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let found = token::resolve(cfg, &paths.home)?;
     let Some(token) = found.token else {
@@ -104,6 +105,7 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let report_chats = if cfg.telegram.report_chat_ids.is_empty() { allowlist.clone() } else { cfg.telegram.report_chat_ids.clone() };
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
     crate::shell::runner::register_secrets(vec![token.expose().to_string()]);
+    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
 }
 
@@ -135,7 +137,6 @@ fn make_bot(b: &BotSetup) -> Result<Bot> {
 /// (bounded wait); returns how many messages are still pending (the daemon sends them later).
 pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
     let wake = Arc::new(Notify::new());
-    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &b.allowlist)?;
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist.clone(), wake });
     OutboxSink { services, report_chats: b.report_chats.clone() }.report(report, cfg)?;
     sender::flush(&make_bot(b)?, &paths.state_db, &b.token, std::time::Duration::from_secs(30)).await
@@ -145,7 +146,6 @@ pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Opti
 pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
-    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &b.allowlist)?;
     let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
     let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
@@ -173,7 +173,7 @@ pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std:
 const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Sends host requests to the approvers soon after `ops-monitor run <write job>` made them, and
-/// edits request messages whose request was decided on the host, expired or became void.
+/// edits the messages of every request that left the pending state (decided, expired, void).
 async fn announce_forever(bot: Bot, services: Arc<Services>) {
     loop {
         if let Err(e) = approve::announce_host_requests(&services) {
