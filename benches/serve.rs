@@ -19,7 +19,6 @@
 //!    lock, as each message is accepted) to compute the busiest 1 s / 60 s window per chat.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use serde_json::json;

@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod i18n;
 pub mod render;
 pub mod shell;
+pub mod store;
 pub mod telegram;
 
 pub use crate::core::status::canonical_json;

@@ -172,7 +172,7 @@ fn failed_run_exits_1_and_is_recorded() {
 }
 
 fn stop_runs(e: &Env) -> Vec<String> {
-    let store = ops_framework::shell::store::Store::open(&e.path("state/ops-monitor.db")).unwrap();
+    let store = ops_framework::store::Store::open(&e.path("state/ops-monitor.db")).unwrap();
     store.runs("j", 10).unwrap().into_iter().filter(|r| r.action == "stop").map(|r| r.summary.unwrap_or_default()).collect()
 }
 

@@ -1,7 +1,7 @@
 //! Tables that people outside the allowlist can make grow stay bounded.
 
-use ops_framework::shell::store::Store;
-use ops_framework::telegram::callbacks::{count_events, record_event, refused_summary, EVENTS_KEPT};
+use ops_framework::store::callbacks::{count_events, record_event, refused_summary, EVENTS_KEPT};
+use ops_framework::store::Store;
 
 #[test]
 fn refused_updates_from_a_flooding_stranger_keep_only_the_newest_events() {

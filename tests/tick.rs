@@ -1,7 +1,7 @@
 //! `ops-monitor tick` end to end against the binary: the Python selftest scenarios, chains,
 //! blocked queue items, a hung status among 50 jobs, config errors, crash safety.
 
-use ops_framework::shell::store::Store;
+use ops_framework::store::Store;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -3,8 +3,8 @@
 //! stored meanwhile.
 
 use ops_framework::shell::paths::Paths;
-use ops_framework::shell::store::Store;
 use ops_framework::shell::tick::{tick, Scope, TickOptions};
+use ops_framework::store::Store;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

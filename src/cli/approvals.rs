@@ -6,7 +6,7 @@ use crate::config::Job;
 use crate::core::approval::Decider;
 use crate::shell::approvals::{self, ApprovalRow, Decided};
 use crate::shell::paths::Paths;
-use crate::shell::store::Store;
+use crate::store::Store;
 use anyhow::Result;
 
 fn actor() -> String {

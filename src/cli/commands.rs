@@ -5,8 +5,8 @@ use crate::config::{self, Config, Job};
 use crate::render;
 use crate::shell::jobs::{self, Action};
 use crate::shell::paths::Paths;
-use crate::shell::store::Store;
 use crate::shell::tick::{self, TickOptions};
+use crate::store::Store;
 use anyhow::Result;
 use serde_json::{json, Value};
 
@@ -62,7 +62,7 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     let views = crate::shell::overview::observe_all(paths, &cfg).await?;
     let store = Store::open(&paths.state_db)?;
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
-    let refused = crate::telegram::callbacks::refused_summary(&store)?;
+    let refused = crate::store::callbacks::refused_summary(&store)?;
     if as_json {
         let jobs: Vec<_> = views
             .iter()

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use std::path::Path;
 
 /// Reads `jobs[i]`; returns None when the entry is too broken to use (issues are recorded).
+#[allow(clippy::too_many_arguments)] // the reader's context, each argument used once; a struct would only rename them
 pub fn read_job(
     r: &mut Reader,
     raw: &Value,

@@ -80,7 +80,7 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     let locale = match r.string(obj, "locale", "locale") {
         None => crate::i18n::Lang::En,
         Some(code) => crate::i18n::Lang::parse(&code).unwrap_or_else(|| {
-            r.err("locale", &format!("unknown locale {code:?}; supported: en, zh-CN"));
+            r.err("locale", format!("unknown locale {code:?}; supported: en, zh-CN"));
             crate::i18n::Lang::En
         }),
     };

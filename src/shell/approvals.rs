@@ -4,9 +4,9 @@
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
-use super::store::{self, Store};
 use crate::config::{Config, Job, When};
 use crate::core::approval::{decide as decide_pure, Decider, Refusal, Request, State};
+use crate::store::{self, Store};
 use anyhow::{anyhow, Result};
 use rusqlite::{params, OptionalExtension};
 

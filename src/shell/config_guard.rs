@@ -2,9 +2,9 @@
 //! config (kept in the store) stays in use.
 
 use super::paths::Paths;
-use super::store::Store;
 use crate::config::{self, Config};
 use crate::core::report::{Note, Section};
+use crate::store::Store;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 

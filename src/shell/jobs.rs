@@ -2,9 +2,9 @@
 
 use super::paths::Paths;
 use super::runner::{self, Outcome, Spec};
-use super::store::Store;
 use crate::config::{Job, Kind, Risk};
 use crate::core::status::{parse_status, JobStatus, MAX_STATUS_BYTES};
+use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The imperative shell: processes, the SQLite store, paths, and the tick that ties them together.
+//! The imperative shell: processes, paths, and the tick that ties them together.
 
 pub mod approvals;
 pub mod config_guard;
@@ -7,6 +7,5 @@ pub mod overview;
 pub mod owner;
 pub mod paths;
 pub mod runner;
-pub mod store;
 pub mod tick;
 pub mod verify;

@@ -2,10 +2,10 @@
 
 use super::jobs;
 use super::paths::Paths;
-use super::store::{RunRecord, Store};
 use crate::config::{Config, Job, Kind};
 use crate::core::status::JobStatus;
 use crate::i18n::Lang;
+use crate::store::{RunRecord, Store};
 use crate::t;
 use anyhow::Result;
 

@@ -3,7 +3,6 @@
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
-use super::store::{self, Store};
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::core::check::{evaluate_check, schedule_due, CheckResult};
 use crate::core::policy::evaluate_long;
@@ -11,6 +10,7 @@ use crate::core::report::{AutoResume, Note, Section};
 use crate::core::state::JobState;
 use crate::core::status::JobStatus;
 use crate::render::Report;
+use crate::store::{self, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

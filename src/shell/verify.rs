@@ -1,10 +1,10 @@
 //! Verification runs after an approved write: always reported, recorded in the audit trail.
 
 use super::approvals;
-use super::store::Store;
 use crate::config::Job;
 use crate::core::check::{tail_chars, CheckResult};
 use crate::core::report::{Note, Section};
+use crate::store::Store;
 use anyhow::Result;
 
 /// The section for a verification result (success included), with the audit entry written.

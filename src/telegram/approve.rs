@@ -1,15 +1,15 @@
 //! Write-job approvals in the chat: requests with Approve/Reject, the presser checked (not the
 //! chat), the request messages edited after the decision, /pending.
 
-use super::callbacks::{issue, Callback};
 use super::{outbox, Services};
 use crate::config::{Config, Job};
 use crate::core::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::i18n::{self, Lang};
 use crate::shell::approvals::{self, ApprovalRow, Decided};
+use crate::store::approval_messages;
+use crate::store::callbacks::{issue, Callback};
 use crate::t;
 use anyhow::Result;
-use rusqlite::params;
 use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -69,10 +69,7 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config) -> Resul
     let k = keyboard(s, chat, r.id, lang)?;
     let mut store = s.store()?;
     let row = outbox::enqueue(&mut store, chat, &text(r, cfg.job(&r.job_id), cfg, lang), false, Some(&k))?;
-    store.write(|tx| {
-        tx.execute("INSERT INTO approval_messages(approval_id, outbox_id) VALUES (?1, ?2)", params![r.id, row])?;
-        Ok(())
-    })?;
+    approval_messages::record(&mut store, r.id, row)?;
     s.wake.notify_one();
     Ok(())
 }
@@ -96,14 +93,7 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &C
 /// chat has seen yet: sent to the approvers' chats once, recorded as "announced" in the trail.
 pub fn announce_host_requests(s: &Services) -> Result<usize> {
     let mut store = s.store()?;
-    let ids: Vec<i64> = store
-        .conn()
-        .prepare(
-            "SELECT id FROM approvals a WHERE state='pending' AND requested_via='cli' \
-             AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let ids = approval_messages::unannounced_host_requests(&store)?;
     if ids.is_empty() {
         return Ok(0);
     }

@@ -1,12 +1,12 @@
 //! The bot's update handling: `schema()` only routes; auth is a filter node; services come via deps.
 
-use super::callbacks;
 use super::outbox;
 use super::views;
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::shell::jobs::{self, Action};
+use crate::store::callbacks;
 use crate::t;
 use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
@@ -94,7 +94,7 @@ pub fn command_description(command: &str, lang: Lang) -> String {
 /// Remembers the first user's Telegram language as the chat's initial guess.
 fn first_contact(s: &Services, m: &Message) -> anyhow::Result<()> {
     let user = m.from.as_ref();
-    super::prefs::guess_chat_lang(&mut s.store()?, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
+    crate::store::prefs::guess_chat_lang(&mut s.store()?, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
 }
 
 async fn on_other(m: Message, s: Arc<Services>) -> HandlerResult {
@@ -158,7 +158,7 @@ fn choose_lang(s: &Services, chat: i64, user: Option<i64>, arg: &str) -> Handler
 
 /// Stores the chat's language and confirms in the new language.
 pub(super) fn set_lang(s: &Services, chat: i64, lang: Lang, user: Option<i64>) -> HandlerResult {
-    super::prefs::set_chat_lang(&mut s.store()?, chat, lang, user)?;
+    crate::store::prefs::set_chat_lang(&mut s.store()?, chat, lang, user)?;
     reply(s, chat, &t!(lang, "reply-lang-set"), None)
 }
 

@@ -1,10 +1,8 @@
 //! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
 
 mod approve;
-pub mod callbacks;
 pub mod handlers;
 pub mod outbox;
-pub mod prefs;
 mod presses;
 pub mod sender;
 mod settle;
@@ -16,7 +14,7 @@ use crate::config::{self, Config};
 use crate::daemon::Sink;
 use crate::render::Report;
 use crate::shell::paths::Paths;
-use crate::shell::store::Store;
+use crate::store::{prefs, Store};
 use anyhow::{bail, Result};
 use std::sync::Arc;
 use teloxide::prelude::*;
@@ -105,7 +103,7 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let report_chats = if cfg.telegram.report_chat_ids.is_empty() { allowlist.clone() } else { cfg.telegram.report_chat_ids.clone() };
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
     crate::shell::runner::register_secrets(vec![token.expose().to_string()]);
-    outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
+    crate::store::outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
 }
 

@@ -1,11 +1,11 @@
 //! Button presses (callback queries): every one is answered, also when refused or stale.
 
-use super::callbacks::{self, Redeemed};
 use super::handlers::{act, set_lang};
 use super::{views, Services};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::shell::jobs::Action;
+use crate::store::callbacks::{self, Redeemed};
 use crate::t;
 use std::sync::Arc;
 use teloxide::payloads::EditMessageTextSetters;

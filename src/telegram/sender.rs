@@ -1,8 +1,8 @@
 //! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified.
 
-use super::outbox::{self, now_ms, OutMsg};
 use super::token::{redact, Token};
-use crate::shell::store::Store;
+use crate::store::outbox::{self, now_ms, OutMsg};
+use crate::store::Store;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -62,7 +62,7 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
 }
 
 async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
-    let mut req = bot.send_message(ChatId(m.chat_id), m.body()).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
+    let mut req = bot.send_message(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
         is_disabled: true,
         url: None,
         prefer_small_media: false,
@@ -131,10 +131,10 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
             Vec::new()
         });
         for chat in chats {
-            if !workers.contains_key(&chat) {
+            workers.entry(chat).or_insert_with(|| {
                 let w = ChatWorker { bot: bot.clone(), db: db.clone(), token: token.clone(), chat, last_sent: last_sent.clone(), global: global.clone() };
-                workers.insert(chat, tokio::spawn(w.run()));
-            }
+                tokio::spawn(w.run())
+            });
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -211,7 +211,7 @@ pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, within: Durat
     let deadline = tokio::time::Instant::now() + within;
     let mut pacer = Pacer::default();
     loop {
-        let pending: i64 = Store::open(db)?.conn().query_row("SELECT COUNT(*) FROM outbox WHERE status='pending'", [], |r| r.get(0))?;
+        let pending = outbox::pending_count(&Store::open(db)?)?;
         if pending == 0 || tokio::time::Instant::now() >= deadline {
             return Ok(pending);
         }
@@ -236,7 +236,7 @@ fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, to
         Verdict::Plain => outbox::fall_back_to_plain(&mut store, m.id),
         Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
         Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
-        Verdict::Migrate(new) => outbox::migrate(&mut store, m, new),
+        Verdict::Migrate(new) => super::outbox::migrate(&mut store, m, new),
     }
 }
 

@@ -4,11 +4,12 @@
 
 use super::approve::request_text;
 use super::sender::{classify, Verdict};
-use super::{outbox, Services};
+use super::Services;
 use crate::config::Config;
 use crate::core::approval::State;
 use crate::i18n::Lang;
 use crate::shell::approvals::{self, ApprovalRow};
+use crate::store::{approval_messages, outbox};
 use crate::t;
 use anyhow::Result;
 use teloxide::prelude::*;
@@ -48,12 +49,7 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
             }
         }
     }
-    let marked = s.store().and_then(|mut st| {
-        st.write(|tx| {
-            tx.execute("UPDATE approval_messages SET settled=1 WHERE outbox_id=?1", [outbox_id])?;
-            Ok(())
-        })
-    });
+    let marked = s.store().and_then(|mut st| approval_messages::mark_settled(&mut st, outbox_id));
     if let Err(e) = marked {
         tracing::warn!(error = %e, "could not mark a request message settled");
     }
@@ -64,15 +60,7 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
 /// chat or on the host, expired, void, interrupted). On a 429 or network error the round stops
 /// and waits as Telegram asked (at most a minute), so alerts in the outbox are not crowded out.
 pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
-    let rows: Vec<(i64, i64)> = {
-        let store = s.store()?;
-        let mut st = store.conn().prepare(
-            "SELECT m.approval_id, m.outbox_id FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
-             JOIN outbox o ON o.id=m.outbox_id WHERE m.settled=0 AND a.state!='pending' AND o.tg_message_id IS NOT NULL",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-        rows
-    };
+    let rows = approval_messages::unsettled_decided(&s.store()?)?;
     if rows.is_empty() {
         return Ok(0);
     }

@@ -1,13 +1,13 @@
 //! Chat views: the /status overview, job pickers, alert buttons, action results.
 
-use super::callbacks::issue;
 use crate::config::{Config, Job, Kind};
 use crate::core::report::Section;
 use crate::i18n::{self, Lang};
 use crate::render::{self, Report};
 use crate::shell::overview::JobView;
 use crate::shell::runner::Outcome;
-use crate::shell::store::Store;
+use crate::store::callbacks::issue;
+use crate::store::Store;
 use crate::t;
 use anyhow::Result;
 use chrono_tz::Tz;
@@ -71,7 +71,7 @@ pub fn overview_text(store: &Store, views: &[JobView], tz: Tz, lang: Lang) -> St
         }
         lines.push(line);
     }
-    if let Ok(Some((n, chat, user, at))) = super::callbacks::refused_summary(store) {
+    if let Ok(Some((n, chat, user, at))) = crate::store::callbacks::refused_summary(store) {
         let when = chrono::DateTime::from_timestamp(at, 0).map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string()).unwrap_or_default();
         lines.push(t!(lang, "overview-refused", count = n, chat = chat, user = user.map_or("-".into(), |u| u.to_string()), when = when));
     }

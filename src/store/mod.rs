@@ -1,6 +1,11 @@
 //! The state store: one SQLite file (WAL), schema migrations embedded, safe for the CLI and the
 //! daemon at the same time (busy timeout + IMMEDIATE transactions for read-modify-write).
 
+pub mod approval_messages;
+pub mod callbacks;
+pub mod outbox;
+pub mod prefs;
+
 use crate::core::state::JobState;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -149,7 +154,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO runs(job_id, action, origin, started_at, owner) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![job_id, action, origin, now, super::owner::token()],
+                params![job_id, action, origin, now, crate::shell::owner::token()],
             )?;
             let id = tx.last_insert_rowid();
             tx.execute(
@@ -161,7 +166,7 @@ impl Store {
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&mut self, id: i64, out: &super::runner::Outcome, now: i64) -> Result<()> {
+    pub fn finish_run(&mut self, id: i64, out: &crate::shell::runner::Outcome, now: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
@@ -210,7 +215,7 @@ impl Store {
                 "UPDATE queue SET status='running', attempt=attempt+1, owner=?2 WHERE status='pending' AND not_before<=?1
                  RETURNING id, job_id, reason, not_before, status",
             )?;
-            let rows = stmt.query_map(params![now, super::owner::token()], queue_row)?;
+            let rows = stmt.query_map(params![now, crate::shell::owner::token()], queue_row)?;
             let mut items: Vec<QueueItem> = rows.collect::<Result<_, _>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
@@ -241,7 +246,7 @@ impl Store {
             let orphans = |sql: &str| -> rusqlite::Result<Vec<i64>> {
                 let mut st = tx.prepare(sql)?;
                 let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, o)| !super::owner::alive(o.as_deref())).map(|(id, _)| id).collect())
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, o)| !crate::shell::owner::alive(o.as_deref())).map(|(id, _)| id).collect())
             };
             let runs = orphans("SELECT id, owner FROM runs WHERE finished_at IS NULL")?;
             for id in &runs {
@@ -302,7 +307,7 @@ fn requeue_orphans(tx: &rusqlite::Transaction) -> Result<()> {
     let mut st = tx.prepare("SELECT id, owner FROM queue WHERE status='running'")?;
     let rows: Vec<(i64, Option<String>)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (id, owner) in rows {
-        if !super::owner::alive(owner.as_deref()) {
+        if !crate::shell::owner::alive(owner.as_deref()) {
             tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1", [id])?;
         }
     }

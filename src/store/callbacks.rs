@@ -1,6 +1,6 @@
 //! Inline buttons carry only an opaque, single-use token; its meaning lives in the store.
 
-use crate::shell::store::Store;
+use crate::store::Store;
 use anyhow::{Context, Result};
 use rusqlite::{params, OptionalExtension};
 use std::io::Read;
@@ -106,9 +106,12 @@ pub fn record_event(store: &mut Store, kind: &str, chat_id: i64, user_id: Option
     })
 }
 
+/// (total refused, latest chat, latest user, latest unix time).
+pub type Refused = (i64, i64, Option<i64>, i64);
+
 /// Updates refused because their chat or user is outside the allowlist: how many, and the
 /// latest (chat, user, unix time), so the owner sees attempts without reading logs.
-pub fn refused_summary(store: &Store) -> Result<Option<(i64, i64, Option<i64>, i64)>> {
+pub fn refused_summary(store: &Store) -> Result<Option<Refused>> {
     use rusqlite::OptionalExtension;
     let n = match store.meta("events_total:refused")?.and_then(|v| v.parse().ok()) {
         Some(total) => total,

@@ -2,7 +2,7 @@
 //! `language_code`, else the config's `locale`.
 
 use crate::i18n::Lang;
-use crate::shell::store::Store;
+use crate::store::Store;
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension};
 

@@ -1,0 +1,43 @@
+//! Which delivered messages show an approval request, so they can be edited (buttons removed)
+//! once the request leaves the pending state.
+
+use super::Store;
+use anyhow::Result;
+use rusqlite::params;
+
+/// Remembers that outbox row `outbox_id` shows request `approval_id`.
+pub fn record(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("INSERT INTO approval_messages(approval_id, outbox_id) VALUES (?1, ?2)", params![approval_id, outbox_id])?;
+        Ok(())
+    })
+}
+
+/// Delivered request messages whose request is no longer pending and that were not edited yet:
+/// (approval id, outbox id).
+pub fn unsettled_decided(store: &Store) -> Result<Vec<(i64, i64)>> {
+    let mut st = store.conn().prepare(
+        "SELECT m.approval_id, m.outbox_id FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
+         JOIN outbox o ON o.id=m.outbox_id WHERE m.settled=0 AND a.state!='pending' AND o.tg_message_id IS NOT NULL",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Marks every copy shown in outbox row `outbox_id` as edited to its final state.
+pub fn mark_settled(store: &mut Store, outbox_id: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE approval_messages SET settled=1 WHERE outbox_id=?1", [outbox_id])?;
+        Ok(())
+    })
+}
+
+/// Pending requests made on the host that no chat has been shown yet (no "announced" audit row).
+pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
+    let mut st = store.conn().prepare(
+        "SELECT id FROM approvals a WHERE state='pending' AND requested_via='cli' \
+         AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
+    )?;
+    let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}

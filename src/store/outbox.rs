@@ -1,0 +1,207 @@
+//! The durable outbox table: a message is written before sending and marked sent after Telegram
+//! accepts it; per chat in order; retry times; chats that refused us.
+
+use super::Store;
+use anyhow::Result;
+use rusqlite::params;
+
+/// One queued message part.
+#[derive(Debug, Clone)]
+pub struct OutMsg {
+    /// Row id (order within a chat).
+    pub id: i64,
+    /// Target chat.
+    pub chat_id: i64,
+    /// Plain text (rendered to HTML at send time when `html`).
+    pub text: String,
+    /// Send with parse_mode HTML.
+    pub html: bool,
+    /// disable_notification (routine progress).
+    pub silent: bool,
+    /// Inline keyboard JSON.
+    pub markup: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// Milliseconds since the epoch (outbox scheduling resolution).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Queues already split `parts` for `chat_id`; the keyboard (JSON) goes on the last part.
+/// Returns the row id of the last part.
+pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>) -> Result<i64> {
+    let now = now_ms();
+    store.write(|tx| {
+        let n = parts.len();
+        let mut last = 0;
+        for (i, p) in parts.iter().enumerate() {
+            let m = if i + 1 == n { markup } else { None };
+            tx.execute(
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+                params![chat_id, p, silent, m, now],
+            )?;
+            last = tx.last_insert_rowid();
+        }
+        Ok(last)
+    })
+}
+
+/// The oldest pending message of each chat whose retry time has come.
+pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts FROM outbox o
+         JOIN (SELECT chat_id, MIN(id) AS id FROM outbox WHERE status='pending' GROUP BY chat_id) h ON h.id = o.id
+         WHERE o.next_attempt_at <= ?1 ORDER BY o.id",
+    )?;
+    let rows = stmt.query_map([now], |r| {
+        Ok(OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The oldest pending message of `chat` and the time (ms) it may be tried.
+pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row(
+            "SELECT id, chat_id, text, html, silent, markup, attempts, next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY id LIMIT 1",
+            [chat],
+            |r| {
+                let m =
+                    OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? };
+                Ok((m, r.get(7)?))
+            },
+        )
+        .optional()?)
+}
+
+/// Chats that have pending messages.
+pub fn pending_chats(store: &Store) -> Result<Vec<i64>> {
+    let mut st = store.conn().prepare("SELECT DISTINCT chat_id FROM outbox WHERE status='pending'")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Earliest retry time among pending messages (to sleep until then).
+pub fn next_due(store: &Store) -> Result<Option<i64>> {
+    Ok(store.conn().query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)
+}
+
+/// Marks a message delivered.
+pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now_ms(), tg_message_id])?;
+        tx.execute("DELETE FROM outbox WHERE status!='pending' AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
+        Ok(())
+    })
+}
+
+/// Schedules another attempt; `count` says whether this was a failure (429 waits are not).
+pub fn retry_at(store: &mut Store, id: i64, at_ms: i64, error: &str, count: bool) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET next_attempt_at=?2, last_error=?3, attempts=attempts+?4 WHERE id=?1", params![id, at_ms, error, i64::from(count)])?;
+        Ok(())
+    })
+}
+
+/// Sends the message again as plain text (Telegram rejected our entities).
+pub fn fall_back_to_plain(store: &mut Store, id: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET html=0 WHERE id=?1", [id])?;
+        Ok(())
+    })
+}
+
+/// Gives up on one message (a permanent error for it).
+pub fn mark_failed(store: &mut Store, id: i64, error: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE id=?1", params![id, error])?;
+        Ok(())
+    })
+}
+
+/// How long a chat that refused us (blocked, kicked, not found) is not tried again.
+pub const UNREACHABLE_FOR_MS: i64 = 3_600_000;
+
+/// Gives up on every pending message of a chat (blocked, kicked, not found) and remembers the
+/// chat as unreachable for an hour, so each later report costs no API call until then.
+pub fn fail_chat(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
+    let until = now_ms() + UNREACHABLE_FOR_MS;
+    store.write(|tx| {
+        super::set_meta(tx, &format!("unreachable:{chat_id}"), &format!("{until} {error}"))?;
+        Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, error])?)
+    })
+}
+
+/// Fails the pending messages of a chat already known unreachable (no API call).
+pub fn fail_chat_pending(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
+    let why = format!("chat unreachable: {error}");
+    store.write(|tx| Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, why])?))
+}
+
+/// The reason a chat is still known unreachable at `now`, if it is.
+pub fn unreachable(store: &Store, chat_id: i64, now: i64) -> Result<Option<String>> {
+    let Some(v) = store.meta(&format!("unreachable:{chat_id}"))? else { return Ok(None) };
+    let (until, why) = v.split_once(' ').unwrap_or((&v, ""));
+    Ok((until.parse::<i64>().unwrap_or(0) > now).then(|| why.to_string()))
+}
+
+/// Remembers the owners' chats (private chats of the allowlist) for warnings the sender raises
+/// without a config at hand (a migrated group).
+pub fn remember_owners(store: &mut Store, allowlist: &[i64]) -> Result<()> {
+    let owners: Vec<i64> = allowlist.iter().copied().filter(|c| *c > 0).collect();
+    store.set_meta("owner_chats", &serde_json::to_string(&owners)?)
+}
+
+fn owners(store: &Store) -> Vec<i64> {
+    store.meta("owner_chats").ok().flatten().and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default()
+}
+
+/// The chats to warn about a migrated group: the owners, else the new group itself.
+pub fn migration_warn_chats(store: &Store, new_chat: i64) -> Vec<i64> {
+    let mut warn_to = owners(store);
+    if warn_to.is_empty() {
+        warn_to.push(new_chat);
+    }
+    warn_to
+}
+
+/// The group became a supergroup: re-send this message to the new id once and, the first time,
+/// queue `warns` (chat, text) for the owners (the new id is not added to the allowlist: that
+/// stays the owner's decision).
+pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64, warns: &[(i64, String)]) -> Result<()> {
+    let warn_key = format!("migrated:{}:{new_chat}", m.chat_id);
+    let warned = store.meta(&warn_key)?.is_some();
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='migrated', last_error=?2 WHERE id=?1", params![m.id, format!("migrated to {new_chat}")])?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            params![new_chat, m.text, m.html, m.silent, m.markup, now],
+        )?;
+        if !warned {
+            for (chat, warn) in warns {
+                tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 0, ?3)", params![chat, warn, now])?;
+            }
+            super::set_meta(tx, &warn_key, "1")?;
+        }
+        Ok(())
+    })
+}
+
+/// Chat and Telegram message id of a delivered outbox row (None while unsent).
+pub fn delivered(store: &Store, id: i64) -> Result<Option<(i64, i32)>> {
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row("SELECT chat_id, tg_message_id FROM outbox WHERE id=?1 AND tg_message_id IS NOT NULL", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Messages still waiting to be delivered (all chats).
+pub fn pending_count(store: &Store) -> Result<i64> {
+    Ok(store.conn().query_row("SELECT COUNT(*) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)
+}
