@@ -35,6 +35,27 @@ fn a_30_second_502_outage_loses_nothing_and_keeps_order() {
     stop(d);
 }
 
+/// teloxide-core alone sleeps 10 s inside each 5xx answer; the outbox's own backoff must be the
+/// only wait, so a short outage delays an alert by about a second, not 30.
+#[test]
+fn after_three_502s_the_first_queued_alert_goes_out_within_2_seconds() {
+    let env = Env::new();
+    env.tg.fault(Some(Fault::StatusTimes(502, 3)));
+    let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"disk gone\"}'\n");
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk gone")).expect("the alert arrives");
+    let arrived = Instant::now();
+    let faults = env.tg.faulted_at();
+    assert_eq!(faults.len(), 3, "three 502s were answered before the alert got through");
+    let after_outage = arrived - faults[2];
+    println!("first alert {after_outage:?} after the third 502, {:?} after the first", arrived - faults[0]);
+    assert!(after_outage < Duration::from_secs(2), "first alert {after_outage:?} after the outage ended (limit 2 s)");
+    assert!(arrived - faults[0] < Duration::from_secs(5), "the three retries took {:?}", arrived - faults[0]);
+    assert!(!alert.silent());
+    stop(d);
+}
+
 #[test]
 fn a_429_delays_but_loses_nothing_and_a_blocked_chat_does_not_stop_the_others() {
     let env = Env::new();

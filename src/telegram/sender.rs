@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{SendMessage, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
@@ -19,6 +19,8 @@ pub const PRIVATE_GAP_MS: i64 = 1000;
 pub const GROUP_GAP_MS: i64 = 3000;
 /// Minimum gap between any two sends of the bot (Telegram: about 30 messages per second overall).
 pub const GLOBAL_GAP_MS: i64 = 35;
+/// First wait after a failing send (network error, 5xx); doubles per failure.
+pub const BASE_BACKOFF_MS: i64 = 250;
 /// Longest wait between retries of a failing send.
 pub const MAX_BACKOFF_MS: i64 = 15_000;
 
@@ -41,7 +43,7 @@ pub enum Verdict {
 
 /// Classifies a send error.
 pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
-    let backoff = now + (500i64 << attempts.clamp(0, 6)).min(MAX_BACKOFF_MS);
+    let backoff = now + (BASE_BACKOFF_MS << attempts.clamp(0, 7)).min(MAX_BACKOFF_MS);
     match e {
         RequestError::RetryAfter(s) => Verdict::Retry(now + s.duration().as_millis() as i64, false),
         RequestError::MigrateToChatId(id) => Verdict::Migrate(id.0),
@@ -61,8 +63,10 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
     }
 }
 
+/// Sends one outbox message; through [`super::direct`], so a 5xx costs only the outbox's own
+/// backoff, not teloxide-core's extra 10 s.
 async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
-    let mut req = bot.send_message(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
+    let mut req = SendMessage::new(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
         is_disabled: true,
         url: None,
         prefer_small_media: false,
@@ -75,7 +79,7 @@ async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
     if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
         req = req.reply_markup(k);
     }
-    Ok(req.await?.id.0)
+    Ok(super::direct::call(bot, &req).await?.id.0)
 }
 
 /// Per-chat pacing memory of one sender.
@@ -265,8 +269,8 @@ mod tests {
         assert_eq!(classify(&RequestError::Api(ApiError::ChatNotFound), 0, now), Verdict::FailChat);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Forbidden: bot was kicked".into())), 0, now), Verdict::FailChat);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Request: odd".into())), 0, now), Verdict::FailMessage);
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 0, now), Verdict::Retry(now + 500, true));
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 3, now), Verdict::Retry(now + 4000, true));
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 0, now), Verdict::Retry(now + BASE_BACKOFF_MS, true));
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 3, now), Verdict::Retry(now + 8 * BASE_BACKOFF_MS, true));
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 60, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
         let bad_json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
         assert!(matches!(

@@ -39,6 +39,8 @@ impl Sent {
 pub enum Fault {
     /// Every send gets this HTTP status (e.g. 502) until the instant.
     Status(u16, Instant),
+    /// The next `n` sends get this HTTP status (e.g. 502).
+    StatusTimes(u16, u32),
     /// The next `n` sends get 429 with `retry_after` seconds.
     TooMany(u32, u32),
     /// The connection is closed without an answer until the instant.
@@ -67,6 +69,7 @@ struct State {
     hung: HashMap<i64, Instant>,
     down_until: Option<Instant>,
     my_commands: Vec<Value>,
+    faulted_at: Vec<Instant>,
 }
 
 /// The fake server; dropped with the test.
@@ -216,6 +219,10 @@ impl FakeTg {
     /// How many sendMessage calls targeted `chat` (accepted or not).
     pub fn attempts_to(&self, chat: i64) -> usize {
         self.lock().attempts.iter().filter(|c| **c == chat).count()
+    }
+    /// When each `StatusTimes` fault was answered.
+    pub fn faulted_at(&self) -> Vec<Instant> {
+        self.lock().faulted_at.clone()
     }
     /// How many sends were answered 429.
     pub fn throttled(&self) -> u32 {
@@ -375,6 +382,11 @@ fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)>
     match s.fault.clone() {
         Some(Fault::Status(code, until)) if Instant::now() < until => {
             return Some((code, Value::String(format!("<html><body>{code} Bad Gateway</body></html>"))))
+        }
+        Some(Fault::StatusTimes(code, n)) if n > 0 => {
+            s.fault = Some(Fault::StatusTimes(code, n - 1));
+            s.faulted_at.push(Instant::now());
+            return Some((code, Value::String(format!("<html><body>{code} Bad Gateway</body></html>"))));
         }
         Some(Fault::Drop(until)) if Instant::now() < until => return None,
         Some(Fault::Entities(n)) if n > 0 && body["parse_mode"].as_str() == Some("HTML") => {
