@@ -47,13 +47,10 @@ fn row(figure: &str, measured: String, target: &str, verdict: &str) {
 
 /// (utime+stime clock ticks, VmRSS kB, VmHWM kB) of a process.
 fn proc_sample(pid: u32) -> (u64, u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("").split_whitespace().collect();
-    // Fields after "(comm)": state is index 0, so utime (field 14) is 11 and stime (15) is 12.
-    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb = |key: &str| status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0);
-    (n(11) + n(12), kb("VmRSS:"), kb("VmHWM:"))
+    let Ok(p) = procfs::process::Process::new(pid as i32) else { return (0, 0, 0) };
+    let cpu = p.stat().map_or(0, |s| s.utime + s.stime);
+    let (rss, hwm) = p.status().map_or((0, 0), |s| (s.vmrss.unwrap_or(0), s.vmhwm.unwrap_or(0)));
+    (cpu, rss, hwm)
 }
 
 fn is_send(m: &Sent) -> bool {
@@ -119,7 +116,7 @@ fn idle_200_jobs() {
     let (c1, rss, hwm) = proc_sample(pid);
     let elapsed = w0.elapsed().as_secs_f64();
     let requests = env.tg.requests().len() - requests0;
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let hz = procfs::ticks_per_second() as f64;
     let cpu = (c1 - c0) as f64 / hz / elapsed * 100.0;
     let (rss_mb, rss_max_mb, hwm_mb) = (rss as f64 / 1024.0, rss_max as f64 / 1024.0, hwm as f64 / 1024.0);
     let in_window = proc_sample(pid).0 > 0 && w0.duration_since(delivered) < Duration::from_secs(30);

@@ -9,11 +9,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn children_cpu() -> Duration {
-    // SAFETY: getrusage fills the struct we pass.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    tv(u.ru_utime) + tv(u.ru_stime)
+    use nix::sys::resource::{getrusage, UsageWho};
+    use nix::sys::time::TimeValLike;
+    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+    Duration::from_micros((u.user_time().num_microseconds() + u.system_time().num_microseconds()) as u64)
 }
 
 fn write_config(dir: &Path, n: usize, hung: bool) {

@@ -114,6 +114,8 @@ macro_rules! t {
 }
 
 /// A duration for people: "45 s", "12 min", "2 h 5 min" (or the locale's words).
+/// Hand-written on purpose: the words come from our Fluent files (en, zh-CN); duration crates
+/// (humantime) print English only.
 pub fn duration(lang: Lang, seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
     match (h, m) {

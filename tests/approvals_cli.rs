@@ -160,7 +160,7 @@ fn a_daemon_starting_while_the_cli_runs_a_write_job_does_not_call_it_interrupted
     assert!(!during.contains("interrupted"), "a run owned by a live CLI is not interrupted:\n{during}");
     assert!(during.contains("approved"), "{during}");
     assert!(approve.wait().unwrap().success(), "the CLI finished its run");
-    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    rustix::process::kill_process(rustix::process::Pid::from_raw(serve.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
     serve.wait().unwrap();
     let audit = out(&e.run(&["audit", "--job", "w"]));
     assert!(audit.contains("w run: exit 0") && !audit.contains("interrupted"), "{audit}");

@@ -190,7 +190,7 @@ fn stop_without_a_stop_command_sends_sigterm_to_the_whole_group_of_the_status_pi
     assert!(o.status.success(), "{}", show(&o));
     assert!(stdout(&o).contains(&format!("SIGTERM sent to process group {pid}")), "{}", show(&o));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let group_alive = || unsafe { libc::killpg(pid as i32, 0) } == 0;
+    let group_alive = || rustix::process::test_kill_process_group(rustix::process::Pid::from_raw(pid as i32).unwrap()).is_ok();
     while job.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

@@ -101,7 +101,7 @@ async fn a_background_child_holding_the_pipe_does_not_block_the_run() {
     assert!(t0.elapsed() < Duration::from_secs(3));
     for p in processes_with(&marker) {
         let pid: i32 = p.split(':').next().unwrap().parse().unwrap();
-        runner::signal_group(runner::pgid_of(pid).unwrap_or(pid), libc::SIGKILL);
+        runner::signal_group(runner::pgid_of(pid).unwrap_or(pid), runner::Signal::KILL);
     }
 }
 

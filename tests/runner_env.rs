@@ -6,12 +6,11 @@ use std::time::Duration;
 #[tokio::test]
 async fn token_variables_and_values_are_absent_from_a_childs_environment() {
     let token = "123456:SECRET-token-value";
-    // SAFETY: this test binary has only this test; nothing else reads the environment concurrently.
-    unsafe {
-        std::env::set_var("TELEGRAM_BOT_TOKEN", token);
-        std::env::set_var("SOME_OTHER_VAR", format!("prefix-{token}"));
-        std::env::set_var("HARMLESS_VAR", "kept");
-    }
+    // Safe in edition 2021; sound here because this test binary has only this test, so nothing
+    // else reads the environment concurrently.
+    std::env::set_var("TELEGRAM_BOT_TOKEN", token);
+    std::env::set_var("SOME_OTHER_VAR", format!("prefix-{token}"));
+    std::env::set_var("HARMLESS_VAR", "kept");
     runner::register_secrets(vec![token.to_string()]);
     let spec = Spec { argv: vec!["env".into()], cwd: std::env::temp_dir(), env: vec![("OPS_JOB_ID".into(), "j1".into())], timeout: Duration::from_secs(5) };
     let out = runner::run(&spec).await;

@@ -77,8 +77,7 @@ fn a_dead_job_is_noticed_within_a_second_not_a_tick_later_and_sigterm_exits_0() 
     let seen = wait_line(&rx, "status: paused", Duration::from_secs(10)).expect("death reported before the next tick (1 h)");
     assert!(seen - killed < Duration::from_secs(3), "took {:?}", seen - killed);
     let t0 = Instant::now();
-    // SAFETY: sending a signal to our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
     let st = wait_exit(&mut child, Duration::from_secs(5)).expect("exits within 5 s of SIGTERM");
     assert!(st.success(), "{st:?}");
     assert!(t0.elapsed() < Duration::from_secs(5));

@@ -139,7 +139,7 @@ fn kill_9_during_a_write_run_is_reported_interrupted_after_restart_and_not_rerun
     d.kill().unwrap();
     d.wait().unwrap();
     let pid = runs(&env)[0];
-    unsafe { libc::killpg(pid, libc::SIGKILL) };
+    rustix::process::kill_process_group(rustix::process::Pid::from_raw(pid).unwrap(), rustix::process::Signal::KILL).unwrap();
     let d = env.serve();
     let note = env.tg.wait_for(T, |m| m.text.contains("interrupted — outcome unknown")).expect("interrupted reported");
     assert!(note.button("Verify v").is_some(), "{:?}", note.body);

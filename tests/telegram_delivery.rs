@@ -163,7 +163,7 @@ fn sigterm_exits_0_within_5_seconds_and_the_token_never_shows() {
     assert!(env.tg.wait_for(T, |m| m.text.contains("409")).is_some(), "the owner hears about a second poller");
     env.tg.conflict(false);
     let t0 = Instant::now();
-    unsafe { libc::kill(d.id() as i32, libc::SIGTERM) };
+    rustix::process::kill_process(rustix::process::Pid::from_raw(d.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
     let status = wait_exit(&mut d, Duration::from_secs(5)).expect("exits within 5 s");
     assert_eq!(status.code(), Some(0));
     assert!(t0.elapsed() < Duration::from_secs(5));

@@ -64,7 +64,7 @@ fn sigint_shuts_serve_down_cleanly() {
     env.config(job(&env), json!({}));
     let mut d = env.serve();
     assert!(env.tg.wait_for(T, |m| m.text.contains("Ops report")).is_some());
-    unsafe { libc::kill(d.id() as i32, libc::SIGINT) };
+    rustix::process::kill_process(rustix::process::Pid::from_raw(d.id() as i32).unwrap(), rustix::process::Signal::INT).unwrap();
     let st = wait_exit(&mut d, Duration::from_secs(5)).expect("exits within 5 s");
     assert!(st.success(), "{st:?}: {}", env.log());
 }

@@ -1,4 +1,6 @@
 //! Typed getters over a JSON object that record a path-named issue for each wrong value.
+//! Hand-written on purpose: serde stops at the first error, and the contract is every error of
+//! a file at once, each named by its JSON path (`jobs[3].commands.status`).
 
 use super::load::Issue;
 use serde_json::{Map, Value};

@@ -1,8 +1,8 @@
-//! One poller per state: an exclusive `flock` on `<state db>.lock`, held while `serve` runs.
+//! One poller per state: an exclusive lock (std's `File::try_lock`, flock on Linux) on
+//! `<state db>.lock`, held while `serve` runs.
 
 use anyhow::{bail, Context, Result};
-use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
 /// Held for the daemon's lifetime; released by the kernel when the process dies (even kill -9).
@@ -15,10 +15,12 @@ impl ServeLock {
     pub fn acquire(state_db: &Path) -> Result<ServeLock> {
         let path = state_db.with_extension("lock");
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("open lock {}", path.display()))?;
-        // SAFETY: flock on an open descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            bail!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display());
+        match file.try_lock() {
+            Ok(()) => Ok(ServeLock { _file: file }),
+            Err(TryLockError::WouldBlock) => {
+                bail!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display())
+            }
+            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("lock {}", path.display())),
         }
-        Ok(ServeLock { _file: file })
     }
 }

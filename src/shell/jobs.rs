@@ -124,7 +124,7 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     if pgid == runner::pgid_of(std::process::id() as i32).unwrap_or(0) {
         bail!("stop {}: pid {pid} is in ops-monitor's own process group; refusing to signal it", job.id);
     }
-    if !runner::signal_group(pgid, libc::SIGTERM) {
+    if !runner::signal_group(pgid, runner::Signal::TERM) {
         bail!("stop {}: could not signal process group {pgid}", job.id);
     }
     let stopped = Stopped::Signalled { pgid, pid };

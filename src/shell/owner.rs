@@ -20,15 +20,11 @@ pub fn alive(token: Option<&str>) -> bool {
     start_time(pid) == Some(start)
 }
 
-/// Field 22 of /proc/<pid>/stat (clock ticks after boot); None when gone or a zombie.
+/// The start time of `pid` (clock ticks after boot, procfs's `stat.starttime`); None when gone
+/// or a zombie.
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    if matches!(fields.first(), Some(&"Z") | Some(&"X")) {
-        return None;
-    }
-    fields.get(19)?.parse().ok()
+    let stat = procfs::process::Process::new(pid).ok()?.stat().ok()?;
+    (!matches!(stat.state, 'Z' | 'X')).then_some(stat.starttime)
 }
 
 #[cfg(test)]

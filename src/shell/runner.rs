@@ -183,7 +183,7 @@ async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) -> Opt
     let Some(pgid) = pgid else {
         return child.wait().await.ok();
     };
-    signal_group(pgid, libc::SIGTERM);
+    signal_group(pgid, Signal::TERM);
     let deadline = Instant::now() + KILL_GRACE;
     let mut status = None;
     while Instant::now() < deadline {
@@ -195,47 +195,47 @@ async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) -> Opt
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    signal_group(pgid, libc::SIGKILL);
+    signal_group(pgid, Signal::KILL);
     match status {
         Some(s) => Some(s),
         None => child.wait().await.ok(),
     }
 }
 
-/// Sends `sig` to process group `pgid`; false when no such group.
-pub fn signal_group(pgid: i32, sig: i32) -> bool {
-    // SAFETY: killpg has no memory-safety preconditions.
-    pgid > 1 && unsafe { libc::killpg(pgid, sig) } == 0
+use rustix::process::Pid;
+/// Signals for [`signal_group`] (rustix's safe wrapper of the kernel's numbers).
+pub use rustix::process::Signal;
+
+/// Sends `sig` to process group `pgid`; false when no such group (groups 0 and 1 are refused:
+/// to the kernel they mean our own group and init's).
+pub fn signal_group(pgid: i32, sig: Signal) -> bool {
+    pgid > 1 && Pid::from_raw(pgid).is_some_and(|g| rustix::process::kill_process_group(g, sig).is_ok())
 }
 
 /// True while any live (not zombie) process of group `pgid` exists. Orphaned zombies count as
 /// gone: where PID 1 does not reap (containers), they would otherwise hold every timeout for
 /// the whole grace period.
 pub fn group_alive(pgid: i32) -> bool {
-    if !signal_group(pgid, 0) {
+    let Some(group) = Pid::from_raw(pgid).filter(|_| pgid > 1) else { return false };
+    if rustix::process::test_kill_process_group(group).is_err() {
         return false;
     }
-    let Ok(dir) = std::fs::read_dir("/proc") else { return true };
-    dir.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).any(|e| {
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        // "pid (comm) state ppid pgrp ...": comm may contain spaces, so split after the last ')'.
-        let mut f = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace();
-        let (state, _ppid, pgrp) = (f.next(), f.next(), f.next());
-        pgrp.and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && !matches!(state, Some("Z") | Some("X"))
-    })
+    let Ok(all) = procfs::process::all_processes() else { return true };
+    all.flatten().filter_map(|p| p.stat().ok()).any(|s| s.pgrp == pgid && !matches!(s.state, 'Z' | 'X'))
 }
 
-/// True while process `pid` exists (zombies included).
+/// True while process `pid` exists (zombies included; EPERM means it exists under another user).
 pub fn pid_alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 only checks existence.
-    pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    Pid::from_raw(pid).is_some_and(|p| match rustix::process::test_kill_process(p) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    })
 }
 
 /// The process group of `pid`, if it exists.
 pub fn pgid_of(pid: i32) -> Option<i32> {
-    // SAFETY: getpgid has no memory-safety preconditions.
-    let g = unsafe { libc::getpgid(pid) };
-    (g > 0).then_some(g)
+    let g = rustix::process::getpgid(Some(Pid::from_raw(pid)?)).ok()?;
+    Some(g.as_raw_nonzero().get())
 }
 
 /// The per-job checkpoint folder (`OPS_STATE_DIR`), created 0700.

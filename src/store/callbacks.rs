@@ -1,9 +1,8 @@
 //! Inline buttons carry only an opaque, single-use token; its meaning lives in the store.
 
 use crate::store::Store;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rusqlite::{params, OptionalExtension};
-use std::io::Read;
 
 /// What a button does.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +32,7 @@ pub enum Redeemed {
 
 fn random_token() -> Result<String> {
     let mut b = [0u8; 16];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).context("read /dev/urandom")?;
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 

@@ -1,23 +1,13 @@
 //! Telegram text: HTML escaping and splitting at 4096 UTF-16 units on line boundaries.
+//! Hand-written on purpose: no crate splits by Telegram's UTF-16 count on line and grapheme
+//! boundaries (teloxide has none; `unicode-segmentation` supplies the graphemes).
 
 /// Telegram's limit per message, in UTF-16 code units after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;
 /// What we aim for, leaving room for a continuation marker.
 pub const CHUNK_LIMIT: usize = 4000;
 
-/// Escapes `<`, `>` and `&` for parse_mode HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use teloxide::utils::html::escape;
 
 /// Plain text to HTML: everything escaped; the header and job heading lines in bold.
 pub fn to_html(plain: &str) -> String {

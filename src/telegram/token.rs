@@ -1,25 +1,21 @@
-//! Where the bot token and allowlist come from. The token is a secret: it is kept in a type
-//! whose Debug/Display never print it, and registered so children never inherit it.
+//! Where the bot token and allowlist come from. The token is a secret: it is kept in a
+//! `secrecy::SecretString` (Debug prints a placeholder, no Display, wiped from memory when
+//! dropped), and registered so children never inherit it.
 
 use crate::config::{parse_id, Config};
 use anyhow::{Context, Result};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::path::Path;
 
-/// The bot token; Debug prints a placeholder.
-#[derive(Clone)]
-pub struct Token(String);
+/// The bot token; Debug prints a placeholder, so deriving Debug on a holder cannot leak it.
+#[derive(Clone, Debug)]
+pub struct Token(SecretString);
 
 impl Token {
-    /// The secret itself (for building the Bot only).
+    /// The secret itself (for building the Bot and redacting only).
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(<redacted>)")
+        self.0.expose_secret()
     }
 }
 
@@ -44,14 +40,27 @@ pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
     } else {
         tg.get("botToken").and_then(Value::as_str).map(|s| s.trim().to_string())
     };
-    Ok(Found { token: token.filter(|t| !t.is_empty()).map(Token), allow_from })
+    Ok(Found { token: token.filter(|t| !t.is_empty()).map(|t| Token(t.into())), allow_from })
 }
 
 /// Replaces every occurrence of the token in `s` (for anything logged or reported).
 pub fn redact(s: &str, token: &Token) -> String {
-    if token.0.is_empty() {
-        s.to_string()
-    } else {
-        s.replace(&token.0, "<token>")
+    match token.expose() {
+        "" => s.to_string(),
+        secret => s.replace(secret, "<token>"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{redact, Token};
+
+    #[test]
+    fn debug_never_prints_the_token_and_redact_masks_it() {
+        let t = Token("123456:SECRET-part".to_string().into());
+        let shown = format!("{t:?} {:?}", Some(t.clone()));
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert_eq!(redact("GET /bot123456:SECRET-part/getMe", &t), "GET /bot<token>/getMe");
+        assert_eq!(t.expose(), "123456:SECRET-part");
     }
 }

@@ -161,7 +161,7 @@ pub fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
 
 /// SIGTERM, then wait for a clean exit.
 pub fn stop(mut child: Daemon) {
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
     let st = wait_exit(&mut child, Duration::from_secs(5));
     if st.is_none() {
         let _ = child.kill();
