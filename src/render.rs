@@ -3,7 +3,7 @@
 use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
 use crate::core::status::{progress_fraction, JobStatus};
 use crate::i18n::{self, Lang};
-use crate::shell::runner::Outcome;
+use crate::shell::runner::{Life, Outcome};
 use crate::t;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -162,15 +162,12 @@ pub fn section_text(s: &Section, lang: Lang) -> String {
 
 /// A run's result in words ("exit 0", "timed out after 30 s …").
 pub fn outcome_summary(o: &Outcome, lang: Lang) -> String {
-    if let Some(e) = &o.spawn_error {
-        return t!(lang, "outcome-spawn", error = e);
-    }
-    if o.timed_out {
-        return t!(lang, "outcome-timeout", duration = i18n::millis(lang, o.duration_ms));
-    }
-    match (o.exit_code, o.signal) {
-        (Some(c), _) => t!(lang, "outcome-exit", code = c),
-        (None, Some(s)) => t!(lang, "outcome-signal", signal = s),
-        _ => t!(lang, "outcome-unknown"),
+    match &o.life {
+        Life::Pending => t!(lang, "outcome-pending"),
+        Life::Running { pid } => t!(lang, "outcome-running", pid = *pid),
+        Life::NotStarted(e) => t!(lang, "outcome-spawn", error = e.as_str()),
+        Life::Exited(c) => t!(lang, "outcome-exit", code = *c),
+        Life::Signalled(s) => t!(lang, "outcome-signal", signal = *s),
+        Life::TimedOut => t!(lang, "outcome-timeout", duration = i18n::millis(lang, o.duration_ms)),
     }
 }

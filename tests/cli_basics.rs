@@ -171,6 +171,23 @@ fn failed_run_exits_1_and_is_recorded() {
     assert_eq!(job["lastRun"]["action"], json!("run"), "{job}");
 }
 
+#[test]
+fn a_timed_out_run_that_ignores_sigterm_is_killed_after_the_jobs_kill_grace() {
+    let e = Env::new();
+    // The shell and its sleep ignore SIGTERM, so only the SIGKILL after the grace ends them.
+    let stubborn = e.script("stubborn.sh", "trap '' TERM\nsleep 30 &\nwait\n");
+    let job = json!({"id": "chk", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", stubborn]},
+        "policy": {"timeoutSeconds": 1, "killGraceSeconds": 0}});
+    e.jobs(json!([job]));
+    let t0 = std::time::Instant::now();
+    let o = e.run(&["run", "chk"]);
+    let took = t0.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(stderr(&o).contains("timed out"), "{}", show(&o));
+    // Timeout 1 s + grace 0 s; the default grace (3 s) would take 4 s.
+    assert!(took < std::time::Duration::from_millis(2800), "took {took:?}: the grace did not come from the policy");
+}
+
 fn stop_runs(e: &Env) -> Vec<String> {
     let store = ops_framework::store::Store::open(&e.path("state/ops-monitor.db")).unwrap();
     store.runs("j", 10).unwrap().into_iter().filter(|r| r.action == "stop").map(|r| r.summary.unwrap_or_default()).collect()

@@ -261,6 +261,19 @@ fn timeouts_of_zero_are_rejected_with_their_path() {
 }
 
 #[test]
+fn kill_grace_defaults_to_3_is_inherited_and_is_bounded() {
+    let c = ok(&cfg(json!([long_job("a")])));
+    assert_eq!(c.jobs[0].policy.kill_grace_seconds, 3);
+    let c = ok(
+        &json!({"version": 1, "defaults": {"killGraceSeconds": 0}, "jobs": [long_job("a"), with(long_job("b"), json!({"policy": {"killGraceSeconds": 20}}))]}),
+    );
+    assert_eq!((c.jobs[0].policy.kill_grace_seconds, c.jobs[1].policy.kill_grace_seconds), (0, 20), "an explicit 0 stays 0; a job overrides");
+    let job = with(long_job("a"), json!({"policy": {"killGraceSeconds": 301}}));
+    only_issue(&cfg(json!([job])), "jobs[0].policy.killGraceSeconds", "at most 300");
+    only_issue(&json!({"version": 1, "defaults": {"killGraceSeconds": "3"}, "jobs": []}), "defaults.killGraceSeconds", "integer");
+}
+
+#[test]
 fn run_every_seconds_only_for_one_shot_read() {
     let job = with(long_job("a"), json!({"policy": {"runEverySeconds": 300}}));
     only_issue(&cfg(json!([job])), "jobs[0].policy.runEverySeconds", "one_shot_read");

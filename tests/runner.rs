@@ -1,10 +1,19 @@
 //! The command runner: process-group timeout, bounded capture, scrubbed environment, bad commands.
 
-use ops_framework::shell::runner::{self, Spec, CAPTURE_BYTES};
+use ops_framework::shell::runner::{self, Life, Spec, CAPTURE_BYTES};
 use std::time::{Duration, Instant};
 
+/// The kill grace of these tests: short, so a timeout test waits milliseconds, not seconds.
+const GRACE: Duration = Duration::from_millis(200);
+
 fn spec(argv: &[&str], timeout_ms: u64) -> Spec {
-    Spec { argv: argv.iter().map(|s| s.to_string()).collect(), cwd: std::env::temp_dir(), env: vec![], timeout: Duration::from_millis(timeout_ms) }
+    Spec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        cwd: std::env::temp_dir(),
+        env: vec![],
+        timeout: Duration::from_millis(timeout_ms),
+        kill_grace: GRACE,
+    }
 }
 
 /// Pids whose command line contains `needle`.
@@ -34,7 +43,7 @@ async fn timeout_kills_the_whole_process_group() {
     let marker = format!("sleep 100.{}", std::process::id());
     let t0 = Instant::now();
     let out = runner::run(&spec(&["sh", "-c", &format!("{marker} & {marker}")], 500)).await;
-    assert!(out.timed_out, "{out:?}");
+    assert_eq!(out.life, Life::TimedOut, "{out:?}");
     assert!(!out.success());
     assert!(out.summary().contains("timed out"));
     assert!(t0.elapsed() < Duration::from_secs(5), "took {:?}", t0.elapsed());
@@ -45,8 +54,12 @@ async fn timeout_kills_the_whole_process_group() {
 async fn a_group_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let marker = format!("sleep 200.{}", std::process::id());
     let script = format!("trap '' TERM; {marker} & {marker}; {marker}");
+    let t0 = Instant::now();
     let out = runner::run(&spec(&["sh", "-c", &script], 300)).await;
-    assert!(out.timed_out);
+    let took = t0.elapsed();
+    assert!(out.timed_out(), "{out:?}");
+    assert!(took >= Duration::from_millis(300) + GRACE, "SIGKILL came before the grace ended: {took:?}");
+    assert!(took < Duration::from_millis(300) + GRACE + Duration::from_millis(1500), "the grace is the spec's, not a fixed 3 s: {took:?}");
     wait_gone(&marker).await;
 }
 
@@ -62,10 +75,20 @@ async fn huge_output_is_captured_bounded() {
 #[tokio::test]
 async fn exit_code_stdout_stderr_and_duration_are_recorded() {
     let out = runner::run(&spec(&["sh", "-c", "echo out; echo err >&2; exit 3"], 10_000)).await;
-    assert_eq!(out.exit_code, Some(3));
+    assert_eq!(out.life, Life::Exited(3));
+    assert_eq!(out.exit_code(), Some(3));
     assert_eq!(out.stdout, "out\n");
     assert_eq!(out.stderr, "err\n");
     assert_eq!(out.summary(), "exit 3");
+}
+
+#[tokio::test]
+async fn a_leader_killed_by_a_signal_is_signalled_not_an_unknown_exit() {
+    let out = runner::run(&spec(&["sh", "-c", "kill -9 $$"], 10_000)).await;
+    assert_eq!(out.life, Life::Signalled(9), "{out:?}");
+    assert_eq!(out.exit_code(), None);
+    assert!(!out.success());
+    assert_eq!(out.summary(), "killed by signal 9");
 }
 
 #[tokio::test]
@@ -78,17 +101,17 @@ async fn stdin_is_closed() {
 #[tokio::test]
 async fn missing_and_non_executable_commands_give_a_reason() {
     let out = runner::run(&spec(&["/nonexistent/cmd"], 1_000)).await;
-    assert!(out.spawn_error.as_deref().unwrap().contains("/nonexistent/cmd"));
+    assert!(out.spawn_error().unwrap().contains("/nonexistent/cmd"));
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("script");
     std::fs::write(&f, "#!/bin/sh\necho hi\n").unwrap();
     let out = runner::run(&spec(&[f.to_str().unwrap()], 1_000)).await;
-    assert!(out.spawn_error.as_deref().unwrap().to_lowercase().contains("permission"), "{out:?}");
+    assert!(out.spawn_error().unwrap().to_lowercase().contains("permission"), "{out:?}");
     assert!(out.summary().starts_with("could not start"));
     let mut s = spec(&["true"], 1_000);
     s.cwd = dir.path().join("missing");
     let out = runner::run(&s).await;
-    assert!(out.spawn_error.as_deref().unwrap().contains("working directory"), "{out:?}");
+    assert!(out.spawn_error().unwrap().contains("working directory"), "{out:?}");
 }
 
 #[tokio::test]
@@ -110,8 +133,11 @@ async fn a_group_that_obeys_sigterm_ends_the_timeout_at_once_even_with_orphaned_
     // sh forks sleep; both die on SIGTERM, and the orphaned sleep may linger as a zombie where
     // PID 1 does not reap (containers). The grace period must not wait for zombies.
     let marker = format!("sleep 200.{}", std::process::id());
+    // A long grace here: the test is that the run does not wait it out for zombies.
+    let mut s = spec(&["sh", "-c", &format!("{marker}; true")], 500);
+    s.kill_grace = Duration::from_secs(5);
     let t0 = Instant::now();
-    let out = runner::run(&spec(&["sh", "-c", &format!("{marker}; true")], 500)).await;
-    assert!(out.timed_out, "{out:?}");
-    assert!(t0.elapsed() < Duration::from_millis(500 + 1000), "took {:?} (KILL_GRACE is {:?})", t0.elapsed(), runner::KILL_GRACE);
+    let out = runner::run(&s).await;
+    assert!(out.timed_out(), "{out:?}");
+    assert!(t0.elapsed() < Duration::from_millis(500 + 1000), "took {:?} (grace {:?})", t0.elapsed(), s.kill_grace);
 }

@@ -12,7 +12,13 @@ async fn token_variables_and_values_are_absent_from_a_childs_environment() {
     std::env::set_var("SOME_OTHER_VAR", format!("prefix-{token}"));
     std::env::set_var("HARMLESS_VAR", "kept");
     runner::register_secrets(vec![token.to_string()]);
-    let spec = Spec { argv: vec!["env".into()], cwd: std::env::temp_dir(), env: vec![("OPS_JOB_ID".into(), "j1".into())], timeout: Duration::from_secs(5) };
+    let spec = Spec {
+        argv: vec!["env".into()],
+        cwd: std::env::temp_dir(),
+        env: vec![("OPS_JOB_ID".into(), "j1".into())],
+        timeout: Duration::from_secs(5),
+        kill_grace: Duration::from_millis(200),
+    };
     let out = runner::run(&spec).await;
     assert!(out.success());
     assert!(!out.stdout.contains("SECRET"), "{}", out.stdout);

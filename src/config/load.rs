@@ -113,6 +113,9 @@ fn read_defaults(r: &mut Reader, obj: &Map<String, Value>) -> Policy {
     }
 }
 
+/// Longest `killGraceSeconds`: a job that needs more to stop cleanly should have a `stop` command.
+pub const MAX_KILL_GRACE_SECONDS: u64 = 300;
+
 /// Merges policy keys found in `obj` over `base`; an explicit 0 stays 0.
 pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Policy) -> Policy {
     let p = |k: &str| format!("{at}.{k}");
@@ -132,6 +135,13 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
     };
     let timeout_seconds = timeout(r, "timeoutSeconds", base.timeout_seconds);
     let status_timeout_seconds = timeout(r, "statusTimeoutSeconds", base.status_timeout_seconds);
+    let kill_grace_seconds = match r.u64(obj, "killGraceSeconds", &p("killGraceSeconds")) {
+        Some(s) if s > MAX_KILL_GRACE_SECONDS => {
+            r.err(&p("killGraceSeconds"), format!("must be at most {MAX_KILL_GRACE_SECONDS} (seconds)"));
+            base.kill_grace_seconds
+        }
+        v => v.unwrap_or(base.kill_grace_seconds),
+    };
     Policy {
         report_every_seconds: r.u64(obj, "reportEverySeconds", &p("reportEverySeconds")).unwrap_or(base.report_every_seconds),
         stall_seconds: r.u64(obj, "stallSeconds", &p("stallSeconds")).unwrap_or(base.stall_seconds),
@@ -141,6 +151,7 @@ pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, ba
         only_on_change: r.bool(obj, "onlyOnChange", &p("onlyOnChange")).unwrap_or(base.only_on_change),
         timeout_seconds,
         status_timeout_seconds,
+        kill_grace_seconds,
         run_every_seconds: match run_every {
             Some(0) => None,
             Some(s) => Some(s),

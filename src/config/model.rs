@@ -112,6 +112,8 @@ pub struct Policy {
     pub timeout_seconds: u64,
     /// Timeout for the status command.
     pub status_timeout_seconds: u64,
+    /// Seconds between SIGTERM and SIGKILL when a command's timeout kills its process group.
+    pub kill_grace_seconds: u64,
     /// Schedule for one_shot_read checks.
     pub run_every_seconds: Option<u64>,
 }
@@ -127,6 +129,7 @@ impl Default for Policy {
             only_on_change: true,
             timeout_seconds: 300,
             status_timeout_seconds: 30,
+            kill_grace_seconds: 3,
             run_every_seconds: None,
         }
     }

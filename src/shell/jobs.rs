@@ -44,6 +44,7 @@ fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) ->
         cwd: job.cwd.clone(),
         env: vec![("OPS_JOB_ID".into(), job.id.clone()), ("OPS_RUN_ID".into(), run_id.to_string()), ("OPS_STATE_DIR".into(), dir)],
         timeout: Duration::from_secs(timeout.max(1)),
+        kill_grace: Duration::from_secs(job.policy.kill_grace_seconds),
     }
 }
 
@@ -132,6 +133,6 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     let mut store = Store::open(&paths.state_db)?;
     let now = chrono::Utc::now().timestamp();
     let id = store.begin_run(&job.id, "stop", origin, now)?;
-    store.finish_run(id, &Outcome { exit_code: Some(0), stdout: msg, ..Outcome::default() }, now)?;
+    store.finish_run(id, &Outcome { life: runner::Life::Exited(0), stdout: msg, ..Outcome::default() }, now)?;
     Ok(stopped)
 }

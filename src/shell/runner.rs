@@ -1,5 +1,5 @@
 //! Runs one command: argv only, own process group, stdin closed, bounded output, timeout that
-//! kills the whole group (SIGTERM, grace, SIGKILL), scrubbed environment.
+//! kills the whole group (SIGTERM, the job's kill grace, SIGKILL), scrubbed environment.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -10,8 +10,6 @@ use tokio::process::Command;
 
 /// Bytes of stdout and of stderr kept (the tail).
 pub const CAPTURE_BYTES: usize = 64 * 1024;
-/// Time between SIGTERM and SIGKILL of a timed-out group.
-pub const KILL_GRACE: Duration = Duration::from_secs(3);
 /// How long pipes are drained after the leader exited (background children may hold them).
 const DRAIN: Duration = Duration::from_millis(500);
 
@@ -33,19 +31,51 @@ pub struct Spec {
     pub env: Vec<(String, String)>,
     /// Kill the group after this long.
     pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL of a timed-out group (`policy.killGraceSeconds`).
+    pub kill_grace: Duration,
+}
+
+/// A command's life: each state carries only what is known in it, so no combination of
+/// independent fields can say "exited with no code and no signal".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Life {
+    /// Not spawned yet.
+    #[default]
+    Pending,
+    /// Spawned; leader of its own process group.
+    Running {
+        /// The leader's pid (= the group id).
+        pid: u32,
+    },
+    /// Could not be started (not found, not executable, bad cwd, empty argv).
+    NotStarted(String),
+    /// The leader exited with this code.
+    Exited(i32),
+    /// The leader was ended by this signal (not by our timeout).
+    Signalled(i32),
+    /// The timeout fired and the whole group was killed.
+    TimedOut,
+}
+
+impl Life {
+    /// The state after the leader's wait status: exited or signalled.
+    fn ended(status: std::process::ExitStatus) -> Life {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Life::Exited(code),
+            (None, Some(sig)) => Life::Signalled(sig),
+            // wait() without WUNTRACED reports only exits and deaths by signal; the raw status
+            // is kept rather than inventing an "unknown" state.
+            (None, None) => Life::Signalled(status.into_raw()),
+        }
+    }
 }
 
 /// What happened.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
-    /// Exit code when the leader exited normally.
-    pub exit_code: Option<i32>,
-    /// Signal that ended the leader, if any.
-    pub signal: Option<i32>,
-    /// The timeout fired and the group was killed.
-    pub timed_out: bool,
-    /// The command could not be started (not found, not executable, bad cwd).
-    pub spawn_error: Option<String>,
+    /// How the command's life ended.
+    pub life: Life,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
     /// Last bytes of stdout (lossy UTF-8).
@@ -57,22 +87,41 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Exit code 0, no timeout, no spawn error.
+    /// An outcome that never started (for callers that fail before the runner).
+    pub fn not_started(reason: impl Into<String>) -> Outcome {
+        Outcome { life: Life::NotStarted(reason.into()), ..Outcome::default() }
+    }
+    /// Exited with code 0.
     pub fn success(&self) -> bool {
-        self.exit_code == Some(0) && !self.timed_out && self.spawn_error.is_none()
+        self.life == Life::Exited(0)
+    }
+    /// The exit code, when the leader exited by itself.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.life {
+            Life::Exited(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// The timeout fired and the group was killed.
+    pub fn timed_out(&self) -> bool {
+        self.life == Life::TimedOut
+    }
+    /// Why the command could not be started, if so.
+    pub fn spawn_error(&self) -> Option<&str> {
+        match &self.life {
+            Life::NotStarted(e) => Some(e),
+            _ => None,
+        }
     }
     /// One-line reason for a failure (or "exit 0").
     pub fn summary(&self) -> String {
-        if let Some(e) = &self.spawn_error {
-            return format!("could not start: {e}");
-        }
-        if self.timed_out {
-            return format!("timed out after {} ms (process group killed)", self.duration_ms);
-        }
-        match (self.exit_code, self.signal) {
-            (Some(c), _) => format!("exit {c}"),
-            (None, Some(s)) => format!("killed by signal {s}"),
-            _ => "unknown exit".into(),
+        match &self.life {
+            Life::Pending => "not started yet".into(),
+            Life::Running { pid } => format!("still running (pid {pid})"),
+            Life::NotStarted(e) => format!("could not start: {e}"),
+            Life::Exited(c) => format!("exit {c}"),
+            Life::Signalled(s) => format!("killed by signal {s}"),
+            Life::TimedOut => format!("timed out after {} ms (process group killed)", self.duration_ms),
         }
     }
 }
@@ -130,36 +179,37 @@ pub async fn run(spec: &Spec) -> Outcome {
     let t0 = Instant::now();
     let mut out = Outcome::default();
     if spec.argv.is_empty() {
-        out.spawn_error = Some("empty argv".into());
-        return out;
+        return Outcome::not_started("empty argv");
     }
     if !spec.cwd.is_dir() {
-        out.spawn_error = Some(format!("working directory {} does not exist", spec.cwd.display()));
-        return out;
+        return Outcome::not_started(format!("working directory {} does not exist", spec.cwd.display()));
     }
     let mut child = match command(spec).spawn() {
         Ok(c) => c,
-        Err(e) => {
-            out.spawn_error = Some(format!("{}: {e}", spec.argv[0]));
-            return out;
-        }
+        Err(e) => return Outcome::not_started(format!("{}: {e}", spec.argv[0])),
     };
-    let pgid = child.id().map(|p| p as i32);
+    let Some(pid) = child.id() else {
+        return Outcome::not_started(format!("{}: exited before its pid was known", spec.argv[0]));
+    };
+    out.life = Life::Running { pid };
     let (so, se) = (Arc::new(Mutex::new(Tail::default())), Arc::new(Mutex::new(Tail::default())));
     let pumps = [tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())), tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone()))];
-    let status = tokio::select! {
-        s = child.wait() => s.ok(),
+    out.life = tokio::select! {
+        s = child.wait() => match s {
+            Ok(s) => Life::ended(s),
+            // A wait on our own child fails only if the OS lost it; the group is then ended
+            // the same way as on timeout, and SIGKILL is what ended it.
+            Err(_) => {
+                kill_group(pid as i32, &mut child, spec.kill_grace).await;
+                Life::Signalled(Signal::KILL.as_raw())
+            }
+        },
         _ = tokio::time::sleep(spec.timeout) => {
-            out.timed_out = true;
-            kill_group(pgid, &mut child).await
+            kill_group(pid as i32, &mut child, spec.kill_grace).await;
+            Life::TimedOut
         }
     };
     drain(pumps).await;
-    if let Some(s) = status {
-        use std::os::unix::process::ExitStatusExt;
-        out.exit_code = s.code();
-        out.signal = s.signal();
-    }
     out.duration_ms = t0.elapsed().as_millis() as u64;
     let (so, se) = (so.lock().expect("tail"), se.lock().expect("tail"));
     out.stdout = so.text();
@@ -178,27 +228,21 @@ async fn drain(pumps: [tokio::task::JoinHandle<()>; 2]) {
     }
 }
 
-/// SIGTERM to the group, wait up to the grace period for it to empty, then SIGKILL.
-async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) -> Option<std::process::ExitStatus> {
-    let Some(pgid) = pgid else {
-        return child.wait().await.ok();
-    };
+/// SIGTERM to the group, wait up to `grace` for it to empty, then SIGKILL; reaps the leader.
+async fn kill_group(pgid: i32, child: &mut tokio::process::Child, grace: Duration) {
     signal_group(pgid, Signal::TERM);
-    let deadline = Instant::now() + KILL_GRACE;
-    let mut status = None;
+    let deadline = Instant::now() + grace;
+    let mut reaped = false;
     while Instant::now() < deadline {
-        if status.is_none() {
-            status = child.try_wait().ok().flatten();
-        }
-        if status.is_some() && !group_alive(pgid) {
-            return status;
+        reaped = reaped || child.try_wait().ok().flatten().is_some();
+        if reaped && !group_alive(pgid) {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     signal_group(pgid, Signal::KILL);
-    match status {
-        Some(s) => Some(s),
-        None => child.wait().await.ok(),
+    if !reaped {
+        let _ = child.wait().await;
     }
 }
 

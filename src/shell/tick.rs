@@ -301,9 +301,7 @@ async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done
                 }
                 Work::Check { job, queue_id, reason } => {
                     let origin = if queue_id.is_some() { "chain" } else { "schedule" };
-                    let out = jobs::execute(&job, Action::Run, &paths, origin)
-                        .await
-                        .unwrap_or_else(|e| Outcome { spawn_error: Some(e.to_string()), ..Outcome::default() });
+                    let out = jobs::execute(&job, Action::Run, &paths, origin).await.unwrap_or_else(|e| Outcome::not_started(e.to_string()));
                     Done::Check { job, queue_id, reason, out }
                 }
             };

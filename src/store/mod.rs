@@ -170,7 +170,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
-                params![id, now, out.success(), out.summary(), out.exit_code, out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
+                params![id, now, out.success(), out.summary(), out.exit_code(), out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
             )?;
             Ok(())
         })
