@@ -2,6 +2,8 @@
 
 mod approvals;
 mod commands;
+mod selftest;
+mod selftest_lab;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -78,6 +80,17 @@ pub enum Command {
     Run {
         /// Job id.
         job: String,
+    },
+    /// Run the built-in scenarios against a temporary state (no config, token or network).
+    Selftest,
+    /// Plays a job's command in `selftest`: prints FILE, or writes TEXT into it.
+    #[command(hide = true)]
+    SelftestProbe {
+        /// The file.
+        file: PathBuf,
+        /// Write this instead of printing.
+        #[arg(long)]
+        set: Option<String>,
     },
 }
 
