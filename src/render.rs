@@ -86,10 +86,10 @@ pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
     match a {
         Anomaly::Stalled { seconds } => t!(lang, "anomaly-stalled", duration = i18n::duration(lang, (*seconds).max(0) as u64)),
         Anomaly::Paused { .. } => t!(lang, "anomaly-paused"),
-        Anomaly::InvalidStatus { reason } => t!(lang, "anomaly-invalid-status", reason = reason),
+        Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = &failure.reason),
         Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
-        Anomaly::CheckFailed { reason } => t!(lang, "anomaly-check-failed", reason = reason),
+        Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = &failure.reason),
     }
 }
 

@@ -96,7 +96,7 @@ fn check_status(text: &str) -> Result<(), TestCaseError> {
             let v: Value = serde_json::from_str(text.trim()).expect("accepted means JSON");
             prop_assert!(v["running"].is_boolean() && v["completed"].is_boolean());
         }
-        Err(e) => prop_assert!(!e.trim().is_empty() && !e.contains('\n'), "bad reason {e:?}"),
+        Err(e) => prop_assert!(!e.reason.trim().is_empty() && !e.reason.contains('\n'), "bad reason {e:?}"),
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Policy for one-shot check results (schedules, chains, verification runs).
 
+use super::failure::{Failure, FailureKind};
 use super::policy::{anomaly_due, clear_anomaly};
 use super::report::{Anomaly, Note, Section};
 use super::state::JobState;
@@ -8,20 +9,28 @@ use crate::config::{Job, When};
 /// What a one-shot run produced, as the policy sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
-    /// Exit 0, no timeout, started fine.
-    pub success: bool,
+    /// Why the run failed (timeout, exit code, signal, spawn); None: exit 0.
+    pub run_failure: Option<FailureKind>,
     /// One-line outcome ("exit 3", "timed out ...").
     pub summary: String,
     /// Output tail (stdout then stderr).
     pub output: String,
 }
 
-/// Why a check counts as failing, if it does.
-pub fn failure_reason(r: &CheckResult) -> Option<String> {
-    if !r.success {
-        return Some(r.summary.clone());
+impl CheckResult {
+    /// Exit 0, no timeout, started fine.
+    pub fn success(&self) -> bool {
+        self.run_failure.is_none()
     }
-    r.output.lines().find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT")).map(|l| l.trim().chars().take(200).collect())
+}
+
+/// Why a check counts as failing, if it does.
+pub fn failure(r: &CheckResult) -> Option<Failure> {
+    if let Some(kind) = r.run_failure {
+        return Some(Failure::new(kind, r.summary.clone()));
+    }
+    let line = r.output.lines().find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT"))?;
+    Some(Failure::new(FailureKind::OutputAlert, line.trim().chars().take(200).collect::<String>()))
 }
 
 /// Output tail shown in reports (last `max` characters, trimmed).
@@ -36,11 +45,11 @@ pub fn tail_chars(s: &str, max: usize) -> String {
 pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, dedup: bool) -> (JobState, Option<Section>, When) {
     let mut st = prev.clone();
     st.last_check_at = Some(now);
-    let failing = failure_reason(r);
+    let failing = failure(r);
     let mut sec = Section::for_job(job);
     let report = match &failing {
-        Some(reason) => {
-            let a = Anomaly::CheckFailed { reason: reason.clone() };
+        Some(f) => {
+            let a = Anomaly::CheckFailed { failure: f.clone() };
             let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, now, !dedup);
             sec.anomaly = Some(a);
             due
@@ -58,7 +67,7 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
         sec.notes.push(Note::Output(tail_chars(&r.output, 800)));
     }
     st.check_failing = failing.is_some();
-    let when = if r.success { When::Success } else { When::Failure };
+    let when = if r.success() { When::Success } else { When::Failure };
     (st, report.then_some(sec), when)
 }
 

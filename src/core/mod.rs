@@ -2,6 +2,7 @@
 
 pub mod approval;
 pub mod check;
+pub mod failure;
 pub mod policy;
 pub mod quiet;
 pub mod report;

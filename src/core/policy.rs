@@ -1,5 +1,6 @@
 //! The monitoring policy: a pure function of (job, previous state, observation, now, timezone).
 
+use super::failure::Failure;
 use super::quiet::is_quiet;
 use super::report::{Anomaly, AutoResume, Hint, Note, Section};
 use super::state::{JobState, Seen};
@@ -49,12 +50,12 @@ pub fn clear_anomaly(st: &mut JobState) {
     st.acked_anomaly_key = None;
 }
 
-/// Evaluates a long_running_read job; `obs` is the parsed status or a one-line failure reason.
-pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, String>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
+/// Evaluates a long_running_read job; `obs` is the parsed status or why there is none.
+pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
     let t = now.timestamp();
     let mut st = prev.clone();
     let status = match obs {
-        Err(reason) => return invalid_status(job, st, reason, t),
+        Err(failure) => return invalid_status(job, st, failure, t),
         Ok(s) => s,
     };
     track_progress(&mut st, status, t);
@@ -96,8 +97,8 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, String>
     LongDecision { state: st, section: report.then_some(section), auto_resume, chain }
 }
 
-fn invalid_status(job: &Job, mut st: JobState, reason: &str, t: i64) -> LongDecision {
-    let a = Anomaly::InvalidStatus { reason: reason.to_string() };
+fn invalid_status(job: &Job, mut st: JobState, failure: &Failure, t: i64) -> LongDecision {
+    let a = Anomaly::InvalidStatus { failure: failure.clone() };
     let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, t, false);
     let mut s = Section::for_job(job);
     s.anomaly = Some(a);

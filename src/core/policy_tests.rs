@@ -1,6 +1,7 @@
 //! Table-driven tests of the pure policy with a fake clock.
 
 use super::check::{evaluate_check, schedule_due, CheckResult};
+use super::failure::{Failure, FailureKind};
 use super::policy::evaluate_long;
 use super::report::{Anomaly, AutoResume, Note};
 use super::state::JobState;
@@ -30,20 +31,20 @@ fn at(h: u32, m: u32, secs: i64) -> DateTime<Utc> {
     BERLIN.with_ymd_and_hms(2026, 2, 5, h, m, 0).unwrap().with_timezone(&Utc) + chrono::Duration::seconds(secs)
 }
 
-fn running(key: &str) -> Result<JobStatus, String> {
+fn running(key: &str) -> Result<JobStatus, Failure> {
     Ok(JobStatus { running: true, progress_key: Some(key.into()), ..JobStatus::default() })
 }
 
-fn paused() -> Result<JobStatus, String> {
+fn paused() -> Result<JobStatus, Failure> {
     Ok(JobStatus::default())
 }
 
-fn completed() -> Result<JobStatus, String> {
+fn completed() -> Result<JobStatus, Failure> {
     Ok(JobStatus { completed: true, ..JobStatus::default() })
 }
 
 /// Runs a sequence of (time, observation) and returns for each whether a section was reported.
-fn run(j: &Job, steps: &[(DateTime<Utc>, Result<JobStatus, String>)]) -> (Vec<bool>, JobState) {
+fn run(j: &Job, steps: &[(DateTime<Utc>, Result<JobStatus, Failure>)]) -> (Vec<bool>, JobState) {
     let mut st = JobState::default();
     let mut out = Vec::new();
     for (t, obs) in steps {
@@ -217,10 +218,10 @@ fn snooze_pauses_routine_and_repeats_but_not_new_anomalies() {
 #[test]
 fn invalid_status_is_an_alert_naming_the_reason_and_is_not_repeated_at_once() {
     let j = long("{}");
-    let bad: Result<JobStatus, String> = Err("status output is not JSON".into());
+    let bad: Result<JobStatus, Failure> = Err(Failure::new(FailureKind::NotJson, "status output is not JSON"));
     let d0 = evaluate_long(&j, &JobState::default(), &bad, at(12, 0, 0), BERLIN);
     match &d0.section.as_ref().unwrap().anomaly {
-        Some(Anomaly::InvalidStatus { reason }) => assert!(reason.contains("not JSON")),
+        Some(Anomaly::InvalidStatus { failure }) => assert!(failure.reason.contains("not JSON")),
         other => panic!("{other:?}"),
     }
     let d1 = evaluate_long(&j, &d0.state, &bad, at(12, 1, 0), BERLIN);
@@ -236,7 +237,11 @@ fn job_level_alert_is_an_anomaly() {
 }
 
 fn check(success: bool, output: &str) -> CheckResult {
-    CheckResult { success, summary: if success { "exit 0".into() } else { "exit 1".into() }, output: output.into() }
+    CheckResult {
+        run_failure: (!success).then_some(FailureKind::Exit(1)),
+        summary: if success { "exit 0".into() } else { "exit 1".into() },
+        output: output.into(),
+    }
 }
 
 #[test]
@@ -292,4 +297,17 @@ fn schedule_due_table() {
     assert!(schedule_due(&j, &st, 1300));
     let unscheduled = job("one_shot_read", "read_only", "{}");
     assert!(!schedule_due(&unscheduled, &JobState::default(), 1000));
+}
+
+#[test]
+fn a_timeout_is_one_anomaly_whatever_it_measured_and_repeats_only_as_a_reminder() {
+    let j = long("{}");
+    let hung = |ms: u64| -> Result<JobStatus, Failure> { Err(Failure::new(FailureKind::Timeout, format!("status command timed out after {ms} ms"))) };
+    let steps = [(at(12, 0, 0), hung(1027)), (at(12, 1, 0), hung(1031)), (at(12, 29, 0), hung(1009)), (at(12, 30, 0), hung(1044))];
+    let (reported, st) = run(&j, &steps);
+    assert_eq!(reported, vec![true, false, false, true], "new, same, same, reminder after max(900 s, reportEverySeconds)");
+    assert_eq!(st.last_anomaly_key.as_deref(), Some("invalid:timeout"));
+    let exit = |code| -> Result<JobStatus, Failure> { Err(Failure::new(FailureKind::Exit(code), "status command exit")) };
+    let (reported, _) = run(&j, &[(at(12, 0, 0), hung(5)), (at(12, 1, 0), exit(3)), (at(12, 2, 0), exit(3)), (at(12, 3, 0), exit(4))]);
+    assert_eq!(reported, vec![true, true, false, true], "a different kind is a changed anomaly");
 }

@@ -1,5 +1,6 @@
 //! Report facts produced by the policy core; rendering to text happens in `render`.
 
+use super::failure::Failure;
 use super::status::JobStatus;
 use crate::config::{Job, Kind};
 use serde::{Deserialize, Serialize};
@@ -12,24 +13,25 @@ pub enum Anomaly {
     /// Enabled, not running, not completed.
     Paused { stop_reason: Option<String> },
     /// The status command failed or printed something outside the contract.
-    InvalidStatus { reason: String },
+    InvalidStatus { failure: Failure },
     /// The job itself reported `level: alert`.
     JobAlert { message: Option<String> },
     /// A one-shot check failed (exit, timeout, or ALERT/ACTION REQUIRED output).
-    CheckFailed { reason: String },
+    CheckFailed { failure: Failure },
 }
 
 impl Anomaly {
-    /// Stable identity used to decide "new or changed" versus "the same again".
+    /// Stable identity used to decide "new or changed" versus "the same again": built from typed
+    /// kinds and the job's own words, never from figures ops-monitor measured.
     pub fn key(&self, progress_key: Option<&str>) -> String {
         match self {
             Anomaly::Stalled { .. } => format!("stalled:{}", progress_key.unwrap_or("")),
             Anomaly::Paused { stop_reason } => {
                 format!("paused:{}", stop_reason.as_deref().unwrap_or(""))
             }
-            Anomaly::InvalidStatus { reason } => format!("invalid:{reason}"),
+            Anomaly::InvalidStatus { failure } => format!("invalid:{}", failure.key()),
             Anomaly::JobAlert { message } => format!("alert:{}", message.as_deref().unwrap_or("")),
-            Anomaly::CheckFailed { reason } => format!("check:{reason}"),
+            Anomaly::CheckFailed { failure } => format!("check:{}", failure.key()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The status contract of `commands.status` (long_running_read), parsed strictly.
 
+use super::failure::{Failure, FailureKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -45,29 +46,29 @@ fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {
     o.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-/// Parses the stdout of a status command; the error is a one-line reason.
-pub fn parse_status(stdout: &str) -> Result<JobStatus, String> {
+/// Parses the stdout of a status command; the error has a kind and a one-line reason.
+pub fn parse_status(stdout: &str) -> Result<JobStatus, Failure> {
     if stdout.len() > MAX_STATUS_BYTES {
-        return Err(format!("status output too large ({} bytes, limit {MAX_STATUS_BYTES})", stdout.len()));
+        return Err(too_big(stdout.len() as u64));
     }
     let text = stdout.trim();
     if text.is_empty() {
-        return Err("status printed nothing (expected one JSON object)".into());
+        return Err(Failure::new(FailureKind::Empty, "status printed nothing (expected one JSON object)"));
     }
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("status output is not JSON ({e})"))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| Failure::new(FailureKind::NotJson, format!("status output is not JSON ({e})")))?;
     let Value::Object(o) = v else {
-        return Err("status output is not a JSON object".into());
+        return Err(Failure::new(FailureKind::NotObject, "status output is not a JSON object"));
     };
     let flag = |k: &str| o.get(k).and_then(Value::as_bool);
     let (Some(running), Some(completed)) = (flag("running"), flag("completed")) else {
-        return Err("status JSON must include boolean fields running and completed".into());
+        return Err(Failure::new(FailureKind::MissingFields, "status JSON must include boolean fields running and completed"));
     };
     let progress = o.get("progress").and_then(Value::as_object).cloned();
     let progress_key = opt_str(&o, "progressKey").or_else(|| progress.as_ref().map(|p| canonical_json(&Value::Object(p.clone()))));
     let level = opt_str(&o, "level").map(|l| l.to_ascii_lowercase());
     if let Some(l) = &level {
         if !["ok", "warn", "alert"].contains(&l.as_str()) {
-            return Err(format!("status level {l:?} is not one of ok, warn, alert"));
+            return Err(Failure::new(FailureKind::BadLevel, format!("status level {l:?} is not one of ok, warn, alert")));
         }
     }
     Ok(JobStatus {
@@ -80,6 +81,11 @@ pub fn parse_status(stdout: &str) -> Result<JobStatus, String> {
         level,
         message: opt_str(&o, "message"),
     })
+}
+
+/// The failure for a status output of `bytes` bytes (over the limit).
+pub fn too_big(bytes: u64) -> Failure {
+    Failure::new(FailureKind::TooBig, format!("status output too large ({bytes} bytes, limit {MAX_STATUS_BYTES})"))
 }
 
 /// Fraction done (0..=1) from `done`/`total` or `percent` in the progress object.
@@ -120,10 +126,10 @@ mod tests {
             (r#"{"running":true,"completed":false,"level":"boom"}"#, "level"),
         ] {
             let e = parse_status(input).unwrap_err();
-            assert!(e.contains(want), "{input:?} -> {e}");
+            assert!(e.reason.contains(want), "{input:?} -> {e}");
         }
         let big = format!("{{\"running\":true,\"completed\":false,\"message\":\"{}\"}}", "x".repeat(MAX_STATUS_BYTES));
-        assert!(parse_status(&big).unwrap_err().contains("too large"));
+        assert_eq!(parse_status(&big).unwrap_err().kind, FailureKind::TooBig);
     }
 
     #[test]

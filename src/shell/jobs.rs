@@ -3,7 +3,8 @@
 use super::paths::Paths;
 use super::runner::{self, Outcome, Spec};
 use crate::config::{Job, Kind, Risk};
-use crate::core::status::{parse_status, JobStatus, MAX_STATUS_BYTES};
+use crate::core::failure::Failure;
+use crate::core::status::{parse_status, too_big, JobStatus, MAX_STATUS_BYTES};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
@@ -59,20 +60,22 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
 }
 
 /// Runs the status command (bounded by the job's status timeout) and parses the contract.
-pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, String> {
-    let argv = job.commands.status.as_ref().ok_or("no commands.status")?;
+pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, Failure> {
+    let Some(argv) = job.commands.status.as_ref() else {
+        return Err(Failure::new(crate::core::failure::FailureKind::Spawn, "no commands.status"));
+    };
     let out = runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await;
     status_from_outcome(&out)
 }
 
-/// Turns a status command's outcome into the contract or a one-line reason.
-pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, String> {
-    if !out.success() {
+/// Turns a status command's outcome into the contract or a typed failure with its reason.
+pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, Failure> {
+    if let Some(kind) = out.failure_kind() {
         let last = out.stderr.trim().lines().last().map(|l| format!(": {}", crate::core::check::tail_chars(l, 200))).unwrap_or_default();
-        return Err(format!("status command {}{last}", out.summary()));
+        return Err(Failure::new(kind, format!("status command {}{last}", out.summary())));
     }
     if out.stdout_bytes as usize > MAX_STATUS_BYTES {
-        return Err(format!("status output too large ({} bytes, limit {MAX_STATUS_BYTES})", out.stdout_bytes));
+        return Err(too_big(out.stdout_bytes));
     }
     parse_status(&out.stdout)
 }

@@ -27,7 +27,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
     for (i, job) in cfg.jobs.iter().enumerate() {
         if job.kind == Kind::LongRunningRead {
             let (job, paths) = (job.clone(), paths.clone());
-            set.spawn(async move { (i, jobs::observe(&job, &paths).await) });
+            set.spawn(async move { (i, jobs::observe(&job, &paths).await.map_err(|f| f.reason)) });
         }
     }
     let mut statuses: Vec<(usize, Result<JobStatus, String>)> = set.join_all().await;

@@ -5,6 +5,7 @@ use super::paths::Paths;
 use super::runner::Outcome;
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::core::check::{evaluate_check, schedule_due, CheckResult};
+use crate::core::failure::Failure;
 use crate::core::policy::evaluate_long;
 use crate::core::report::{AutoResume, Note, Section};
 use crate::core::state::JobState;
@@ -77,7 +78,7 @@ enum Work {
 }
 
 enum Done {
-    Poll(Job, Result<JobStatus, String>),
+    Poll(Job, Result<JobStatus, Failure>),
     Check { job: Job, queue_id: Option<i64>, reason: Option<String>, out: Outcome },
 }
 
@@ -232,7 +233,7 @@ impl Tick<'_> {
             }
             Done::Check { job, queue_id, reason, out } => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
-                let r = CheckResult { success: out.success(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) };
+                let r = CheckResult { run_failure: out.failure_kind(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) };
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);

@@ -9,7 +9,7 @@ use anyhow::Result;
 
 /// The section for a verification result (success included), with the audit entry written.
 pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
-    let ok = crate::core::check::failure_reason(r).is_none();
+    let ok = crate::core::check::failure(r).is_none();
     let verdict = if ok { "ok" } else { "FAILED" };
     let job_of = approvals::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
     approvals::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;

@@ -1,0 +1,56 @@
+//! Hardening through the binary: alert identity of failing observations, the token kept from
+//! children, job-id rules, approvals on the host (distinct approver, digests, one transaction).
+
+mod support;
+
+use serde_json::{json, Value};
+use std::process::Output;
+use support::Env;
+
+/// Runs the CLI with `args` in `env`.
+fn run(env: &Env, args: &[&str]) -> Output {
+    env.cli().args(args).output().unwrap()
+}
+
+/// The stored anomaly key of `job`.
+fn anomaly_key(env: &Env, job: &str) -> Option<String> {
+    let st: String = env.db().unwrap().query_row("SELECT state FROM job_state WHERE job_id=?1", [job], |r| r.get(0)).unwrap();
+    serde_json::from_str::<Value>(&st).unwrap()["last_anomaly_key"].as_str().map(str::to_string)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_hung_or_failing_observation_alerts_once_not_every_tick() {
+    let e = Env::new();
+    let hang = e.script("hang.sh", "sleep 30\n").display().to_string();
+    // Each failure carries a figure that changes every tick (a clock in nanoseconds).
+    let fails = e.script("fails.sh", "echo \"failed at $(date +%s%N)\" >&2; exit 3\n").display().to_string();
+    let big = e.script("big.sh", "head -c $((70000 + $$ % 1000)) /dev/zero | tr '\\0' x\n").display().to_string();
+    let long = |id: &str, status: &str| {
+        json!({"id": id, "kind": "long_running_read", "risk": "read_only", "enabled": true,
+               "commands": {"start": ["true"], "status": ["sh", status]}, "policy": {"statusTimeoutSeconds": 1}})
+    };
+    e.config(
+        json!([
+            long("hung", &hang), long("failing", &fails), long("huge", &big),
+            {"id": "check", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", hang]},
+             "policy": {"runEverySeconds": 1, "timeoutSeconds": 1}}
+        ]),
+        json!({}),
+    );
+    let first = stdout(&run(&e, &["tick", "--print-only"]));
+    for want in ["(hung,", "timed out", "(failing,", "exit 3", "(huge,", "too large", "(check,"] {
+        assert!(first.contains(want), "first tick lacks {want:?}: {first}");
+    }
+    let second = stdout(&run(&e, &["tick", "--print-only"]));
+    for id in ["hung", "failing", "huge", "check"] {
+        assert!(!second.contains(&format!("({id},")), "{id} alerted again on the next tick (its key held a measured figure): {second}");
+    }
+    assert_eq!(anomaly_key(&e, "hung").as_deref(), Some("invalid:timeout"));
+    assert_eq!(anomaly_key(&e, "failing").as_deref(), Some("invalid:exit:3"));
+    assert_eq!(anomaly_key(&e, "huge").as_deref(), Some("invalid:too-big"));
+    assert_eq!(anomaly_key(&e, "check").as_deref(), Some("check:timeout"));
+}
