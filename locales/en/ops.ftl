@@ -170,3 +170,6 @@ chain-unknown = queued job "{ $job }" is not in the config
 chain-queued-because = queued because: { $reason }
 dry-would-run-queued = would run (queued: { $reason })
 dry-would-run-schedule = would run (schedule due)
+
+## Keeping it watched (doctor, back online)
+doctor-test = ops-monitor doctor: test message. This chat receives the reports of { $config }.

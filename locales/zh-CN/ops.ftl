@@ -164,3 +164,6 @@ chain-unknown = 队列任务 "{ $job }" 不在配置中
 chain-queued-because = 排队原因：{ $reason }
 dry-would-run-queued = 将会运行（已排队：{ $reason }）
 dry-would-run-schedule = 将会运行（计划时间已到）
+
+## Keeping it watched (doctor, back online)
+doctor-test = ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。

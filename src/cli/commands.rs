@@ -30,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Approve { id } => super::approvals::decide(&paths, id, true).await,
         Command::Reject { id } => super::approvals::decide(&paths, id, false).await,
         Command::Audit { job } => super::approvals::audit(&paths, job.as_deref()),
+        Command::Doctor { send_test } => super::doctor::run(&paths, send_test).await,
         Command::Selftest => super::selftest::run().await,
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
         Command::Serve => {

@@ -2,6 +2,8 @@
 
 mod approvals;
 mod commands;
+mod doctor;
+mod doctor_tg;
 mod selftest;
 mod selftest_lab;
 
@@ -80,6 +82,12 @@ pub enum Command {
     Run {
         /// Job id.
         job: String,
+    },
+    /// Check this installation end to end (config, state, programs, Telegram) and say what to fix.
+    Doctor {
+        /// Also send one test message to each report chat.
+        #[arg(long)]
+        send_test: bool,
     },
     /// Run the built-in scenarios against a temporary state (no config, token or network).
     Selftest,

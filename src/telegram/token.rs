@@ -24,6 +24,8 @@ impl Token {
 pub struct Found {
     /// The token, if any source has one.
     pub token: Option<Token>,
+    /// Where the token was found (for `doctor`; never the token itself).
+    pub source: Option<String>,
     /// `channels.telegram.allowFrom` of openclaw.json (used when the config has no allowlist).
     pub allow_from: Vec<i64>,
 }
@@ -33,14 +35,19 @@ pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
     let openclaw = std::fs::read_to_string(home.join("openclaw.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
     let tg = openclaw.as_ref().and_then(|v| v.pointer("/channels/telegram")).cloned().unwrap_or(Value::Null);
     let allow_from = tg.get("allowFrom").and_then(Value::as_array).map(|a| a.iter().filter_map(parse_id).collect()).unwrap_or_default();
-    let token = if let Some(t) = std::env::var("TELEGRAM_BOT_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
-        Some(t.trim().to_string())
+    let (token, source) = if let Some(t) = std::env::var("TELEGRAM_BOT_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        (Some(t.trim().to_string()), "the environment variable TELEGRAM_BOT_TOKEN".to_string())
     } else if let Some(f) = &cfg.telegram.token_file {
-        Some(std::fs::read_to_string(f).with_context(|| format!("read telegram.tokenFile {}", f.display()))?.trim().to_string())
+        let t = std::fs::read_to_string(f).with_context(|| format!("read telegram.tokenFile {}", f.display()))?;
+        (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()))
     } else {
-        tg.get("botToken").and_then(Value::as_str).map(|s| s.trim().to_string())
+        (
+            tg.get("botToken").and_then(Value::as_str).map(|s| s.trim().to_string()),
+            format!("{} (channels.telegram.botToken)", home.join("openclaw.json").display()),
+        )
     };
-    Ok(Found { token: token.filter(|t| !t.is_empty()).map(|t| Token(t.into())), allow_from })
+    let token = token.filter(|t| !t.is_empty()).map(|t| Token(t.into()));
+    Ok(Found { source: token.as_ref().map(|_| source), token, allow_from })
 }
 
 /// Replaces every occurrence of the token in `s` (for anything logged or reported).

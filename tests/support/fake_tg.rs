@@ -70,6 +70,7 @@ struct State {
     down_until: Option<Instant>,
     my_commands: Vec<Value>,
     faulted_at: Vec<Instant>,
+    unopened: HashSet<i64>,
 }
 
 /// The fake server; dropped with the test.
@@ -127,6 +128,7 @@ impl FakeTg {
             s.next_message += 1;
             s.next_message
         };
+        self.lock().unopened.remove(&chat); // writing to the bot opens the chat (Start)
         let mut from = user_json(user);
         from["language_code"] = json!(language_code);
         let mut m = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "from": from, "text": text});
@@ -188,6 +190,11 @@ impl FakeTg {
         self.wait_until(within, |s| f(&s.sent).then_some(())).is_some()
     }
 
+    /// `chat` has never opened the bot: getChat and sendMessage answer 400 "chat not found"
+    /// until a message comes from it (the person pressed Start).
+    pub fn unopened(&self, chat: i64) {
+        self.lock().unopened.insert(chat);
+    }
     /// Sends to `chat` fail with 403 "bot was blocked by the user".
     pub fn block(&self, chat: i64) {
         self.lock().blocked.insert(chat);
@@ -333,6 +340,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
             ok(json!(true))
         }
         "getupdates" => get_updates(st, body),
+        "getchat" => get_chat(st, body),
         "answercallbackquery" => answer_callback(st, body),
         "sendmessage" => return send(st, body),
         "editmessagetext" => edit(st, body),
@@ -357,6 +365,18 @@ fn get_updates(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) 
         };
         s = st.1.wait_timeout(s, left).unwrap().0;
     }
+}
+
+fn get_chat(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    if st.0.lock().unwrap().unopened.contains(&chat) {
+        return err(400, "Bad Request: chat not found");
+    }
+    let mut info = chat_json(chat);
+    info["accent_color_id"] = json!(0);
+    info["max_reaction_count"] = json!(11);
+    info["accepted_gift_types"] = json!({"unlimited_gifts": false, "limited_gifts": false, "unique_gifts": false, "premium_subscription": false});
+    ok(info)
 }
 
 fn answer_callback(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
@@ -405,6 +425,9 @@ fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)>
     }
     if s.blocked.contains(&chat) {
         return Some(err(403, "Forbidden: bot was blocked by the user"));
+    }
+    if s.unopened.contains(&chat) {
+        return Some(err(400, "Bad Request: chat not found"));
     }
     if let Some(to) = s.migrated.get(&chat) {
         return Some((
