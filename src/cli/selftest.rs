@@ -81,7 +81,7 @@ async fn action_required() -> Result<String> {
     let out = lab.tick().await?;
     let sec = section(&out, "disk").context("the queued check was not reported")?;
     match &sec.anomaly {
-        Some(Anomaly::CheckFailed { reason }) if reason.contains("ACTION REQUIRED") => {}
+        Some(Anomaly::CheckFailed { failure }) if failure.reason.contains("ACTION REQUIRED") => {}
         other => bail!("expected a failed-check alert naming ACTION REQUIRED, got {other:?}"),
     }
     ensure!(sec.loud, "the alert would not ring");

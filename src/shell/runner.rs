@@ -116,16 +116,13 @@ impl Outcome {
     /// Why the run failed, as a kind (None: exit 0).
     pub fn failure_kind(&self) -> Option<crate::core::failure::FailureKind> {
         use crate::core::failure::FailureKind;
-        if self.success() {
-            return None;
+        match self.life {
+            Life::Exited(0) => None,
+            Life::Exited(c) => Some(FailureKind::Exit(c)),
+            Life::Signalled(s) => Some(FailureKind::Signal(s)),
+            Life::TimedOut => Some(FailureKind::Timeout),
+            Life::Pending | Life::Running { .. } | Life::NotStarted(_) => Some(FailureKind::Spawn),
         }
-        Some(match (&self.spawn_error, self.timed_out, self.exit_code, self.signal) {
-            (Some(_), ..) => FailureKind::Spawn,
-            (None, true, ..) => FailureKind::Timeout,
-            (None, false, Some(c), _) => FailureKind::Exit(c),
-            (None, false, None, Some(s)) => FailureKind::Signal(s),
-            (None, false, None, None) => FailureKind::Exit(-1),
-        })
     }
     /// One-line reason for a failure (or "exit 0").
     pub fn summary(&self) -> String {
