@@ -6,6 +6,7 @@ pub mod failure;
 pub mod policy;
 pub mod quiet;
 pub mod report;
+pub mod retry;
 pub mod state;
 pub mod status;
 

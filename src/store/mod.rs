@@ -260,12 +260,20 @@ impl Store {
 
 /// Switching to WAL and the first migration on a brand-new file can report SQLITE_BUSY without
 /// consulting the busy handler when two processes open it at the same moment: retry briefly.
-fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+fn retry_busy<T>(f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    retry_busy_with(crate::core::retry::STORE_BUSY, f)
+}
+
+fn retry_busy_with<T>(policy: crate::core::retry::Retry, mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut failures = 0;
     loop {
         match f() {
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
+            Err(rusqlite::Error::SqliteFailure(e, msg)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
+                failures += 1;
+                match policy.after(failures) {
+                    Some(wait) => std::thread::sleep(wait),
+                    None => return Err(rusqlite::Error::SqliteFailure(e, msg)),
+                }
             }
             other => return other,
         }
@@ -344,5 +352,41 @@ fn prepare_file(path: &Path) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("create state database {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::retry::Retry;
+    use std::time::Duration;
+
+    fn busy() -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
+    }
+
+    #[test]
+    fn a_busy_state_file_is_retried_by_the_policy_and_given_up_at_its_limit() {
+        let policy = Retry { first: Duration::from_millis(1), max: Duration::from_millis(2), limit: Some(3) };
+        let mut calls = 0;
+        assert_eq!(
+            super::retry_busy_with(policy, || {
+                calls += 1;
+                if calls < 3 {
+                    Err(busy())
+                } else {
+                    Ok(calls)
+                }
+            })
+            .unwrap(),
+            3
+        );
+        let mut calls = 0;
+        let err = super::retry_busy_with(policy, || -> rusqlite::Result<()> {
+            calls += 1;
+            Err(busy())
+        })
+        .unwrap_err();
+        assert_eq!(err.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy));
+        assert_eq!(calls, 3, "three attempts, then the error");
     }
 }

@@ -196,12 +196,14 @@ async fn poll_forever(
     stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
     token: Token,
 ) {
-    let mut pause = std::time::Duration::from_secs(1);
+    let policy = crate::core::retry::POLL_RESTART;
+    let mut failures = 0;
     loop {
         if let Err(e) = bot.get_me().await {
+            failures += 1;
+            let pause = policy.wait(failures);
             tracing::warn!(error = %token::redact(&e.to_string(), &token), retry_in = ?pause, "Telegram unreachable; commands wait, reports stay queued");
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(std::time::Duration::from_secs(60));
             continue;
         }
         set_commands(&bot, &token).await;
@@ -219,11 +221,14 @@ async fn poll_forever(
         *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
         let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
         let errs = errors.clone();
+        let started = std::time::Instant::now();
         match tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errs).await }).await {
             Ok(()) => return, // shut down
             Err(e) => tracing::error!(error = %token::redact(&e.to_string(), &token), "polling stopped unexpectedly; restarting"),
         }
-        tokio::time::sleep(pause).await;
+        // A dispatcher that ran for a while starts the backoff afresh; one that keeps dying backs off.
+        failures = if started.elapsed() > policy.max { 1 } else { failures + 1 };
+        tokio::time::sleep(policy.wait(failures)).await;
     }
 }
 

@@ -1,6 +1,7 @@
 //! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified.
 
 use super::token::{redact, Token};
+use crate::core::retry::{self, Retry};
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use std::collections::HashMap;
@@ -20,9 +21,9 @@ pub const GROUP_GAP_MS: i64 = 3000;
 /// Minimum gap between any two sends of the bot (Telegram: about 30 messages per second overall).
 pub const GLOBAL_GAP_MS: i64 = 35;
 /// First wait after a failing send (network error, 5xx); doubles per failure.
-pub const BASE_BACKOFF_MS: i64 = 250;
+pub const BASE_BACKOFF_MS: i64 = retry::SEND.first.as_millis() as i64;
 /// Longest wait between retries of a failing send.
-pub const MAX_BACKOFF_MS: i64 = 15_000;
+pub const MAX_BACKOFF_MS: i64 = retry::SEND.max.as_millis() as i64;
 
 /// What to do after one send attempt.
 #[derive(Debug, PartialEq)]
@@ -41,16 +42,20 @@ pub enum Verdict {
     Migrate(i64),
 }
 
-/// Classifies a send error.
+/// Classifies a send error; `attempts` counts the earlier failures of this message.
 pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
-    let backoff = now + (BASE_BACKOFF_MS << attempts.clamp(0, 7)).min(MAX_BACKOFF_MS);
+    let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX).max(1);
+    let backoff = |policy: Retry| match policy.after(failures) {
+        Some(wait) => Verdict::Retry(now + wait.as_millis() as i64, true),
+        None => Verdict::FailMessage,
+    };
     match e {
         RequestError::RetryAfter(s) => Verdict::Retry(now + s.duration().as_millis() as i64, false),
         RequestError::MigrateToChatId(id) => Verdict::Migrate(id.0),
         RequestError::Api(ApiError::CantParseEntities(_)) => Verdict::Plain,
         RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Forbidden") || d.starts_with("Unauthorized") => Verdict::FailChat,
         RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Bad Request") => Verdict::FailMessage,
-        RequestError::Api(ApiError::Unknown(_)) => Verdict::Retry(backoff, true),
+        RequestError::Api(ApiError::Unknown(_)) => backoff(retry::SEND),
         RequestError::Api(a) => {
             let d = a.to_string();
             if d.starts_with("Forbidden") || d.starts_with("Unauthorized") || matches!(a, ApiError::ChatNotFound) {
@@ -59,7 +64,8 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
                 Verdict::FailMessage
             }
         }
-        _ => Verdict::Retry(backoff, true),
+        RequestError::InvalidJson { .. } => backoff(retry::SEND_BAD_ANSWER),
+        _ => backoff(retry::SEND),
     }
 }
 
@@ -169,16 +175,17 @@ struct ChatWorker {
 impl ChatWorker {
     async fn run(self) {
         let gap = if self.chat < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
+        let mut store_failures = 0;
         loop {
             let head = match Store::open(&self.db).and_then(|s| outbox::head(&s, self.chat)) {
                 Ok(Some(h)) => h,
                 Ok(None) => return,
                 Err(e) => {
-                    tracing::error!(error = %e, "outbox read failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    pause_after_store_error(&mut store_failures, "outbox read failed", &e).await;
                     continue;
                 }
             };
+            store_failures = 0;
             let (m, not_before) = head;
             let paced = self.last_sent.lock().expect("pacer").get(&self.chat).map_or(0, |t| t + gap);
             let ready_at = not_before.max(paced);
@@ -188,8 +195,7 @@ impl ChatWorker {
             }
             if let Some(why) = Store::open(&self.db).ok().and_then(|s| outbox::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
                 if let Err(e) = Store::open(&self.db).and_then(|mut s| outbox::fail_chat_pending(&mut s, self.chat, &why)) {
-                    tracing::error!(error = %e, "outbox update failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    pause_after_store_error(&mut store_failures, "outbox update failed", &e).await;
                 }
                 continue;
             }
@@ -202,11 +208,17 @@ impl ChatWorker {
                 self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
             }
             if let Err(e) = apply(&self.db, &m, result, &self.token) {
-                tracing::error!(error = %e, "outbox update failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                pause_after_store_error(&mut store_failures, "outbox update failed", &e).await;
             }
         }
     }
+}
+
+/// Logs a failed store access of a chat worker and waits as the store retry policy says.
+async fn pause_after_store_error(failures: &mut u32, what: &str, e: &anyhow::Error) {
+    *failures += 1;
+    tracing::error!(error = %e, "{what}");
+    tokio::time::sleep(retry::STORE_ERROR.wait(*failures)).await;
 }
 
 /// Delivers until the outbox is empty or `within` has passed (for `tick` on the CLI); returns
@@ -277,5 +289,15 @@ mod tests {
             classify(&RequestError::InvalidJson { source: std::sync::Arc::new(bad_json), raw: "<html>".into() }, 0, now),
             Verdict::Retry(_, true)
         ));
+        let bad_answer = || {
+            let source = std::sync::Arc::new(serde_json::from_str::<serde_json::Value>("null!").unwrap_err());
+            RequestError::InvalidJson { source, raw: "null!".into() }
+        };
+        assert_eq!(classify(&bad_answer(), 38, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
+        assert_eq!(classify(&bad_answer(), 39, now), Verdict::FailMessage, "an answer that never parses is given up after 40 attempts");
+        assert!(
+            matches!(classify(&RequestError::Io(std::sync::Arc::new(std::io::Error::other("connection reset"))), 10_000, now), Verdict::Retry(_, true)),
+            "an outage is never given up"
+        );
     }
 }
