@@ -12,5 +12,6 @@ pub mod render;
 pub mod shell;
 pub mod store;
 pub mod telegram;
+pub mod watch;
 
 pub use crate::core::status::canonical_json;

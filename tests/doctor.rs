@@ -1,6 +1,6 @@
 //! `ops-monitor doctor` through the binary, against the fake Bot API: it names what is broken
 //! (a missing program, a status command off contract, a chat that never opened the bot) and
-//! passes once each is fixed; `--send-test` reaches every report chat.
+//! passes once each is fixed; `--send-test` reaches every report chat; a dead heartbeat URL is named.
 
 mod support;
 
@@ -53,10 +53,12 @@ fn send_test_reaches_each_report_chat_and_a_non_executable_program_is_named() {
     let tool = env.script("tool.sh", "#!/bin/sh\necho ok\n");
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o644)).unwrap();
     let check = json!({"id": "disk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": [tool]}});
-    env.config(json!([check]), json!({"telegram": {"reportChatIds": [ME]}}));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config(json!([check]), json!({"telegram": {"reportChatIds": [ME]}, "heartbeat": {"url": format!("http://127.0.0.1:{closed}/ping")}}));
     let (code, text) = doctor(&env, &["--send-test"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("is not executable: chmod +x"), "{text}");
+    assert!(text.contains(&format!("ERROR heartbeat.url http://127.0.0.1:{closed}/ping: does not answer")), "{text}");
     assert!(text.contains(&format!("ok    test message sent to chat {ME}")), "{text}");
     assert!(env.tg.wait_for(Duration::from_secs(5), |m| m.chat_id == ME && m.text.contains("test message")).is_some());
     assert_eq!(env.tg.to_chat(support::GROUP).len(), 0, "the test went to a chat that gets no reports");

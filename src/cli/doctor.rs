@@ -59,6 +59,7 @@ pub async fn run(paths: &Paths, send_test: bool) -> Result<i32> {
     check_state(paths, &mut f);
     if let Some(cfg) = &cfg {
         check_jobs(cfg, paths, &mut f).await;
+        check_heartbeat(cfg, &mut f).await;
         super::doctor_tg::check(cfg, paths, send_test, &mut f).await;
     }
     let n = f.errors();
@@ -142,6 +143,17 @@ async fn check_jobs(cfg: &Config, paths: &Paths, f: &mut Findings) {
                 Err(why) => f.error(format!("jobs[{i}].commands.status ({}): {why}", job.id)),
             }
         }
+    }
+}
+
+/// The heartbeat URL must answer (this GET counts as one ping at the service).
+async fn check_heartbeat(cfg: &Config, f: &mut Findings) {
+    let Some(h) = &cfg.heartbeat else {
+        return f.warn("no heartbeat configured: nobody outside this host notices if it dies (see README, Keep it watched)");
+    };
+    match crate::watch::heartbeat::ping(&crate::watch::heartbeat::Pinger::default().client(), &h.url).await {
+        Ok(()) => f.ok(format!("heartbeat.url {}: answers", h.url)),
+        Err(e) => f.error(format!("heartbeat.url {}: does not answer: {e}", h.url)),
     }
 }
 

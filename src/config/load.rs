@@ -89,10 +89,21 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
         r.err("tickSeconds", "must be at least 1");
     }
     let telegram = read_telegram(r, obj, base);
+    let heartbeat = read_heartbeat(r, obj, tick_seconds);
     let mut warnings = Vec::new();
     let jobs = read_jobs(r, obj, &defaults, base, home, &mut warnings);
     check_cross_job(r, &jobs);
-    Some(Config { path: path.to_path_buf(), defaults, jobs: jobs.into_iter().map(|(_, j)| j).collect(), timezone, locale, tick_seconds, telegram, warnings })
+    Some(Config {
+        path: path.to_path_buf(),
+        defaults,
+        jobs: jobs.into_iter().map(|(_, j)| j).collect(),
+        timezone,
+        locale,
+        tick_seconds,
+        telegram,
+        heartbeat,
+        warnings,
+    })
 }
 
 fn read_timezone(r: &mut Reader, obj: &Map<String, Value>) -> chrono_tz::Tz {
@@ -180,6 +191,27 @@ fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> Teleg
         api_url: r.string(t, "apiUrl", "telegram.apiUrl"),
         token_file: r.string(t, "tokenFile", "telegram.tokenFile").map(|f| base.join(f)),
         allowed_chat_ids: allowed,
+    }
+}
+
+fn read_heartbeat(r: &mut Reader, obj: &Map<String, Value>, tick_seconds: u64) -> Option<Heartbeat> {
+    let h = r.object(obj, "heartbeat", "heartbeat")?;
+    let url = r.string(h, "url", "heartbeat.url");
+    let every_seconds = r.u64(h, "everySeconds", "heartbeat.everySeconds").unwrap_or(tick_seconds);
+    if every_seconds == 0 {
+        r.err("heartbeat.everySeconds", "must be at least 1");
+    }
+    match url {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(Heartbeat { url: u, every_seconds }),
+        Some(u) => {
+            r.err("heartbeat.url", format!("must be an http:// or https:// URL, found {u:?}"));
+            None
+        }
+        None if h.get("url").is_none_or(Value::is_null) => {
+            r.err("heartbeat.url", "is required (the ping URL, e.g. https://hc-ping.com/<uuid>)");
+            None
+        }
+        None => None,
     }
 }
 

@@ -218,6 +218,16 @@ pub struct TelegramConfig {
     pub token_file: Option<PathBuf>,
 }
 
+/// Dead-man's switch (Healthchecks convention): `serve` pings `url` after good ticks and
+/// `<url>/fail` when a tick finds trouble, so an outside service notices when the host dies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heartbeat {
+    /// The ping URL (http or https).
+    pub url: String,
+    /// At most one good ping per this many seconds (default: `tickSeconds`).
+    pub every_seconds: u64,
+}
+
 /// A validated `version: 1` config file.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -235,6 +245,8 @@ pub struct Config {
     pub tick_seconds: u64,
     /// Telegram settings.
     pub telegram: TelegramConfig,
+    /// Heartbeat pings, when configured.
+    pub heartbeat: Option<Heartbeat>,
     /// Non-fatal remarks for `validate-config`.
     pub warnings: Vec<String>,
 }

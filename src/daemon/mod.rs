@@ -72,6 +72,9 @@ async fn run_loop(paths: &Paths, sink: &dyn Sink, scope: Scope, watch: Option<&P
         if let Some(w) = watch {
             w.set(running_pids(paths));
         }
+        if scope == Scope::Watch {
+            crate::watch::after_tick(paths, &result, cfg.as_ref());
+        }
         match result {
             Ok(out) => {
                 if let (Some(e), Scope::Watch) = (&out.config_error, scope) {
@@ -93,7 +96,7 @@ async fn run_loop(paths: &Paths, sink: &dyn Sink, scope: Scope, watch: Option<&P
             }
         };
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = crate::watch::idle(every, scope == Scope::Watch) => {}
             _ = died => tracing::info!("a watched job exited; ticking now"),
             _ = stopped(&mut stop) => break,
         }
@@ -117,6 +120,7 @@ pub async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
         _ = int.recv() => tracing::info!("SIGINT: shutting down"),
     }
+    crate::watch::stopping();
 }
 
 /// The daemon: lock, repair, then the tick loop (console mode) until SIGTERM/SIGINT.

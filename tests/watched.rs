@@ -1,0 +1,113 @@
+//! Keeping the daemon watched, through the binary: heartbeat pings per tick (and `/fail` on a
+//! broken config) against a local HTTP server, and the systemd notify protocol on a local
+//! datagram socket (READY, WATCHDOG while idle, STATUS, STOPPING on SIGTERM).
+
+mod support;
+
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{eventually, wait_exit, Daemon};
+
+fn serve(dir: &Path, envs: &[(&str, &Path)]) -> Daemon {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+    c.arg("--config-file").arg(dir.join("c.json")).arg("--state-file").arg(dir.join("s.db")).arg("serve");
+    c.env_remove("TELEGRAM_BOT_TOKEN").env_remove("NOTIFY_SOCKET").env_remove("WATCHDOG_USEC").env_remove("WATCHDOG_PID").env("OPENCLAW_HOME", dir);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    Daemon(c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
+fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
+    wait_exit(child, Duration::from_secs(10)).expect("serve exits after SIGTERM")
+}
+
+/// A tiny HTTP server on 127.0.0.1 that answers 200 and records each request's path.
+fn ping_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+                    break;
+                }
+            }
+            log.lock().unwrap().push(format!("{} {}", line.split_whitespace().next().unwrap_or(""), line.split_whitespace().nth(1).unwrap_or("")));
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn heartbeat_pings_after_each_tick_and_pings_fail_when_the_config_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = ping_server();
+    let cfg = json!({"version": 1, "tickSeconds": 1, "jobs": [], "heartbeat": {"url": format!("{base}/ping/abc")}});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let mut child = serve(dir.path(), &[]);
+    let count = |p: &str| seen.lock().unwrap().iter().filter(|s| *s == p).count();
+    assert!(eventually(Duration::from_secs(15), || count("GET /ping/abc") >= 3), "pings: {:?}", seen.lock().unwrap());
+    assert_eq!(count("GET /ping/abc/fail"), 0);
+    std::fs::write(dir.path().join("c.json"), "{ \"version\": 1, broken").unwrap();
+    assert!(eventually(Duration::from_secs(15), || count("GET /ping/abc/fail") >= 1), "pings: {:?}", seen.lock().unwrap());
+    assert!(sigterm(&mut child).success());
+}
+
+#[test]
+fn systemd_hears_ready_status_watchdog_while_idle_and_stopping_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let cfg = json!({"version": 1, "tickSeconds": 3600, "jobs": []});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let mut child = serve(dir.path(), &[("NOTIFY_SOCKET", &sock_path), ("WATCHDOG_USEC", Path::new("400000"))]);
+    let mut got: Vec<String> = Vec::new();
+    let recv_until = |got: &mut Vec<String>, done: &dyn Fn(&[String]) -> bool, within: Duration| {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while !done(got) && Instant::now() < deadline {
+            if let Ok(n) = sock.recv(&mut buf) {
+                got.extend(String::from_utf8_lossy(&buf[..n]).lines().map(str::to_string));
+            }
+        }
+        done(got)
+    };
+    let watchdogs = |g: &[String]| g.iter().filter(|l| *l == "WATCHDOG=1").count();
+    // The tick is an hour away, so every WATCHDOG=1 after READY comes from the idle wait.
+    assert!(recv_until(&mut got, &|g| g.iter().any(|l| l == "READY=1") && watchdogs(g) >= 4, Duration::from_secs(15)), "{got:?}");
+    assert!(got.iter().any(|l| l.starts_with("STATUS=watching 0 enabled jobs; last tick")), "{got:?}");
+    assert_eq!(got.iter().filter(|l| *l == "READY=1").count(), 1, "{got:?}");
+    let status = sigterm(&mut child);
+    assert!(recv_until(&mut got, &|g| g.iter().any(|l| l == "STOPPING=1"), Duration::from_secs(5)), "{got:?}");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_heartbeat_without_an_http_url_is_a_config_error_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = json!({"version": 1, "jobs": [], "heartbeat": {"url": "hc-ping.com/abc", "everySeconds": 0}});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ops-monitor")).arg("--config-file").arg(dir.path().join("c.json")).arg("validate-config").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("heartbeat.url: must be an http:// or https:// URL"), "{err}");
+    assert!(err.contains("heartbeat.everySeconds: must be at least 1"), "{err}");
+}
