@@ -54,3 +54,42 @@ fn a_hung_or_failing_observation_alerts_once_not_every_tick() {
     assert_eq!(anomaly_key(&e, "huge").as_deref(), Some("invalid:too-big"));
     assert_eq!(anomaly_key(&e, "check").as_deref(), Some("check:timeout"));
 }
+
+/// The token's secret part (what must never appear).
+fn secret() -> &'static str {
+    support::TOKEN.split_once(':').unwrap().1
+}
+
+#[test]
+fn jobs_started_by_run_tick_or_approve_never_see_the_token_in_their_or_the_parents_environment() {
+    let e = Env::new();
+    // Each job keeps what it can read in a file (its own output would be masked anyway).
+    let dump = |name: &str| e.script(&format!("{name}.sh"), &format!("env > {0}.env; cat /proc/$PPID/environ > {0}.parent\n", e.path().join(name).display()));
+    let (run, tick, write, verify) = (dump("run"), dump("tick"), dump("write"), dump("verify"));
+    e.config(
+        json!([
+            {"id": "run", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", run]}},
+            {"id": "tick", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", tick]},
+             "policy": {"runEverySeconds": 60}},
+            {"id": "write", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", write]},
+             "after": [{"jobId": "verify"}]},
+            {"id": "verify", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", verify]}}
+        ]),
+        json!({}),
+    );
+    let with_token = |args: &[&str]| e.cli().env("MY_BOT_TOKEN", support::TOKEN).env("OTHER", format!("x{}", secret())).args(args).output().unwrap();
+    assert!(with_token(&["run", "run"]).status.success());
+    assert!(with_token(&["tick", "--print-only"]).status.success());
+    assert!(with_token(&["run", "write"]).status.success());
+    let approved = with_token(&["approve", "1"]);
+    assert!(approved.status.success(), "{}", String::from_utf8_lossy(&approved.stderr));
+    for name in ["run", "tick", "write"] {
+        for ext in ["env", "parent"] {
+            let f = e.path().join(format!("{name}.{ext}"));
+            let seen = std::fs::read(&f).unwrap_or_else(|err| panic!("{} not written: {err}", f.display()));
+            let seen = String::from_utf8_lossy(&seen).replace('\0', "\n");
+            assert!(seen.contains("PATH="), "{name}.{ext} looks empty: {seen}");
+            assert!(!seen.contains(secret()), "the job {name} read the token from {ext}: {seen}");
+        }
+    }
+}

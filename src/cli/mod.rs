@@ -122,13 +122,16 @@ impl Exit {
 /// Entry point used by `main`: parses arguments, runs, returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    // The token is found, registered and wiped from the environment before the runtime starts
+    // (no thread exists yet) and before any command can spawn a job.
+    crate::telegram::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
     init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match rt.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
-            eprintln!("ERROR: {e:#}");
+            eprintln!("ERROR: {}", crate::shell::secrets::mask(&format!("{e:#}")));
             code
         }
     }
@@ -136,5 +139,21 @@ pub fn main() -> i32 {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| MaskedStderr).with_ansi(false).try_init();
+}
+
+/// The one place every log line passes: the bot token is masked before it reaches stderr,
+/// whatever a library put into an error (an API server echoing the request path, for one).
+struct MaskedStderr;
+
+impl std::io::Write for MaskedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // The formatter writes each event in one call, so a token is never split between calls.
+        let line = crate::shell::secrets::mask(&String::from_utf8_lossy(buf));
+        std::io::stderr().lock().write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

@@ -7,5 +7,6 @@ pub mod overview;
 pub mod owner;
 pub mod paths;
 pub mod runner;
+pub mod secrets;
 pub mod tick;
 pub mod verify;

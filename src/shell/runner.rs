@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
@@ -12,13 +12,6 @@ use tokio::process::Command;
 pub const CAPTURE_BYTES: usize = 64 * 1024;
 /// How long pipes are drained after the leader exited (background children may hold them).
 const DRAIN: Duration = Duration::from_millis(500);
-
-static SECRETS: OnceLock<Vec<String>> = OnceLock::new();
-
-/// Registers secret values (the bot token): env vars holding them are removed from children.
-pub fn register_secrets(values: Vec<String>) {
-    let _ = SECRETS.set(values.into_iter().filter(|v| !v.is_empty()).collect());
-}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -153,9 +146,10 @@ impl Tail {
             self.buf.drain(..cut);
         }
     }
+    /// The kept tail as text, the bot token masked (also a piece of it where the cut fell).
     fn text(&self) -> String {
         let start = self.buf.len().saturating_sub(CAPTURE_BYTES);
-        String::from_utf8_lossy(&self.buf[start..]).into_owned()
+        super::secrets::mask_tail(&String::from_utf8_lossy(&self.buf[start..]))
     }
 }
 
@@ -173,11 +167,10 @@ fn command(spec: &Spec) -> Command {
     let mut c = Command::new(&spec.argv[0]);
     c.args(&spec.argv[1..]).current_dir(&spec.cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     c.process_group(0).kill_on_drop(false);
-    let secrets = SECRETS.get().map(Vec::as_slice).unwrap_or(&[]);
     for (k, v) in std::env::vars_os() {
         let name = k.to_string_lossy();
         let value = v.to_string_lossy();
-        if name.starts_with("TELEGRAM_") || secrets.iter().any(|s| value.contains(s.as_str())) {
+        if name.starts_with("TELEGRAM_") || super::secrets::held_in(&value) {
             c.env_remove(&k);
         }
     }
@@ -223,6 +216,7 @@ pub async fn run(spec: &Spec) -> Outcome {
     drain(pumps).await;
     out.duration_ms = t0.elapsed().as_millis() as u64;
     let (so, se) = (so.lock().expect("tail"), se.lock().expect("tail"));
+    // Job output is masked here (Tail::text), before anything stores, sends or logs it.
     out.stdout = so.text();
     out.stdout_bytes = so.total;
     out.stderr = se.text();

@@ -103,7 +103,7 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     }
     let report_chats = if cfg.telegram.report_chat_ids.is_empty() { allowlist.clone() } else { cfg.telegram.report_chat_ids.clone() };
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
-    crate::shell::runner::register_secrets(vec![token.expose().to_string()]);
+    crate::shell::secrets::register(token.expose());
     crate::store::outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
 }

@@ -3,10 +3,12 @@
 //! dropped), and registered so children never inherit it.
 
 use crate::config::{parse_id, Config};
+use crate::shell::paths::Paths;
 use anyhow::{Context, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The bot token; Debug prints a placeholder, so deriving Debug on a holder cannot leak it.
 #[derive(Clone, Debug)]
@@ -30,14 +32,25 @@ pub struct Found {
     pub allow_from: Vec<i64>,
 }
 
+/// `TELEGRAM_BOT_TOKEN` as it was when first read: [`prepare`] removes the variable from the
+/// process's environment right after, so later calls get the remembered value.
+fn env_token() -> Option<String> {
+    static ENV_TOKEN: OnceLock<Option<String>> = OnceLock::new();
+    ENV_TOKEN.get_or_init(|| std::env::var("TELEGRAM_BOT_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())).clone()
+}
+
 /// `TELEGRAM_BOT_TOKEN`, else `telegram.tokenFile`, else `$OPENCLAW_HOME/openclaw.json`.
 pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
+    resolve_with(cfg.telegram.token_file.as_deref(), home)
+}
+
+fn resolve_with(token_file: Option<&Path>, home: &Path) -> Result<Found> {
     let openclaw = std::fs::read_to_string(home.join("openclaw.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
     let tg = openclaw.as_ref().and_then(|v| v.pointer("/channels/telegram")).cloned().unwrap_or(Value::Null);
     let allow_from = tg.get("allowFrom").and_then(Value::as_array).map(|a| a.iter().filter_map(parse_id).collect()).unwrap_or_default();
-    let (token, source) = if let Some(t) = std::env::var("TELEGRAM_BOT_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
-        (Some(t.trim().to_string()), "the environment variable TELEGRAM_BOT_TOKEN".to_string())
-    } else if let Some(f) = &cfg.telegram.token_file {
+    let (token, source) = if let Some(t) = env_token() {
+        (Some(t), "the environment variable TELEGRAM_BOT_TOKEN".to_string())
+    } else if let Some(f) = token_file {
         let t = std::fs::read_to_string(f).with_context(|| format!("read telegram.tokenFile {}", f.display()))?;
         (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()))
     } else {
@@ -48,6 +61,19 @@ pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
     };
     let token = token.filter(|t| !t.is_empty()).map(|t| Token(t.into()));
     Ok(Found { source: token.as_ref().map(|_| source), token, allow_from })
+}
+
+/// Runs first on every CLI path, before any job can be spawned and before any thread starts:
+/// finds the token (environment, token file, openclaw.json), registers it so job output, logs
+/// and children's environments never carry it, and removes it (and any variable holding it)
+/// from this process's environment.
+pub fn prepare(paths: &Paths) {
+    let _ = env_token();
+    let token_file = crate::config::load(&paths.config, &paths.home).ok().and_then(|c| c.telegram.token_file);
+    if let Ok(Found { token: Some(t), .. }) = resolve_with(token_file.as_deref(), &paths.home) {
+        crate::shell::secrets::register(t.expose());
+    }
+    crate::shell::secrets::scrub_own_environment();
 }
 
 /// Replaces every occurrence of the token in `s` (for anything logged or reported).

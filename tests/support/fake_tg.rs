@@ -49,8 +49,21 @@ pub enum Fault {
     Entities(u32),
 }
 
+/// How the fake answers one method instead of the normal answer (API servers and emulators
+/// that are not Telegram, presses answered too late).
+#[derive(Clone, Debug)]
+pub enum Quirk {
+    /// 400 whose description echoes the request path, token included.
+    EchoPath,
+    /// `{"ok": true, "result": null}`, as an emulator does for some methods.
+    Null,
+    /// 400 "query is too old ...": the press was answered too late (queued while down).
+    TooOld,
+}
+
 #[derive(Default)]
 struct State {
+    quirks: HashMap<String, Quirk>,
     updates: Vec<Value>,
     next_update: i64,
     next_message: i64,
@@ -211,6 +224,18 @@ impl FakeTg {
     pub fn migrate(&self, from: i64, to: i64) {
         self.lock().migrated.insert(from, to);
     }
+    /// Answers `method` (lowercase, e.g. "editmessagetext") with `quirk` from now on (None: normally).
+    pub fn quirk(&self, method: &str, quirk: Option<Quirk>) {
+        let mut s = self.lock();
+        match quirk {
+            Some(q) => s.quirks.insert(method.to_string(), q),
+            None => s.quirks.remove(method),
+        };
+    }
+    /// How many times `method` (lowercase) was requested.
+    pub fn count(&self, method: &str) -> usize {
+        self.lock().requests.iter().filter(|m| *m == method).count()
+    }
     /// Installs a fault for sendMessage.
     pub fn fault(&self, f: Option<Fault>) {
         self.lock().fault = f;
@@ -329,6 +354,14 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
             return None; // Telegram unreachable: the connection closes without an answer
         }
         s.requests.push(method.clone());
+        match s.quirks.get(&method) {
+            Some(Quirk::EchoPath) => return Some(err(400, &format!("Bad Request: cannot handle {path}"))),
+            Some(Quirk::Null) => return Some(ok(Value::Null)),
+            Some(Quirk::TooOld) => {
+                return Some(err(400, "Bad Request: query is too old and response timeout expired or query ID is invalid"));
+            }
+            None => {}
+        }
     }
     Some(match method.as_str() {
         "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot", "can_join_groups": true,

@@ -1,0 +1,69 @@
+//! Hardening through `serve` and the fake Bot API: the token never leaves through job output or
+//! a log line; approvals survive a press Telegram refuses to answer; outbox operations give up
+//! visibly; a flood of requests never holds back the owner's alerts and replies.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::fake_tg::Quirk;
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+fn secret() -> &'static str {
+    TOKEN.split_once(':').unwrap().1
+}
+
+/// Write job `w` (appends a line to `ran`) verified by `v`.
+fn write_job(env: &Env, extra: serde_json::Value) {
+    env.script("w.sh", &format!("echo ran >> {}\n", env.path().join("ran").display()));
+    let jobs = json!([
+        {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", env.path().join("w.sh")]},
+         "after": [{"jobId": "v"}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "verified"]}}
+    ]);
+    env.config(jobs, extra);
+}
+
+#[test]
+fn job_output_holding_the_token_is_masked_before_it_is_stored_sent_or_logged() {
+    let env = Env::new();
+    // A job that got hold of the token (here: written into it) prints it in its status and output.
+    let status = env.script("s.sh", &format!("echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"leak {TOKEN}\"}}'\n"));
+    let check = env.script("c.sh", &format!("echo ALERT key {TOKEN}; echo {} >&2; exit 1\n", secret()));
+    env.config(
+        json!([long_job("long", &status, json!({})),
+               {"id": "chk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", check]},
+                "policy": {"runEverySeconds": 3600}}]),
+        json!({}),
+    );
+    let d = env.serve();
+    let long = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("leak")).expect("the long job's alert");
+    let chk = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("(chk,")).expect("the check's alert");
+    env.tg.message(ME, ME, "/logs chk");
+    let logs = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("ALERT key") && m.text.contains("chk")).expect("/logs reply");
+    for m in [&long, &chk, &logs] {
+        assert!(!m.text.contains(secret()), "the token reached Telegram: {}", m.text);
+        assert!(m.text.contains("&lt;token&gt;") || m.text.contains("<token>"), "masked in place: {}", m.text);
+    }
+    stop(d);
+    // Env's Drop checks serve.log and the database for the secret part.
+}
+
+#[test]
+fn an_api_error_echoing_the_request_path_is_logged_without_the_token() {
+    let env = Env::new();
+    write_job(&env, json!({"tickSeconds": 1}));
+    env.tg.quirk("editmessagetext", Some(Quirk::EchoPath));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("request");
+    assert!(env.cli().args(["approve", "1"]).output().unwrap().status.success());
+    // The request message is edited once decided: the fake answers with the path in the error.
+    assert!(eventually(T, || env.tg.count("editmessagetext") >= 1 && env.log().contains("cannot handle")), "no edit error logged:\n{}", env.log());
+    let log = env.log();
+    assert!(!log.contains(secret()), "the token is in the log:\n{log}");
+    assert!(log.contains("/bot<token>/"), "the error is logged, masked:\n{log}");
+    stop(d);
+}
