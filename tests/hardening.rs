@@ -93,3 +93,17 @@ fn jobs_started_by_run_tick_or_approve_never_see_the_token_in_their_or_the_paren
         }
     }
 }
+
+#[test]
+fn job_ids_that_could_name_another_folder_are_rejected() {
+    let e = Env::new();
+    let job = |id: &str| json!({"id": id, "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}});
+    e.config(json!([job(".."), job("."), job("a/b"), job("-x"), job("a b"), job("a_b"), job("v1.2-x")]), json!({}));
+    let o = run(&e, &["validate-config"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for (i, id) in ["..", ".", "a/b", "-x", "a b"].iter().enumerate() {
+        assert!(err.contains(&format!("jobs[{i}].id: {id:?} is not a valid job id")), "{id} accepted: {err}");
+    }
+    assert!(!err.contains("jobs[5]") && !err.contains("jobs[6]"), "a_b and v1.2-x are fine: {err}");
+}

@@ -67,3 +67,24 @@ fn an_api_error_echoing_the_request_path_is_logged_without_the_token() {
     assert!(log.contains("/bot<token>/"), "the error is logged, masked:\n{log}");
     stop(d);
 }
+
+fn runs(env: &Env) -> usize {
+    std::fs::read_to_string(env.path().join("ran")).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn a_press_telegram_refuses_to_answer_still_approves() {
+    let env = Env::new();
+    write_job(&env, json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("request");
+    // Presses queued while the daemon was down: Telegram says "query is too old" to every answer.
+    env.tg.quirk("answercallbackquery", Some(Quirk::TooOld));
+    env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    assert!(eventually(T, || runs(&env) == 1), "the approval was lost with the refused answer");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("#1") && m.text.contains("exit 0")).expect("the run is reported");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM approvals WHERE id=1 AND state='succeeded'") == 1));
+    stop(d);
+    assert_eq!(runs(&env), 1, "once");
+}

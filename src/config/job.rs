@@ -23,7 +23,13 @@ pub fn read_job(
         return None;
     };
     let p = |k: &str| format!("{at}.{k}");
-    let id = r.string(o, "id", &p("id"));
+    let id = r.string(o, "id", &p("id")).filter(|id| {
+        let ok = valid_job_id(id);
+        if !ok {
+            r.err(&p("id"), format!("{id:?} is not a valid job id: use letters, digits, '.', '_' and '-', starting with a letter or digit"));
+        }
+        ok
+    });
     if id.is_none() && o.get("id").is_none_or(Value::is_null) {
         r.err(&p("id"), "is required");
     }
@@ -53,6 +59,13 @@ pub fn read_job(
     let mut job = Job { name: name.unwrap_or_else(|| id.clone()), digest: String::new(), id, kind, risk, enabled, cwd, commands, policy, approval, after };
     job.digest = digest(&job);
     Some(job)
+}
+
+/// Job ids name a folder (`OPS_STATE_DIR`) and appear in commands and buttons: `[A-Za-z0-9]`
+/// then `[A-Za-z0-9._-]*`, so no id is `.`/`..`, holds a `/`, or maps onto another id's folder.
+pub fn valid_job_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric()) && chars.all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 fn expand_home(p: &str) -> std::path::PathBuf {

@@ -118,8 +118,9 @@ pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
     Ok(rows.len())
 }
 
-/// An Approve/Reject press: answered at once (with the refusal when refused); the decision
-/// and the run continue in a task.
+/// An Approve/Reject press: decided first (the decision and the run continue in a task), then
+/// answered, best effort (with the refusal when refused): a press Telegram no longer lets us
+/// answer still approves.
 pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Callback, cfg: &Config) -> Result<()> {
     let approve = cb.action == "approve";
     let user = q.from.id.0 as i64;
@@ -128,8 +129,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         None => None,
     };
     let Some(row) = row else {
-        bot.answer_callback_query(q.id.clone()).text(t!(s.lang(cb.chat_id), "answer-unknown-request")).await?;
-        return Ok(());
+        return super::presses::answer(bot, q, &t!(s.lang(cb.chat_id), "answer-unknown-request")).await;
     };
     let id = row.id;
     let approvers = approver_ids(s, cfg);
@@ -141,22 +141,21 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         Ok(_) if approve => t!(lang, "answer-approved", id = &row.job_id),
         Ok(_) => t!(lang, "answer-rejected"),
     };
-    bot.answer_callback_query(q.id.clone()).text(answer).await?;
-    let (s, chat) = (s.clone(), cb.chat_id);
+    let (s2, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
     let who = q.from.full_name();
     tokio::spawn(async move {
         let actor = format!("user:{user} ({who})");
-        match approvals::decide(&s.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
+        match approvals::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
-                if let Err(e) = report(&s, chat, &row, &d) {
+                if let Err(e) = report(&s2, chat, &row, &d) {
                     tracing::error!(error = %e, "could not queue the decision result");
                 }
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), approval = id, "decision failed"),
         }
     });
-    Ok(())
+    super::presses::answer(bot, q, &answer).await
 }
 
 fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {

@@ -40,8 +40,8 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> Handle
         ("approve" | "reject", _) => super::approve::on_press(&bot, &q, &s, &cb, &cfg).await,
         ("lang", _) => {
             let new = cb.arg.as_deref().and_then(Lang::parse).unwrap_or_default();
-            answer(&bot, &q, new.native_name()).await?;
-            set_lang(&s, cb.chat_id, new, Some(user))
+            set_lang(&s, cb.chat_id, new, Some(user))?;
+            answer(&bot, &q, new.native_name()).await
         }
         ("refresh", _) => {
             answer(&bot, &q, &t!(lang, "answer-refreshed")).await?;
@@ -57,15 +57,19 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> Handle
                 "stop" => Action::Stop,
                 _ => Action::Run,
             };
-            answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(a, lang), id = &job.id)).await?;
-            act(&s, cb.chat_id, &cfg, action, &job.id)
+            act(&s, cb.chat_id, &cfg, action, &job.id)?;
+            answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(a, lang), id = &job.id)).await
         }
         _ => answer(&bot, &q, &t!(lang, "answer-gone")).await,
     }
 }
 
-async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
-    bot.answer_callback_query(q.id.clone()).text(text).await?;
+/// Answers a press, best effort: Telegram refuses answers to presses that waited too long
+/// (queued while the daemon was down), and what the press asked for must happen all the same.
+pub(super) async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
+    if let Err(e) = bot.answer_callback_query(q.id.clone()).text(text).await {
+        tracing::warn!(error = %e, "could not answer a button press (it was handled all the same)");
+    }
     Ok(())
 }
 
