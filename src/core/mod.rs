@@ -1,6 +1,7 @@
 //! The functional core: pure policy over (config, previous state, observations, now).
 
 pub mod approval;
+pub mod back;
 pub mod check;
 pub mod failure;
 pub mod policy;

@@ -53,6 +53,7 @@ pub async fn tick_loop(paths: &Paths, sink: &dyn Sink, shutdown: impl Future<Out
         run_loop(paths, sink, Scope::Checks, None, stop_rx),
     );
     watcher.abort();
+    crate::watch::back::stopped_cleanly(paths);
     Ok(())
 }
 
@@ -96,7 +97,7 @@ async fn run_loop(paths: &Paths, sink: &dyn Sink, scope: Scope, watch: Option<&P
             }
         };
         tokio::select! {
-            _ = crate::watch::idle(every, scope == Scope::Watch) => {}
+            _ = crate::watch::idle(paths, every, scope == Scope::Watch) => {}
             _ = died => tracing::info!("a watched job exited; ticking now"),
             _ = stopped(&mut stop) => break,
         }
@@ -134,7 +135,9 @@ pub async fn serve(paths: Paths) -> Result<()> {
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
     let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
     let startup = render::Report { at: Some(chrono::Utc::now()), sections: interrupted };
-    match crate::telegram::setup(&cfg, &paths)? {
+    let bot = crate::telegram::setup(&cfg, &paths)?;
+    crate::watch::back::on_start(&paths, &cfg, bot.as_ref().map(|b| b.report_chats.as_slice()))?;
+    match bot {
         Some(bot) => {
             eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", bot.allowlist.len());
             crate::telegram::run(paths, bot, startup, shutdown_signal()).await

@@ -1,8 +1,10 @@
 //! Who watches the watcher: the heartbeat pings (an outside service notices when the host or the
-//! daemon dies), the systemd notify protocol (systemd restarts a wedged daemon), and the serve
-//! loop's hooks that drive both. The serve loop calls [`after_tick`] after each long-jobs tick,
-//! [`idle`] to wait for the next one, and [`stopping`] on SIGTERM.
+//! daemon dies), the systemd notify protocol (systemd restarts a wedged daemon), "back online"
+//! after a crash or a long gap, and the serve loop's hooks that drive them. The serve loop calls
+//! [`after_tick`] after each long-jobs tick, [`idle`] to wait for the next one, [`stopping`] on
+//! SIGTERM, and [`back`]'s `on_start` / `stopped_cleanly` around its loops.
 
+pub mod back;
 pub mod heartbeat;
 pub mod systemd;
 
@@ -44,6 +46,7 @@ pub fn after_tick(paths: &Paths, result: &anyhow::Result<TickOutcome>, cfg: Opti
         None => last_good_heartbeat(paths),
     };
     w.pinger.after_tick(hb, healthy);
+    back::alive(paths);
     let mut states = vec![NotifyState::Watchdog, NotifyState::Status(&status)];
     if !w.ready.swap(true, Ordering::SeqCst) {
         states.insert(0, NotifyState::Ready);
@@ -51,16 +54,26 @@ pub fn after_tick(paths: &Paths, result: &anyhow::Result<TickOutcome>, cfg: Opti
     systemd::notify(&states);
 }
 
-/// Waits `every` before the next tick; the long-jobs loop (`watching`) keeps sending WATCHDOG=1
-/// meanwhile at half of systemd's `WATCHDOG_USEC`, so a tick that wedges stops the pings.
-pub async fn idle(every: Duration, watching: bool) {
-    let Some(step) = systemd::watchdog_every().filter(|_| watching) else {
+/// Waits `every` before the next tick. The long-jobs loop (`watching`) meanwhile sends WATCHDOG=1
+/// at half of systemd's `WATCHDOG_USEC` (so a tick that wedges stops the pings) and refreshes
+/// the last sign of life every minute (for "back online").
+pub async fn idle(paths: &Paths, every: Duration, watching: bool) {
+    if !watching {
         return tokio::time::sleep(every).await;
-    };
+    }
+    let watchdog = systemd::watchdog_every();
+    let step = watchdog.map_or(back::ALIVE_EVERY, |w| w.min(back::ALIVE_EVERY));
     let deadline = Instant::now() + every;
+    let mut alive_at = Instant::now();
     while let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
         tokio::time::sleep(left.min(step)).await;
-        systemd::notify(&[NotifyState::Watchdog]);
+        if watchdog.is_some() {
+            systemd::notify(&[NotifyState::Watchdog]);
+        }
+        if alive_at.elapsed() >= back::ALIVE_EVERY {
+            back::alive(paths);
+            alive_at = Instant::now();
+        }
     }
 }
 
