@@ -111,3 +111,19 @@ fn a_heartbeat_without_an_http_url_is_a_config_error_with_its_path() {
     assert!(err.contains("heartbeat.url: must be an http:// or https:// URL"), "{err}");
     assert!(err.contains("heartbeat.everySeconds: must be at least 1"), "{err}");
 }
+
+#[test]
+fn heartbeat_pings_fail_when_the_store_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = ping_server();
+    let cfg = json!({"version": 1, "tickSeconds": 1, "jobs": [], "heartbeat": {"url": format!("{base}/hb/")}});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let mut child = serve(dir.path(), &[]);
+    let count = |p: &str| seen.lock().unwrap().iter().filter(|s| *s == p).count();
+    assert!(eventually(Duration::from_secs(15), || count("GET /hb/") >= 1), "pings: {:?}", seen.lock().unwrap());
+    // The state file is replaced by a folder: every tick now fails to open the store.
+    std::fs::rename(dir.path().join("s.db"), dir.path().join("s.db.away")).unwrap();
+    std::fs::create_dir(dir.path().join("s.db")).unwrap();
+    assert!(eventually(Duration::from_secs(15), || count("GET /hb/fail") >= 1), "pings: {:?}", seen.lock().unwrap());
+    assert!(sigterm(&mut child).success());
+}
