@@ -107,3 +107,89 @@ fn job_ids_that_could_name_another_folder_are_rejected() {
     }
     assert!(!err.contains("jobs[5]") && !err.contains("jobs[6]"), "a_b and v1.2-x are fine: {err}");
 }
+
+/// Write job `w` (appends to `ran`) verified by `v`, with `approval` settings.
+fn write_job(e: &Env, approval: Value) {
+    let w = e.script("w.sh", &format!("echo ran >> {}\n", e.path().join("ran").display())).display().to_string();
+    let v = e.script("v.sh", "echo verified\n").display().to_string();
+    e.config(
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "cwd": ".", "commands": {"run": ["sh", w]}, "approval": approval,
+             "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
+        ]),
+        json!({}),
+    );
+}
+
+fn ran(e: &Env) -> usize {
+    std::fs::read_to_string(e.path().join("ran")).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn distinct_approver_holds_on_the_host_the_same_user_cannot_approve_their_own_request() {
+    let e = Env::new();
+    write_job(&e, json!({"distinctApprover": true}));
+    assert!(run(&e, &["run", "w"]).status.success());
+    let o = run(&e, &["approve", "1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("different person"), "{err}");
+    assert_eq!(ran(&e), 0, "nothing ran");
+    let audit = stdout(&run(&e, &["audit"]));
+    assert!(audit.contains("requested by cli host:") && audit.contains("(uid "), "the host user is the requester: {audit}");
+    // Rejecting one's own request stays possible.
+    assert!(run(&e, &["reject", "1"]).status.success());
+}
+
+#[test]
+fn changing_the_verification_job_after_the_request_voids_it() {
+    let e = Env::new();
+    write_job(&e, json!({}));
+    assert!(run(&e, &["run", "w"]).status.success());
+    let cfg = std::fs::read_to_string(e.path().join("c.json")).unwrap().replace("v.sh", "v2.sh");
+    std::fs::write(e.path().join("c.json"), cfg).unwrap();
+    let o = run(&e, &["approve", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("definition changed"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ran(&e), 0, "the write must not run followed by a verification nobody approved");
+}
+
+#[test]
+fn a_request_made_with_a_relative_config_path_is_approved_through_the_absolute_one() {
+    let e = Env::new();
+    write_job(&e, json!({}));
+    let relative = std::process::Command::new(env!("CARGO_BIN_EXE_ops-monitor"))
+        .current_dir(e.path())
+        .args(["--config-file", "c.json", "--state-file", "s.db", "run", "w"])
+        .env("OPENCLAW_HOME", e.path())
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .output()
+        .unwrap();
+    assert!(relative.status.success(), "{}", String::from_utf8_lossy(&relative.stderr));
+    let o = run(&e, &["approve", "1"]);
+    assert!(o.status.success(), "refused through the absolute path: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ran(&e), 1);
+}
+
+#[test]
+fn a_succeeded_write_is_never_left_without_its_verification() {
+    let e = Env::new();
+    write_job(&e, json!({}));
+    assert!(run(&e, &["run", "w"]).status.success());
+    // Something fails between "the write succeeded" and "its verification is queued".
+    e.db().unwrap().execute_batch("CREATE TRIGGER fail_queue BEFORE INSERT ON queue BEGIN SELECT RAISE(ABORT, 'injected'); END;").unwrap();
+    let o = run(&e, &["approve", "1"]);
+    assert!(!o.status.success(), "the failure is not hidden");
+    assert_eq!(ran(&e), 1, "the write ran");
+    let state = |e: &Env| e.db().unwrap().query_row("SELECT state FROM approvals WHERE id=1", [], |r| r.get::<_, String>(0)).unwrap();
+    assert_eq!(e.count("SELECT COUNT(*) FROM queue"), 0);
+    assert_eq!(state(&e), "running", "not marked succeeded with nothing verifying it");
+    // The next daemon start reports it (interrupted, outcome unknown, verification offered).
+    e.db().unwrap().execute_batch("DROP TRIGGER fail_queue;").unwrap();
+    let d = e.serve();
+    let msg = e.tg.wait_for(std::time::Duration::from_secs(20), |m| m.chat_id == support::ME && m.text.contains("#1")).expect("reported");
+    assert!(msg.text.contains("interrupted") && msg.text.contains("v"), "{}", msg.text);
+    assert_eq!(state(&e), "interrupted");
+    support::stop(d);
+}

@@ -9,8 +9,10 @@ use crate::shell::paths::Paths;
 use crate::store::Store;
 use anyhow::Result;
 
+/// The host user as recorded in the trail: login name and uid (the uid is what counts).
 fn actor() -> String {
-    format!("host:{}", std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "local".into()))
+    let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "local".into());
+    format!("host:{login} (uid {})", approvals::host_uid())
 }
 
 /// A timestamp in the config's timezone (UTC when the config cannot be read).
@@ -41,7 +43,7 @@ pub fn describe(r: &ApprovalRow, job: Option<&Job>, tz: chrono_tz::Tz) -> String
 /// `run <write job>`: creates a request (or, with `approval.required: false`, runs it now).
 pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32> {
     let mut store = Store::open(&paths.state_db)?;
-    let r = approvals::create(&mut store, job, None, "cli", chrono::Utc::now().timestamp())?;
+    let r = approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;
     if !job.approval.required {
         println!("approval.required is false: running {} now (explicit request)", job.id);
         return decide(paths, r.id, true).await;
@@ -67,7 +69,7 @@ pub fn pending(paths: &Paths) -> Result<i32> {
 /// `approve <id>` / `reject <id>`.
 pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     let cfg = load(paths)?;
-    let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host, &actor(), approve, &[]).await?;
+    let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host(approvals::host_uid()), &actor(), approve, &[]).await?;
     match decided {
         Decided::Refused(r) => Err(Exit { code: 1, msg: format!("request #{id} ({}): refused: {r}", row.job_id) }.into()),
         Decided::Rejected => {

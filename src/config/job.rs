@@ -36,7 +36,10 @@ pub fn read_job(
     let kind = read_enum(r, o, "kind", &p("kind"), Kind::parse, "long_running_read, one_shot_read, one_shot_write");
     let risk = read_enum(r, o, "risk", &p("risk"), Risk::parse, "read_only, write_local, write_external");
     let cwd = match r.string(o, "cwd", &p("cwd")) {
-        Some(c) => base.join(expand_home(&c)),
+        Some(c) => {
+            let p = base.join(expand_home(&c));
+            std::fs::canonicalize(&p).unwrap_or(p)
+        }
         None => home.to_path_buf(),
     };
     let commands = read_commands(r, o, &p("commands"));

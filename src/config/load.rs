@@ -55,8 +55,10 @@ pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError
     let fail = |issues| ConfigError { file: path.to_path_buf(), issues };
     let root: Value = serde_json::from_str(text)
         .map_err(|e| fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {e}") }]))?;
-    let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let base = std::path::absolute(&parent).unwrap_or(parent);
+    // The folder relative paths resolve against, canonical: however the config path was spelled
+    // (`ops-jobs.json`, `./x/../ops-jobs.json`, a symlink), jobs get the same cwd and digest.
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let base = std::fs::canonicalize(parent).or_else(|_| std::path::absolute(parent)).unwrap_or_else(|_| parent.to_path_buf());
     let mut r = Reader::default();
     let cfg = build(&mut r, &root, path, &base, home);
     match cfg {
@@ -93,6 +95,8 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     let mut warnings = Vec::new();
     let jobs = read_jobs(r, obj, &defaults, base, home, &mut warnings);
     check_cross_job(r, &jobs);
+    let mut jobs = jobs;
+    bind_after_digests(&mut jobs);
     Some(Config {
         path: path.to_path_buf(),
         defaults,
@@ -259,6 +263,19 @@ fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
     }
 }
 
+/// A job's digest also covers the effective definitions of its `after` jobs: the verification
+/// that follows an approved run is part of what was approved, so changing it voids the request.
+fn bind_after_digests(jobs: &mut [(usize, Job)]) {
+    let own: HashMap<String, String> = jobs.iter().map(|(_, j)| (j.id.clone(), j.digest.clone())).collect();
+    for (_, job) in jobs.iter_mut().filter(|(_, j)| !j.after.is_empty()) {
+        let then: Vec<Value> = job.after.iter().map(|a| serde_json::json!([a.job_id, own.get(&a.job_id)])).collect();
+        let mut h = Sha256::new();
+        h.update(job.digest.as_bytes());
+        h.update(canonical_json(&Value::Array(then)).as_bytes());
+        job.digest = hex16(h);
+    }
+}
+
 /// Digest binding approvals to a job's effective definition (what would run, where, how long, what follows).
 pub(crate) fn digest(job: &Job) -> String {
     // The effective definition (defaults merged in), so that a change of `defaults` that alters
@@ -273,5 +290,10 @@ pub(crate) fn digest(job: &Job) -> String {
     });
     let mut h = Sha256::new();
     h.update(canonical_json(&def).as_bytes());
+    hex16(h)
+}
+
+/// The first 16 bytes of a SHA-256, in hex.
+fn hex16(h: Sha256) -> String {
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }

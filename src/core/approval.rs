@@ -57,6 +57,8 @@ pub struct Request {
     pub digest: String,
     /// Telegram user id of the requester (None: the host).
     pub requested_by: Option<i64>,
+    /// Host user (uid) of the requester (None: a chat, or a request older than this field).
+    pub requested_uid: Option<u32>,
     /// Unix seconds.
     pub expires_at: i64,
     /// Current state.
@@ -68,8 +70,8 @@ pub struct Request {
 pub enum Decider {
     /// A Telegram user (checked against the approvers).
     User(i64),
-    /// The local operator on the host (`ops-monitor approve`).
-    Host,
+    /// The local operator on the host (`ops-monitor approve`), by uid.
+    Host(u32),
 }
 
 /// Why a decision is refused (nothing runs).
@@ -117,12 +119,14 @@ pub fn decide(req: &Request, job: Option<&Job>, who: Decider, approvers: &[i64],
     if job.digest != req.digest {
         return Err(Refusal::JobChanged);
     }
-    if job.approval.distinct_approver {
-        if let (Decider::User(u), Some(r)) = (who, req.requested_by) {
-            if u == r {
-                return Err(Refusal::OwnRequest);
-            }
-        }
+    // The same person on the same side (chat user, or host uid) may not approve their own
+    // request; without a required approval (explicit /run only) there is nobody to distinguish.
+    let own = match who {
+        Decider::User(u) => req.requested_by == Some(u),
+        Decider::Host(uid) => req.requested_uid == Some(uid),
+    };
+    if job.approval.required && job.approval.distinct_approver && own {
+        return Err(Refusal::OwnRequest);
     }
     Ok(State::Running)
 }
@@ -152,7 +156,7 @@ mod tests {
     }
 
     fn req(j: &Job) -> Request {
-        Request { id: 1, job_id: "w".into(), digest: j.digest.clone(), requested_by: Some(10), expires_at: 1000, state: State::Pending }
+        Request { id: 1, job_id: "w".into(), digest: j.digest.clone(), requested_by: Some(10), requested_uid: None, expires_at: 1000, state: State::Pending }
     }
 
     #[test]
@@ -163,7 +167,7 @@ mod tests {
         assert_eq!(decide(&r, Some(&j), Decider::User(20), &approvers, true, 500), Ok(State::Running));
         assert_eq!(decide(&r, Some(&j), Decider::User(10), &approvers, true, 500), Ok(State::Running), "own request allowed by default");
         assert_eq!(decide(&r, Some(&j), Decider::User(20), &approvers, false, 500), Ok(State::Rejected));
-        assert_eq!(decide(&r, Some(&j), Decider::Host, &[], true, 500), Ok(State::Running));
+        assert_eq!(decide(&r, Some(&j), Decider::Host(1000), &[], true, 500), Ok(State::Running));
         assert_eq!(decide(&r, Some(&j), Decider::User(30), &approvers, true, 500), Err(Refusal::NotApprover));
         assert_eq!(decide(&r, Some(&j), Decider::User(30), &approvers, false, 500), Err(Refusal::NotApprover), "nor reject");
         assert_eq!(decide(&r, Some(&j), Decider::User(20), &approvers, true, 1000), Err(Refusal::Expired));
@@ -175,6 +179,10 @@ mod tests {
         let rd = req(&jd);
         assert_eq!(decide(&rd, Some(&jd), Decider::User(10), &approvers, true, 500), Err(Refusal::OwnRequest));
         assert_eq!(decide(&rd, Some(&jd), Decider::User(20), &approvers, true, 500), Ok(State::Running));
+        let host = Request { requested_by: None, requested_uid: Some(1000), ..rd.clone() };
+        assert_eq!(decide(&host, Some(&jd), Decider::Host(1000), &[], true, 500), Err(Refusal::OwnRequest), "same host user");
+        assert_eq!(decide(&host, Some(&jd), Decider::Host(1001), &[], true, 500), Ok(State::Running), "another host user");
+        assert_eq!(decide(&host, Some(&jd), Decider::User(20), &approvers, true, 500), Ok(State::Running), "an approver in the chat");
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct ApprovalRow {
     pub cwd: String,
     /// Requesting Telegram user (None: host).
     pub requested_by: Option<i64>,
+    /// Requesting host user's uid (None: a chat).
+    pub requested_uid: Option<u32>,
     /// "chat:<id>" or "cli".
     pub requested_via: String,
     /// Unix seconds.
@@ -41,7 +43,15 @@ pub struct ApprovalRow {
 
 /// The state machine's view of a stored request.
 pub fn request_of(r: &ApprovalRow) -> Request {
-    Request { id: r.id, job_id: r.job_id.clone(), digest: r.digest.clone(), requested_by: r.requested_by, expires_at: r.expires_at, state: r.state }
+    Request {
+        id: r.id,
+        job_id: r.job_id.clone(),
+        digest: r.digest.clone(),
+        requested_by: r.requested_by,
+        requested_uid: r.requested_uid,
+        expires_at: r.expires_at,
+        state: r.state,
+    }
 }
 
 /// One audit line.
@@ -61,7 +71,7 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
-const COLS: &str = "id, job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, decided_by, decided_at";
+const COLS: &str = "id, job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, decided_by, decided_at, requested_uid";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<ApprovalRow> {
     Ok(ApprovalRow {
@@ -77,27 +87,48 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<ApprovalRow> {
         state: State::parse(&r.get::<_, String>(9)?).unwrap_or(State::Void),
         decided_by: r.get(10)?,
         decided_at: r.get(11)?,
+        requested_uid: r.get(12)?,
     })
 }
 
 /// Appends to the audit trail.
 pub fn audit(store: &mut Store, approval_id: Option<i64>, job_id: &str, event: &str, actor: Option<&str>, detail: &str) -> Result<()> {
-    store.write(|tx| {
-        tx.execute(
-            "INSERT INTO audit(at, approval_id, job_id, event, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![chrono::Utc::now().timestamp(), approval_id, job_id, event, actor, detail],
-        )?;
-        Ok(())
-    })
+    store.write(|tx| audit_tx(tx, approval_id, job_id, event, actor, detail))
+}
+
+fn audit_tx(tx: &rusqlite::Transaction, approval_id: Option<i64>, job_id: &str, event: &str, actor: Option<&str>, detail: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit(at, approval_id, job_id, event, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![chrono::Utc::now().timestamp(), approval_id, job_id, event, actor, detail],
+    )?;
+    Ok(())
+}
+
+/// The uid of this process: who is acting on the host.
+pub fn host_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// Who asks for a run: a Telegram user, or a user on the host (by uid).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Requester {
+    /// A Telegram user id.
+    User(i64),
+    /// A host uid.
+    Host(u32),
 }
 
 /// Creates a pending request bound to the job's current definition.
-pub fn create(store: &mut Store, job: &Job, requested_by: Option<i64>, via: &str, now: i64) -> Result<ApprovalRow> {
+pub fn create(store: &mut Store, job: &Job, by: Requester, via: &str, now: i64) -> Result<ApprovalRow> {
+    let (requested_by, requested_uid) = match by {
+        Requester::User(u) => (Some(u), None),
+        Requester::Host(uid) => (None, Some(uid)),
+    };
     let argv = serde_json::to_string(job.commands.run.as_deref().unwrap_or_default())?;
     let id = store.write(|tx| {
         tx.execute(
-            "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending')",
-            params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64],
+            "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, requested_uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending',?9)",
+            params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64, requested_uid],
         )?;
         Ok(tx.last_insert_rowid())
     })?;
@@ -128,13 +159,15 @@ pub fn trail(store: &Store, job: Option<&str>) -> Result<Vec<AuditRow>> {
 
 /// Atomic compare-and-set of the state: exactly one of several concurrent deciders wins.
 fn transition(store: &mut Store, id: i64, from: State, to: State, by: Option<&str>, now: i64) -> Result<bool> {
-    store.write(|tx| {
-        let n = tx.execute(
-            "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at), owner=?6 WHERE id=?1 AND state=?2",
-            params![id, from.as_str(), to.as_str(), by, by.map(|_| now), super::owner::token()],
-        )?;
-        Ok(n == 1)
-    })
+    store.write(|tx| transition_tx(tx, id, from, to, by, now))
+}
+
+fn transition_tx(tx: &rusqlite::Transaction, id: i64, from: State, to: State, by: Option<&str>, now: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at), owner=?6 WHERE id=?1 AND state=?2",
+        params![id, from.as_str(), to.as_str(), by, by.map(|_| now), super::owner::token()],
+    )?;
+    Ok(n == 1)
 }
 
 /// What a decision led to.
@@ -186,18 +219,24 @@ pub async fn decide(paths: &Paths, cfg: &Config, id: i64, who: Decider, actor: &
     Ok((get(&store, id)?.unwrap_or(req), Decided::Ran { outcome, queued }))
 }
 
+/// Records the run's end and queues what follows it in one transaction: a crash or an error in
+/// between can never leave a succeeded write with nothing verifying it. If this fails, the
+/// request stays "running" and the next daemon start reports it interrupted, offering the
+/// verification.
 fn finish(store: &mut Store, req: &ApprovalRow, job: &Job, o: &Outcome) -> Result<Vec<String>> {
     let now = chrono::Utc::now().timestamp();
     let (state, when) = if o.success() { (State::Succeeded, When::Success) } else { (State::Failed, When::Failure) };
-    transition(store, req.id, State::Running, state, None, now)?;
-    audit(store, Some(req.id), &job.id, "run", None, &format!("{} in {} ms", o.summary(), o.duration_ms))?;
-    let mut queued = Vec::new();
-    for a in job.after.iter().filter(|a| a.when == when) {
-        store.write(|tx| store::enqueue(tx, &a.job_id, &format!("verify:{}", req.id), now, now + a.delay_seconds as i64))?;
-        audit(store, Some(req.id), &job.id, "verify-queued", None, &format!("{} in {} s", a.job_id, a.delay_seconds))?;
-        queued.push(a.job_id.clone());
-    }
-    Ok(queued)
+    let follow: Vec<&crate::config::After> = job.after.iter().filter(|a| a.when == when).collect();
+    store.write(|tx| {
+        transition_tx(tx, req.id, State::Running, state, None, now)?;
+        audit_tx(tx, Some(req.id), &job.id, "run", None, &format!("{} in {} ms", o.summary(), o.duration_ms))?;
+        for a in &follow {
+            store::enqueue(tx, &a.job_id, &format!("verify:{}", req.id), now, now + a.delay_seconds as i64)?;
+            audit_tx(tx, Some(req.id), &job.id, "verify-queued", None, &format!("{} in {} s", a.job_id, a.delay_seconds))?;
+        }
+        Ok(())
+    })?;
+    Ok(follow.iter().map(|a| a.job_id.clone()).collect())
 }
 
 /// Pending requests past expiry become expired (reported by the tick).

@@ -76,9 +76,18 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config) -> Resul
 
 /// `/run <write job>`: a request to the asking chat and the approvers' private chats.
 pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &Config) -> Result<()> {
-    let r = approvals::create(&mut s.store()?, job, Some(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
+    let r = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
     if !job.approval.required {
-        let (_, d) = approvals::decide(&s.paths, cfg, r.id, Decider::Host, &format!("user:{user} (approval not required)"), true, &[]).await?;
+        let (_, d) = approvals::decide(
+            &s.paths,
+            cfg,
+            r.id,
+            Decider::Host(crate::shell::approvals::host_uid()),
+            &format!("user:{user} (approval not required)"),
+            true,
+            &[],
+        )
+        .await?;
         return report(s, chat, &r, &d);
     }
     let mut chats = vec![chat];
