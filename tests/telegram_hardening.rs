@@ -88,3 +88,20 @@ fn a_press_telegram_refuses_to_answer_still_approves() {
     stop(d);
     assert_eq!(runs(&env), 1, "once");
 }
+
+#[test]
+fn an_edit_whose_answer_never_parses_is_given_up_visibly() {
+    let env = Env::new();
+    write_job(&env, json!({}));
+    // An emulator that answers editMessageText with `null`.
+    env.tg.quirk("editmessagetext", Some(Quirk::Null));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("request");
+    assert!(env.cli().args(["approve", "1"]).output().unwrap().status.success());
+    assert!(eventually(Duration::from_secs(40), || env.log().contains("gave up editing the request message")), "retried without end:\n{}", env.log());
+    let edits = env.tg.count("editmessagetext");
+    assert!(edits <= 5, "{edits} attempts");
+    assert!(!eventually(Duration::from_secs(5), || env.tg.count("editmessagetext") > edits), "no attempt after giving up");
+    stop(d);
+}

@@ -43,6 +43,11 @@ pub const SEND: Retry = Retry { first: Duration::from_millis(250), max: Duration
 /// cannot be retried forever.
 pub const SEND_BAD_ANSWER: Retry = Retry { limit: Some(40), ..SEND };
 
+/// Edits of a request message answered with something that is not the Bot API's JSON (an
+/// emulator answering `null`): given up after 5 attempts. The decision holds without the edit;
+/// only the message keeps its buttons, and a press on them is refused as already decided.
+pub const EDIT_BAD_ANSWER: Retry = Retry { limit: Some(5), ..SEND };
+
 /// Restarting long polling while Telegram is unreachable: 1 s doubling to a minute, forever
 /// (the daemon's purpose is to keep listening; each failure is logged).
 pub const POLL_RESTART: Retry = Retry { first: Duration::from_secs(1), max: Duration::from_secs(60), limit: None };

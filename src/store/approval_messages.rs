@@ -24,6 +24,15 @@ pub fn unsettled_decided(store: &Store) -> Result<Vec<(i64, i64)>> {
     Ok(rows)
 }
 
+/// Counts a failed edit of the request message in outbox row `outbox_id`; returns the failures so far.
+pub fn count_failed_edit(store: &mut Store, outbox_id: i64) -> Result<u32> {
+    store.write(|tx| {
+        tx.execute("UPDATE approval_messages SET attempts=attempts+1 WHERE outbox_id=?1", [outbox_id])?;
+        let n: i64 = tx.query_row("SELECT COALESCE(MAX(attempts), 0) FROM approval_messages WHERE outbox_id=?1", [outbox_id], |r| r.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    })
+}
+
 /// Marks every copy shown in outbox row `outbox_id` as edited to its final state.
 pub fn mark_settled(store: &mut Store, outbox_id: i64) -> Result<()> {
     store.write(|tx| {

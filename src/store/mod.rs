@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_owners.sql"),
     include_str!("migrations/006_settled.sql"),
     include_str!("migrations/007_requester_uid.sql"),
+    include_str!("migrations/008_edit_attempts.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.
