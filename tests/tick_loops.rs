@@ -1,4 +1,4 @@
-//! The two tick loops of `serve` (long jobs, checks) share one store: a tick writes only the
+//! The per-job ticks of `serve` share one store: a tick writes only the
 //! jobs it evaluated, so a slow check tick never rolls back what the other loop or a person
 //! stored meanwhile.
 
@@ -26,7 +26,7 @@ async fn a_slow_check_tick_does_not_write_back_another_jobs_old_state() {
     store.update_job_state("long", |s| s.last_report_at = Some(1)).unwrap();
     let checks = tokio::spawn({
         let paths = paths.clone();
-        async move { tick(&paths, &TickOptions { scope: Scope::Checks, ..TickOptions::default() }).await.map(|_| ()) }
+        async move { tick(&paths, &TickOptions { scope: Scope::Job("check".into()), ..TickOptions::default() }).await.map(|_| ()) }
     });
     let deadline = Instant::now() + Duration::from_secs(20);
     while !p("started").exists() && Instant::now() < deadline {

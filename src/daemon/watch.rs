@@ -1,6 +1,8 @@
-//! Notices the death of a supervised long job within about a second, not a tick later.
+//! Notices the death of a supervised long job within about a second, not a tick later, and wakes
+//! that job's own schedule.
 
 use crate::shell::runner::pid_alive;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -8,32 +10,40 @@ use tokio::sync::Notify;
 /// How often watched pids are checked (a `kill(pid, 0)` each: cheap).
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Pids of running long jobs, updated after each tick; a death wakes the tick loop.
+/// The pid each running long job reported, and one wake-up per job.
 #[derive(Clone, Default)]
 pub struct PidWatch {
-    pids: Arc<Mutex<Vec<i32>>>,
-    /// Notified when a watched pid disappears.
-    pub died: Arc<Notify>,
+    pids: Arc<Mutex<HashMap<String, i32>>>,
+    wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
 }
 
 impl PidWatch {
-    /// Replaces the watched set.
-    pub fn set(&self, pids: Vec<i32>) {
-        *self.pids.lock().expect("pid lock") = pids;
+    /// Watches `pid` for `job` (None: the job reported no running pid).
+    pub fn set(&self, job: &str, pid: Option<i32>) {
+        let mut pids = self.pids.lock().expect("pid lock");
+        match pid {
+            Some(p) => pids.insert(job.to_string(), p),
+            None => pids.remove(job),
+        };
     }
 
-    /// Runs forever: checks the pids, notifies and forgets the dead ones.
+    /// Notified when the pid of `job` disappears.
+    pub fn waker(&self, job: &str) -> Arc<Notify> {
+        self.wakers.lock().expect("waker lock").entry(job.to_string()).or_default().clone()
+    }
+
+    /// Runs forever: checks the pids, wakes the jobs whose pid died and forgets them.
     pub async fn run(self) {
         loop {
             tokio::time::sleep(WATCH_INTERVAL).await;
-            let dead = {
+            let dead: Vec<String> = {
                 let mut pids = self.pids.lock().expect("pid lock");
-                let before = pids.len();
-                pids.retain(|p| pid_alive(*p));
-                before != pids.len()
+                let dead: Vec<String> = pids.iter().filter(|(_, p)| !pid_alive(**p)).map(|(j, _)| j.clone()).collect();
+                pids.retain(|j, _| !dead.contains(j));
+                dead
             };
-            if dead {
-                self.died.notify_one();
+            for job in dead {
+                self.waker(&job).notify_one();
             }
         }
     }

@@ -2,11 +2,13 @@
 
 pub mod approvals;
 pub mod config_guard;
+pub mod config_watch;
 pub mod jobs;
 pub mod overview;
 pub mod owner;
 pub mod paths;
 pub mod runner;
 pub mod secrets;
+pub mod sink;
 pub mod tick;
 pub mod verify;

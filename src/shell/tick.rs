@@ -1,5 +1,6 @@
 //! One monitoring tick: observe concurrently, apply the pure policy, act, commit in one transaction.
 
+use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
@@ -19,28 +20,47 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Default number of commands run at once.
-pub const DEFAULT_PARALLELISM: usize = 16;
+/// Commands (status polls, checks) run at once by this process, across all ticks. Status
+/// commands mostly wait (read a file, look at a pid), so the limit is set by what spawning costs,
+/// not by cores: 32 per core, at least 16 and at most 64 (the point beyond which spawning 200
+/// commands gets no faster here; see BENCHMARKS.md). CPU-heavy commands are held to the same
+/// bound, and each has its own timeout, so they queue instead of starving the host.
+pub fn parallelism() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 32).clamp(16, 64)
+}
 
-/// Which part of the work a tick does. `serve` runs `Watch` and `Checks` in two loops, so a
-/// check that hangs for its whole timeout never holds back a long job's alert; the CLI's
-/// one-shot `tick` does `All`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The process-wide permits behind [`parallelism`].
+fn commands() -> Arc<Semaphore> {
+    static SEM: std::sync::OnceLock<Arc<Semaphore>> = std::sync::OnceLock::new();
+    SEM.get_or_init(|| Arc::new(Semaphore::new(parallelism()))).clone()
+}
+
+/// Which part of the work a tick does. The CLI's one-shot `tick` does `All`; `serve` gives each
+/// job its own schedule (`Job`), runs each due chain item on its own (`Items`) and does the rest
+/// (`Global`) on the tick cadence, so a hung command delays nothing but itself.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Scope {
     /// Everything, in one report.
     All,
-    /// Long jobs' status polls, auto-resume, approval expiry and config errors.
-    Watch,
-    /// Due chain items and scheduled checks.
-    Checks,
+    /// Approval expiry and config errors.
+    Global,
+    /// One job: a long job's status poll (and auto-resume), or a check when its schedule is due.
+    Job(String),
+    /// Chain items this process already claimed.
+    Items(Vec<store::QueueItem>),
 }
 
 impl Scope {
-    fn watches(self) -> bool {
-        self != Scope::Checks
+    fn global(&self) -> bool {
+        matches!(self, Scope::All | Scope::Global)
     }
-    fn checks(self) -> bool {
-        self != Scope::Watch
+    fn covers(&self, job: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Job(id) => id == job,
+            _ => false,
+        }
     }
 }
 
@@ -49,15 +69,15 @@ impl Scope {
 pub struct TickOptions {
     /// Observe and report, but run no auto-resume, chain or schedule, and store nothing.
     pub dry_run: bool,
-    /// Commands run at once.
-    pub parallelism: usize,
     /// Which work this tick does.
     pub scope: Scope,
+    /// The daemon's config snapshot; None: read the file (the CLI).
+    pub config: Option<Arc<Snapshot>>,
 }
 
 impl Default for TickOptions {
     fn default() -> Self {
-        TickOptions { dry_run: false, parallelism: DEFAULT_PARALLELISM, scope: Scope::All }
+        TickOptions { dry_run: false, scope: Scope::All, config: None }
     }
 }
 
@@ -87,19 +107,29 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let now = Utc::now();
     let mut store = Store::open(&paths.state_db)?;
     let mut out = TickOutcome::default();
-    // Only the watching part reports config errors (and marks them reported).
-    let quiet = opts.dry_run || !opts.scope.watches();
-    let (cfg, err_section) = super::config_guard::current(paths, &mut store, now, quiet, &mut out.config_error)?;
+    // Only the global part reports config errors (and marks them reported).
+    let quiet = opts.dry_run || !opts.scope.global();
+    let (cfg, err_section) = match &opts.config {
+        Some(snap) => {
+            out.config_error = snap.error.as_ref().map(|e| e.to_string());
+            let section = super::config_guard::report_due(&mut store, now, snap.error.as_deref(), snap.cfg.is_some(), quiet)?;
+            (snap.cfg.clone(), section)
+        }
+        None => {
+            let (cfg, section) = super::config_guard::current(paths, &mut store, now, quiet, &mut out.config_error)?;
+            (cfg.map(Arc::new), section)
+        }
+    };
     out.report.at = Some(now);
-    out.report.sections.extend(err_section.filter(|_| opts.scope.watches()));
+    out.report.sections.extend(err_section.filter(|_| opts.scope.global()));
     let Some(cfg) = cfg else { return Ok(out) };
     out.had_config = true;
     let states = store.job_states()?;
-    if !opts.dry_run && opts.scope.watches() {
+    if !opts.dry_run && opts.scope.global() {
         out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
     }
     let mut t = Tick {
-        cfg: Arc::new(cfg),
+        cfg,
         paths,
         now,
         states: states.clone(),
@@ -109,8 +139,8 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         evaluated: Default::default(),
         claimed: Vec::new(),
     };
-    let mut work = if opts.scope.checks() { t.queue_work(&mut store, opts.dry_run)? } else { Vec::new() };
-    work.extend(t.poll_and_schedule_work(opts.dry_run, opts.scope));
+    let mut work = t.queue_work(&mut store, &opts.scope, opts.dry_run)?;
+    work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
     if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
         // What this tick claimed goes back to the queue (its owner, this process, lives on).
         if let Err(e2) = store.release_claimed(&t.claimed) {
@@ -139,7 +169,7 @@ struct Tick<'a> {
 
 impl Tick<'_> {
     async fn run_and_commit(&mut self, work: Vec<Work>, store: &mut Store, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<()> {
-        for done in run_all(work, self.paths, opts.parallelism).await {
+        for done in run_all(work, self.paths).await {
             self.absorb(done, store)?;
         }
         self.auto_resume(opts).await;
@@ -149,10 +179,14 @@ impl Tick<'_> {
         Ok(())
     }
 
-    fn queue_work(&mut self, store: &mut Store, dry_run: bool) -> Result<Vec<Work>> {
+    fn queue_work(&mut self, store: &mut Store, scope: &Scope, dry_run: bool) -> Result<Vec<Work>> {
         let t = self.now.timestamp();
-        let items: Vec<store::QueueItem> =
-            if dry_run { store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect() } else { store.claim_due(t)? };
+        let items: Vec<store::QueueItem> = match scope {
+            Scope::Items(items) => items.clone(),
+            Scope::All if dry_run => store.queue()?.into_iter().filter(|q| q.status == "pending" && q.not_before <= t).collect(),
+            Scope::All => store.claim_due(t)?,
+            _ => return Ok(Vec::new()),
+        };
         if !dry_run {
             self.claimed = items.iter().map(|i| i.id).collect();
         }
@@ -197,14 +231,14 @@ impl Tick<'_> {
         self.sections.push(s);
     }
 
-    fn poll_and_schedule_work(&mut self, dry_run: bool, scope: Scope) -> Vec<Work> {
+    fn poll_and_schedule_work(&mut self, dry_run: bool, scope: &Scope) -> Vec<Work> {
         let t = self.now.timestamp();
         let mut work = Vec::new();
         let cfg = self.cfg.clone();
-        for job in cfg.jobs.iter().filter(|j| j.enabled) {
+        for job in cfg.jobs.iter().filter(|j| j.enabled && scope.covers(&j.id)) {
             match job.kind {
-                Kind::LongRunningRead if scope.watches() => work.push(Work::Poll(job.clone())),
-                Kind::OneShotRead if scope.checks() && schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
+                Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
+                Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
                     if dry_run {
                         self.info(job, Note::WouldRun { queued: None });
                     } else {
@@ -288,8 +322,8 @@ impl Tick<'_> {
     }
 }
 
-async fn run_all(work: Vec<Work>, paths: &Paths, parallelism: usize) -> Vec<Done> {
-    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+async fn run_all(work: Vec<Work>, paths: &Paths) -> Vec<Done> {
+    let sem = commands();
     let mut set = JoinSet::new();
     for (i, w) in work.into_iter().enumerate() {
         let (sem, paths) = (sem.clone(), paths.clone());

@@ -16,7 +16,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// The approvers for this config and allowlist.
 pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
-    approvers(&cfg.telegram.approver_user_ids, &s.allowlist)
+    approvers(&cfg.telegram.approver_user_ids, &s.allowlist())
 }
 
 fn text(r: &ApprovalRow, job: Option<&Job>, cfg: &Config, lang: Lang) -> String {

@@ -11,10 +11,11 @@ pub mod text;
 pub mod token;
 mod views;
 
-use crate::config::{self, Config};
-use crate::daemon::Sink;
+use crate::config::Config;
 use crate::render::Report;
+use crate::shell::config_watch::ConfigWatch;
 use crate::shell::paths::Paths;
+use crate::shell::sink::Sink;
 use crate::store::{prefs, Store};
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -27,16 +28,23 @@ use tokio::sync::Notify;
 pub struct Services {
     /// Paths of config and store.
     pub paths: Paths,
-    /// Chats that may talk to the bot.
-    pub allowlist: Vec<i64>,
+    /// The daemon's config snapshot: allowlist, approvers, locale, timezone, jobs.
+    pub config: Arc<ConfigWatch>,
     /// Wakes the outbox sender after a message was queued.
     pub wake: Arc<Notify>,
 }
 
 impl Services {
-    /// Allowlist check (fail closed: an empty list allows nobody).
+    /// Allowlist check against the snapshot in force (fail closed: an empty list allows nobody).
+    /// Every update passes here first, so the snapshot is brought up to date (one `stat` when the
+    /// file did not change): a press decides against the definition on disk, not a second-old one.
     pub fn allowed(&self, chat: i64) -> bool {
-        self.allowlist.contains(&chat)
+        self.config.refresh();
+        self.config.current().allowlist.contains(&chat)
+    }
+    /// The allowed chats now.
+    pub fn allowlist(&self) -> Vec<i64> {
+        self.config.current().allowlist.clone()
     }
     /// A store handle.
     pub fn store(&self) -> Result<Store> {
@@ -47,19 +55,16 @@ impl Services {
         let default = self.config().map_or(Default::default(), |c| c.locale);
         self.store().and_then(|s| prefs::chat_lang(&s, chat, default)).unwrap_or(default)
     }
-    /// The config now, else the last good one.
-    pub fn config(&self) -> Option<Config> {
-        config::load(&self.paths.config, &self.paths.home).ok().or_else(|| {
-            let text = self.store().ok()?.meta("last_good_config").ok()??;
-            config::parse(&text, &self.paths.config, &self.paths.home).ok()
-        })
+    /// The config in force (the file's, or the last good one while it is invalid).
+    pub fn config(&self) -> Option<Arc<Config>> {
+        self.config.config()
     }
 }
 
-/// Queues each report for every report chat, with Ack/Snooze buttons for alerts.
+/// Queues each report for every report chat of the snapshot in force, with Ack/Snooze buttons
+/// for alerts.
 pub struct OutboxSink {
     services: Arc<Services>,
-    report_chats: Vec<i64>,
 }
 
 impl Sink for OutboxSink {
@@ -67,7 +72,7 @@ impl Sink for OutboxSink {
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
         let default = cfg.map_or(Default::default(), |c| c.locale);
         let mut store = self.services.store()?;
-        for chat in &self.report_chats {
+        for chat in &self.services.config.current().report_chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
             let text = views::report_text(report, tz, lang);
             let k = views::alert_keyboard(&mut store, *chat, &report.sections, lang)?;
@@ -78,14 +83,12 @@ impl Sink for OutboxSink {
     }
 }
 
-/// Everything `serve` needs to run the bot.
+/// What `serve` needs to run the bot.
 pub struct BotSetup {
     /// The token.
     pub token: Token,
-    /// Allowed chats.
-    pub allowlist: Vec<i64>,
-    /// Report chats.
-    pub report_chats: Vec<i64>,
+    /// `channels.telegram.allowFrom` of openclaw.json (the allowlist when the config has none).
+    pub allow_from: Vec<i64>,
     /// API base URL override.
     pub api_url: Option<String>,
 }
@@ -97,15 +100,14 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let Some(token) = found.token else {
         return Ok(None);
     };
-    let allowlist = if cfg.telegram.allowed_chat_ids.is_empty() { found.allow_from } else { cfg.telegram.allowed_chat_ids.clone() };
+    let (allowlist, _) = crate::shell::config_watch::chats(cfg, &found.allow_from);
     if allowlist.is_empty() {
         bail!("a Telegram token is configured but the allowlist is empty: set telegram.allowedChatIds (refusing to start: fail closed)");
     }
-    let report_chats = if cfg.telegram.report_chat_ids.is_empty() { allowlist.clone() } else { cfg.telegram.report_chat_ids.clone() };
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
     crate::shell::secrets::register(token.expose());
     crate::store::outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
-    Ok(Some(BotSetup { token, allowlist, report_chats, api_url }))
+    Ok(Some(BotSetup { token, allow_from: found.allow_from, api_url }))
 }
 
 /// Registers the command menu: English as the default, and each other language for phones set to it.
@@ -135,37 +137,52 @@ fn make_bot(b: &BotSetup) -> Result<Bot> {
 /// `tick` on the CLI: queues the report like the daemon would and delivers the outbox
 /// (bounded wait); returns how many messages are still pending (the daemon sends them later).
 pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
-    let wake = Arc::new(Notify::new());
-    let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist.clone(), wake });
-    OutboxSink { services, report_chats: b.report_chats.clone() }.report(report, cfg)?;
+    let config = Arc::new(ConfigWatch::load(paths, b.allow_from.clone()));
+    let services = Arc::new(Services { paths: paths.clone(), config, wake: Arc::new(Notify::new()) });
+    OutboxSink { services }.report(report, cfg)?;
     sender::flush(&make_bot(b)?, &paths.state_db, &b.token, std::time::Duration::from_secs(30)).await
 }
 
-/// Runs tick loop, dispatcher and outbox sender until `shutdown` resolves.
-pub async fn run(paths: Paths, b: BotSetup, startup: Report, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
-    let bot = make_bot(&b)?;
-    let wake = Arc::new(Notify::new());
-    let services = Arc::new(Services { paths: paths.clone(), allowlist: b.allowlist, wake: wake.clone() });
-    let sender = tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone()));
-    let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
-    let poll_errors = Arc::new(PollErrors { services: services.clone(), report_chats: b.report_chats.clone(), token: b.token.clone() });
-    let polling = tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone()));
-    let announcer = tokio::spawn(announce_forever(bot.clone(), services.clone()));
-    let sink = OutboxSink { services, report_chats: b.report_chats };
-    if !startup.is_empty() {
-        sink.report(&startup, config::load(&paths.config, &paths.home).ok().as_ref())?;
+/// The running bot: long polling, outbox sender and request announcer, and its report sink.
+pub struct Running {
+    services: Arc<Services>,
+    stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The sink that queues reports for the report chats.
+    pub fn sink(&self) -> Arc<dyn Sink> {
+        Arc::new(OutboxSink { services: self.services.clone() })
     }
-    crate::daemon::tick_loop(&paths, &sink, shutdown).await?;
-    let token = stop.lock().expect("shutdown token").clone();
-    if let Some(t) = token {
-        if let Ok(f) = t.shutdown() {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;
+
+    /// Stops polling (bounded wait) and the background tasks.
+    pub async fn shutdown(self) {
+        let token = self.stop.lock().expect("shutdown token").clone();
+        if let Some(t) = token {
+            if let Ok(f) = t.shutdown() {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(3), f).await;
+            }
+        }
+        for t in self.tasks {
+            t.abort();
         }
     }
-    polling.abort();
-    sender.abort();
-    announcer.abort();
-    Ok(())
+}
+
+/// Starts dispatcher, outbox sender and announcer; reports are queued through [`Running::sink`].
+pub fn start(paths: &Paths, b: BotSetup, config: Arc<ConfigWatch>) -> Result<Running> {
+    let bot = make_bot(&b)?;
+    let wake = Arc::new(Notify::new());
+    let services = Arc::new(Services { paths: paths.clone(), config, wake: wake.clone() });
+    let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
+    let poll_errors = Arc::new(PollErrors { services: services.clone(), token: b.token.clone() });
+    let tasks = vec![
+        tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone())),
+        tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone())),
+        tokio::spawn(announce_forever(bot, services.clone())),
+    ];
+    Ok(Running { services, stop, tasks })
 }
 
 /// How often the store is checked for approval requests made on the host.
@@ -235,7 +252,6 @@ async fn poll_forever(
 /// Polling errors: logged (token redacted); a 409 conflict is also reported to the owner hourly.
 struct PollErrors {
     services: Arc<Services>,
-    report_chats: Vec<i64>,
     token: Token,
 }
 
@@ -262,7 +278,7 @@ impl PollErrors {
             return Ok(());
         }
         store.set_meta("conflict_warned_at", &now.to_string())?;
-        for chat in &self.report_chats {
+        for chat in &self.services.config.current().report_chats {
             let lang = self.services.lang(*chat);
             outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict"), false, None)?;
         }

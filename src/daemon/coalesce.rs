@@ -1,0 +1,45 @@
+//! Events that happen close together reach a chat as one message: reports from the per-job
+//! schedules are gathered for at most [`WINDOW`] after the first one and delivered together.
+
+use crate::render::Report;
+use crate::shell::config_watch::ConfigWatch;
+use crate::shell::sink::Sink;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The longest an alert waits for company.
+pub const WINDOW: Duration = Duration::from_millis(800);
+
+/// Merges `more` into `into` (sections in arrival order; the later time).
+pub fn merge(into: &mut Report, more: Report) {
+    into.at = into.at.max(more.at);
+    into.sections.extend(more.sections);
+}
+
+/// Delivers reports until every sender is gone, each batch rendered with the snapshot in force.
+pub async fn run(mut rx: UnboundedReceiver<Report>, sink: Arc<dyn Sink>, config: Arc<ConfigWatch>) {
+    while let Some(mut batch) = rx.recv().await {
+        let deadline = tokio::time::Instant::now() + WINDOW;
+        loop {
+            tokio::select! {
+                more = rx.recv() => match more {
+                    Some(r) => merge(&mut batch, r),
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let cfg = config.config();
+        let sink = sink.clone();
+        let delivered = tokio::task::spawn_blocking(move || sink.report(&batch, cfg.as_deref())).await;
+        match delivered {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "could not deliver report"),
+            Err(e) => tracing::error!(error = %e, "report delivery panicked"),
+        }
+    }
+}

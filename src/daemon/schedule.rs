@@ -1,0 +1,164 @@
+//! Per-job schedules for `serve`: each enabled long job polls on its own timer (and at once when
+//! its watched pid dies), each scheduled check runs on its own timer, each due chain item runs in
+//! its own task, and approval expiry and config errors go on the tick cadence. A hung command
+//! therefore delays nothing but itself. Every task ticks with the current config snapshot and
+//! hands its report to the coalescer, so events close together reach a chat as one message.
+
+use super::watch::PidWatch;
+use crate::config::{Job, Kind};
+use crate::render::Report;
+use crate::shell::config_watch::ConfigWatch;
+use crate::shell::paths::Paths;
+use crate::shell::tick::{self, Scope, TickOptions};
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+/// How often the supervisor looks for config changes and due chain items.
+pub const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
+
+/// What every scheduled task shares.
+#[derive(Clone)]
+pub struct Ctx {
+    /// Paths of config and store.
+    pub paths: Paths,
+    /// The config snapshot.
+    pub config: Arc<ConfigWatch>,
+    /// Reports go to the coalescer.
+    pub reports: UnboundedSender<Report>,
+    /// Pid deaths wake their job.
+    pub pids: PidWatch,
+}
+
+impl Ctx {
+    fn tick_seconds(&self) -> u64 {
+        self.config.config().map_or(60, |c| c.tick_seconds).max(1)
+    }
+
+    /// One tick of `scope` with the current snapshot; its report goes to the coalescer.
+    async fn tick(&self, scope: Scope) -> anyhow::Result<tick::TickOutcome> {
+        let opts = TickOptions { scope: scope.clone(), config: Some(self.config.current()), ..TickOptions::default() };
+        let result = tick::tick(&self.paths, &opts).await;
+        match &result {
+            Ok(out) => {
+                if let (Some(e), Scope::Global) = (&out.config_error, &scope) {
+                    tracing::warn!(error = %e, "config invalid; the last good config stays in force");
+                }
+                if !out.report.is_empty() {
+                    let _ = self.reports.send(out.report.clone());
+                }
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), ?scope, "tick failed"),
+        }
+        result
+    }
+}
+
+/// Runs the schedules until the task is aborted: one task per enabled job (restarted when its
+/// definition changes), one per due chain item, one for the global work.
+pub async fn run(ctx: Ctx) {
+    let mut jobs: HashMap<String, (Job, AbortOnDrop)> = HashMap::new();
+    let global = tokio::spawn(global_loop(ctx.clone()));
+    let _stop_global = AbortOnDrop(global);
+    loop {
+        let cfg = ctx.config.config();
+        let wanted: Vec<Job> = cfg.iter().flat_map(|c| c.jobs.iter()).filter(|j| j.enabled && scheduled(j)).cloned().collect();
+        jobs.retain(|id, (job, handle)| {
+            let keep = wanted.iter().any(|w| w == job) && !handle.0.is_finished();
+            if !keep && !wanted.iter().any(|w| &w.id == id) {
+                ctx.pids.set(id, None);
+            }
+            keep
+        });
+        for job in wanted {
+            if !jobs.contains_key(&job.id) {
+                let handle = tokio::spawn(job_loop(ctx.clone(), job.clone()));
+                jobs.insert(job.id.clone(), (job, AbortOnDrop(handle)));
+            }
+        }
+        spawn_due_items(&ctx).await;
+        tokio::time::sleep(SUPERVISE_EVERY).await;
+    }
+}
+
+/// A task that ends with its owner (the supervisor's future, aborted at shutdown).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn scheduled(job: &Job) -> bool {
+    match job.kind {
+        Kind::LongRunningRead => true,
+        Kind::OneShotRead => job.policy.run_every_seconds.is_some_and(|s| s > 0),
+        Kind::OneShotWrite => false,
+    }
+}
+
+/// Approval expiry and config errors on the tick cadence; this loop also drives the heartbeat
+/// and systemd's watchdog, so a wedged daemon stops both.
+async fn global_loop(ctx: Ctx) {
+    loop {
+        let result = ctx.tick(Scope::Global).await;
+        crate::watch::after_tick(&ctx.paths, &result, ctx.config.config().as_deref());
+        crate::watch::idle(&ctx.paths, Duration::from_secs(ctx.tick_seconds()), true).await;
+    }
+}
+
+/// Claims the chain items that are due and runs each in its own task.
+async fn spawn_due_items(ctx: &Ctx) {
+    let db = ctx.paths.state_db.clone();
+    let claimed = tokio::task::spawn_blocking(move || Store::open(&db)?.claim_due(chrono::Utc::now().timestamp())).await;
+    match claimed {
+        Ok(Ok(items)) => {
+            for item in items {
+                let ctx = ctx.clone();
+                tokio::spawn(async move { ctx.tick(Scope::Items(vec![item])).await.map(|_| ()) });
+            }
+        }
+        Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "could not claim due chain items"),
+        Err(e) => tracing::error!(error = %e, "could not claim due chain items"),
+    }
+}
+
+/// One job's own schedule.
+async fn job_loop(ctx: Ctx, job: Job) {
+    let waker = ctx.pids.waker(&job.id);
+    loop {
+        let _ = ctx.tick(Scope::Job(job.id.clone())).await;
+        let wait = match job.kind {
+            Kind::LongRunningRead => {
+                ctx.pids.set(&job.id, running_pid(&ctx.paths, &job.id).await);
+                Duration::from_secs(ctx.tick_seconds())
+            }
+            _ => next_check_in(&ctx.paths, &job).await,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = waker.notified() => tracing::info!(job = %job.id, "its process exited; polling now"),
+        }
+    }
+}
+
+async fn running_pid(paths: &Paths, job: &str) -> Option<i32> {
+    let (db, job) = (paths.state_db.clone(), job.to_string());
+    let state = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_states().ok()?.remove(&job)).await.ok()??;
+    let seen = state.last_seen?;
+    seen.running.then_some(seen.pid).flatten().map(|p| p as i32)
+}
+
+/// Time until a scheduled check is due again (at least a second).
+async fn next_check_in(paths: &Paths, job: &Job) -> Duration {
+    let every = job.policy.run_every_seconds.unwrap_or(60).max(1) as i64;
+    let (db, id) = (paths.state_db.clone(), job.id.clone());
+    let last = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_states().ok()?.remove(&id)?.last_check_at).await.ok().flatten();
+    let now = chrono::Utc::now().timestamp();
+    let due_in = last.map_or(0, |t| t + every - now);
+    Duration::from_secs(due_in.clamp(1, every) as u64)
+}
