@@ -55,7 +55,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                 .endpoint(on_other),
         )
         .endpoint(on_refused_message);
-    dptree::entry().branch(messages).branch(Update::filter_callback_query().endpoint(super::presses::on_callback))
+    dptree::entry().branch(messages).branch(super::presses::schema())
 }
 
 pub(super) fn reply(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {

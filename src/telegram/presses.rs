@@ -1,13 +1,16 @@
-//! Button presses (callback queries): every one is answered, also when refused or stale.
+//! Button presses (callback queries): routed by the action stored with their token; every one
+//! is answered, also when refused or stale.
 
 use super::handlers::{act, set_lang};
 use super::{views, Services};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::shell::jobs::Action;
-use crate::store::callbacks::{self, Redeemed};
+use crate::store::callbacks::{self, Callback, Redeemed};
 use crate::t;
+use dptree::case;
 use std::sync::Arc;
+use teloxide::dispatching::UpdateHandler;
 use teloxide::payloads::EditMessageTextSetters;
 use teloxide::prelude::*;
 use teloxide::types::ParseMode;
@@ -15,53 +18,175 @@ use teloxide::{ApiError, RequestError};
 
 type HandlerResult = anyhow::Result<()>;
 
-/// Entry point for callback queries: allowlist, token redemption, then the action.
-pub async fn on_callback(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerResult {
-    let chat = q.regular_message().map(|m| m.chat.id.0);
-    let user = q.from.id.0 as i64;
-    let verdict = match chat {
-        Some(c) if s.allowed(c) => callbacks::redeem(&mut s.store()?, q.data.as_deref().unwrap_or(""), c, user)?,
-        _ => {
-            tracing::warn!(chat_id = ?chat, user_id = user, "button press from outside the allowlist refused");
-            callbacks::record_event(&mut s.store()?, "refused", chat.unwrap_or(0), Some(user), None, "callback")?;
-            let lang = q.from.language_code.as_deref().and_then(Lang::parse).unwrap_or_default();
-            return answer(&bot, &q, &t!(lang, "answer-not-allowed")).await;
-        }
-    };
-    let lang = s.lang(chat.unwrap_or(0));
-    let cb = match verdict {
-        Redeemed::Ok(cb) => cb,
-        Redeemed::Used => return answer(&bot, &q, &t!(lang, "answer-used")).await,
-        Redeemed::Unknown => return answer(&bot, &q, &t!(lang, "answer-unknown")).await,
-    };
-    let Some(cfg) = s.config() else { return answer(&bot, &q, &t!(lang, "answer-config-invalid")).await };
-    let job = cb.job_id.as_deref().and_then(|j| cfg.job(j)).cloned();
-    match (cb.action.as_str(), job) {
-        ("approve" | "reject", _) => super::approve::on_press(&bot, &q, &s, &cb, &cfg).await,
-        ("lang", _) => {
-            let new = cb.arg.as_deref().and_then(Lang::parse).unwrap_or_default();
-            set_lang(&s, cb.chat_id, new, Some(user))?;
-            answer(&bot, &q, new.native_name()).await
-        }
-        ("refresh", _) => {
-            answer(&bot, &q, &t!(lang, "answer-refreshed")).await?;
-            refresh(&bot, &q, &s, &cfg, lang).await
-        }
-        ("ack" | "snooze", Some(job)) => {
-            let t = ack_or_snooze(&s, &cb, user, &job.id, lang)?;
-            answer(&bot, &q, &t).await
-        }
-        (a @ ("start" | "stop" | "run"), Some(job)) => {
-            let action = match a {
-                "start" => Action::Start,
-                "stop" => Action::Stop,
-                _ => Action::Run,
-            };
-            act(&s, cb.chat_id, &cfg, action, &job.id)?;
-            answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(a, lang), id = &job.id)).await
-        }
-        _ => answer(&bot, &q, &t!(lang, "answer-gone")).await,
+/// What a button does, parsed once from the action stored with its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
+    /// Approve a write request.
+    Approve,
+    /// Reject a write request.
+    Reject,
+    /// Switch the chat's language.
+    Lang,
+    /// Refresh an overview in place.
+    Refresh,
+    /// Acknowledge an alert.
+    Ack,
+    /// Snooze a job's alerts for an hour.
+    Snooze,
+    /// Start a long job.
+    Start,
+    /// Stop a long job.
+    Stop,
+    /// Run a check (or request a write job).
+    Run,
+}
+
+impl std::str::FromStr for Press {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Press, String> {
+        Ok(match s {
+            "approve" => Press::Approve,
+            "reject" => Press::Reject,
+            "lang" => Press::Lang,
+            "refresh" => Press::Refresh,
+            "ack" => Press::Ack,
+            "snooze" => Press::Snooze,
+            "start" => Press::Start,
+            "stop" => Press::Stop,
+            "run" => Press::Run,
+            other => return Err(format!("unknown button action {other:?}")),
+        })
     }
+}
+
+/// A press after its token was looked up.
+#[derive(Debug, Clone)]
+pub enum Pressed {
+    /// A valid token, now used.
+    Valid(Callback),
+    /// Pressed before.
+    Used,
+    /// Never issued, issued to another chat, or the store failed.
+    Unknown,
+}
+
+/// The callback branch of `schema()`: the allowlist as a filter node, the token redeemed once,
+/// then one endpoint per [`Press`]; everything refused or stale is answered too.
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    let actions = dptree::filter_map(|cb: Callback| cb.action.parse::<Press>().ok())
+        .branch(case![Press::Approve].endpoint(decide))
+        .branch(case![Press::Reject].endpoint(decide))
+        .branch(case![Press::Lang].endpoint(on_lang))
+        .branch(case![Press::Refresh].endpoint(on_refresh))
+        .branch(case![Press::Ack].endpoint(on_ack_or_snooze))
+        .branch(case![Press::Snooze].endpoint(on_ack_or_snooze))
+        .branch(case![Press::Start].endpoint(on_act))
+        .branch(case![Press::Stop].endpoint(on_act))
+        .branch(case![Press::Run].endpoint(on_act));
+    Update::filter_callback_query()
+        .branch(
+            dptree::filter(|q: CallbackQuery, s: Arc<Services>| press_chat(&q).is_some_and(|c| s.allowed(c)))
+                .map(redeem)
+                .branch(case![Pressed::Valid(cb)].branch(actions).endpoint(gone))
+                .branch(
+                    case![Pressed::Used]
+                        .endpoint(|bot: Bot, q: CallbackQuery, s: Arc<Services>| async move { answer(&bot, &q, &t!(press_lang(&s, &q), "answer-used")).await }),
+                )
+                .endpoint(|bot: Bot, q: CallbackQuery, s: Arc<Services>| async move { answer(&bot, &q, &t!(press_lang(&s, &q), "answer-unknown")).await }),
+        )
+        .endpoint(refused)
+}
+
+fn press_chat(q: &CallbackQuery) -> Option<i64> {
+    q.regular_message().map(|m| m.chat.id.0)
+}
+
+fn press_lang(s: &Services, q: &CallbackQuery) -> Lang {
+    s.lang(press_chat(q).unwrap_or(0))
+}
+
+/// Marks the token used by the presser (atomically: two presses at once give one `Valid`).
+fn redeem(q: CallbackQuery, s: Arc<Services>) -> Pressed {
+    let chat = press_chat(&q).unwrap_or(0);
+    let r = s.store().and_then(|mut st| callbacks::redeem(&mut st, q.data.as_deref().unwrap_or(""), chat, q.from.id.0 as i64));
+    match r {
+        Ok(Redeemed::Ok(cb)) => Pressed::Valid(cb),
+        Ok(Redeemed::Used) => Pressed::Used,
+        Ok(Redeemed::Unknown) => Pressed::Unknown,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "could not look up a button token");
+            Pressed::Unknown
+        }
+    }
+}
+
+async fn refused(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerResult {
+    let (chat, user) = (press_chat(&q), q.from.id.0 as i64);
+    tracing::warn!(chat_id = ?chat, user_id = user, "button press from outside the allowlist refused");
+    callbacks::record_event(&mut s.store()?, "refused", chat.unwrap_or(0), Some(user), None, "callback")?;
+    let lang = q.from.language_code.as_deref().and_then(Lang::parse).unwrap_or_default();
+    answer(&bot, &q, &t!(lang, "answer-not-allowed")).await
+}
+
+async fn gone(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerResult {
+    answer(&bot, &q, &t!(press_lang(&s, &q), "answer-gone")).await
+}
+
+/// The config in force, or the press is answered that it cannot be acted on now.
+async fn config_or_answer(bot: &Bot, q: &CallbackQuery, s: &Services) -> anyhow::Result<Option<Arc<Config>>> {
+    let cfg = s.config();
+    if cfg.is_none() {
+        answer(bot, q, &t!(press_lang(s, q), "answer-config-invalid")).await?;
+    }
+    Ok(cfg)
+}
+
+async fn decide(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
+    let Some(cfg) = config_or_answer(&bot, &q, &s).await? else { return Ok(()) };
+    super::approve::on_press(&bot, &q, &s, &cb, &cfg).await
+}
+
+async fn on_lang(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
+    let new = cb.arg.as_deref().and_then(Lang::parse).unwrap_or_default();
+    set_lang(&s, cb.chat_id, new, Some(q.from.id.0 as i64))?;
+    answer(&bot, &q, new.native_name()).await
+}
+
+async fn on_refresh(bot: Bot, q: CallbackQuery, s: Arc<Services>) -> HandlerResult {
+    let Some(cfg) = config_or_answer(&bot, &q, &s).await? else { return Ok(()) };
+    let lang = press_lang(&s, &q);
+    answer(&bot, &q, &t!(lang, "answer-refreshed")).await?;
+    refresh(&bot, &q, &s, &cfg, lang).await
+}
+
+/// The job a press concerns, when it is still in the config (else the press is answered "gone").
+async fn job_or_answer(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback) -> anyhow::Result<Option<(Arc<Config>, String)>> {
+    let Some(cfg) = config_or_answer(bot, q, s).await? else { return Ok(None) };
+    match cb.job_id.as_deref().and_then(|j| cfg.job(j)).map(|j| j.id.clone()) {
+        Some(id) => Ok(Some((cfg, id))),
+        None => {
+            answer(bot, q, &t!(press_lang(s, q), "answer-gone")).await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn on_ack_or_snooze(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
+    let Some((_, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
+    let t = ack_or_snooze(&s, &cb, q.from.id.0 as i64, &job, press_lang(&s, &q))?;
+    answer(&bot, &q, &t).await
+}
+
+async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, press: Press) -> HandlerResult {
+    let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
+    let action = match press {
+        Press::Start => Action::Start,
+        Press::Stop => Action::Stop,
+        _ => Action::Run,
+    };
+    act(&s, cb.chat_id, &cfg, action, &job)?;
+    let lang = press_lang(&s, &q);
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(action.as_str(), lang), id = &job)).await
 }
 
 /// Answers a press, best effort: Telegram refuses answers to presses that waited too long
@@ -73,7 +198,7 @@ pub(super) async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerR
     Ok(())
 }
 
-fn ack_or_snooze(s: &Services, cb: &callbacks::Callback, user: i64, job: &str, lang: Lang) -> anyhow::Result<String> {
+fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) -> anyhow::Result<String> {
     let mut store = s.store()?;
     let snooze = cb.action == "snooze";
     let until = chrono::Utc::now().timestamp() + 3600;
@@ -103,5 +228,18 @@ async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, 
     match bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(k).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Press;
+
+    #[test]
+    fn every_action_the_bot_issues_parses_and_anything_else_is_refused() {
+        for a in ["approve", "reject", "lang", "refresh", "ack", "snooze", "start", "stop", "run"] {
+            assert!(a.parse::<Press>().is_ok(), "{a}");
+        }
+        assert!("Approve".parse::<Press>().is_err() && "".parse::<Press>().is_err());
     }
 }
