@@ -334,3 +334,16 @@ fn a_chain_delay_holds_the_queued_job_until_it_is_due() {
     assert_eq!(q[0].status, "pending");
     assert!(q[0].not_before >= before + 3600, "{q:?}");
 }
+
+#[test]
+fn alert_in_a_checks_output_counts_only_as_a_word() {
+    let e = Env::new(json!([]));
+    let calm = e.script("calm.sh", "echo 'scan done: 0 ALERTS found'\n");
+    let loud = e.script("loud.sh", "echo '[ALERT] fan 2 stopped'\n");
+    let check = |id: &str, s: &str| json!({"id": id, "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", s]}, "policy": {"runEverySeconds": 60}});
+    e.write_config(json!([check("calmcheck", &calm), check("loudcheck", &loud)]));
+    let o = e.run(&["tick", "--print-only"]);
+    let out = stdout(&o);
+    assert!(out.contains("loudcheck") && out.contains("[ALERT] fan 2 stopped"), "{out}");
+    assert!(!out.contains("calmcheck") && !out.contains("0 ALERTS"), "a count of alerts is not an alert: {out}");
+}

@@ -24,13 +24,24 @@ impl CheckResult {
     }
 }
 
+/// The markers that make a check's output a failure (as in ops-monitor.py).
+const MARKERS: [&str; 2] = ["ACTION REQUIRED", "ALERT"];
+
 /// Why a check counts as failing, if it does.
 pub fn failure(r: &CheckResult) -> Option<Failure> {
     if let Some(kind) = r.run_failure {
         return Some(Failure::new(kind, r.summary.clone()));
     }
-    let line = r.output.lines().find(|l| l.contains("ACTION REQUIRED") || l.contains("ALERT"))?;
+    let line = r.output.lines().find(|l| MARKERS.iter().any(|m| has_word(l, m)))?;
     Some(Failure::new(FailureKind::OutputAlert, line.trim().chars().take(200).collect::<String>()))
+}
+
+/// True when `word` occurs in `line` on its own, not inside a longer word: "ALERT:",
+/// "[ALERT]" and "ALERT - disk" count, "0 ALERTS found" and "NO_ALERT" do not. Two fixed
+/// markers and one rule, so a scan is clearer than a regex dependency.
+fn has_word(line: &str, word: &str) -> bool {
+    let wordy = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    line.match_indices(word).any(|(i, w)| !wordy(line[..i].chars().next_back()) && !wordy(line[i + w.len()..].chars().next()))
 }
 
 /// Output tail shown in reports (last `max` characters, trimmed).
@@ -79,5 +90,25 @@ pub fn schedule_due(job: &Job, st: &JobState, now: i64) -> bool {
             st.last_check_at.is_none_or(|t| now - t >= every as i64)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(output: &str) -> Option<String> {
+        failure(&CheckResult { run_failure: None, summary: "exit 0".into(), output: output.into() }).map(|f| f.reason)
+    }
+
+    #[test]
+    fn alert_markers_count_only_as_words() {
+        for hit in ["ALERT: disk full", "[ALERT] disk", "ALERT - disk", "x\nACTION REQUIRED: rotate keys", "disk ALERT", "(ALERT)", "ALERT"] {
+            assert!(reason(hit).is_some(), "{hit:?} is an alert");
+        }
+        for miss in ["0 ALERTS found", "NO_ALERT", "ALERTING disabled", "PREALERT", "ACTION REQUIREDNESS", "alert: lower case", "all good"] {
+            assert_eq!(reason(miss), None, "{miss:?} is not an alert");
+        }
+        assert_eq!(reason("ok\n0 ALERTS, 1 ALERT: fan").as_deref(), Some("0 ALERTS, 1 ALERT: fan"), "a later word on the same line counts");
     }
 }
