@@ -68,7 +68,7 @@ fn a_dead_job_is_noticed_within_a_second_not_a_tick_later_and_sigterm_exits_0() 
     let rx = lines(&mut child);
     assert!(wait_line(&rx, "status: running", Duration::from_secs(10)).is_some(), "first tick reports running");
     let second = serve(dir.path()).wait_with_output().unwrap();
-    assert_eq!(second.status.code(), Some(1), "a second serve on the same state refuses");
+    assert_eq!(second.status.code(), Some(3), "a second serve on the same state refuses (exit 3: lock held)");
     assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
     // The watcher has the pid before the report is printed.
     let killed = Instant::now();

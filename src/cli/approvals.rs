@@ -69,6 +69,9 @@ pub fn pending(paths: &Paths) -> Result<i32> {
 /// `approve <id>` / `reject <id>`.
 pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     let cfg = load(paths)?;
+    if approvals::get(&Store::open(&paths.state_db)?, id)?.is_none() {
+        return Err(Exit::usage(format!("no approval request #{id} (see `ops-monitor pending` or `audit`)")));
+    }
     let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host(approvals::host_uid()), &actor(), approve, &[]).await?;
     match decided {
         Decided::Refused(r) => Err(Exit { code: 1, msg: format!("request #{id} ({}): refused: {r}", row.job_id) }.into()),

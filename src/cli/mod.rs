@@ -112,10 +112,31 @@ pub struct Exit {
     pub msg: String,
 }
 
+/// Exit code: a job or action failed (non-zero exit, timeout), or an unexpected error.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: bad usage, unknown job or request id, invalid config, a fail-closed start.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: another `serve` already holds the state's lock.
+pub const EXIT_LOCKED: i32 = 3;
+
 impl Exit {
     /// Exit code 2: bad usage or config.
     pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-        Exit { code: 2, msg: msg.into() }.into()
+        Exit { code: EXIT_USAGE, msg: msg.into() }.into()
+    }
+}
+
+/// The exit code of a failed command (README "Exit codes"): retrying does not help with 2, so a
+/// service manager can be told not to restart on it.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if let Some(x) = e.downcast_ref::<Exit>() {
+        x.code
+    } else if e.downcast_ref::<crate::config::ConfigError>().is_some() || e.downcast_ref::<crate::telegram::FailClosed>().is_some() {
+        EXIT_USAGE
+    } else if e.downcast_ref::<crate::daemon::LockHeld>().is_some() {
+        EXIT_LOCKED
+    } else {
+        EXIT_FAILED
     }
 }
 
@@ -130,7 +151,7 @@ pub fn main() -> i32 {
     match rt.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
+            let code = exit_code(&e);
             eprintln!("ERROR: {}", crate::shell::secrets::mask(&format!("{e:#}")));
             code
         }

@@ -34,8 +34,12 @@ impl fmt::Display for ConfigError {
                 return write!(f, "config {}: {}", self.file.display(), only.message);
             }
         }
+        // The first line is the whole reason on its own (the first problem); all follow below.
         let n = self.issues.len();
         write!(f, "invalid config {} ({n} problem{})", self.file.display(), if n == 1 { "" } else { "s" })?;
+        if let Some(first) = self.issues.first() {
+            write!(f, ": {}: {}", first.path, first.message)?;
+        }
         for i in &self.issues {
             write!(f, "\n  {}: {}", i.path, i.message)?;
         }

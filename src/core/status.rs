@@ -7,8 +7,10 @@ use serde_json::{Map, Value};
 /// Largest status output accepted, in bytes.
 pub const MAX_STATUS_BYTES: usize = 64 * 1024;
 
-/// One parsed status report of a long job.
+/// One parsed status report of a long job; serialized (`status --json`) in the contract's own
+/// camelCase names (`stopReason`, `progressKey`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JobStatus {
     /// The job is running now.
     pub running: bool,

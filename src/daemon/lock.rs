@@ -1,9 +1,14 @@
 //! One poller per state: an exclusive lock (std's `File::try_lock`, flock on Linux) on
 //! `<state db>.lock`, held while `serve` runs.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::fs::{File, TryLockError};
 use std::path::Path;
+
+/// Another `serve` holds the lock (its own exit code: waiting, not fixing, resolves it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LockHeld(pub String);
 
 /// Held for the daemon's lifetime; released by the kernel when the process dies (even kill -9).
 pub struct ServeLock {
@@ -18,7 +23,7 @@ impl ServeLock {
         match file.try_lock() {
             Ok(()) => Ok(ServeLock { _file: file }),
             Err(TryLockError::WouldBlock) => {
-                bail!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display())
+                Err(LockHeld(format!("another `ops-monitor serve` is already running on {} (lock {} is held)", state_db.display(), path.display())).into())
             }
             Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("lock {}", path.display())),
         }

@@ -7,7 +7,7 @@ mod lock;
 pub mod schedule;
 mod watch;
 
-pub use lock::ServeLock;
+pub use lock::{LockHeld, ServeLock};
 pub use watch::PidWatch;
 
 use crate::config;

@@ -14,12 +14,14 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// Applies the defaults to the optional flag values.
+    /// Applies the defaults to the optional flag values and makes every path absolute, once, at
+    /// start: jobs run in their own `cwd`, so a relative `OPS_STATE_DIR` (from a relative
+    /// `--state-file`) would point somewhere else for them.
     pub fn resolve(config: Option<&Path>, state: Option<&Path>) -> Paths {
-        let home = openclaw_home();
+        let home = absolute(openclaw_home());
         Paths {
-            config: config.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/config/ops-jobs.json")),
-            state_db: state.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/state/ops-monitor.db")),
+            config: absolute(config.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/config/ops-jobs.json"))),
+            state_db: absolute(state.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/state/ops-monitor.db"))),
             home,
         }
     }
@@ -28,6 +30,11 @@ impl Paths {
     pub fn state_dir(&self) -> PathBuf {
         self.state_db.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
     }
+}
+
+/// `p` against the current directory (lexically: no symlink is resolved, nothing must exist).
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 /// `$OPENCLAW_HOME`, else `~/.openclaw`.

@@ -17,12 +17,17 @@ use crate::shell::config_watch::ConfigWatch;
 use crate::shell::paths::Paths;
 use crate::shell::sink::Sink;
 use crate::store::{prefs, Store};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::utils::command::BotCommands;
 use token::Token;
 use tokio::sync::Notify;
+
+/// A token is configured but the allowlist is empty: `serve` and `tick` refuse (fail closed).
+#[derive(Debug, thiserror::Error)]
+#[error("a Telegram token is configured but the allowlist is empty: set telegram.allowedChatIds (refusing to start: fail closed)")]
+pub struct FailClosed;
 
 /// Shared services injected into handlers (never Debug-printed: it holds the token).
 pub struct Services {
@@ -102,7 +107,7 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     };
     let (allowlist, _) = crate::shell::config_watch::chats(cfg, &found.allow_from);
     if allowlist.is_empty() {
-        bail!("a Telegram token is configured but the allowlist is empty: set telegram.allowedChatIds (refusing to start: fail closed)");
+        return Err(FailClosed.into());
     }
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
     crate::shell::secrets::register(token.expose());

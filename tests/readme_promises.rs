@@ -1,0 +1,175 @@
+//! What README promises, tried against the binary: its JSON examples validate, a relative state
+//! path works for jobs, `status --json` speaks camelCase, and the exit codes table holds.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+    c.env_remove("TELEGRAM_BOT_TOKEN").env_remove("TELEGRAM_API_URL").env_remove("RUST_LOG");
+    c
+}
+
+/// Runs the binary in `dir` with config `c.json` and state `s.db` there (absolute paths).
+fn run(dir: &Path, args: &[&str]) -> Output {
+    bin().arg("--config-file").arg(dir.join("c.json")).arg("--state-file").arg(dir.join("s.db")).args(args).env("OPENCLAW_HOME", dir).output().unwrap()
+}
+
+fn show(o: &Output) -> String {
+    format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The bodies of the README's fenced code blocks in `lang`.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    let (mut out, mut cur): (Vec<String>, Option<String>) = (Vec::new(), None);
+    for line in text.lines() {
+        match (&mut cur, line.trim_start().strip_prefix("```")) {
+            (None, Some(tag)) if tag.trim() == lang => cur = Some(String::new()),
+            (Some(_), Some("")) => out.extend(cur.take()),
+            (Some(body), _) => body.push_str(&format!("{line}\n")),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_json_block_of_the_readme_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let found = blocks(&readme(), "json");
+    assert!(!found.is_empty(), "README has JSON examples");
+    for (i, block) in found.iter().enumerate() {
+        std::fs::write(dir.path().join("c.json"), block).unwrap();
+        let o = run(dir.path(), &["validate-config"]);
+        assert_eq!(o.status.code(), Some(0), "README JSON block #{i} does not validate:\n{block}\n{}", show(&o));
+    }
+}
+
+#[test]
+fn a_relative_state_file_gives_jobs_an_absolute_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("conf/jobs")).unwrap();
+    let job = json!({"id": "chk", "kind": "one_shot_read", "risk": "read_only", "cwd": "jobs",
+        "commands": {"run": ["sh", "-c", "echo \"dir=$OPS_STATE_DIR\"; touch \"$OPS_STATE_DIR/checkpoint\""]}});
+    std::fs::write(dir.path().join("conf/c.json"), json!({"version": 1, "jobs": [job]}).to_string()).unwrap();
+    let o = bin()
+        .args(["--config-file", "conf/c.json", "--state-file", "state/s.db", "run", "chk"])
+        .current_dir(dir.path())
+        .env("OPENCLAW_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let state_dir = out.lines().find_map(|l| l.strip_prefix("dir=")).expect("the job printed its state dir");
+    assert!(Path::new(state_dir).is_absolute(), "OPS_STATE_DIR is absolute: {state_dir}");
+    assert!(dir.path().join("state/jobs/chk/checkpoint").is_file(), "the checkpoint landed under the state folder");
+}
+
+fn keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, x)| {
+            out.push(k.clone());
+            keys(x, out);
+        }),
+        Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn status_json_uses_camel_case_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = dir.path().join("st.sh");
+    std::fs::write(&st, "echo '{\"running\":false,\"completed\":false,\"stopReason\":\"paused\",\"progressKey\":\"k7\",\"progress\":{\"done\":7}}'\n").unwrap();
+    let job = json!({"id": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true, "commands": {"start": ["true"], "status": ["sh", st]}});
+    std::fs::write(dir.path().join("c.json"), json!({"version": 1, "jobs": [job]}).to_string()).unwrap();
+    let o = run(dir.path(), &["status", "--json"]);
+    assert!(o.status.success(), "{}", show(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["jobs"][0]["status"]["stopReason"], "paused", "{v}");
+    assert_eq!(v["jobs"][0]["status"]["progressKey"], "k7", "{v}");
+    let mut all = Vec::new();
+    keys(&v, &mut all);
+    let snake: Vec<&String> = all.iter().filter(|k| k.contains('_')).collect();
+    assert!(snake.is_empty(), "snake_case keys in status --json: {snake:?}");
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, v.to_string()).unwrap();
+    p
+}
+
+#[test]
+fn exit_codes_are_the_ones_readme_lists_and_the_first_stderr_line_is_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let table = readme();
+    for row in ["| 0 |", "| 1 |", "| 2 |", "| 3 |"] {
+        assert!(table.contains(row), "README's exit code table has {row}");
+    }
+    // Invalid config: exit 2, and the first line already says what is wrong.
+    write(d, "c.json", &json!({"version": 1, "tickSeconds": 0, "jobs": []}));
+    let o = run(d, &["validate-config"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let first = String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("").to_string();
+    assert!(first.contains("c.json") && first.contains("tickSeconds: must be at least 1"), "one-line reason first: {first}");
+    // Unknown approval id: 2.
+    write(d, "c.json", &json!({"version": 1, "jobs": []}));
+    assert_eq!(run(d, &["approve", "42"]).status.code(), Some(2));
+    // tick with an invalid config but a last good one: 0 (it ran on the last good config).
+    assert_eq!(run(d, &["tick", "--print-only"]).status.code(), Some(0));
+    write(d, "c.json", &json!({"version": 1, "tickSeconds": 0, "jobs": []}));
+    let o = run(d, &["tick", "--print-only"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("ERROR: invalid config"), "{}", show(&o));
+    // A token but no allowlist: serve refuses with 2 (fail closed), before anything else.
+    write(d, "c.json", &json!({"version": 1, "jobs": []}));
+    let o = bin()
+        .arg("--config-file")
+        .arg(d.join("c.json"))
+        .arg("--state-file")
+        .arg(d.join("s.db"))
+        .arg("serve")
+        .env("TELEGRAM_BOT_TOKEN", "1:x")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("").contains("fail closed"), "{}", show(&o));
+    // A second serve on the same state: 3. The first holds the lock once its lock file exists
+    // (it is created and locked in one step); the second is killed if it ever runs on.
+    let serve = || {
+        bin()
+            .arg("--config-file")
+            .arg(d.join("c.json"))
+            .arg("--state-file")
+            .arg(d.join("l.db"))
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = serve();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.join("l.lock").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut second = serve();
+    let mut code = None;
+    while code.is_none() && Instant::now() < deadline {
+        code = second.try_wait().unwrap().map(|s| s.code());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for c in [&mut first, &mut second] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    assert_eq!(code, Some(Some(3)), "the second serve exits 3");
+}
