@@ -34,7 +34,9 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Selftest => super::selftest::run().await,
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
         Command::Serve => {
-            load(&paths)?;
+            for w in &load(&paths)?.warnings {
+                eprintln!("WARNING: {w}");
+            }
             crate::daemon::serve(paths).await?;
             Ok(0)
         }

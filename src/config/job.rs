@@ -33,6 +33,12 @@ pub fn read_job(
     if id.is_none() && o.get("id").is_none_or(Value::is_null) {
         r.err(&p("id"), "is required");
     }
+    for k in ["kind", "risk", "after", "approval.granted"] {
+        r.known(&p(k));
+    }
+    for k in ["start", "status", "stop", "run"] {
+        r.known(&p(&format!("commands.{k}")));
+    }
     let kind = read_enum(r, o, "kind", &p("kind"), Kind::parse, "long_running_read, one_shot_read, one_shot_write");
     let risk = read_enum(r, o, "risk", &p("risk"), Risk::parse, "read_only, write_local, write_external");
     let cwd = match r.string(o, "cwd", &p("cwd")) {

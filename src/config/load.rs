@@ -76,6 +76,8 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
         r.err("$", "the file must hold a JSON object");
         return None;
     };
+    r.known("version");
+    r.known("jobs");
     match obj.get("version") {
         Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
         Some(_) => r.err("version", "must be 1"),
@@ -101,6 +103,8 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     check_cross_job(r, &jobs);
     let mut jobs = jobs;
     bind_after_digests(&mut jobs);
+    warnings.extend(super::keys::unknown_keys(root, &r.known));
+    warnings.extend(unreachable_approvers(&telegram));
     Some(Config {
         path: path.to_path_buf(),
         defaults,
@@ -138,9 +142,16 @@ pub const MAX_KILL_GRACE_SECONDS: u64 = 300;
 /// Merges policy keys found in `obj` over `base`; an explicit 0 stays 0.
 pub(super) fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Policy) -> Policy {
     let p = |k: &str| format!("{at}.{k}");
-    let quiet_hours = match r.object(obj, "quietHours", &p("quietHours")) {
-        Some(q) => read_quiet(r, q, &p("quietHours")),
-        None => base.quiet_hours,
+    // null or false: no quiet hours (as `start == end`), not "use the default".
+    let quiet_hours = match obj.get("quietHours") {
+        Some(Value::Null | Value::Bool(false)) => {
+            r.known(&p("quietHours"));
+            None
+        }
+        _ => match r.object(obj, "quietHours", &p("quietHours")) {
+            Some(q) => read_quiet(r, q, &p("quietHours")),
+            None => base.quiet_hours,
+        },
     };
     let run_every = r.u64(obj, "runEverySeconds", &p("runEverySeconds"));
     // A timeout of 0 would mean "kill at once": never what anyone wants, so it is an error
@@ -248,6 +259,21 @@ fn read_jobs(r: &mut Reader, obj: &Map<String, Value>, defaults: &Policy, base: 
         out.push((i, job));
     }
     out
+}
+
+/// Approval requests go to each approver's private chat, which only works when that chat is
+/// allowed: name every explicit approver whose chat is not.
+fn unreachable_approvers(t: &TelegramConfig) -> Vec<String> {
+    t.approver_user_ids
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !t.allowed_chat_ids.contains(u))
+        .map(|(i, u)| {
+            format!(
+                "telegram.approverUserIds[{i}]: user {u}'s private chat is not in telegram.allowedChatIds, so they cannot receive approval requests (they can still approve with the buttons in an allowed group)"
+            )
+        })
+        .collect()
 }
 
 /// Rules between jobs: `after` targets exist, write jobs chain to a read_only verification.

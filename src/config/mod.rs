@@ -1,6 +1,7 @@
 //! The ops-jobs.json v1 format (plus additive extensions): model, loading, validation.
 
 mod job;
+mod keys;
 mod load;
 mod model;
 mod reader;

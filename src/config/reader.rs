@@ -4,12 +4,17 @@
 
 use super::load::Issue;
 use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Collects issues while values are read; absent keys are not errors.
+/// Collects issues while values are read; absent keys are not errors. It also remembers every
+/// key it was asked for, per object, so that keys nobody reads can be named afterwards
+/// ([`super::keys::unknown_keys`]) without a second list of the format to keep in step.
 #[derive(Default)]
 pub struct Reader {
     /// Everything found so far.
     pub issues: Vec<Issue>,
+    /// JSON path of an object (`""` for the root) → the keys read from it.
+    pub known: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Reader {
@@ -18,7 +23,14 @@ impl Reader {
         self.issues.push(Issue { path: path.to_string(), message: message.into() });
     }
 
+    /// Marks the key at JSON path `at` (`jobs[0].policy.autoResume`) as part of the format.
+    pub fn known(&mut self, at: &str) {
+        let (parent, key) = at.rsplit_once('.').unwrap_or(("", at));
+        self.known.entry(parent.to_string()).or_default().insert(key.to_string());
+    }
+
     fn typed<'a, T>(&mut self, o: &'a Map<String, Value>, k: &str, at: &str, want: &str, f: impl Fn(&'a Value) -> Option<T>) -> Option<T> {
+        self.known(at);
         let v = o.get(k)?;
         if v.is_null() {
             return None;
@@ -57,6 +69,7 @@ impl Reader {
 
     /// "HH:MM" as minutes after midnight.
     pub fn hhmm(&mut self, o: &Map<String, Value>, k: &str, at: &str) -> Option<u16> {
+        self.known(at);
         if o.get(k).is_none_or(Value::is_null) {
             self.err(at, "is required (\"HH:MM\")");
             return None;

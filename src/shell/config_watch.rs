@@ -92,7 +92,7 @@ impl ConfigWatch {
     fn read(&self) -> (Snapshot, bool) {
         match config::load(&self.paths.config, &self.paths.home) {
             Ok(cfg) => {
-                if let Err(e) = remember(&self.paths) {
+                if let Err(e) = remember(&self.paths, &cfg) {
                     tracing::warn!(error = %format!("{e:#}"), "could not keep the config as the last good one");
                 }
                 (self.snapshot(Some(Arc::new(cfg)), None), true)
@@ -136,10 +136,15 @@ pub fn chats(cfg: &Config, allow_from: &[i64]) -> (Vec<i64>, Vec<i64>) {
 }
 
 /// Keeps the file's text as the last good config (for a restart while the file is broken).
-pub fn remember(paths: &Paths) -> anyhow::Result<()> {
+pub fn remember(paths: &Paths, cfg: &Config) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&paths.config)?;
     let mut store = Store::open(&paths.state_db)?;
     if store.meta("last_good_config")?.as_deref() != Some(text.as_str()) {
+        // A new or changed file: its warnings (unknown keys, unreachable approvers) are logged
+        // once here, not at every tick.
+        for w in &cfg.warnings {
+            tracing::warn!(config = %paths.config.display(), "{w}");
+        }
         store.set_meta("last_good_config", &text)?;
     }
     Ok(())
