@@ -134,8 +134,9 @@ fn python_ops_monitor_file_loads_unchanged() {
     assert!(write.approval.required);
     assert_eq!(write.after, vec![After { job_id: "example-health-check".into(), when: When::Success, delay_seconds: 60 }]);
 
-    assert_eq!(c.warnings.len(), 1, "only the granted remark: {:?}", c.warnings);
+    assert_eq!(c.warnings.len(), 2, "the granted and reportWhileRunning remarks only: {:?}", c.warnings);
     assert!(c.warnings[0].contains("granted") && c.warnings[0].contains("example-write-op"), "{}", c.warnings[0]);
+    assert!(c.warnings[1].starts_with("jobs[0].policy.reportWhileRunning: from the Python format, ignored"), "{}", c.warnings[1]);
 }
 
 #[test]

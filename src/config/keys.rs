@@ -31,7 +31,13 @@ fn walk(v: &Value, at: &str, known: &BTreeMap<String, BTreeSet<String>>, out: &m
     }
 }
 
+/// Keys of the Python tool's format this implementation reads no value from, and why.
+const PYTHON_ONLY: [(&str, &str); 1] = [("reportWhileRunning", "routine progress follows reportEverySeconds (0 disables it)")];
+
 fn warning(path: &str, key: &str, keys: &BTreeSet<String>) -> String {
+    if let Some((_, why)) = PYTHON_ONLY.iter().find(|(k, _)| *k == key) {
+        return format!("{path}: from the Python format, ignored: {why}");
+    }
     match closest(key, keys) {
         Some(k) => format!("{path}: unknown key, ignored; did you mean `{k}`?"),
         None => format!("{path}: unknown key, ignored (known here: {})", keys.iter().map(String::as_str).collect::<Vec<_>>().join(", ")),
