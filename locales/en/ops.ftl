@@ -62,6 +62,7 @@ outcome-output = output:
 action-start = start
 action-stop = stop
 action-run = run
+action-logs = see the logs of
 action-failed = { $action } { $id } failed: { $error }
 stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
 
@@ -82,6 +83,7 @@ in-flight = in flight
 btn-start = ▶ Start { $job }
 btn-stop = ⏹ Stop { $job }
 btn-run = ▶ Run { $job }
+btn-logs = 📄 Logs { $job }
 btn-refresh = 🔄 Refresh
 btn-ack = ✅ Ack { $job }
 btn-snooze = 😴 Snooze 1h { $job }

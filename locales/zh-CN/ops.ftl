@@ -59,6 +59,7 @@ outcome-output = 输出：
 action-start = 启动
 action-stop = 停止
 action-run = 运行
+action-logs = 查看日志
 action-failed = { $action } { $id } 失败：{ $error }
 stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
 
@@ -76,6 +77,7 @@ in-flight = 进行中
 btn-start = ▶ 启动 { $job }
 btn-stop = ⏹ 停止 { $job }
 btn-run = ▶ 运行 { $job }
+btn-logs = 📄 日志 { $job }
 btn-refresh = 🔄 刷新
 btn-ack = ✅ 确认 { $job }
 btn-snooze = 😴 静音 1 小时 { $job }

@@ -154,14 +154,10 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
         return super::approvals::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
-    let o = jobs::execute(job, Action::Run, paths, "cli").await?;
+    let (o, queued) = jobs::run_once(job, paths, "cli").await?;
     print_outcome(&format!("run {id}"), &o);
-    let when = if o.success() { config::When::Success } else { config::When::Failure };
-    let now = chrono::Utc::now().timestamp();
-    let mut store = Store::open(&paths.state_db)?;
-    for a in job.after.iter().filter(|a| a.when == when) {
-        store.enqueue(&a.job_id, &format!("after {id} ({})", when.as_str()), now, now + a.delay_seconds as i64)?;
-        println!("queued {} (in {} s)", a.job_id, a.delay_seconds);
+    for f in &queued {
+        println!("queued {} (in {} s)", f.job_id, f.delay_seconds);
     }
     if !o.success() {
         return Err(anyhow::anyhow!("run {id} failed: {}", o.summary()));

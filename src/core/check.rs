@@ -82,6 +82,36 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
     (st, report.then_some(sec), when)
 }
 
+/// One `after` entry a finished run queues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    /// The job to queue.
+    pub job_id: String,
+    /// Why it was queued (`after chk (success)`, or `verify:<request>` for an approved write run,
+    /// which the tick reports as that request's verification).
+    pub reason: String,
+    /// Its delay (for the reply), and the time it may run.
+    pub delay_seconds: u64,
+    /// Unix seconds.
+    pub not_before: i64,
+}
+
+/// What a finished run queues, whoever started it (CLI, chat command or button, chain,
+/// schedule, approval, a long job that ended): its `after` entries for that outcome. The one
+/// rule every path uses, so none of them can forget the chain.
+pub fn follow_ups(job: &Job, when: When, now: i64, approval: Option<i64>) -> Vec<FollowUp> {
+    job.after
+        .iter()
+        .filter(|a| a.when == when)
+        .map(|a| FollowUp {
+            job_id: a.job_id.clone(),
+            reason: approval.map_or_else(|| format!("after {} ({})", job.id, when.as_str()), |id| format!("verify:{id}")),
+            delay_seconds: a.delay_seconds,
+            not_before: now + a.delay_seconds as i64,
+        })
+        .collect()
+}
+
 /// True when a scheduled check is due at `now`.
 pub fn schedule_due(job: &Job, st: &JobState, now: i64) -> bool {
     match job.policy.run_every_seconds {

@@ -226,17 +226,18 @@ pub async fn decide(paths: &Paths, cfg: &Config, id: i64, who: Decider, actor: &
 fn finish(store: &mut Store, req: &ApprovalRow, job: &Job, o: &Outcome) -> Result<Vec<String>> {
     let now = chrono::Utc::now().timestamp();
     let (state, when) = if o.success() { (State::Succeeded, When::Success) } else { (State::Failed, When::Failure) };
-    let follow: Vec<&crate::config::After> = job.after.iter().filter(|a| a.when == when).collect();
+    // One transaction: the outcome and its verification queue items land together.
+    let follow = crate::core::check::follow_ups(job, when, now, Some(req.id));
     store.write(|tx| {
         transition_tx(tx, req.id, State::Running, state, None, now)?;
         audit_tx(tx, Some(req.id), &job.id, "run", None, &format!("{} in {} ms", o.summary(), o.duration_ms))?;
-        for a in &follow {
-            store::enqueue(tx, &a.job_id, &format!("verify:{}", req.id), now, now + a.delay_seconds as i64)?;
-            audit_tx(tx, Some(req.id), &job.id, "verify-queued", None, &format!("{} in {} s", a.job_id, a.delay_seconds))?;
+        for f in &follow {
+            store::enqueue(tx, &f.job_id, &f.reason, now, f.not_before)?;
+            audit_tx(tx, Some(req.id), &job.id, "verify-queued", None, &format!("{} in {} s", f.job_id, f.delay_seconds))?;
         }
         Ok(())
     })?;
-    Ok(follow.iter().map(|a| a.job_id.clone()).collect())
+    Ok(follow.into_iter().map(|f| f.job_id).collect())
 }
 
 /// Pending requests past expiry become expired (reported by the tick).

@@ -2,7 +2,8 @@
 
 use super::paths::Paths;
 use super::runner::{self, Outcome, Spec};
-use crate::config::{Job, Kind, Risk};
+use crate::config::{Job, Kind, Risk, When};
+use crate::core::check::{follow_ups, FollowUp};
 use crate::core::failure::Failure;
 use crate::core::status::{parse_status, too_big, JobStatus, MAX_STATUS_BYTES};
 use crate::store::Store;
@@ -57,6 +58,23 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
     Store::open(&paths.state_db)?.finish_run(run_id, &out, chrono::Utc::now().timestamp())?;
     Ok(out)
+}
+
+/// A one-shot run asked for by a person (CLI `run`, chat `/run` or its button): runs it, then
+/// queues its `after` jobs by the outcome ([`follow_ups`], as the tick does for chain and
+/// schedule runs). Returns the outcome and what was queued.
+pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome, Vec<FollowUp>)> {
+    let out = execute(job, Action::Run, paths, origin).await?;
+    let now = chrono::Utc::now().timestamp();
+    let when = if out.success() { When::Success } else { When::Failure };
+    let queued = follow_ups(job, when, now, None);
+    Store::open(&paths.state_db)?.write(|tx| {
+        for f in &queued {
+            crate::store::enqueue(tx, &f.job_id, &f.reason, now, f.not_before)?;
+        }
+        Ok(())
+    })?;
+    Ok((out, queued))
 }
 
 /// Runs the status command (bounded by the job's status timeout) and parses the contract.

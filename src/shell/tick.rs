@@ -5,7 +5,7 @@ use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
 use crate::config::{Config, Job, Kind, Risk, When};
-use crate::core::check::{evaluate_check, schedule_due, CheckResult};
+use crate::core::check::{evaluate_check, follow_ups, schedule_due, CheckResult};
 use crate::core::failure::Failure;
 use crate::core::policy::evaluate_long;
 use crate::core::report::{AutoResume, Note, Section};
@@ -288,9 +288,9 @@ impl Tick<'_> {
     fn chain(&mut self, job: &Job, when: When, sec: Option<&mut Section>) {
         let t = self.now.timestamp();
         let mut notes = Vec::new();
-        for a in job.after.iter().filter(|a| a.when == when) {
-            self.enqueue.push((a.job_id.clone(), format!("after {} ({})", job.id, when.as_str()), t + a.delay_seconds as i64));
-            notes.push(Note::Queued { job_id: a.job_id.clone(), delay_seconds: a.delay_seconds });
+        for f in follow_ups(job, when, t, None) {
+            notes.push(Note::Queued { job_id: f.job_id.clone(), delay_seconds: f.delay_seconds });
+            self.enqueue.push((f.job_id, f.reason, f.not_before));
         }
         if let Some(s) = sec {
             s.notes.extend(notes);

@@ -180,8 +180,15 @@ fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
     t!(lang, "reply-unknown-job", id = id.chars().take(64).collect::<String>(), known = cfg.job_ids().join(", "))
 }
 
-fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
+/// `/logs <job>`: the output tail of its last run; `/logs` alone: a button per job.
+pub(super) fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
+    if arg.is_empty() {
+        let k = views::picker(&mut s.store()?, chat, cfg, "logs", lang)?;
+        let word = views::action_word("logs", lang);
+        let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
+        return reply(s, chat, &text, k.as_ref());
+    }
     let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
         None => t!(lang, "reply-no-run", id = &job.id),
@@ -216,6 +223,12 @@ pub(super) fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, ar
             match jobs::stop(&job, &s.paths, &origin).await {
                 Ok(jobs::Stopped::Command(o)) => views::outcome_text("stop", &job, &o, lang),
                 Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
+                Err(e) => failed(e),
+            }
+        } else if action == Action::Run {
+            // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
+            match jobs::run_once(&job, &s.paths, &origin).await {
+                Ok((o, queued)) => views::run_text(&job, &o, &queued, lang),
                 Err(e) => failed(e),
             }
         } else {

@@ -1,7 +1,7 @@
 //! Button presses (callback queries): routed by the action stored with their token; every one
 //! is answered, also when refused or stale.
 
-use super::handlers::{act, set_lang};
+use super::handlers::{act, logs, set_lang};
 use super::{views, Services};
 use crate::config::Config;
 use crate::i18n::Lang;
@@ -39,6 +39,8 @@ pub enum Press {
     Stop,
     /// Run a check (or request a write job).
     Run,
+    /// Show the output tail of a job's last run.
+    Logs,
 }
 
 impl std::str::FromStr for Press {
@@ -54,6 +56,7 @@ impl std::str::FromStr for Press {
             "start" => Press::Start,
             "stop" => Press::Stop,
             "run" => Press::Run,
+            "logs" => Press::Logs,
             other => return Err(format!("unknown button action {other:?}")),
         })
     }
@@ -82,7 +85,8 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(case![Press::Snooze].endpoint(on_ack_or_snooze))
         .branch(case![Press::Start].endpoint(on_act))
         .branch(case![Press::Stop].endpoint(on_act))
-        .branch(case![Press::Run].endpoint(on_act));
+        .branch(case![Press::Run].endpoint(on_act))
+        .branch(case![Press::Logs].endpoint(on_logs));
     Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery, s: Arc<Services>| press_chat(&q).is_some_and(|c| s.allowed(c)))
@@ -187,6 +191,14 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, pres
     act(&s, cb.chat_id, &cfg, action, &job)?;
     let lang = press_lang(&s, &q);
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(action.as_str(), lang), id = &job)).await
+}
+
+/// The `/logs` picker's buttons: the output tail of the job's last run.
+async fn on_logs(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
+    let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
+    logs(&s, cb.chat_id, &cfg, &job)?;
+    let lang = press_lang(&s, &q);
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("logs", lang), id = &job)).await
 }
 
 /// Answers a press, best effort: Telegram refuses answers to presses that waited too long

@@ -39,6 +39,7 @@ fn label(action: &str, job: &str, lang: Lang) -> String {
     match action {
         "start" => t!(lang, "btn-start", job = job),
         "stop" => t!(lang, "btn-stop", job = job),
+        "logs" => t!(lang, "btn-logs", job = job),
         _ => t!(lang, "btn-run", job = job),
     }
 }
@@ -49,6 +50,7 @@ pub fn action_word(action: &str, lang: Lang) -> String {
         "start" => t!(lang, "action-start"),
         "stop" => t!(lang, "action-stop"),
         "run" => t!(lang, "action-run"),
+        "logs" => t!(lang, "action-logs"),
         other => other.to_string(),
     }
 }
@@ -99,11 +101,20 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
     let rows: Vec<Vec<_>> = cfg
         .jobs
         .iter()
-        .filter(|j| actions(j).contains(&action))
+        .filter(|j| action == "logs" || actions(j).contains(&action))
         .take(MAX_BUTTONS)
         .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), action, Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+}
+
+/// A run's outcome from the chat, plus the `after` jobs it queued.
+pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::core::check::FollowUp], lang: Lang) -> String {
+    let mut text = outcome_text("run", job, o, lang);
+    for f in queued {
+        text.push_str(&format!("\n{}", t!(lang, "note-queued", job = &f.job_id, delay = i18n::duration(lang, f.delay_seconds))));
+    }
+    text
 }
 
 /// Ack / Snooze buttons for every alerting section of a report.

@@ -1,0 +1,63 @@
+//! Chat paths README promises, through the fake Bot API: `/run` (and its button) queues the
+//! job's `after` jobs like `ops-monitor run`; `/logs` without a job offers a picker.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+fn chained(env: &Env) -> serde_json::Value {
+    let chk = env.script("chk.sh", "echo checked-ok\n");
+    let v = env.script("v.sh", "echo verified\n");
+    json!([
+        {"id": "chk", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", chk]}, "after": [{"jobId": "v", "delaySeconds": 5}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
+    ])
+}
+
+fn queued(env: &Env) -> i64 {
+    env.count("SELECT COUNT(*) FROM queue WHERE job_id='v' AND reason LIKE 'after chk%'")
+}
+
+#[test]
+fn run_from_the_chat_and_its_button_queue_the_after_jobs_like_the_cli() {
+    let env = Env::new();
+    env.config(chained(&env), json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run chk");
+    let result = env.tg.wait_for(T, |m| m.text.contains("checked-ok")).expect("the run's result");
+    assert!(result.text.contains("queued v"), "the reply says what was queued: {}", result.text);
+    assert!(eventually(T, || queued(&env) == 1), "the after job is queued once");
+    env.tg.message(ME, ME, "/run");
+    let picker = env.tg.wait_for(T, |m| m.button("Run chk").is_some()).expect("run picker");
+    let q = env.tg.press(&picker, ME, &picker.button("Run chk").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some());
+    assert!(env.tg.eventually(T, |s| s.iter().filter(|m| m.text.contains("checked-ok")).count() == 2), "the button ran it again");
+    assert!(eventually(T, || queued(&env) == 2), "the button's run queued v too");
+    // The CLI does the same (one code path).
+    let o = env.cli().args(["run", "chk"]).output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(queued(&env), 3);
+    stop(d);
+}
+
+#[test]
+fn logs_without_a_job_shows_a_picker() {
+    let env = Env::new();
+    env.config(chained(&env), json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run chk");
+    assert!(env.tg.wait_for(T, |m| m.text.contains("checked-ok")).is_some());
+    env.tg.message(ME, ME, "/logs");
+    let picker = env.tg.wait_for(T, |m| m.button("Logs chk").is_some()).expect("a logs picker, not 'Unknown job'");
+    assert!(picker.button("Logs v").is_some(), "every job has logs");
+    assert!(!env.tg.sent().iter().any(|m| m.text.contains("Unknown job")), "{:?}", env.tg.sent());
+    let q = env.tg.press(&picker, ME, &picker.button("Logs chk").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some());
+    let logs = env.tg.wait_for(T, |m| m.text.starts_with("last run of chk")).expect("the logs of chk");
+    assert!(logs.text.contains("checked-ok"), "{}", logs.text);
+    stop(d);
+}
