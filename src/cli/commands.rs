@@ -22,7 +22,11 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             let cfg = load(&paths)?;
             let job = find(&cfg, &job)?;
             jobs::check_explicit(job, Action::Stop, false).map_err(|e| Exit::usage(e.to_string()))?;
-            println!("{}", jobs::stop(job, &paths, "cli").await?.describe(&job.id));
+            match jobs::stop(job, &paths, "cli").await? {
+                // Like `start`: the stop command's own output follows its summary.
+                jobs::Stopped::Command(o) => print_outcome(&format!("stop {}", job.id), &o),
+                signalled => println!("{}", signalled.describe(&job.id)),
+            }
             Ok(0)
         }
         Command::Run { job } => run(&paths, &job).await,
