@@ -173,3 +173,55 @@ fn exit_codes_are_the_ones_readme_lists_and_the_first_stderr_line_is_the_reason(
     }
     assert_eq!(code, Some(Some(3)), "the second serve exits 3");
 }
+
+/// The status JSON of the demo scan (running, done).
+fn demo_status(dir: &Path) -> (bool, u64) {
+    let o = demo(dir, &["status", "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&o)));
+    let job = v["jobs"].as_array().unwrap().iter().find(|j| j["id"] == "disk-scan").cloned().unwrap();
+    (job["status"]["running"] == json!(true), job["status"]["progress"]["done"].as_u64().unwrap_or(0))
+}
+
+/// The CLI on README's demo config with a private state; the scan steps every 0.3 s (60 steps,
+/// so a worker left behind by a failed test ends by itself within 18 s).
+fn demo(dir: &Path, args: &[&str]) -> Output {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops-jobs.example.json");
+    bin().arg("--config-file").arg(example).arg("--state-file").arg(dir.join("state.db")).args(args).env("SCAN_STEP_SECONDS", "0.3").output().unwrap()
+}
+
+#[test]
+fn the_demo_scan_stops_with_its_stop_command_and_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(demo(d, &["start", "disk-scan"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while demo_status(d).1 < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = demo(d, &["stop", "disk-scan"]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("stopped at item"), "the demo's own stop command ran:\n{}", show(&o));
+    let (running, done) = demo_status(d);
+    assert!(!running && done >= 2, "stopped at once, checkpoint kept: running={running} done={done}");
+    let o = demo(d, &["start", "disk-scan"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("resuming at item {done}")), "{}", show(&o));
+    assert!(demo(d, &["stop", "disk-scan"]).status.success());
+    let readme = readme();
+    assert!(!readme.contains("run it again\nand the scan resumes where it stopped"), "README no longer says Ctrl-C stops the scan");
+}
+
+#[test]
+fn the_systemd_example_lingers_keeps_the_token_private_and_does_not_loop_on_a_bad_config() {
+    let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ops-monitor.service")).unwrap();
+    let settings: Vec<&str> = unit.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(unit.contains("loginctl enable-linger"), "a user service needs lingering to start at boot");
+    assert!(unit.contains("umask 077") && unit.contains("read -rs"), "bot.env is written private, the token typed at a prompt");
+    assert!(!unit.contains("\"<token>\""), "no install step puts the token on a command line");
+    assert!(!settings.iter().any(|l| l.contains("network-online.target")), "a user unit cannot order after network-online.target");
+    assert!(unit.contains("in flight"), "the KillMode comment says what it leaves running");
+    let code: i32 = settings.iter().find_map(|l| l.strip_prefix("RestartPreventExitStatus=")).expect("RestartPreventExitStatus").trim().parse().unwrap();
+    // The code it names is the one serve exits with on an invalid config.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.json"), r#"{"version": 1, "tickSeconds": 0, "jobs": []}"#).unwrap();
+    let o = run(dir.path(), &["serve"]);
+    assert_eq!(o.status.code(), Some(code), "{}", show(&o));
+}
