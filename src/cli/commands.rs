@@ -38,9 +38,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Selftest => super::selftest::run().await,
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
         Command::Serve => {
-            for w in &load(&paths)?.warnings {
-                eprintln!("WARNING: {w}");
-            }
+            load(&paths)?;
             crate::daemon::serve(paths).await?;
             Ok(0)
         }

@@ -17,7 +17,10 @@ pub fn current(paths: &Paths, store: &mut Store, now: DateTime<Utc>, dry_run: bo
     match config::load(&paths.config, &paths.home) {
         Ok(cfg) => {
             if !dry_run {
-                super::config_watch::remember(paths, &cfg)?;
+                // A one-shot tick names the file's warnings when the file changed since the last.
+                if super::config_watch::remember(paths)? {
+                    super::config_watch::log_warnings(paths, &cfg);
+                }
             }
             Ok((Some(cfg), report_due(store, now, None, true, dry_run)?))
         }

@@ -92,7 +92,10 @@ impl ConfigWatch {
     fn read(&self) -> (Snapshot, bool) {
         match config::load(&self.paths.config, &self.paths.home) {
             Ok(cfg) => {
-                if let Err(e) = remember(&self.paths, &cfg) {
+                // Each load (the start, then every change of the file) names its warnings:
+                // unknown keys, unreachable approvers.
+                log_warnings(&self.paths, &cfg);
+                if let Err(e) = remember(&self.paths) {
                     tracing::warn!(error = %format!("{e:#}"), "could not keep the config as the last good one");
                 }
                 (self.snapshot(Some(Arc::new(cfg)), None), true)
@@ -136,18 +139,22 @@ pub fn chats(cfg: &Config, allow_from: &[i64]) -> (Vec<i64>, Vec<i64>) {
 }
 
 /// Keeps the file's text as the last good config (for a restart while the file is broken).
-pub fn remember(paths: &Paths, cfg: &Config) -> anyhow::Result<()> {
+/// Returns whether the text was new (a changed file).
+pub fn remember(paths: &Paths) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(&paths.config)?;
     let mut store = Store::open(&paths.state_db)?;
-    if store.meta("last_good_config")?.as_deref() != Some(text.as_str()) {
-        // A new or changed file: its warnings (unknown keys, unreachable approvers) are logged
-        // once here, not at every tick.
-        for w in &cfg.warnings {
-            tracing::warn!(config = %paths.config.display(), "{w}");
-        }
+    let changed = store.meta("last_good_config")?.as_deref() != Some(text.as_str());
+    if changed {
         store.set_meta("last_good_config", &text)?;
     }
-    Ok(())
+    Ok(changed)
+}
+
+/// Logs a loaded file's warnings (they never fail it).
+pub fn log_warnings(paths: &Paths, cfg: &Config) {
+    for w in &cfg.warnings {
+        tracing::warn!(config = %paths.config.display(), "{w}");
+    }
 }
 
 /// The last good config kept in the store, if any.
