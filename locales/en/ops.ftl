@@ -103,6 +103,10 @@ cmd-help = this help
 help-header = Commands:
 
 ## Replies
+held-heading = ⏳ { $count ->
+    [one] 1 message was
+   *[other] { $count } messages were
+} held while this chat had not opened the bot:
 reply-greeting = Hello! I watch this host's jobs. Pick a job to start, or send /status or /help.
 reply-unknown-command = Unknown command.
 reply-config-invalid = The config is invalid and no good config is known; see the host.

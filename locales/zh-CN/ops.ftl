@@ -97,6 +97,7 @@ cmd-help = 帮助
 help-header = 命令：
 
 ## 回复
+held-heading = ⏳ 此聊天尚未打开机器人时暂存了 { $count } 条消息：
 reply-greeting = 你好！我负责监视这台主机上的任务。选择一个任务启动，或发送 /status、/help。
 reply-unknown-command = 未知命令。
 reply-config-invalid = 配置无效，且没有已知的有效配置；请到主机上查看。

@@ -3,6 +3,7 @@
 
 pub mod approval_messages;
 pub mod callbacks;
+pub mod held;
 pub mod outbox;
 pub mod prefs;
 

@@ -94,7 +94,7 @@ pub fn next_due(store: &Store) -> Result<Option<i64>> {
 pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
     store.write(|tx| {
         tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now_ms(), tg_message_id])?;
-        tx.execute("DELETE FROM outbox WHERE status!='pending' AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
+        tx.execute("DELETE FROM outbox WHERE status NOT IN ('pending', 'held') AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
         Ok(())
     })
 }
@@ -129,11 +129,14 @@ pub const UNREACHABLE_FOR_MS: i64 = 3_600_000;
 /// Gives up on every pending message of a chat (blocked, kicked, not found) and remembers the
 /// chat as unreachable for an hour, so each later report costs no API call until then.
 pub fn fail_chat(store: &mut Store, chat_id: i64, error: &str) -> Result<usize> {
+    mark_unreachable(store, chat_id, error)?;
+    fail_chat_pending(store, chat_id, error)
+}
+
+/// Remembers `chat_id` as unreachable for an hour (until it writes to the bot).
+pub fn mark_unreachable(store: &mut Store, chat_id: i64, error: &str) -> Result<()> {
     let until = now_ms() + UNREACHABLE_FOR_MS;
-    store.write(|tx| {
-        super::set_meta(tx, &format!("unreachable:{chat_id}"), &format!("{until} {error}"))?;
-        Ok(tx.execute("UPDATE outbox SET status='failed', last_error=?2 WHERE chat_id=?1 AND status='pending'", params![chat_id, error])?)
-    })
+    store.set_meta(&format!("unreachable:{chat_id}"), &format!("{until} {error}"))
 }
 
 /// Fails the pending messages of a chat already known unreachable (no API call).

@@ -51,8 +51,19 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let messages = Update::filter_message()
         .branch(
             dptree::filter(|m: Message, s: Arc<Services>| s.allowed(m.chat.id.0))
-                .branch(dptree::entry().filter_command::<Cmd>().endpoint(on_command))
-                .endpoint(on_other),
+                .inspect(|m: Message, s: Arc<Services>| s.heard_from(m.chat.id.0))
+                .branch(dptree::entry().filter_command::<Cmd>().endpoint(|m: Message, cmd: Cmd, s: Arc<Services>| async move {
+                    let chat = m.chat.id.0;
+                    let done = on_command(m, cmd, s.clone()).await;
+                    s.release_held(chat);
+                    done
+                }))
+                .endpoint(|m: Message, s: Arc<Services>| async move {
+                    let chat = m.chat.id.0;
+                    let done = on_other(m, s.clone()).await;
+                    s.release_held(chat);
+                    done
+                }),
         )
         .endpoint(on_refused_message);
     dptree::entry().branch(messages).branch(super::presses::schema())

@@ -60,6 +60,29 @@ impl Services {
         let default = self.config().map_or(Default::default(), |c| c.locale);
         self.store().and_then(|s| prefs::chat_lang(&s, chat, default)).unwrap_or(default)
     }
+    /// An update came from allowed `chat`: it can be reached now, so its unreachable mark goes
+    /// (its reply must not be dropped for a refusal from before it opened the bot).
+    pub fn heard_from(&self, chat: i64) {
+        match self.store().and_then(|mut st| crate::store::held::clear_unreachable(&mut st, chat)) {
+            Ok(true) => tracing::info!(chat_id = chat, "chat reachable again: it wrote to the bot"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not clear the unreachable mark"),
+        }
+    }
+    /// Queues the messages held while `chat` had not opened the bot, after its reply, headed by
+    /// one line saying they were held.
+    pub fn release_held(&self, chat: i64) {
+        let lang = self.lang(chat);
+        let released = self.store().and_then(|mut st| crate::store::held::release(&mut st, chat, |n| crate::t!(lang, "held-heading", count = n)));
+        match released {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(chat_id = chat, held = n, "held messages queued after first contact");
+                self.wake.notify_one();
+            }
+            Err(e) => tracing::error!(error = %e, "could not release the held messages"),
+        }
+    }
     /// The config in force (the file's, or the last good one while it is invalid).
     pub fn config(&self) -> Option<Arc<Config>> {
         self.config.config()

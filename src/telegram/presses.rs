@@ -90,6 +90,12 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery, s: Arc<Services>| press_chat(&q).is_some_and(|c| s.allowed(c)))
+                .inspect(|q: CallbackQuery, s: Arc<Services>| {
+                    if let Some(c) = press_chat(&q) {
+                        s.heard_from(c);
+                        s.release_held(c);
+                    }
+                })
                 .map(redeem)
                 .branch(case![Pressed::Valid(cb)].branch(actions).endpoint(gone))
                 .branch(

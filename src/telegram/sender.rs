@@ -2,6 +2,7 @@
 
 use super::token::{redact, Token};
 use crate::core::retry::{self, Retry};
+use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ pub const BASE_BACKOFF_MS: i64 = retry::SEND.first.as_millis() as i64;
 pub const MAX_BACKOFF_MS: i64 = retry::SEND.max.as_millis() as i64;
 
 /// What to do after one send attempt.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// Delivered with this Telegram message id.
     Sent(i32),
@@ -38,6 +39,8 @@ pub enum Verdict {
     FailMessage,
     /// Nothing can be delivered to this chat.
     FailChat,
+    /// The chat has not opened the bot yet: hold its messages until it writes to us.
+    HoldChat,
     /// The chat migrated to a supergroup with this id.
     Migrate(i64),
 }
@@ -53,12 +56,14 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
         RequestError::RetryAfter(s) => Verdict::Retry(now + s.duration().as_millis() as i64, false),
         RequestError::MigrateToChatId(id) => Verdict::Migrate(id.0),
         RequestError::Api(ApiError::CantParseEntities(_)) => Verdict::Plain,
+        RequestError::Api(ApiError::ChatNotFound | ApiError::CantInitiateConversation) => Verdict::HoldChat,
+        RequestError::Api(ApiError::Unknown(d)) if d.contains("can't initiate conversation") => Verdict::HoldChat,
         RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Forbidden") || d.starts_with("Unauthorized") => Verdict::FailChat,
         RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Bad Request") => Verdict::FailMessage,
         RequestError::Api(ApiError::Unknown(_)) => backoff(retry::SEND),
         RequestError::Api(a) => {
             let d = a.to_string();
-            if d.starts_with("Forbidden") || d.starts_with("Unauthorized") || matches!(a, ApiError::ChatNotFound) {
+            if d.starts_with("Forbidden") || d.starts_with("Unauthorized") {
                 Verdict::FailChat
             } else {
                 Verdict::FailMessage
@@ -109,8 +114,7 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
             continue;
         }
         if let Some(why) = Store::open(db).ok().and_then(|s| outbox::unreachable(&s, m.chat_id, now_ms()).ok().flatten()) {
-            let failed = Store::open(db).and_then(|mut s| outbox::fail_chat_pending(&mut s, m.chat_id, &why));
-            if let Err(e) = failed {
+            if let Err(e) = Store::open(db).and_then(|mut s| settle_unreachable(&mut s, m.chat_id, &why)) {
                 tracing::error!(error = %e, "outbox update failed");
             }
             continue;
@@ -119,8 +123,10 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
         if result.is_ok() {
             pacer.last_sent.insert(m.chat_id, now_ms());
         }
-        if let Err(e) = apply(db, m, result, token) {
-            tracing::error!(error = %e, "outbox update failed");
+        match apply(db, m, result, token) {
+            Ok(Verdict::HoldChat) => log_remedy(bot, m.chat_id, token).await,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "outbox update failed"),
         }
     }
     let next = Store::open(db).ok().and_then(|s| outbox::next_due(&s).ok().flatten());
@@ -194,7 +200,7 @@ impl ChatWorker {
                 continue;
             }
             if let Some(why) = Store::open(&self.db).ok().and_then(|s| outbox::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
-                if let Err(e) = Store::open(&self.db).and_then(|mut s| outbox::fail_chat_pending(&mut s, self.chat, &why)) {
+                if let Err(e) = Store::open(&self.db).and_then(|mut s| settle_unreachable(&mut s, self.chat, &why)) {
                     pause_after_store_error(&mut store_failures, "outbox update failed", &e).await;
                 }
                 continue;
@@ -207,10 +213,21 @@ impl ChatWorker {
             if result.is_ok() {
                 self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
             }
-            if let Err(e) = apply(&self.db, &m, result, &self.token) {
-                pause_after_store_error(&mut store_failures, "outbox update failed", &e).await;
+            match apply(&self.db, &m, result, &self.token) {
+                Ok(Verdict::HoldChat) => log_remedy(&self.bot, self.chat, &self.token).await,
+                Ok(_) => {}
+                Err(e) => pause_after_store_error(&mut store_failures, "outbox update failed", &e).await,
             }
         }
+    }
+}
+
+/// The pending messages of a chat known unreachable: held when it has not opened the bot yet,
+/// else failed (no API call either way).
+fn settle_unreachable(store: &mut Store, chat: i64, why: &str) -> anyhow::Result<()> {
+    match why.strip_prefix(held::NOT_OPENED) {
+        Some(err) => held::hold_pending(store, chat, err).map(|_| ()),
+        None => outbox::fail_chat_pending(store, chat, why).map(|_| ()),
     }
 }
 
@@ -236,7 +253,8 @@ pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, within: Durat
     }
 }
 
-fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<()> {
+/// Records the outcome of one send; returns the verdict.
+fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<Verdict> {
     let mut store = Store::open(db)?;
     let verdict = match &result {
         Ok(id) => Verdict::Sent(*id),
@@ -246,14 +264,40 @@ fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, to
     if !err.is_empty() {
         tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, verdict = ?verdict, "send failed");
     }
-    match verdict {
+    match verdict.clone() {
         Verdict::Sent(id) => outbox::mark_sent(&mut store, m.id, id),
         Verdict::Retry(at, count) => outbox::retry_at(&mut store, m.id, at, &err, count),
         Verdict::Plain => outbox::fall_back_to_plain(&mut store, m.id),
         Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
         Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
+        Verdict::HoldChat => {
+            outbox::mark_unreachable(&mut store, m.chat_id, &format!("{}{err}", held::NOT_OPENED))?;
+            let n = held::hold_pending(&mut store, m.chat_id, &err)?;
+            tracing::info!(chat_id = m.chat_id, held = n, "messages held until the chat opens the bot");
+            Ok(())
+        }
         Verdict::Migrate(new) => super::outbox::migrate(&mut store, m, new),
+    }?;
+    Ok(verdict)
+}
+
+/// Chats whose remedy was logged by this process.
+static REMEDY_LOGGED: Mutex<Option<std::collections::HashSet<i64>>> = Mutex::new(None);
+
+/// Logs once per chat how to make the bot reach a chat that has not opened it.
+async fn log_remedy(bot: &Bot, chat: i64, token: &Token) {
+    let first = REMEDY_LOGGED.lock().expect("remedy log").get_or_insert_with(Default::default).insert(chat);
+    if !first {
+        return;
     }
+    let name = match bot.get_me().await {
+        Ok(me) => me.username.clone().unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %redact(&e.to_string(), token), "getMe failed");
+            "<bot username>".into()
+        }
+    };
+    tracing::warn!("chat {chat} has not opened the bot yet: open t.me/{name} and press Start (its messages are held until then)");
 }
 
 #[cfg(test)]
@@ -278,7 +322,9 @@ mod tests {
         assert_eq!(classify(&RequestError::MigrateToChatId(ChatId(-1001)), 0, now), Verdict::Migrate(-1001));
         assert_eq!(classify(&RequestError::Api(ApiError::CantParseEntities("x".into())), 0, now), Verdict::Plain);
         assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked), 0, now), Verdict::FailChat);
-        assert_eq!(classify(&RequestError::Api(ApiError::ChatNotFound), 0, now), Verdict::FailChat);
+        assert_eq!(classify(&RequestError::Api(ApiError::ChatNotFound), 0, now), Verdict::HoldChat);
+        let never_opened = ApiError::Unknown("Forbidden: bot can't initiate conversation with a user".into());
+        assert_eq!(classify(&RequestError::Api(never_opened), 0, now), Verdict::HoldChat);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Forbidden: bot was kicked".into())), 0, now), Verdict::FailChat);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Request: odd".into())), 0, now), Verdict::FailMessage);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 0, now), Verdict::Retry(now + BASE_BACKOFF_MS, true));

@@ -212,6 +212,10 @@ impl FakeTg {
     pub fn block(&self, chat: i64) {
         self.lock().blocked.insert(chat);
     }
+    /// The person unblocked the bot: sends to `chat` are accepted again.
+    pub fn unblock(&self, chat: i64) {
+        self.lock().blocked.remove(&chat);
+    }
     /// Every request (getMe included) gets its connection closed until `until`.
     pub fn down(&self, until: Instant) {
         self.lock().down_until = Some(until);
