@@ -1,9 +1,9 @@
-//! Long fault ("soak") tests of `serve` against the fake Bot API. They run only when
-//! `OPS_SOAK=1` is set; otherwise each test returns at once, printing "skipped (set OPS_SOAK=1)".
+//! Long fault ("soak") tests of `serve` against the fake Bot API. They are `#[ignore]`d: a plain
+//! `cargo test` lists them as ignored; run them on request.
 //!
 //! ```sh
-//! OPS_SOAK=1 cargo test --test soak --test soak_outage -- --nocapture --test-threads 1
-//! OPS_SOAK=1 OPS_SOAK_CYCLES=10 OPS_SOAK_OUTAGE_SECS=30 cargo test --test soak --test soak_outage -- --nocapture
+//! cargo test --test soak --test soak_outage -- --ignored --nocapture --test-threads 1
+//! OPS_SOAK_CYCLES=10 OPS_SOAK_OUTAGE_SECS=30 cargo test --test soak --test soak_outage -- --ignored --nocapture
 //! ```
 //!
 //! | variable | default | meaning |
@@ -360,10 +360,8 @@ fn audit_outbox(env: &Env, drained: bool) -> (String, Vec<String>) {
 }
 
 #[test]
+#[ignore = "soak test (minutes): cargo test --test soak -- --ignored --nocapture --test-threads 1"]
 fn kill_9_at_random_points_of_approve_run_verify_cycles_loses_and_repeats_nothing() {
-    if !soak_enabled("kill_9_at_random_points_of_approve_run_verify_cycles_loses_and_repeats_nothing") {
-        return;
-    }
     let cycles = env_num("OPS_SOAK_CYCLES", 100);
     let seed = env_num("OPS_SOAK_SEED", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64) | 1;
     println!("soak: {cycles} cycles, seed {seed} (OPS_SOAK_SEED={seed} replays the kill schedule)");

@@ -266,14 +266,22 @@ fn jobs_get_their_id_run_id_and_a_private_state_dir() {
 #[test]
 fn kill_9_during_a_tick_leaves_the_previous_consistent_state() {
     let e = Env::new(json!([]));
-    let status =
-        e.script("status.sh", "if [ -f \"$(dirname \"$0\")/slow\" ]; then sleep 5; fi; echo '{\"running\":true,\"completed\":false,\"progressKey\":\"k\"}'\n");
+    // The second tick sees new progress (and says when its status command has started), so a
+    // tick that stored anything before its one commit would show in the state.
+    let status = e.script(
+        "status.sh",
+        "d=\"$(dirname \"$0\")\"; if [ -f \"$d/slow\" ]; then touch \"$d/started\"; sleep 5; echo '{\"running\":true,\"completed\":false,\"progressKey\":\"k2\",\"message\":\"moved\"}'; exit; fi; echo '{\"running\":true,\"completed\":false,\"progressKey\":\"k\"}'\n",
+    );
     e.write_config(json!([long_job("j1", &status, &status, json!({})), long_job("j2", &status, &status, json!({}))]));
     assert!(e.run(&["tick", "--print-only"]).status.success());
     let before = e.store().job_states().unwrap();
     std::fs::write(e.path("slow"), "").unwrap();
     let mut child = e.cmd(&["tick", "--print-only"]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !e.path("started").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(e.path("started").exists(), "the second tick polls");
     child.kill().unwrap();
     child.wait().unwrap();
     let s = e.store();

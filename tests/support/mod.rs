@@ -195,15 +195,6 @@ pub fn alert_numbers(env: &Env, chat: i64) -> Vec<u64> {
     env.tg.to_chat(chat).iter().filter_map(|m| m.text.split("n=").nth(1)).filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
 }
 
-/// Long soak tests run only with `OPS_SOAK=1`; otherwise they say so and return.
-pub fn soak_enabled(test: &str) -> bool {
-    let on = std::env::var("OPS_SOAK").is_ok_and(|v| v == "1");
-    if !on {
-        println!("{test}: skipped (set OPS_SOAK=1)");
-    }
-    on
-}
-
 /// A numeric knob from the environment.
 pub fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
