@@ -28,6 +28,18 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_edit_attempts.sql"),
 ];
 
+/// The files (device, inode) this process already switched to WAL and migrated.
+fn prepared() -> &'static std::sync::Mutex<std::collections::HashSet<(u64, u64)>> {
+    static FILES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<(u64, u64)>>> = std::sync::OnceLock::new();
+    FILES.get_or_init(Default::default)
+}
+
+/// Identity of the database file, so a file deleted and created again is prepared again.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// An open store; cheap to open, one per thread/task.
 pub struct Store {
     conn: Connection,
@@ -84,11 +96,17 @@ impl Store {
         prepare_file(path)?;
         let conn = Connection::open(path).with_context(|| format!("open state database {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(15))?;
-        retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut s = Store { conn, path: path.to_path_buf() };
-        retry_busy(|| s.migrate()).context("migrate the state database")?;
+        // WAL mode is a property of the file and the schema only moves forward: both are settled
+        // once per file per process, not on every open.
+        let file = file_id(path);
+        if file.is_none_or(|f| !prepared().lock().expect("prepared files").contains(&f)) {
+            retry_busy(|| s.conn.pragma_update(None, "journal_mode", "WAL"))?;
+            retry_busy(|| s.migrate()).context("migrate the state database")?;
+            prepared().lock().expect("prepared files").extend(file);
+        }
         Ok(s)
     }
 
@@ -362,6 +380,20 @@ fn prepare_file(path: &Path) -> Result<()> {
 mod tests {
     use crate::core::retry::Retry;
     use std::time::Duration;
+
+    #[test]
+    fn a_file_is_migrated_once_per_process_not_on_every_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = super::Store::open(&path).unwrap();
+        first.conn().pragma_update(None, "user_version", 0).unwrap();
+        let again = super::Store::open(&path).unwrap();
+        let v: i64 = again.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 0, "the second open ran the migrations again");
+        std::fs::remove_file(&path).unwrap();
+        let fresh = super::Store::open(&path).unwrap();
+        assert!(fresh.job_states().is_ok(), "a file created anew is migrated");
+    }
 
     fn busy() -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
