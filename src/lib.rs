@@ -14,4 +14,4 @@ pub mod store;
 pub mod telegram;
 pub mod watch;
 
-pub use crate::core::status::canonical_json;
+pub use crate::config::canonical_json;

@@ -1,9 +1,9 @@
 //! Turns report facts into text (plain for the console; Telegram HTML is built on top of it).
 
+use crate::core::outcome::{Life, Outcome};
 use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
 use crate::core::status::{progress_fraction, JobStatus};
 use crate::i18n::{self, Lang};
-use crate::shell::runner::{Life, Outcome};
 use crate::t;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

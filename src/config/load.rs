@@ -1,8 +1,8 @@
 //! Reads a `version: 1` file into [`Config`], collecting every problem with its JSON path.
 
+use super::canonical_json;
 use super::model::*;
 use super::reader::Reader;
-use crate::canonical_json;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -1,11 +1,13 @@
 //! The ops-jobs.json v1 format (plus additive extensions): model, loading, validation.
 
+mod canonical;
 mod job;
 mod keys;
 mod load;
 mod model;
 mod reader;
 
+pub use canonical::canonical_json;
 pub use load::{load, parse, ConfigError, Issue};
 pub use model::*;
 pub use reader::{parse_hhmm, parse_id};

@@ -1,6 +1,7 @@
 //! The status contract of `commands.status` (long_running_read), parsed strictly.
 
 use super::failure::{Failure, FailureKind};
+pub use crate::config::canonical_json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -28,20 +29,6 @@ pub struct JobStatus {
     pub level: Option<String>,
     /// A human message.
     pub message: Option<String>,
-}
-
-/// Canonical JSON (sorted keys, compact) used for derived keys and digests.
-pub fn canonical_json(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&m[k.as_str()]))).collect();
-            format!("{{{}}}", parts.join(","))
-        }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
 }
 
 fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {

@@ -165,7 +165,7 @@ fn transition(store: &mut Store, id: i64, from: State, to: State, by: Option<&st
 fn transition_tx(tx: &rusqlite::Transaction, id: i64, from: State, to: State, by: Option<&str>, now: i64) -> Result<bool> {
     let n = tx.execute(
         "UPDATE approvals SET state=?3, decided_by=COALESCE(?4, decided_by), decided_at=COALESCE(?5, decided_at), owner=?6 WHERE id=?1 AND state=?2",
-        params![id, from.as_str(), to.as_str(), by, by.map(|_| now), super::owner::token()],
+        params![id, from.as_str(), to.as_str(), by, by.map(|_| now), crate::store::owner::token()],
     )?;
     Ok(n == 1)
 }
@@ -257,7 +257,7 @@ pub fn mark_interrupted(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>>
     let mut out = Vec::new();
     for r in list(store, Some(State::Running))? {
         let owner: Option<String> = store.conn().query_row("SELECT owner FROM approvals WHERE id=?1", [r.id], |x| x.get(0))?;
-        if super::owner::alive(owner.as_deref()) {
+        if crate::store::owner::alive(owner.as_deref()) {
             continue; // another process (a CLI approve) is still running it
         }
         if transition(store, r.id, State::Running, State::Interrupted, None, now)? {

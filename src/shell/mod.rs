@@ -5,7 +5,6 @@ pub mod config_guard;
 pub mod config_watch;
 pub mod jobs;
 pub mod overview;
-pub mod owner;
 pub mod paths;
 pub mod runner;
 pub mod secrets;

@@ -5,6 +5,7 @@ pub mod approval_messages;
 pub mod callbacks;
 pub mod held;
 pub mod outbox;
+pub mod owner;
 pub mod prefs;
 
 use crate::core::state::JobState;
@@ -27,18 +28,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_requester_uid.sql"),
     include_str!("migrations/008_edit_attempts.sql"),
 ];
-
-/// The files (device, inode) this process already switched to WAL and migrated.
-fn prepared() -> &'static std::sync::Mutex<std::collections::HashSet<(u64, u64)>> {
-    static FILES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<(u64, u64)>>> = std::sync::OnceLock::new();
-    FILES.get_or_init(Default::default)
-}
-
-/// Identity of the database file, so a file deleted and created again is prepared again.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
 
 /// An open store; cheap to open, one per thread/task.
 pub struct Store {
@@ -99,13 +88,12 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut s = Store { conn, path: path.to_path_buf() };
-        // WAL mode is a property of the file and the schema only moves forward: both are settled
-        // once per file per process, not on every open.
-        let file = file_id(path);
-        if file.is_none_or(|f| !prepared().lock().expect("prepared files").contains(&f)) {
+        // WAL mode is a property of the file and the schema only moves forward: an up-to-date
+        // file is checked with one read, without taking the write lock on every open.
+        let version: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version < MIGRATIONS.len() as i64 {
             retry_busy(|| s.conn.pragma_update(None, "journal_mode", "WAL"))?;
             retry_busy(|| s.migrate()).context("migrate the state database")?;
-            prepared().lock().expect("prepared files").extend(file);
         }
         Ok(s)
     }
@@ -175,7 +163,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO runs(job_id, action, origin, started_at, owner) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![job_id, action, origin, now, crate::shell::owner::token()],
+                params![job_id, action, origin, now, owner::token()],
             )?;
             let id = tx.last_insert_rowid();
             tx.execute(
@@ -187,7 +175,7 @@ impl Store {
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&mut self, id: i64, out: &crate::shell::runner::Outcome, now: i64) -> Result<()> {
+    pub fn finish_run(&mut self, id: i64, out: &crate::core::outcome::Outcome, now: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
@@ -236,7 +224,7 @@ impl Store {
                 "UPDATE queue SET status='running', attempt=attempt+1, owner=?2 WHERE status='pending' AND not_before<=?1
                  RETURNING id, job_id, reason, not_before, status",
             )?;
-            let rows = stmt.query_map(params![now, crate::shell::owner::token()], queue_row)?;
+            let rows = stmt.query_map(params![now, owner::token()], queue_row)?;
             let mut items: Vec<QueueItem> = rows.collect::<Result<_, _>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
@@ -267,7 +255,7 @@ impl Store {
             let orphans = |sql: &str| -> rusqlite::Result<Vec<i64>> {
                 let mut st = tx.prepare(sql)?;
                 let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, o)| !crate::shell::owner::alive(o.as_deref())).map(|(id, _)| id).collect())
+                Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, o)| !owner::alive(o.as_deref())).map(|(id, _)| id).collect())
             };
             let runs = orphans("SELECT id, owner FROM runs WHERE finished_at IS NULL")?;
             for id in &runs {
@@ -336,7 +324,7 @@ fn requeue_orphans(tx: &rusqlite::Transaction) -> Result<()> {
     let mut st = tx.prepare("SELECT id, owner FROM queue WHERE status='running'")?;
     let rows: Vec<(i64, Option<String>)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (id, owner) in rows {
-        if !crate::shell::owner::alive(owner.as_deref()) {
+        if !owner::alive(owner.as_deref()) {
             tx.execute("UPDATE queue SET status='pending', owner=NULL WHERE id=?1", [id])?;
         }
     }
@@ -382,17 +370,18 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn a_file_is_migrated_once_per_process_not_on_every_open() {
+    fn opening_an_up_to_date_file_does_not_wait_for_the_write_lock() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let first = super::Store::open(&path).unwrap();
-        first.conn().pragma_update(None, "user_version", 0).unwrap();
-        let again = super::Store::open(&path).unwrap();
-        let v: i64 = again.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 0, "the second open ran the migrations again");
-        std::fs::remove_file(&path).unwrap();
-        let fresh = super::Store::open(&path).unwrap();
-        assert!(fresh.job_states().is_ok(), "a file created anew is migrated");
+        drop(super::Store::open(&path).unwrap());
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || tx.send(super::Store::open(&p).map(|_| ()).map_err(|e| e.to_string())));
+        let opened = rx.recv_timeout(Duration::from_secs(5)).expect("open waited for another process's write transaction");
+        assert!(opened.is_ok(), "{opened:?}");
+        writer.execute_batch("ROLLBACK").unwrap();
     }
 
     fn busy() -> rusqlite::Error {
