@@ -45,6 +45,14 @@ fn ours(dir: &Path) -> Command {
     c
 }
 
+/// The same `n` status commands with no monitor at all, 64 at a time: the least a tick can cost.
+fn spawn_floor(dir: &Path, n: usize) -> Duration {
+    let script = format!("seq {n} | xargs -P 64 -n 1 sh {} >/dev/null", dir.join("status.sh").display());
+    let mut c = Command::new("sh");
+    c.args(["-c", &script]);
+    time(c).0
+}
+
 fn python(dir: &Path) -> Option<Command> {
     let script = std::env::var("OPS_BENCH_PYTHON").ok().filter(|p| Path::new(p).is_file())?;
     Command::new("python3").arg("--version").output().ok()?;
@@ -58,6 +66,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    let mut floor = None;
     println!("| N jobs | ops-monitor wall | ops-monitor CPU | ops-monitor.py wall |");
     println!("|---|---|---|---|");
     for n in [10, 50, 200, 1000] {
@@ -67,6 +76,18 @@ fn main() {
         let (wall, cpu) = time(ours(dir.path()));
         let py = python(dir.path()).map(|c| format!("{:.2} s", time(c).0.as_secs_f64())).unwrap_or_else(|| "skipped".into());
         println!("| {n} | {:.3} s | {:.3} s | {py} |", wall.as_secs_f64(), cpu.as_secs_f64());
+        if n == 200 {
+            floor = Some((wall, spawn_floor(dir.path(), n)));
+        }
+    }
+    if let Some((tick, floor)) = floor {
+        println!(
+            "\nspawn floor: {n} status commands, 64 at a time (seq | xargs -P 64): {:.3} s; tick N=200 {:.3} s = {:.2}x the floor (target <= 1.3x)",
+            floor.as_secs_f64(),
+            tick.as_secs_f64(),
+            tick.as_secs_f64() / floor.as_secs_f64(),
+            n = 200
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), 50, true);
