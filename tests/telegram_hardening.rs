@@ -105,3 +105,42 @@ fn an_edit_whose_answer_never_parses_is_given_up_visibly() {
     assert!(!eventually(Duration::from_secs(5), || env.tg.count("editmessagetext") > edits), "no attempt after giving up");
     stop(d);
 }
+
+/// A member of the allowed group who is not an approver.
+const BOB: i64 = 333;
+
+#[test]
+fn a_request_flood_reaches_the_approver_once_per_job_and_never_delays_their_replies() {
+    let env = Env::new();
+    let mut jobs: Vec<serde_json::Value> = (0..8)
+        .map(|i| json!({"id": format!("w{i}"), "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["true"]}, "after": [{"jobId": "v"}]}))
+        .collect();
+    jobs.push(json!({"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}));
+    env.config(serde_json::Value::Array(jobs), json!({"telegram": {"approverUserIds": [ME]}}));
+    let d = env.serve();
+    // A group member who may not approve asks for every write job, then 40 times for the first.
+    for i in 0..8 {
+        env.tg.message(GROUP, BOB, &format!("/run w{i}"));
+    }
+    for _ in 0..40 {
+        env.tg.message(GROUP, BOB, "/run w0");
+    }
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM audit WHERE event='requested'") == 8), "one request per job");
+    // The approver's own command, while their chat still has requests queued.
+    let asked = std::time::Instant::now();
+    env.tg.message(ME, ME, "/help");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Commands:")).expect("the help reply");
+    let waited = asked.elapsed();
+    let requests_before = env.tg.to_chat(ME).iter().take_while(|m| !m.text.contains("Commands:")).filter(|m| m.text.contains("Approval request")).count();
+    println!("flood: the approver's /help reply took {waited:?}, {requests_before} of 8 queued requests went before it");
+    assert!(waited < Duration::from_secs(4), "the reply waited {waited:?} behind the requests");
+    assert!(requests_before < 8, "the reply went ahead of the queued requests ({requests_before} before it)");
+    // Each job's request reaches the approver once, however often it was asked for.
+    assert!(eventually(T, || env.tg.to_chat(ME).iter().filter(|m| m.text.contains("Approval request")).count() >= 8));
+    assert!(!eventually(Duration::from_secs(2), || env.tg.to_chat(ME).iter().filter(|m| m.text.contains("Approval request")).count() > 8));
+    // The asking chat saw its request again each time; no new audit rows or button tokens for it.
+    assert!(eventually(Duration::from_secs(40), || env.tg.to_chat(GROUP).iter().any(|m| m.text.contains("already has an open request"))));
+    assert_eq!(env.count("SELECT COUNT(*) FROM audit"), 8);
+    assert!(env.count("SELECT COUNT(*) FROM callbacks WHERE action IN ('approve','reject')") <= 2 * 2 * 8, "tokens are reused");
+    stop(d);
+}

@@ -138,6 +138,7 @@ answer-rejected = Rejected: nothing runs.
 
 ## Write-job approvals
 approval-request = 🔐 Approval request #{ $id }
+approval-already-open = This job already has an open request (shown again; nobody else was asked):
 approval-job = • { $name } ({ $job })
 approval-risk = - risk: { $risk }
 approval-argv = - argv: { $argv }

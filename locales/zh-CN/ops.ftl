@@ -129,6 +129,7 @@ answer-rejected = 已驳回：不会运行。
 
 ## 写入任务审批
 approval-request = 🔐 审批请求 #{ $id }
+approval-already-open = 该任务已有一个待审批的请求（再次显示，未通知其他人）：
 approval-job = • { $name }（{ $job }）
 approval-risk = - 风险：{ $risk }
 approval-argv = - 命令：{ $argv }

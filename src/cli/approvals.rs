@@ -40,15 +40,19 @@ pub fn describe(r: &ApprovalRow, job: Option<&Job>, tz: chrono_tz::Tz) -> String
     )
 }
 
-/// `run <write job>`: creates a request (or, with `approval.required: false`, runs it now).
+/// `run <write job>`: creates a request, or shows the one already open (or, with
+/// `approval.required: false`, runs it now).
 pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32> {
     let mut store = Store::open(&paths.state_db)?;
-    let r = approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;
+    let asked =
+        approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;
+    let r = asked.row;
     if !job.approval.required {
         println!("approval.required is false: running {} now (explicit request)", job.id);
         return decide(paths, r.id, true).await;
     }
-    println!("approval request created:\n{}", describe(&r, Some(job), tz));
+    let head = if asked.new { "approval request created" } else { "a request for this job is already open (nobody was asked again)" };
+    println!("{head}:\n{}", describe(&r, Some(job), tz));
     println!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
     Ok(0)
 }

@@ -119,21 +119,48 @@ pub enum Requester {
 }
 
 /// Creates a pending request bound to the job's current definition.
-pub fn create(store: &mut Store, job: &Job, by: Requester, via: &str, now: i64) -> Result<ApprovalRow> {
+///
+/// At most one request per write job is open: while one is pending, unexpired and bound to the
+/// job's current definition, asking again returns it (`new` false) and creates nothing, so a
+/// flood of `/run` neither grows the trail nor reaches the approvers again. A job that needs no
+/// approval gets a fresh request each time (each is an explicit run).
+pub fn create(store: &mut Store, job: &Job, by: Requester, via: &str, now: i64) -> Result<Requested> {
     let (requested_by, requested_uid) = match by {
         Requester::User(u) => (Some(u), None),
         Requester::Host(uid) => (None, Some(uid)),
     };
     let argv = serde_json::to_string(job.commands.run.as_deref().unwrap_or_default())?;
-    let id = store.write(|tx| {
+    let (id, new) = store.write(|tx| {
+        if job.approval.required {
+            let open: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM approvals WHERE job_id=?1 AND state='pending' AND expires_at>?2 AND digest=?3 ORDER BY id LIMIT 1",
+                    params![job.id, now, job.digest],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = open {
+                return Ok((id, false));
+            }
+        }
         tx.execute(
             "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, requested_uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending',?9)",
             params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64, requested_uid],
         )?;
-        Ok(tx.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        audit_tx(tx, Some(id), &job.id, "requested", Some(via), &format!("argv {argv}"))?;
+        Ok((id, true))
     })?;
-    audit(store, Some(id), &job.id, "requested", Some(via), &format!("argv {argv}"))?;
-    get(store, id)?.ok_or_else(|| anyhow!("request vanished"))
+    Ok(Requested { row: get(store, id)?.ok_or_else(|| anyhow!("request vanished"))?, new })
+}
+
+/// A request asked for: the new one, or the one already open for the job.
+#[derive(Debug)]
+pub struct Requested {
+    /// The request.
+    pub row: ApprovalRow,
+    /// False when it was already open (nobody is asked again).
+    pub new: bool,
 }
 
 /// One request.
@@ -155,6 +182,12 @@ pub fn trail(store: &Store, job: Option<&str>) -> Result<Vec<AuditRow>> {
         Ok(AuditRow { at: r.get(0)?, approval_id: r.get(1)?, job_id: r.get(2)?, event: r.get(3)?, actor: r.get(4)?, detail: r.get(5)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn refused_before(store: &Store, id: i64, actor: &str) -> Result<bool> {
+    let n: i64 =
+        store.conn().query_row("SELECT COUNT(*) FROM audit WHERE approval_id=?1 AND event='refused' AND actor=?2", params![id, actor], |r| r.get(0))?;
+    Ok(n > 0)
 }
 
 /// Atomic compare-and-set of the state: exactly one of several concurrent deciders wins.
@@ -199,7 +232,10 @@ pub async fn decide(paths: &Paths, cfg: &Config, id: i64, who: Decider, actor: &
             if let Some(s) = final_state {
                 transition(&mut store, id, State::Pending, s, None, now)?;
             }
-            audit(&mut store, Some(id), &req.job_id, "refused", Some(actor), &r.to_string())?;
+            // A non-approver pressing again and again leaves one line in the trail, not one each.
+            if r != Refusal::NotApprover || !refused_before(&store, id, actor)? {
+                audit(&mut store, Some(id), &req.job_id, "refused", Some(actor), &r.to_string())?;
+            }
             return Ok((req, Decided::Refused(r)));
         }
     };

@@ -51,6 +51,20 @@ pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>
     Ok(token)
 }
 
+/// A token already issued to `chat_id` for `action` with `arg` and not used yet: showing the
+/// same request again reuses its Approve/Reject tokens instead of creating new rows.
+pub fn issued(store: &Store, chat_id: i64, action: &str, arg: &str) -> Result<Option<String>> {
+    let since = chrono::Utc::now().timestamp() - 30 * 86_400;
+    Ok(store
+        .conn()
+        .query_row(
+            "SELECT token FROM callbacks WHERE chat_id=?1 AND action=?2 AND arg=?3 AND used_at IS NULL AND created_at >= ?4 ORDER BY created_at DESC LIMIT 1",
+            params![chat_id, action, arg, since],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Marks the token used by `user_id` (atomically: two presses at once give one Ok).
 pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Result<Redeemed> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_settled.sql"),
     include_str!("migrations/007_requester_uid.sql"),
     include_str!("migrations/008_edit_attempts.sql"),
+    include_str!("migrations/009_outbox_bulk.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.

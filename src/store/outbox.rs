@@ -30,8 +30,9 @@ pub fn now_ms() -> i64 {
 }
 
 /// Queues already split `parts` for `chat_id`; the keyboard (JSON) goes on the last part.
+/// `bulk` parts (requests to approvers, routine progress) wait behind the chat's other messages.
 /// Returns the row id of the last part.
-pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>) -> Result<i64> {
+pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>, bulk: bool) -> Result<i64> {
     let now = now_ms();
     store.write(|tx| {
         let n = parts.len();
@@ -39,8 +40,8 @@ pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: b
         for (i, p) in parts.iter().enumerate() {
             let m = if i + 1 == n { markup } else { None };
             tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
-                params![chat_id, p, silent, m, now],
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)",
+                params![chat_id, p, silent, m, now, bulk],
             )?;
             last = tx.last_insert_rowid();
         }
@@ -48,12 +49,14 @@ pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: b
     })
 }
 
-/// The oldest pending message of each chat whose retry time has come.
+/// The next pending message of each chat (alerts and replies before bulk, then oldest first)
+/// whose retry time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     let mut stmt = store.conn().prepare(
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts FROM outbox o
-         JOIN (SELECT chat_id, MIN(id) AS id FROM outbox WHERE status='pending' GROUP BY chat_id) h ON h.id = o.id
-         WHERE o.next_attempt_at <= ?1 ORDER BY o.id",
+         WHERE o.status='pending' AND o.next_attempt_at <= ?1
+         AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id ORDER BY p.bulk, p.id LIMIT 1)
+         ORDER BY o.id",
     )?;
     let rows = stmt.query_map([now], |r| {
         Ok(OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? })
@@ -61,13 +64,14 @@ pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The oldest pending message of `chat` and the time (ms) it may be tried.
+/// The next pending message of `chat` (alerts and replies before bulk, then oldest first) and
+/// the time (ms) it may be tried.
 pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
     use rusqlite::OptionalExtension;
     Ok(store
         .conn()
         .query_row(
-            "SELECT id, chat_id, text, html, silent, markup, attempts, next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY id LIMIT 1",
+            "SELECT id, chat_id, text, html, silent, markup, attempts, next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT 1",
             [chat],
             |r| {
                 let m =

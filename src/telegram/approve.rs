@@ -54,29 +54,58 @@ pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
     }
 }
 
+/// Approve/Reject for request `id` in `chat`: the tokens issued to this chat before are reused,
+/// so showing a request again and again creates no new rows.
 fn keyboard(s: &Services, chat: i64, id: i64, lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut store = s.store()?;
     let arg = id.to_string();
+    let mut token = |action: &str| -> Result<String> {
+        match crate::store::callbacks::issued(&store, chat, action, &arg)? {
+            Some(t) => Ok(t),
+            None => issue(&mut store, chat, action, None, Some(&arg)),
+        }
+    };
+    let (approve, reject) = (token("approve")?, token("reject")?);
     Ok(InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback(t!(lang, "btn-approve"), issue(&mut store, chat, "approve", None, Some(&arg))?),
-        InlineKeyboardButton::callback(t!(lang, "btn-reject"), issue(&mut store, chat, "reject", None, Some(&arg))?),
+        InlineKeyboardButton::callback(t!(lang, "btn-approve"), approve),
+        InlineKeyboardButton::callback(t!(lang, "btn-reject"), reject),
     ]]))
 }
 
+/// How a request's message is queued.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    /// The answer to the asking chat's command (ahead of bulk).
+    Reply,
+    /// The asking chat asked for a request that was already open: shown again, said so.
+    Again,
+    /// A copy for an approver's chat (bulk: behind that chat's alerts and replies).
+    Bulk,
+}
+
 /// Sends a request's message with its buttons to `chat`, remembering it for the later edit.
-fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config) -> Result<()> {
+fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: Shown) -> Result<()> {
     let lang = s.lang(chat);
     let k = keyboard(s, chat, r.id, lang)?;
     let mut store = s.store()?;
-    let row = outbox::enqueue(&mut store, chat, &text(r, cfg.job(&r.job_id), cfg, lang), false, Some(&k))?;
+    let mut body = text(r, cfg.job(&r.job_id), cfg, lang);
+    if shown == Shown::Again {
+        body = format!("{}\n{body}", t!(lang, "approval-already-open"));
+    }
+    let row = match shown {
+        Shown::Bulk => outbox::enqueue_bulk(&mut store, chat, &body, false, Some(&k))?,
+        Shown::Reply | Shown::Again => outbox::enqueue(&mut store, chat, &body, false, Some(&k))?,
+    };
     approval_messages::record(&mut store, r.id, row)?;
     s.wake.notify_one();
     Ok(())
 }
 
-/// `/run <write job>`: a request to the asking chat and the approvers' private chats.
+/// `/run <write job>`: a request to the asking chat and the approvers' private chats; when one
+/// is already open for the job, only the asking chat sees it again.
 pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &Config) -> Result<()> {
-    let r = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
+    let asked = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
+    let r = asked.row;
     if !job.approval.required {
         let (_, d) = approvals::decide(
             &s.paths,
@@ -90,10 +119,12 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &C
         .await?;
         return report(s, chat, &r, &d);
     }
-    let mut chats = vec![chat];
-    chats.extend(approver_ids(s, cfg).into_iter().filter(|a| s.allowed(*a) && *a != chat));
-    for c in chats {
-        send_request(s, c, &r, cfg)?;
+    if !asked.new {
+        return send_request(s, chat, &r, cfg, Shown::Again);
+    }
+    send_request(s, chat, &r, cfg, Shown::Reply)?;
+    for c in approver_ids(s, cfg).into_iter().filter(|a| s.allowed(*a) && *a != chat) {
+        send_request(s, c, &r, cfg, Shown::Bulk)?;
     }
     Ok(())
 }
@@ -111,7 +142,7 @@ pub fn announce_host_requests(s: &Services) -> Result<usize> {
     for id in &ids {
         let Some(r) = approvals::get(&store, *id)? else { continue };
         for c in &chats {
-            send_request(s, *c, &r, &cfg)?;
+            send_request(s, *c, &r, &cfg, Shown::Bulk)?;
         }
         approvals::audit(&mut store, Some(r.id), &r.job_id, "announced", None, &format!("to chats {chats:?}"))?;
     }
@@ -122,7 +153,7 @@ pub fn announce_host_requests(s: &Services) -> Result<usize> {
 pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
     let rows = approvals::list(&s.store()?, Some(State::Pending))?;
     for r in &rows {
-        send_request(s, chat, r, cfg)?;
+        send_request(s, chat, r, cfg, Shown::Reply)?;
     }
     Ok(rows.len())
 }

@@ -104,7 +104,12 @@ impl Sink for OutboxSink {
             let lang = prefs::chat_lang(&store, *chat, default)?;
             let text = views::report_text(report, tz, lang);
             let k = views::alert_keyboard(&mut store, *chat, &report.sections, lang)?;
-            outbox::enqueue(&mut store, *chat, &text, !report.loud(), k.as_ref())?;
+            if report.loud() {
+                outbox::enqueue(&mut store, *chat, &text, false, k.as_ref())?;
+            } else {
+                outbox::enqueue_bulk(&mut store, *chat, &text, true, k.as_ref())?;
+                // routine progress
+            }
         }
         self.services.wake.notify_one();
         Ok(())

@@ -16,12 +16,22 @@ pub fn body(m: &OutMsg) -> String {
     }
 }
 
-/// Queues `text` for `chat_id`, split into valid messages; the keyboard goes on the last part.
-/// Returns the row id of the last part.
+/// Queues `text` (an alert or a reply) for `chat_id`, split into valid messages; the keyboard
+/// goes on the last part. Returns the row id of the last part.
 pub fn enqueue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<i64> {
+    queue(store, chat_id, text, silent, markup, false)
+}
+
+/// Like [`enqueue`] for bulk (requests to approvers, routine progress): in each chat, alerts
+/// and replies queued later still go out first, so a flood of bulk never delays them.
+pub fn enqueue_bulk(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<i64> {
+    queue(store, chat_id, text, silent, markup, true)
+}
+
+fn queue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>, bulk: bool) -> Result<i64> {
     let parts = split(text, CHUNK_LIMIT);
     let markup = markup.map(serde_json::to_string).transpose()?;
-    outbox::insert_parts(store, chat_id, &parts, silent, markup.as_deref())
+    outbox::insert_parts(store, chat_id, &parts, silent, markup.as_deref(), bulk)
 }
 
 /// The group became a supergroup: re-send to the new id and warn the owners once, each in the
