@@ -67,7 +67,7 @@ pub fn release(store: &mut Store, chat: i64, heading: impl FnOnce(i64) -> String
         tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 1, ?3)", params![chat, heading(n), now])?;
         for old in ids {
             tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at) SELECT chat_id, text, html, silent, markup, created_at FROM outbox WHERE id=?1",
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk) SELECT chat_id, text, html, silent, markup, created_at, bulk FROM outbox WHERE id=?1",
                 [old],
             )?;
             let new = tx.last_insert_rowid();
@@ -98,11 +98,11 @@ mod tests {
     fn holds_the_newest_twenty_and_releases_them_in_order_after_the_reply() {
         let (_d, mut s) = store();
         for i in 0..25 {
-            outbox::insert_parts(&mut s, 42, &[format!("alert {i}")], false, None).unwrap();
+            outbox::insert_parts(&mut s, 42, &[format!("alert {i}")], false, None, false).unwrap();
         }
         assert_eq!(hold_pending(&mut s, 42, "chat not found").unwrap(), HELD_PER_CHAT);
         assert!(outbox::head(&s, 42).unwrap().is_none(), "nothing is pending while held");
-        outbox::insert_parts(&mut s, 42, &["greeting".into()], false, None).unwrap();
+        outbox::insert_parts(&mut s, 42, &["greeting".into()], false, None, false).unwrap();
         assert_eq!(release(&mut s, 42, |n| format!("{n} held")).unwrap(), 20);
         let mut texts = Vec::new();
         while let Some((m, _)) = outbox::head(&s, 42).unwrap() {
@@ -119,9 +119,9 @@ mod tests {
     #[test]
     fn a_day_old_held_message_is_given_up() {
         let (_d, mut s) = store();
-        outbox::insert_parts(&mut s, 7, &["old".into()], false, None).unwrap();
+        outbox::insert_parts(&mut s, 7, &["old".into()], false, None, false).unwrap();
         s.write(|tx| Ok(tx.execute("UPDATE outbox SET created_at=?1", [now_ms() - HELD_FOR_MS - 1])?)).unwrap();
-        outbox::insert_parts(&mut s, 7, &["new".into()], false, None).unwrap();
+        outbox::insert_parts(&mut s, 7, &["new".into()], false, None, false).unwrap();
         assert_eq!(hold_pending(&mut s, 7, "x").unwrap(), 1);
         assert_eq!(held_count(&s, 7).unwrap(), 1);
     }
