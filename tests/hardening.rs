@@ -193,3 +193,28 @@ fn a_succeeded_write_is_never_left_without_its_verification() {
     assert_eq!(state(&e), "interrupted");
     support::stop(d);
 }
+
+#[test]
+fn a_token_file_others_can_read_is_warned_about_once_with_the_path_and_the_mode_to_set() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    e.config(json!([]), json!({"telegram": {"tokenFile": "bot-token.txt"}}));
+    let file = e.path().join("bot-token.txt");
+    std::fs::write(&file, format!("{}\n", support::TOKEN)).unwrap();
+    let stderr =
+        |e: &Env| String::from_utf8_lossy(&e.cli().env_remove("TELEGRAM_BOT_TOKEN").args(["tick", "--print-only"]).output().unwrap().stderr).into_owned();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warned = stderr(&e);
+    assert_eq!(warned.matches("WARNING: the file holding the bot token").count(), 1, "{warned}");
+    assert!(warned.contains(&file.display().to_string()) && warned.contains("0644") && warned.contains("chmod 600"), "{warned}");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let quiet = stderr(&e);
+    assert!(!quiet.contains("bot token"), "{quiet}");
+    // The same for openclaw.json when the token comes from there.
+    e.config(json!([]), json!({}));
+    let openclaw = e.path().join("openclaw.json");
+    std::fs::write(&openclaw, json!({"channels": {"telegram": {"botToken": support::TOKEN}}}).to_string()).unwrap();
+    std::fs::set_permissions(&openclaw, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let warned = stderr(&e);
+    assert!(warned.contains(&openclaw.display().to_string()) && warned.contains("chmod 600"), "{warned}");
+}

@@ -30,6 +30,8 @@ pub struct Found {
     pub source: Option<String>,
     /// `channels.telegram.allowFrom` of openclaw.json (used when the config has no allowlist).
     pub allow_from: Vec<i64>,
+    /// The file the token was read from (None: the environment, or no token).
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// `TELEGRAM_BOT_TOKEN` as it was when first read: [`prepare`] removes the variable from the
@@ -48,19 +50,26 @@ fn resolve_with(token_file: Option<&Path>, home: &Path) -> Result<Found> {
     let openclaw = std::fs::read_to_string(home.join("openclaw.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
     let tg = openclaw.as_ref().and_then(|v| v.pointer("/channels/telegram")).cloned().unwrap_or(Value::Null);
     let allow_from = tg.get("allowFrom").and_then(Value::as_array).map(|a| a.iter().filter_map(parse_id).collect()).unwrap_or_default();
-    let (token, source) = if let Some(t) = env_token() {
-        (Some(t), "the environment variable TELEGRAM_BOT_TOKEN".to_string())
+    let (token, source, file) = if let Some(t) = env_token() {
+        (Some(t), "the environment variable TELEGRAM_BOT_TOKEN".to_string(), None)
     } else if let Some(f) = token_file {
         let t = std::fs::read_to_string(f).with_context(|| format!("read telegram.tokenFile {}", f.display()))?;
-        (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()))
+        (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()), Some(f.to_path_buf()))
     } else {
-        (
-            tg.get("botToken").and_then(Value::as_str).map(|s| s.trim().to_string()),
-            format!("{} (channels.telegram.botToken)", home.join("openclaw.json").display()),
-        )
+        let f = home.join("openclaw.json");
+        (tg.get("botToken").and_then(Value::as_str).map(|s| s.trim().to_string()), format!("{} (channels.telegram.botToken)", f.display()), Some(f))
     };
     let token = token.filter(|t| !t.is_empty()).map(|t| Token(t.into()));
-    Ok(Found { source: token.as_ref().map(|_| source), token, allow_from })
+    Ok(Found { source: token.as_ref().map(|_| source), file: token.as_ref().and(file), token, allow_from })
+}
+
+/// A warning when the file holding the token can be read (or written) by others than its owner.
+pub fn exposed_file_warning(file: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!("the file holding the bot token, {}, has mode {mode:04o}: other users can read it; run `chmod 600 {}`", file.display(), file.display())
+    })
 }
 
 /// Runs first on every CLI path, before any job can be spawned and before any thread starts:
@@ -70,8 +79,12 @@ fn resolve_with(token_file: Option<&Path>, home: &Path) -> Result<Found> {
 pub fn prepare(paths: &Paths) {
     let _ = env_token();
     let token_file = crate::config::load(&paths.config, &paths.home).ok().and_then(|c| c.telegram.token_file);
-    if let Ok(Found { token: Some(t), .. }) = resolve_with(token_file.as_deref(), &paths.home) {
+    if let Ok(Found { token: Some(t), file, .. }) = resolve_with(token_file.as_deref(), &paths.home) {
         crate::shell::secrets::register(t.expose());
+        // Once per process (this runs once, before logging starts): stderr, journald under systemd.
+        if let Some(w) = file.as_deref().and_then(exposed_file_warning) {
+            eprintln!("WARNING: {w}");
+        }
     }
     crate::shell::secrets::scrub_own_environment();
 }
