@@ -7,6 +7,7 @@ pub mod failure;
 pub mod outcome;
 pub mod policy;
 pub mod quiet;
+pub mod rate;
 pub mod report;
 pub mod retry;
 pub mod state;

@@ -1,6 +1,7 @@
 //! Report facts produced by the policy core; rendering to text happens in `render`.
 
 use super::failure::Failure;
+use super::rate::Estimate;
 use super::status::JobStatus;
 use crate::config::{Job, Kind};
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,9 @@ pub struct Section {
     pub notes: Vec<Note>,
     /// Deliver with sound (alerts, status changes); false for routine progress.
     pub loud: bool,
+    /// Rate and ETA from the job's progress history, for long jobs that report progress.
+    #[serde(default)]
+    pub estimate: Option<Estimate>,
 }
 
 impl Section {
@@ -129,11 +133,12 @@ impl Section {
             anomaly: None,
             notes: Vec::new(),
             loud: true,
+            estimate: None,
         }
     }
     /// A section not tied to a configured job (config errors, unknown queued jobs).
     pub fn system(id: &str, name: &str) -> Section {
-        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true }
+        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true, estimate: None }
     }
     /// True for long-running jobs' sections.
     pub fn is_long(&self) -> bool {

@@ -3,6 +3,7 @@
 use super::jobs;
 use super::paths::Paths;
 use crate::config::{Config, Job, Kind};
+use crate::core::rate::{self, Estimate, Sample};
 use crate::core::status::JobStatus;
 use crate::i18n::Lang;
 use crate::store::{RunRecord, Store};
@@ -18,6 +19,8 @@ pub struct JobView {
     pub status: Option<Result<JobStatus, String>>,
     /// The newest recorded run.
     pub last_run: Option<RunRecord>,
+    /// Rate and ETA from the stored progress history and this status.
+    pub estimate: Option<Estimate>,
 }
 
 /// Observes every job: long jobs' status commands run concurrently; one-shot jobs show their last run.
@@ -39,9 +42,23 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
             Some((j, _)) if *j == i => statuses.next().map(|(_, s)| s),
             _ => None,
         };
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next() });
+        let estimate = match &status {
+            Some(Ok(s)) => estimate_now(&store, &job.id, s, chrono::Utc::now().timestamp())?,
+            _ => None,
+        };
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate });
     }
     Ok(out)
+}
+
+/// Rate and ETA for a job whose fresh status is `s` (observed at `now`): the stored history of
+/// the last [`rate::WINDOW_SECONDS`] plus this observation. None when it reports no progress.
+pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64) -> Result<Option<Estimate>> {
+    let Some(cur) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, now)) else { return Ok(None) };
+    let mut h = crate::store::progress::history(store, job_id, now - rate::WINDOW_SECONDS)?;
+    h.retain(|x| x.at < cur.at);
+    h.push(cur);
+    Ok(Some(rate::estimate(&h)))
 }
 
 impl JobView {

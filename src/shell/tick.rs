@@ -8,6 +8,7 @@ use crate::config::{Config, Job, Kind, Risk, When};
 use crate::core::check::{evaluate_check, follow_ups, schedule_due, CheckResult};
 use crate::core::failure::Failure;
 use crate::core::policy::evaluate_long;
+use crate::core::rate::Sample;
 use crate::core::report::{AutoResume, Note, Section};
 use crate::core::state::JobState;
 use crate::core::status::JobStatus;
@@ -138,6 +139,7 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         finished: Vec::new(),
         evaluated: Default::default(),
         claimed: Vec::new(),
+        samples: Vec::new(),
     };
     let mut work = t.queue_work(&mut store, &opts.scope, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
@@ -165,6 +167,8 @@ struct Tick<'a> {
     evaluated: std::collections::HashSet<String>,
     /// Queue items this tick claimed (released again if it fails).
     claimed: Vec<i64>,
+    /// Progress samples this tick's polls measured, written with the commit.
+    samples: Vec<(String, Sample)>,
 }
 
 impl Tick<'_> {
@@ -260,6 +264,14 @@ impl Tick<'_> {
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
                 let mut sec = d.section;
+                if let Ok(s) = &obs {
+                    if let Some(sample) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, t)) {
+                        self.samples.push((job.id.clone(), sample));
+                    }
+                    if let Some(sec) = sec.as_mut() {
+                        sec.estimate = super::overview::estimate_now(store, &job.id, s, t)?;
+                    }
+                }
                 if let Some(w) = d.chain {
                     self.chain(&job, w, sec.as_mut());
                 }
@@ -369,6 +381,9 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
             if loaded.get(id) != Some(&st) {
                 store::put_job_state(tx, id, &st)?;
             }
+        }
+        for (job_id, sample) in &t.samples {
+            store::progress::record(tx, job_id, sample)?;
         }
         for (job_id, reason, not_before) in &t.enqueue {
             store::enqueue(tx, job_id, reason, now, *not_before)?;

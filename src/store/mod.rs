@@ -7,6 +7,7 @@ pub mod held;
 pub mod outbox;
 pub mod owner;
 pub mod prefs;
+pub mod progress;
 
 use crate::core::state::JobState;
 use anyhow::{Context, Result};
@@ -28,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_requester_uid.sql"),
     include_str!("migrations/008_edit_attempts.sql"),
     include_str!("migrations/009_outbox_bulk.sql"),
+    include_str!("migrations/010_progress_samples.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.

@@ -62,7 +62,7 @@ pub fn overview_text(store: &Store, views: &[JobView], tz: Tz, lang: Lang) -> St
     for v in views {
         let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(lang));
         if let Some(Ok(s)) = &v.status {
-            if let Some(p) = render::progress_line(s) {
+            if let Some(p) = render::progress_line(s, v.estimate.as_ref(), tz, lang) {
                 line.push_str(&format!("\n  {p}"));
             }
         }

@@ -1,0 +1,52 @@
+//! Live progress through the binary: rate and ETA for a job advancing one unit per second.
+
+mod support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::*;
+
+/// A status script whose `done` is the seconds since its first call (one file per second).
+fn one_per_second(env: &Env) -> serde_json::Value {
+    let t0 = env.path().join("t0");
+    let st = env.script(
+        "status.sh",
+        &format!(
+            "[ -f {t0} ] || date +%s > {t0}\nn=$(( $(date +%s) - $(cat {t0}) ))\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$n',\"total\":3000,\"unit\":\"files\"}}}}'\n",
+            t0 = t0.display()
+        ),
+    );
+    long_job("scan", &st, json!({"policy": {"reportEverySeconds": 1, "onlyOnChange": false}}))
+}
+
+#[test]
+fn routine_reports_show_rate_and_eta_for_a_job_advancing_one_file_per_second() {
+    let env = Env::new();
+    env.config(json!([one_per_second(&env)]), json!({"tickSeconds": 1}));
+    let _d = env.serve();
+    let m = env.tg.wait_for(Duration::from_secs(30), |m| m.chat_id == ME && m.text.contains("files/min") && m.text.contains("ETA ") && !m.text.contains("ETA unknown"));
+    let m = m.unwrap_or_else(|| panic!("no report with rate and ETA: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
+    assert!(m.text.contains("/3000 files · 60 files/min · ETA "), "{}", m.text);
+    // The first reports, before three samples span two seconds, say so instead of guessing.
+    assert!(env.tg.to_chat(ME).iter().any(|m| m.text.contains("ETA unknown")), "no early 'ETA unknown'");
+    assert!(env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan'") >= 3);
+}
+
+#[test]
+fn status_on_the_cli_shows_rate_and_eta_and_zh_cn_words() {
+    let env = Env::new();
+    env.config(json!([one_per_second(&env)]), json!({"locale": "zh-CN"}));
+    let status = || String::from_utf8_lossy(&env.cli().arg("status").output().unwrap().stdout).into_owned();
+    let ok = eventually(Duration::from_secs(30), || {
+        let o = env.cli().args(["tick", "--print-only"]).output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        status().contains("60 files/分钟 · 预计完成 ")
+    });
+    assert!(ok, "{}", status());
+    let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
+    let e = &json["jobs"][0]["estimate"];
+    assert!((e["perSecond"].as_f64().unwrap() - 1.0).abs() < 0.2, "{e}");
+    let left = e["etaSeconds"].as_i64().unwrap();
+    assert!((2900..=3000).contains(&left), "{e}");
+}
