@@ -98,7 +98,13 @@ pub fn rate_and_eta(e: &Estimate, unit: &str, tz: Tz, lang: Lang) -> Vec<String>
     let mut out = Vec::new();
     if let Some(ps) = e.per_second {
         let (v, per) = rate::rate_parts(ps, e.percent);
-        let unit = if e.percent { "%" } else if unit.is_empty() { "" } else { unit };
+        let unit = if e.percent {
+            "%"
+        } else if unit.is_empty() {
+            ""
+        } else {
+            unit
+        };
         let value = rate::figure(v);
         let text = match per {
             "s" => t!(lang, "rate-per-s", value = value, unit = unit),

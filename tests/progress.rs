@@ -25,7 +25,9 @@ fn routine_reports_show_rate_and_eta_for_a_job_advancing_one_file_per_second() {
     let env = Env::new();
     env.config(json!([one_per_second(&env)]), json!({"tickSeconds": 1}));
     let _d = env.serve();
-    let m = env.tg.wait_for(Duration::from_secs(30), |m| m.chat_id == ME && m.text.contains("files/min") && m.text.contains("ETA ") && !m.text.contains("ETA unknown"));
+    let m = env
+        .tg
+        .wait_for(Duration::from_secs(30), |m| m.chat_id == ME && m.text.contains("files/min") && m.text.contains("ETA ") && !m.text.contains("ETA unknown"));
     let m = m.unwrap_or_else(|| panic!("no report with rate and ETA: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
     assert!(m.text.contains("/3000 files · 60 files/min · ETA "), "{}", m.text);
     // The first reports, before three samples span two seconds, say so instead of guessing.

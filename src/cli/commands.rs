@@ -89,7 +89,9 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     } else {
         for v in &views {
             println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.locale));
-            if let Some(p) = v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale)) {
+            if let Some(p) =
+                v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
+            {
                 println!("  {p}");
             }
         }

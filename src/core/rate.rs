@@ -169,13 +169,20 @@ mod tests {
     #[test]
     fn table_of_histories() {
         let steady: Vec<(i64, f64)> = (0..10).map(|i| (1000 + i * 30, i as f64 * 6.0)).collect();
-        let cases: Vec<(&str, Vec<Sample>, Option<f64>, Option<i64>, Option<NoEta>)> = vec![
+        type Case = (&'static str, Vec<Sample>, Option<f64>, Option<i64>, Option<NoEta>);
+        let cases: Vec<Case> = vec![
             ("empty", vec![], None, None, Some(NoEta::Unknown)),
             ("two samples", units(&[(0, 0.0), (30, 5.0)], 100.0), None, None, Some(NoEta::Unknown)),
             ("one per second", units(&[(0, 0.0), (1, 1.0), (2, 2.0), (3, 3.0)], 3000.0), Some(1.0), Some(3 + 2997), None),
             ("steady, 0.2/s", units(&steady, 3000.0), Some(0.2), Some(16000), None),
             ("no movement", units(&[(0, 5.0), (30, 5.0), (60, 5.0)], 10.0), Some(0.0), None, Some(NoEta::Zero)),
-            ("stalled then fast", units(&[(0, 0.0), (30, 0.0), (60, 0.0), (90, 50.0), (120, 100.0)], 1000.0), Some(7500.0 / 9000.0), None, Some(NoEta::Unstable)),
+            (
+                "stalled then fast",
+                units(&[(0, 0.0), (30, 0.0), (60, 0.0), (90, 50.0), (120, 100.0)], 1000.0),
+                Some(7500.0 / 9000.0),
+                None,
+                Some(NoEta::Unstable),
+            ),
             ("restart uses the new run", units(&[(0, 50.0), (30, 80.0), (60, 0.0), (61, 1.0), (62, 2.0)], 10.0), Some(1.0), Some(62 + 8), None),
             ("old samples leave the window", units(&[(0, 0.0), (10, 900.0), (4000, 900.0), (4001, 901.0), (4002, 902.0)], 1000.0), Some(1.0), Some(4100), None),
         ];
