@@ -21,8 +21,9 @@ pub fn register(token: &str) {
     }
     let mut all = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     let secret = token.split_once(':').map_or(token, |(_, s)| s);
+    // The whole token always; its secret part when long enough not to mask ordinary text.
     for s in [token, secret] {
-        if s.len() >= MIN_FRAGMENT && !all.iter().any(|x| x == s) {
+        if (s == token || s.len() >= MIN_FRAGMENT) && !all.iter().any(|x| x == s) {
             all.push(s.to_string());
         }
     }
