@@ -1,5 +1,6 @@
 //! Turns report facts into text (plain for the console; Telegram HTML is built on top of it).
 
+use crate::core::lifecycle::Lifecycle;
 use crate::core::outcome::{Life, Outcome};
 use crate::core::rate::{self, Estimate, NoEta};
 use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
@@ -48,15 +49,22 @@ pub fn bar(fraction: f64) -> String {
     format!("{}{} {}%", "▓".repeat(filled), "░".repeat(10 - filled), (fraction * 100.0).round() as i64)
 }
 
-/// One-word state of a long job.
-pub fn state_word(s: &JobStatus, lang: Lang) -> String {
+/// One-word state of a long job: running, completed, or what happened to it (not started,
+/// stopped, crashed) when the lifecycle is known.
+pub fn state_word(s: &JobStatus, life: Option<Lifecycle>, lang: Lang) -> String {
     if s.completed {
-        t!(lang, "state-completed")
-    } else if s.running {
-        s.pid.map_or_else(|| t!(lang, "state-running"), |p| t!(lang, "state-running-pid", pid = p))
-    } else {
-        s.stop_reason.as_ref().map_or_else(|| t!(lang, "state-paused"), |r| t!(lang, "state-paused-reason", reason = r))
+        return t!(lang, "state-completed");
     }
+    if s.running {
+        return s.pid.map_or_else(|| t!(lang, "state-running"), |p| t!(lang, "state-running-pid", pid = p));
+    }
+    let word = match life {
+        Some(Lifecycle::NotStarted) => t!(lang, "state-not-started"),
+        Some(Lifecycle::Stopped) => t!(lang, "state-stopped"),
+        Some(Lifecycle::Crashed) => t!(lang, "state-crashed"),
+        _ => t!(lang, "state-not-running"),
+    };
+    s.stop_reason.as_ref().map_or(word.clone(), |r| t!(lang, "state-with-reason", state = word, reason = r))
 }
 
 /// Keys of `progress` shown as the bar and the figures rather than as raw facts.
@@ -130,7 +138,10 @@ pub fn rate_and_eta(e: &Estimate, unit: &str, tz: Tz, lang: Lang) -> Vec<String>
 pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
     match a {
         Anomaly::Stalled { seconds } => t!(lang, "anomaly-stalled", duration = i18n::duration(lang, (*seconds).max(0) as u64)),
-        Anomaly::Paused { .. } => t!(lang, "anomaly-paused"),
+        Anomaly::Crashed { ran_seconds, .. } => match ran_seconds {
+            Some(secs) => t!(lang, "anomaly-crashed-after", duration = i18n::duration(lang, (*secs).max(0) as u64)),
+            None => t!(lang, "anomaly-crashed"),
+        },
         Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = &failure.reason),
         Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
@@ -155,6 +166,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::AutoResume(a) => resume_line(a, lang),
         Note::Recovered => t!(lang, "note-recovered"),
         Note::Output(o) => format!("{}\n{o}", t!(lang, "note-output")),
+        Note::LogTail(o) => format!("{}\n{o}", t!(lang, "note-log-tail")),
         Note::Outcome(o) => t!(lang, "note-result", text = o),
         Note::Queued { job_id, delay_seconds } => t!(lang, "note-queued", job = job_id, delay = i18n::duration(lang, *delay_seconds)),
         Note::Verification { approval_id, ok } => {
@@ -177,7 +189,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
 
 fn hint_line(h: &Hint, lang: Lang) -> String {
     match h {
-        Hint::Paused { job_id } => t!(lang, "hint-paused", id = job_id),
+        Hint::Crashed { job_id } => t!(lang, "hint-crashed", id = job_id),
         Hint::Stalled { job_id } => t!(lang, "hint-stalled", id = job_id),
         Hint::Check => t!(lang, "hint-check"),
     }
@@ -190,7 +202,7 @@ pub fn section_text(s: &Section, tz: Tz, lang: Lang) -> String {
         None => t!(lang, "section-heading-plain", name = &s.job_name),
     }];
     if let Some(st) = &s.status {
-        lines.push(t!(lang, "fact-status", state = state_word(st, lang)));
+        lines.push(t!(lang, "fact-status", state = state_word(st, s.life, lang)));
         if let Some(m) = &st.message {
             lines.push(t!(lang, "fact-message", text = m));
         }

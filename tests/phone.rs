@@ -52,3 +52,92 @@ fn a_chat_marked_unreachable_is_answered_as_soon_as_it_writes() {
     assert_eq!(env.count(&marked), 0, "the mark is gone");
     stop(d);
 }
+
+/// A long job "scan" whose start runs a worker in the background (pid in a file, one "started"
+/// line per start in its log) and whose status answers the contract with its pid and `logFile`.
+fn scan_job(env: &Env, policy: serde_json::Value) -> serde_json::Value {
+    let dir = env.path().display().to_string();
+    let start = env.script(
+        "start.sh",
+        &format!("echo \"worker started, hashing block 7\" >> {dir}/scan.log\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > {dir}/scan.pid\n"),
+    );
+    let status = env.script(
+        "status.sh",
+        &format!(
+            "p=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\nif [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false,\"pid\":'$p',\"logFile\":\"{dir}/scan.log\"}}'\nelse echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{dir}/scan.log\"}}'; fi\n"
+        ),
+    );
+    json!({"id": "scan", "name": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true,
+        "commands": {"start": ["sh", start], "status": ["sh", status]}, "policy": policy})
+}
+
+fn idle_job(env: &Env) -> serde_json::Value {
+    let st = env.script("idle.sh", "echo '{\"running\":false,\"completed\":false}'\n");
+    long_job("idle", &st, json!({}))
+}
+
+fn scan_pid(env: &Env) -> i32 {
+    std::fs::read_to_string(env.path().join("scan.pid")).unwrap().trim().parse().unwrap()
+}
+
+fn starts(env: &Env) -> usize {
+    std::fs::read_to_string(env.path().join("scan.log")).unwrap_or_default().lines().count()
+}
+
+fn kill9(pid: i32) {
+    let _ = rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), rustix::process::Signal::KILL);
+}
+
+/// The job's stored state as JSON text (empty until a tick wrote it).
+fn state_of(env: &Env, job: &str) -> String {
+    env.db().and_then(|db| db.query_row("SELECT state FROM job_state WHERE job_id=?1", [job], |r| r.get(0))).unwrap_or_default()
+}
+
+#[test]
+fn kill_9_is_a_crash_alert_within_2_s_with_the_log_tail_and_a_start_button_that_works() {
+    let env = Env::new();
+    env.config(json!([scan_job(&env, json!({})), idle_job(&env)]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running (pid")).expect("the first tick sees scan running");
+    // The chat is idle again (one message per second to a private chat), as when a job dies.
+    let seen = std::time::Instant::now();
+    assert!(eventually(T, || seen.elapsed() >= Duration::from_secs(1)));
+    let killed = std::time::Instant::now();
+    kill9(scan_pid(&env));
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("a crash alert");
+    assert!(killed.elapsed() < Duration::from_secs(2), "crash alert after {:?}\n{}", killed.elapsed(), env.log());
+    assert!(alert.text.contains("ALERT: crashed after"), "{}", alert.text);
+    assert!(alert.text.contains("worker started, hashing block 7"), "the log's last line is shown: {}", alert.text);
+    assert!(!alert.text.contains("idle"), "a never started job is no alert: {}", alert.text);
+    assert!(alert.button("Logs").is_some(), "a Logs button");
+    let start = alert.button("Start").expect("a Start button");
+    env.tg.press(&alert, ME, &start);
+    assert!(eventually(T, || starts(&env) == 2), "the Start button started the job again");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("start scan")).expect("the start is answered");
+    kill9(scan_pid(&env));
+    stop(d);
+}
+
+#[test]
+fn a_never_started_job_and_a_stop_on_purpose_are_no_alerts_and_stop_holds_off_auto_resume() {
+    let env = Env::new();
+    env.config(
+        json!([scan_job(&env, json!({"autoResume": true, "autoResumeBackoffSeconds": 1})), idle_job(&env)]),
+        json!({"telegram": {"allowedChatIds": [ME]}}),
+    );
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running (pid")).expect("the first tick sees scan running");
+    assert!(state_of(&env, "idle").contains("\"running\":false"), "idle was evaluated in the first tick");
+    env.tg.message(ME, ME, "/stop scan");
+    assert!(eventually(T, || state_of(&env, "scan").contains("\"running\":false")), "a tick saw scan stopped: {}", state_of(&env, "scan"));
+    env.tg.message(ME, ME, "/status");
+    let status = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("idle (idle)")).expect("/status answers");
+    assert!(status.text.contains("not started"), "{}", status.text);
+    assert!(status.text.contains("stopped"), "{}", status.text);
+    let alerts: Vec<String> = env.tg.to_chat(ME).into_iter().map(|m| m.text).filter(|t| t.contains("ALERT")).collect();
+    assert!(alerts.is_empty(), "no alert for a never started job or a stop on purpose: {alerts:?}");
+    assert_eq!(starts(&env), 1, "auto-resume leaves a stopped job alone");
+    stop(d);
+}

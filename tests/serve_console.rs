@@ -74,7 +74,7 @@ fn a_dead_job_is_noticed_within_a_second_not_a_tick_later_and_sigterm_exits_0() 
     let killed = Instant::now();
     job.kill().unwrap();
     job.wait().unwrap();
-    let seen = wait_line(&rx, "status: paused", Duration::from_secs(10)).expect("death reported before the next tick (1 h)");
+    let seen = wait_line(&rx, "status: crashed", Duration::from_secs(10)).expect("death reported before the next tick (1 h)");
     assert!(seen - killed < Duration::from_secs(3), "took {:?}", seen - killed);
     let t0 = Instant::now();
     rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();

@@ -61,7 +61,7 @@ fn a_picker_button_starts_a_job_refresh_edits_in_place_and_a_forged_button_is_re
     let d = env.serve();
     env.tg.message(ME, ME, "/status");
     let overview = env.tg.wait_for(T, |m| is_overview(&m.text)).expect("overview");
-    assert!(overview.text.contains("paused"), "{}", overview.text);
+    assert!(overview.text.contains("not started"), "{}", overview.text);
     env.tg.message(ME, ME, "/start");
     let picker = env.tg.wait_for(T, |m| m.text.contains("Pick a job") || m.text.contains("Hello")).expect("greeting with picker");
     let start_data = picker.button("Start Disk scan").expect("start button");

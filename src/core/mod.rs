@@ -4,6 +4,7 @@ pub mod approval;
 pub mod back;
 pub mod check;
 pub mod failure;
+pub mod lifecycle;
 pub mod outcome;
 pub mod policy;
 pub mod quiet;

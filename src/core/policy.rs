@@ -1,6 +1,7 @@
 //! The monitoring policy: a pure function of (job, previous state, observation, now, timezone).
 
 use super::failure::Failure;
+use super::lifecycle::{self, Lifecycle};
 use super::quiet::is_quiet;
 use super::report::{Anomaly, AutoResume, Hint, Note, Section};
 use super::state::{JobState, Seen};
@@ -59,19 +60,25 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
         Ok(s) => s,
     };
     track_progress(&mut st, status, t);
-    let anomaly = detect_anomaly(job, &st, status, t);
-    let auto_resume = match anomaly {
-        Some(Anomaly::Paused { .. }) => decide_auto_resume(job, &mut st, t),
+    let seen = st.last_seen.clone().unwrap_or_default();
+    let life = lifecycle::advance(&mut st, status.running, status.completed, t);
+    let anomaly = detect_anomaly(job, &st, status, life, t);
+    let auto_resume = match (&anomaly, life) {
+        (Some(Anomaly::Crashed { .. }), _) => decide_auto_resume(job, &mut st, t),
+        (None, Lifecycle::NotStarted) if job.enabled => decide_auto_resume(job, &mut st, t),
         _ => None,
     };
-    let seen = st.last_seen.clone().unwrap_or_default();
+    if auto_resume == Some(AutoResume::Start) {
+        lifecycle::started(&mut st, t);
+    }
     let chain = match (seen.running, status.running, status.completed) {
         (_, _, true) if !seen.completed && prev.last_seen.is_some() => Some(When::Success),
-        (true, false, false) => Some(When::Failure),
+        (true, false, false) if life == Lifecycle::Crashed => Some(When::Failure),
         _ => None,
     };
     let mut section = Section::for_job(job);
     section.status = Some(status.clone());
+    section.life = Some(life);
     let report = match &anomaly {
         Some(a) => {
             let key = a.key(status.progress_key.as_deref());
@@ -80,7 +87,18 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
         }
         None => {
             clear_anomaly(&mut st);
-            routine_or_change(job, &mut st, status, &seen, now, tz, &mut section)
+            match life {
+                Lifecycle::Stopped => false,
+                Lifecycle::NotStarted => {
+                    section.loud = false;
+                    match &auto_resume {
+                        Some(AutoResume::Start) => true,
+                        Some(AutoResume::Blocked) => anomaly_due(&mut st, "autoresume-blocked", job.policy.report_every_seconds, t, false),
+                        _ => false,
+                    }
+                }
+                _ => routine_or_change(job, &mut st, status, &seen, now, tz, &mut section),
+            }
         }
     };
     if anomaly.is_some() && auto_resume.is_none() && !status.completed {
@@ -115,7 +133,7 @@ fn track_progress(st: &mut JobState, s: &JobStatus, t: i64) {
     }
 }
 
-fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, t: i64) -> Option<Anomaly> {
+fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, life: Lifecycle, t: i64) -> Option<Anomaly> {
     let stall = job.policy.stall_seconds as i64;
     if s.running && stall > 0 && s.progress_key.is_some() {
         let since = st.last_progress_at.map_or(0, |p| t - p);
@@ -126,8 +144,8 @@ fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, t: i64) -> Option<Ano
     if s.level.as_deref() == Some("alert") {
         return Some(Anomaly::JobAlert { message: s.message.clone() });
     }
-    if job.enabled && !s.running && !s.completed {
-        return Some(Anomaly::Paused { stop_reason: s.stop_reason.clone() });
+    if job.enabled && life == Lifecycle::Crashed {
+        return Some(Anomaly::Crashed { stop_reason: s.stop_reason.clone(), ran_seconds: st.crash_ran_seconds, at: st.crashed_at.unwrap_or(t) });
     }
     None
 }
@@ -172,7 +190,7 @@ fn note_reported(st: &mut JobState, s: &JobStatus, t: i64) {
 
 fn action_text(job: &Job, a: &Option<Anomaly>) -> Hint {
     match a {
-        Some(Anomaly::Paused { .. }) => Hint::Paused { job_id: job.id.clone() },
+        Some(Anomaly::Crashed { .. }) => Hint::Crashed { job_id: job.id.clone() },
         Some(Anomaly::Stalled { .. }) => Hint::Stalled { job_id: job.id.clone() },
         _ => Hint::Check,
     }

@@ -89,10 +89,15 @@ fn explicit_zero_stall_disables_stall_detection() {
     assert!(st.last_anomaly_key.is_none());
 }
 
+/// The state after the job was seen running at 11:00.
+fn was_running(j: &Job) -> JobState {
+    evaluate_long(j, &JobState::default(), &running("a"), at(11, 0, 0), BERLIN).state
+}
+
 #[test]
 fn changed_anomaly_is_reported_at_once_and_ack_silences_repeats() {
     let j = long(r#"{"reportEverySeconds":0}"#);
-    let d0 = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    let d0 = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
     assert!(d0.section.is_some());
     let mut st = d0.state;
     st.acked_anomaly_key = st.last_anomaly_key.clone();
@@ -104,15 +109,43 @@ fn changed_anomaly_is_reported_at_once_and_ack_silences_repeats() {
 }
 
 #[test]
-fn paused_job_requires_action_unless_auto_resume_handles_it() {
+fn crashed_job_requires_action_unless_auto_resume_handles_it() {
+    let j = long("{}");
+    let d = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    let s = d.section.unwrap();
+    assert!(matches!(s.anomaly, Some(Anomaly::Crashed { ran_seconds: Some(3600), .. })), "{:?}", s.anomaly);
+    assert!(s.notes.iter().any(|n| matches!(n, Note::Hint(_))));
+    assert_eq!(d.chain, Some(When::Failure));
+    let j = long(r#"{"autoResume":true}"#);
+    let d = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    assert_eq!(d.auto_resume, Some(AutoResume::Start));
+    assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::Hint(_))));
+}
+
+#[test]
+fn a_never_started_job_is_no_alert_and_auto_resume_starts_it_silently() {
     let j = long("{}");
     let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
-    let s = d.section.unwrap();
-    assert!(s.notes.iter().any(|n| matches!(n, Note::Hint(_))));
+    assert!(d.section.is_none(), "never started: listed in /status, no report");
     let j = long(r#"{"autoResume":true}"#);
     let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(d.auto_resume, Some(AutoResume::Start));
-    assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::Hint(_))));
+    let s = d.section.unwrap();
+    assert!(s.anomaly.is_none() && !s.loud, "started (auto-resume) silently: {s:?}");
+}
+
+#[test]
+fn a_job_stopped_on_purpose_is_no_alert_and_not_auto_resumed() {
+    let j = long(r#"{"autoResume":true}"#);
+    let mut st = was_running(&j);
+    super::lifecycle::stopped(&mut st);
+    for secs in [0, 5000, 50_000] {
+        let d = evaluate_long(&j, &st, &paused(), at(12, 0, secs), BERLIN);
+        assert!(d.section.is_none(), "no report at +{secs}s");
+        assert_eq!(d.auto_resume, None);
+        assert_eq!(d.chain, None, "a stop is no failure");
+        st = d.state;
+    }
 }
 
 #[test]

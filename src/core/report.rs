@@ -1,6 +1,7 @@
 //! Report facts produced by the policy core; rendering to text happens in `render`.
 
 use super::failure::Failure;
+use super::lifecycle::Lifecycle;
 use super::rate::Estimate;
 use super::status::JobStatus;
 use crate::config::{Job, Kind};
@@ -11,8 +12,15 @@ use serde::{Deserialize, Serialize};
 pub enum Anomaly {
     /// Running, progress unchanged for this many seconds.
     Stalled { seconds: i64 },
-    /// Enabled, not running, not completed.
-    Paused { stop_reason: Option<String> },
+    /// Was running (or was started) and is gone without `completed`.
+    Crashed {
+        /// The job's own `stopReason`, when it said one.
+        stop_reason: Option<String>,
+        /// How long the run had run.
+        ran_seconds: Option<i64>,
+        /// When it was found gone (Unix seconds).
+        at: i64,
+    },
     /// The status command failed or printed something outside the contract.
     InvalidStatus { failure: Failure },
     /// The job itself reported `level: alert`.
@@ -27,9 +35,7 @@ impl Anomaly {
     pub fn key(&self, progress_key: Option<&str>) -> String {
         match self {
             Anomaly::Stalled { .. } => format!("stalled:{}", progress_key.unwrap_or("")),
-            Anomaly::Paused { stop_reason } => {
-                format!("paused:{}", stop_reason.as_deref().unwrap_or(""))
-            }
+            Anomaly::Crashed { stop_reason, at, .. } => format!("crashed:{at}:{}", stop_reason.as_deref().unwrap_or("")),
             Anomaly::InvalidStatus { failure } => format!("invalid:{}", failure.key()),
             Anomaly::JobAlert { message } => format!("alert:{}", message.as_deref().unwrap_or("")),
             Anomaly::CheckFailed { failure } => format!("check:{}", failure.key()),
@@ -37,7 +43,7 @@ impl Anomaly {
     }
 }
 
-/// What the monitor did or wants done about a paused job.
+/// What the monitor did or wants done about a crashed or never started job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AutoResume {
     /// Start it now.
@@ -57,8 +63,8 @@ pub enum AutoResume {
 /// What a person should do about an anomaly (rendered as ACTION REQUIRED in the reader's language).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Hint {
-    /// Start the paused job or enable autoResume.
-    Paused { job_id: String },
+    /// Start the crashed job or enable autoResume.
+    Crashed { job_id: String },
     /// Check or stop the stalled job.
     Stalled { job_id: String },
     /// Look at the job.
@@ -76,6 +82,8 @@ pub enum Note {
     Recovered,
     /// Output tail of a command.
     Output(String),
+    /// The last lines of the job's `logFile`.
+    LogTail(String),
     /// Exit code / timeout summary of a command.
     Outcome(String),
     /// A chained job was queued.
@@ -120,6 +128,9 @@ pub struct Section {
     /// Rate and ETA from the job's progress history, for long jobs that report progress.
     #[serde(default)]
     pub estimate: Option<Estimate>,
+    /// Where a long job stands (not started, stopped, crashed...), for its status word.
+    #[serde(default)]
+    pub life: Option<Lifecycle>,
 }
 
 impl Section {
@@ -134,11 +145,12 @@ impl Section {
             notes: Vec::new(),
             loud: true,
             estimate: None,
+            life: None,
         }
     }
     /// A section not tied to a configured job (config errors, unknown queued jobs).
     pub fn system(id: &str, name: &str) -> Section {
-        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true, estimate: None }
+        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true, estimate: None, life: None }
     }
     /// True for long-running jobs' sections.
     pub fn is_long(&self) -> bool {

@@ -45,4 +45,12 @@ pub struct JobState {
     pub last_check_at: Option<i64>,
     /// The check is failing (for "recovered").
     pub check_failing: bool,
+    /// Since when the current run is seen running (or was started).
+    pub running_since: Option<i64>,
+    /// When the job was found gone without `completed` (cleared once it runs again).
+    pub crashed_at: Option<i64>,
+    /// How long the crashed run had run.
+    pub crash_ran_seconds: Option<i64>,
+    /// A person stopped it: no alert, no auto-resume until someone starts it again.
+    pub stopped_on_purpose: bool,
 }

@@ -29,6 +29,9 @@ pub struct JobStatus {
     pub level: Option<String>,
     /// A human message.
     pub message: Option<String>,
+    /// The job's log file, whose last lines are shown in crash and stall alerts and `/logs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
 }
 
 fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {
@@ -69,6 +72,7 @@ pub fn parse_status(stdout: &str) -> Result<JobStatus, Failure> {
         progress_key,
         level,
         message: opt_str(&o, "message"),
+        log_file: opt_str(&o, "logFile"),
     })
 }
 

@@ -134,7 +134,10 @@ async fn job_loop(ctx: Ctx, job: Job) {
         let _ = ctx.tick(Scope::Job(job.id.clone())).await;
         let wait = match job.kind {
             Kind::LongRunningRead => {
-                ctx.pids.set(&job.id, running_pid(&ctx.paths, &job.id).await);
+                // A pid already gone (a zombie its status command still counts) is not watched
+                // again: that would poll the status four times a second until it is reaped.
+                let pid = running_pid(&ctx.paths, &job.id).await.filter(|p| crate::shell::runner::pid_running(*p));
+                ctx.pids.set(&job.id, pid);
                 Duration::from_secs(ctx.tick_seconds())
             }
             _ => next_check_in(&ctx.paths, &job).await,

@@ -1,7 +1,7 @@
 //! Notices the death of a supervised long job within about a second, not a tick later, and wakes
 //! that job's own schedule.
 
-use crate::shell::runner::pid_alive;
+use crate::shell::runner::pid_running;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,7 +38,7 @@ impl PidWatch {
             tokio::time::sleep(WATCH_INTERVAL).await;
             let dead: Vec<String> = {
                 let mut pids = self.pids.lock().expect("pid lock");
-                let dead: Vec<String> = pids.iter().filter(|(_, p)| !pid_alive(**p)).map(|(j, _)| j.clone()).collect();
+                let dead: Vec<String> = pids.iter().filter(|(_, p)| !pid_running(**p)).map(|(j, _)| j.clone()).collect();
                 pids.retain(|j, _| !dead.contains(j));
                 dead
             };

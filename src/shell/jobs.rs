@@ -54,7 +54,11 @@ fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) ->
 pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> Result<Outcome> {
     let argv = action.argv(job).ok_or_else(|| anyhow!("job {} has no commands.{}", job.id, action.as_str()))?.clone();
     let now = chrono::Utc::now().timestamp();
-    let run_id = Store::open(&paths.state_db)?.begin_run(&job.id, action.as_str(), origin, now)?;
+    let mut store = Store::open(&paths.state_db)?;
+    if action == Action::Start {
+        store.update_job_state(&job.id, |st| crate::core::lifecycle::started(st, now))?;
+    }
+    let run_id = store.begin_run(&job.id, action.as_str(), origin, now)?;
     let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
     Store::open(&paths.state_db)?.finish_run(run_id, &out, chrono::Utc::now().timestamp())?;
     Ok(out)
@@ -131,8 +135,22 @@ impl Stopped {
     }
 }
 
-/// Stops a long job: `commands.stop`, else SIGTERM to the process group of the status pid.
+/// Stops a long job on purpose: marked stopped first (so its death is not taken for a crash
+/// when the watcher sees it go), then `commands.stop`, else SIGTERM to the process group of the
+/// status pid; the mark is taken back when the stop fails.
 pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
+    let mark = |on: bool| {
+        Store::open(&paths.state_db)?.update_job_state(&job.id, |st| if on { crate::core::lifecycle::stopped(st) } else { st.stopped_on_purpose = false })
+    };
+    mark(true)?;
+    let stopped = stop_now(job, paths, origin).await;
+    if stopped.is_err() {
+        mark(false)?;
+    }
+    stopped
+}
+
+async fn stop_now(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     if job.commands.stop.is_some() {
         let out = execute(job, Action::Stop, paths, origin).await?;
         if !out.success() {

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod config_guard;
 pub mod config_watch;
 pub mod jobs;
+pub mod logfile;
 pub mod overview;
 pub mod paths;
 pub mod runner;

@@ -3,6 +3,7 @@
 use super::jobs;
 use super::paths::Paths;
 use crate::config::{Config, Job, Kind};
+use crate::core::lifecycle::{self, Lifecycle};
 use crate::core::rate::{self, Estimate, Sample};
 use crate::core::status::JobStatus;
 use crate::i18n::Lang;
@@ -21,6 +22,8 @@ pub struct JobView {
     pub last_run: Option<RunRecord>,
     /// Rate and ETA from the stored progress history and this status.
     pub estimate: Option<Estimate>,
+    /// What ops-monitor knows of the job's lifecycle (long jobs).
+    pub life: Option<Lifecycle>,
 }
 
 /// Observes every job: long jobs' status commands run concurrently; one-shot jobs show their last run.
@@ -36,6 +39,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
     let mut statuses: Vec<(usize, Result<JobStatus, String>)> = set.join_all().await;
     statuses.sort_by_key(|(i, _)| *i);
     let mut statuses = statuses.into_iter().peekable();
+    let states = store.job_states()?;
     let mut out = Vec::new();
     for (i, job) in cfg.jobs.iter().enumerate() {
         let status = match statuses.peek() {
@@ -46,7 +50,11 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
             Some(Ok(s)) => estimate_now(&store, &job.id, s, chrono::Utc::now().timestamp())?,
             _ => None,
         };
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate });
+        let life = match (&status, states.get(&job.id)) {
+            (Some(Ok(s)), Some(st)) => Some(lifecycle::current(st, s.running, s.completed)),
+            _ => None,
+        };
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, life });
     }
     Ok(out)
 }
@@ -65,7 +73,7 @@ impl JobView {
     /// One-line summary ("running (pid 42)", "last run: exit 0", "never ran") in `lang`.
     pub fn summary(&self, lang: Lang) -> String {
         match (&self.status, &self.last_run) {
-            (Some(Ok(s)), _) => crate::render::state_word(s, lang),
+            (Some(Ok(s)), _) => crate::render::state_word(s, self.life, lang),
             (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
             (None, Some(r)) => t!(lang, "overview-last-run", summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"))),
             (None, None) => t!(lang, "overview-never"),

@@ -173,6 +173,12 @@ pub fn group_alive(pgid: i32) -> bool {
     all.flatten().filter_map(|p| p.stat().ok()).any(|s| s.pgrp == pgid && !matches!(s.state, 'Z' | 'X'))
 }
 
+/// True while process `pid` exists and is not a zombie: a killed job whose parent (often init,
+/// for a daemonised worker) has not reaped it yet is gone for the person watching it.
+pub fn pid_running(pid: i32) -> bool {
+    pid_alive(pid) && procfs::process::Process::new(pid).and_then(|p| p.stat()).map_or(true, |s| !matches!(s.state, 'Z' | 'X'))
+}
+
 /// True while process `pid` exists (zombies included; EPERM means it exists under another user).
 pub fn pid_alive(pid: i32) -> bool {
     Pid::from_raw(pid).is_some_and(|p| match rustix::process::test_kill_process(p) {

@@ -272,6 +272,9 @@ impl Tick<'_> {
                         sec.estimate = super::overview::estimate_now(store, &job.id, s, t)?;
                     }
                 }
+                if let Some(sec) = sec.as_mut() {
+                    super::logfile::attach_tail(sec);
+                }
                 if let Some(w) = d.chain {
                     self.chain(&job, w, sec.as_mut());
                 }
@@ -362,7 +365,7 @@ async fn run_all(work: Vec<Work>, paths: &Paths) -> Vec<Done> {
 
 /// Writes the states of the jobs this tick evaluated, the finished and the new queue items in one
 /// transaction. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
-/// them now); fields only people change (ack, snooze) are taken from the stored row if they
+/// them now); fields only people change (ack, snooze, stop) are taken from the stored row if they
 /// changed during the tick, read inside the transaction so no press is lost.
 fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Result<()> {
     let now = Utc::now().timestamp();
@@ -376,6 +379,9 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
                 }
                 if cur.snoozed_until != old.snoozed_until {
                     st.snoozed_until = cur.snoozed_until;
+                }
+                if cur.stopped_on_purpose != old.stopped_on_purpose {
+                    st.stopped_on_purpose = cur.stopped_on_purpose;
                 }
             }
             if loaded.get(id) != Some(&st) {

@@ -127,7 +127,7 @@ async fn on_command(m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
         Cmd::Help => reply(&s, chat, &help_text(lang), None),
         Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
         Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
-        Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()),
+        Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()).await,
         Cmd::Start(arg) if arg.trim().is_empty() => {
             let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
             reply(&s, chat, &t!(lang, "reply-greeting"), k.as_ref())
@@ -192,7 +192,7 @@ fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
 }
 
 /// `/logs <job>`: the output tail of its last run; `/logs` alone: a button per job.
-pub(super) fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
+pub(super) async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
     if arg.is_empty() {
         let k = views::picker(&mut s.store()?, chat, cfg, "logs", lang)?;
@@ -210,7 +210,16 @@ pub(super) fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerR
             format!("{head}\n{}", crate::core::check::tail_chars(&out, 3000))
         }
     };
-    reply(s, chat, &text, None)
+    let log = match job.kind {
+        crate::config::Kind::LongRunningRead => {
+            jobs::observe(job, &s.paths).await.ok().and_then(|st| st.log_file).and_then(|f| crate::shell::logfile::tail(&f))
+        }
+        _ => None,
+    };
+    match log {
+        Some(tail) => reply(s, chat, &format!("{text}\n\n{}\n{tail}", t!(lang, "note-log-tail")), None),
+        None => reply(s, chat, &text, None),
+    }
 }
 
 /// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.

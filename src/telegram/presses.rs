@@ -202,7 +202,7 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, pres
 /// The `/logs` picker's buttons: the output tail of the job's last run.
 async fn on_logs(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
-    logs(&s, cb.chat_id, &cfg, &job)?;
+    logs(&s, cb.chat_id, &cfg, &job).await?;
     let lang = press_lang(&s, &q);
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("logs", lang), id = &job)).await
 }

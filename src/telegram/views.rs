@@ -122,13 +122,18 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: 
     let mut rows = Vec::new();
     for s in sections.iter().filter(|s| s.kind.is_some()) {
         let verify = verify_jobs(s);
-        if !room(&rows, verify.len() + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
+        let fix = s.anomaly.as_ref().map_or(&[][..], fitting_actions);
+        if !room(&rows, verify.len() + fix.len() + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
             break;
         }
         for j in verify {
             rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
         }
         let Some(a) = &s.anomaly else { continue };
+        if !fix.is_empty() {
+            let row = fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
+            rows.push(row);
+        }
         let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
         rows.push(vec![
             button(store, chat, t!(lang, "btn-ack", job = &s.job_id), "ack", Some(&s.job_id), Some(&key))?,
@@ -136,6 +141,25 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: 
         ]);
     }
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+}
+
+/// The actions that fit an alert, as buttons on it: start a crashed job, stop a stalled one,
+/// run a failing check again; each with its logs.
+fn fitting_actions(a: &crate::core::report::Anomaly) -> &'static [&'static str] {
+    use crate::core::report::Anomaly;
+    match a {
+        Anomaly::Crashed { .. } => &["start", "logs"],
+        Anomaly::Stalled { .. } => &["stop", "logs"],
+        Anomaly::CheckFailed { .. } => &["run", "logs"],
+        _ => &[],
+    }
+}
+
+fn alert_label(action: &str, job: &str, lang: Lang) -> String {
+    match action {
+        "run" => t!(lang, "btn-run-again", job = job),
+        other => label(other, job, lang),
+    }
 }
 
 /// Jobs to offer as "Verify again" (verification results) or "Verify" (interrupted write runs).

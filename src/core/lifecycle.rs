@@ -1,0 +1,120 @@
+//! Words for what happened to a long job that is not running: never started, stopped on purpose,
+//! or crashed. Only a crash is an alert; the other two are facts a person already knows.
+
+use super::state::JobState;
+use serde::{Deserialize, Serialize};
+
+/// Where a long job stands, as a person would say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lifecycle {
+    /// Running now.
+    Running,
+    /// Finished its work.
+    Completed,
+    /// Never seen running and never started by ops-monitor: no alert.
+    NotStarted,
+    /// Stopped on purpose (`/stop`, its button, `ops-monitor stop`): no alert, no auto-resume.
+    Stopped,
+    /// Was running (or was started) and is gone without `completed`: an alert.
+    Crashed,
+}
+
+/// Advances the lifecycle bookkeeping of `st` by one observation at `t` (Unix seconds) and
+/// returns the lifecycle now. Being started by a person or by auto-resume counts as running
+/// from then on ([`started`]), so a job that dies before it is first seen is a crash too.
+pub fn advance(st: &mut JobState, running: bool, completed: bool, t: i64) -> Lifecycle {
+    if completed {
+        st.running_since = None;
+        st.crashed_at = None;
+        return Lifecycle::Completed;
+    }
+    if running {
+        st.running_since.get_or_insert(t);
+        st.crashed_at = None;
+        return Lifecycle::Running;
+    }
+    if st.stopped_on_purpose {
+        st.running_since = None;
+        st.crashed_at = None;
+        return Lifecycle::Stopped;
+    }
+    if let Some(since) = st.running_since.take() {
+        st.crashed_at = Some(t);
+        st.crash_ran_seconds = Some((t - since).max(0));
+    }
+    if st.crashed_at.is_some() {
+        Lifecycle::Crashed
+    } else {
+        Lifecycle::NotStarted
+    }
+}
+
+/// The lifecycle last stored in `st` for an observation, without changing anything (for
+/// `/status`).
+pub fn current(st: &JobState, running: bool, completed: bool) -> Lifecycle {
+    let mut copy = st.clone();
+    advance(&mut copy, running, completed, st.crashed_at.unwrap_or(0))
+}
+
+/// A start was asked for (a person or auto-resume) at `t`: the job counts as running from now,
+/// and a stop on purpose is over.
+pub fn started(st: &mut JobState, t: i64) {
+    st.stopped_on_purpose = false;
+    st.crashed_at = None;
+    st.running_since = Some(t);
+}
+
+/// A person stopped the job on purpose.
+pub fn stopped(st: &mut JobState) {
+    st.stopped_on_purpose = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Lifecycle::*;
+
+    /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected
+    /// after the next observation.
+    #[test]
+    fn lifecycle_table() {
+        type Steps = &'static [(&'static str, Option<Lifecycle>)];
+        let table: &[(&str, Steps)] = &[
+            ("never started", &[("idle", Some(NotStarted)), ("idle", Some(NotStarted))]),
+            ("crash after running", &[("run", Some(Running)), ("idle", Some(Crashed)), ("idle", Some(Crashed)), ("run", Some(Running))]),
+            ("stopped on purpose", &[("run", Some(Running)), ("stop", None), ("run", Some(Running)), ("idle", Some(Stopped)), ("idle", Some(Stopped))]),
+            ("started again after a stop", &[("run", Some(Running)), ("stop", None), ("idle", Some(Stopped)), ("start", None), ("idle", Some(Crashed))]),
+            ("started but never seen", &[("start", None), ("idle", Some(Crashed))]),
+            ("completed", &[("run", Some(Running)), ("done", Some(Completed)), ("idle", Some(NotStarted))]),
+        ];
+        for (name, steps) in table {
+            let mut st = JobState::default();
+            for (i, (event, want)) in steps.iter().enumerate() {
+                let t = i as i64 * 10;
+                let got = match *event {
+                    "start" => {
+                        started(&mut st, t);
+                        None
+                    }
+                    "stop" => {
+                        stopped(&mut st);
+                        None
+                    }
+                    e => Some(advance(&mut st, e == "run", e == "done", t)),
+                };
+                assert_eq!(got, *want, "{name}: step {i} ({event})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_crash_remembers_how_long_the_job_ran() {
+        let mut st = JobState::default();
+        advance(&mut st, true, false, 100);
+        advance(&mut st, true, false, 150);
+        assert_eq!(advance(&mut st, false, false, 190), Crashed);
+        assert_eq!(st.crash_ran_seconds, Some(90));
+        assert_eq!(st.crashed_at, Some(190));
+        assert_eq!(current(&st, false, false), Crashed, "current() does not change the verdict");
+    }
+}
