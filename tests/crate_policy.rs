@@ -40,3 +40,47 @@ fn unsafe_is_forbidden_and_libc_is_not_called_directly() {
         }
     }
 }
+
+/// The layers of README "How the code is laid out": the bot (src/telegram) holds no SQL and never
+/// reaches back into the daemon that wires it; render, store, core and config import nothing from
+/// the imperative shell above them.
+#[test]
+fn layers_point_down_only_and_the_bot_holds_no_sql() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = |dir: &str| {
+        let mut out = Vec::new();
+        let p = root.join(dir);
+        if p.is_dir() {
+            sources(&p, &mut out);
+        } else {
+            out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+        }
+        out
+    };
+    let sql = [".execute(", ".query_row(", ".prepare(", "rusqlite", "SELECT ", "INSERT ", "UPDATE ", "DELETE FROM"];
+    for (path, text) in files("telegram") {
+        for needle in sql {
+            let hits: Vec<&str> = text.lines().filter(|l| l.contains(needle)).collect();
+            assert!(hits.is_empty(), "{path}: SQL belongs in src/store ({needle}): {hits:?}");
+        }
+        assert!(!text.contains(&["crate::", "daemon"].concat()), "{path}: the bot must not import the daemon");
+    }
+    let above = |layer: &str| -> Vec<String> {
+        match layer {
+            "config" => vec!["core", "store", "render", "shell", "telegram", "daemon", "cli", "watch"],
+            "core" => vec!["store", "render", "shell", "telegram", "daemon", "cli", "watch"],
+            "store" | "render.rs" => vec!["shell", "telegram", "daemon", "cli", "watch"],
+            _ => vec![],
+        }
+        .into_iter()
+        .map(|m| format!("crate::{m}::"))
+        .collect()
+    };
+    for layer in ["config", "core", "store", "render.rs"] {
+        for (path, text) in files(layer) {
+            for up in above(layer) {
+                assert!(!text.contains(&up), "{path} reaches up into {up}");
+            }
+        }
+    }
+}
