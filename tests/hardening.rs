@@ -218,3 +218,16 @@ fn a_token_file_others_can_read_is_warned_about_once_with_the_path_and_the_mode_
     let warned = stderr(&e);
     assert!(warned.contains(&openclaw.display().to_string()) && warned.contains("chmod 600"), "{warned}");
 }
+
+#[test]
+fn asking_again_on_the_host_while_a_request_is_open_shows_it_and_creates_nothing() {
+    let e = Env::new();
+    write_job(&e, json!({}));
+    assert!(stdout(&run(&e, &["run", "w"])).contains("approval request created"));
+    let again = stdout(&run(&e, &["run", "w"]));
+    assert!(again.contains("already open") && again.contains("#1 "), "{again}");
+    assert_eq!(e.count("SELECT COUNT(*) FROM approvals"), 1);
+    assert_eq!(e.count("SELECT COUNT(*) FROM audit WHERE event='requested'"), 1);
+    assert!(run(&e, &["reject", "1"]).status.success());
+    assert!(stdout(&run(&e, &["run", "w"])).contains("approval request created"), "a decided request is no longer open");
+}
