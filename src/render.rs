@@ -1,5 +1,6 @@
 //! Turns report facts into text (plain for the console; Telegram HTML is built on top of it).
 
+use crate::core::failure::FailureKind;
 use crate::core::lifecycle::Lifecycle;
 use crate::core::outcome::{Life, Outcome};
 use crate::core::rate::{self, Estimate, NoEta};
@@ -145,6 +146,8 @@ pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
         Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = &failure.reason),
         Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
+        // The check's own ALERT line speaks for itself: "ALERT: check failed: ALERT: …" stutters.
+        Anomaly::CheckFailed { failure } if failure.kind == FailureKind::OutputAlert => t!(lang, "anomaly-check-says", line = &failure.reason),
         Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = &failure.reason),
     }
 }
@@ -165,6 +168,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::Hint(h) => hint_line(h, lang),
         Note::AutoResume(a) => resume_line(a, lang),
         Note::Recovered => t!(lang, "note-recovered"),
+        Note::Reminder { count, for_seconds } => t!(lang, "note-reminder", count = *count, duration = i18n::duration(lang, (*for_seconds).max(0) as u64)),
         Note::Output(o) => format!("{}\n{o}", t!(lang, "note-output")),
         Note::LogTail(o) => format!("{}\n{o}", t!(lang, "note-log-tail")),
         Note::Outcome(o) => t!(lang, "note-result", text = o),

@@ -56,6 +56,11 @@ fn a_chat_marked_unreachable_is_answered_as_soon_as_it_writes() {
 /// A long job "scan" whose start runs a worker in the background (pid in a file, one "started"
 /// line per start in its log) and whose status answers the contract with its pid and `logFile`.
 fn scan_job(env: &Env, policy: serde_json::Value) -> serde_json::Value {
+    scan_job_with(env, policy, "")
+}
+
+/// [`scan_job`] whose running status also says `extra` (e.g. `,"progressKey":"k"`).
+fn scan_job_with(env: &Env, policy: serde_json::Value, extra: &str) -> serde_json::Value {
     let dir = env.path().display().to_string();
     let start = env.script(
         "start.sh",
@@ -64,7 +69,7 @@ fn scan_job(env: &Env, policy: serde_json::Value) -> serde_json::Value {
     let status = env.script(
         "status.sh",
         &format!(
-            "p=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\nif [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false,\"pid\":'$p',\"logFile\":\"{dir}/scan.log\"}}'\nelse echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{dir}/scan.log\"}}'; fi\n"
+            "p=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\nif [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false{extra},\"pid\":'$p',\"logFile\":\"{dir}/scan.log\"}}'\nelse echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{dir}/scan.log\"}}'; fi\n"
         ),
     );
     json!({"id": "scan", "name": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true,
@@ -139,5 +144,51 @@ fn a_never_started_job_and_a_stop_on_purpose_are_no_alerts_and_stop_holds_off_au
     let alerts: Vec<String> = env.tg.to_chat(ME).into_iter().map(|m| m.text).filter(|t| t.contains("ALERT")).collect();
     assert!(alerts.is_empty(), "no alert for a never started job or a stop on purpose: {alerts:?}");
     assert_eq!(starts(&env), 1, "auto-resume leaves a stopped job alone");
+    stop(d);
+}
+
+#[test]
+fn a_stall_alert_has_a_stop_button_that_works_and_ack_edits_the_alert() {
+    let env = Env::new();
+    let job = scan_job_with(&env, json!({"stallSeconds": 1}), r#","progressKey":"block-7""#);
+    env.config(json!([job]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("stalled")).expect("a stall alert");
+    assert!(alert.text.contains("worker started, hashing block 7"), "the log's last line: {}", alert.text);
+    assert!(alert.button("Logs").is_some(), "a Logs button");
+    let ack = alert.button("Ack").expect("an Ack button");
+    env.tg.press(&alert, ME, &ack);
+    let edited = env
+        .tg
+        .wait_for(T, |m| m.method == "editmessagetext" && m.message_id == alert.message_id && m.text.contains("Acknowledged by U111 at"))
+        .expect("the alert is edited to say who acknowledged it");
+    assert!(edited.text.contains("stalled"), "the alert text stays: {}", edited.text);
+    assert!(edited.button("Ack").is_none() && edited.button("Snooze").is_none(), "Ack and Snooze go: {:?}", edited.body);
+    let stop_button = edited.button("Stop").expect("the Stop button stays");
+    let pid = scan_pid(&env);
+    env.tg.press(&edited, ME, &stop_button);
+    assert!(eventually(T, || std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z "))), "Stop stopped the job");
+    stop(d);
+}
+
+#[test]
+fn a_check_alert_is_one_line_without_exit_0_and_run_again_runs_it() {
+    let env = Env::new();
+    let runs = env.path().join("runs");
+    let chk = env.script("chk.sh", &format!("echo x >> {}\necho 'ALERT: only 74 GB free'\necho 'checked /srv'\n", runs.display()));
+    let check = json!({"id": "disk", "name": "disk", "kind": "one_shot_read", "risk": "read_only", "enabled": true,
+        "commands": {"run": ["sh", chk]}, "policy": {"runEverySeconds": 3600}});
+    env.config(json!([check]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("74 GB")).expect("the check's alert");
+    assert!(alert.text.lines().any(|l| l == "- ALERT: only 74 GB free"), "the check's own line is the alert line: {}", alert.text);
+    assert!(!alert.text.contains("check failed: ALERT"), "{}", alert.text);
+    assert!(!alert.text.contains("exit 0"), "exit 0 under an ALERT reads as all well: {}", alert.text);
+    assert!(alert.button("Logs").is_some());
+    let again = alert.button("Run again").expect("a Run again button");
+    env.tg.press(&alert, ME, &again);
+    let count = || std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
+    assert!(eventually(T, || count() == 2), "Run again ran the check");
     stop(d);
 }

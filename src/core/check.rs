@@ -63,6 +63,7 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
             let a = Anomaly::CheckFailed { failure: f.clone() };
             let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, now, !dedup);
             sec.anomaly = Some(a);
+            sec.notes.extend(super::policy::reminder(&st, now));
             due
         }
         None => {
@@ -73,7 +74,11 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
             prev.check_failing
         }
     };
-    sec.notes.push(Note::Outcome(r.summary.clone()));
+    // "exit 0" under an ALERT line reads as if all were well: the exit status is shown only
+    // when it is part of the story.
+    if !(r.success() && failing.is_some()) {
+        sec.notes.push(Note::Outcome(r.summary.clone()));
+    }
     if !r.output.trim().is_empty() {
         sec.notes.push(Note::Output(tail_chars(&r.output, 800)));
     }

@@ -37,6 +37,12 @@ pub fn anomaly_due(st: &mut JobState, key: &str, report_every: u64, now: i64, fo
     let backoff = ANOMALY_REPEAT_MIN_SECONDS.max(report_every as i64);
     let elapsed = st.last_anomaly_report_at.map_or(i64::MAX, |t| now - t);
     let due = new || force || (!acked && !snoozed && elapsed >= backoff);
+    if new {
+        st.anomaly_since = Some(now);
+        st.anomaly_reminders = 0;
+    } else if due {
+        st.anomaly_reminders += 1;
+    }
     if due {
         st.last_anomaly_key = Some(key.to_string());
         st.last_anomaly_report_at = Some(now);
@@ -44,11 +50,19 @@ pub fn anomaly_due(st: &mut JobState, key: &str, report_every: u64, now: i64, fo
     due
 }
 
+/// The note that says a report is a reminder of an anomaly already reported (None for the first).
+pub fn reminder(st: &JobState, now: i64) -> Option<Note> {
+    let since = st.anomaly_since?;
+    (st.anomaly_reminders > 0).then(|| Note::Reminder { count: st.anomaly_reminders, for_seconds: (now - since).max(0) })
+}
+
 /// Forgets anomaly bookkeeping once the job is healthy again.
 pub fn clear_anomaly(st: &mut JobState) {
     st.last_anomaly_key = None;
     st.last_anomaly_report_at = None;
     st.acked_anomaly_key = None;
+    st.anomaly_since = None;
+    st.anomaly_reminders = 0;
 }
 
 /// Evaluates a long_running_read job; `obs` is the parsed status or why there is none.
@@ -101,6 +115,9 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
             }
         }
     };
+    if let (true, Some(_), Some(n)) = (report, &anomaly, reminder(&st, t)) {
+        section.notes.push(n);
+    }
     if anomaly.is_some() && auto_resume.is_none() && !status.completed {
         section.notes.push(Note::Hint(action_text(job, &anomaly)));
     }

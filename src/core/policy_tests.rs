@@ -344,3 +344,21 @@ fn a_timeout_is_one_anomaly_whatever_it_measured_and_repeats_only_as_a_reminder(
     let (reported, _) = run(&j, &[(at(12, 0, 0), hung(5)), (at(12, 1, 0), exit(3)), (at(12, 2, 0), exit(3)), (at(12, 3, 0), exit(4))]);
     assert_eq!(reported, vec![true, true, false, true], "a different kind is a changed anomaly");
 }
+
+#[test]
+fn a_repeated_anomaly_says_it_is_a_reminder_and_which_one() {
+    let j = long(r#"{"stallSeconds":600,"reportEverySeconds":0}"#);
+    let mut st = JobState::default();
+    let mut reminders = Vec::new();
+    for secs in [0, 600, 1500, 2400, 2460] {
+        let d = evaluate_long(&j, &st, &running("a"), at(12, 0, secs), BERLIN);
+        if let Some(s) = &d.section {
+            reminders.push(s.notes.iter().find_map(|n| match n {
+                Note::Reminder { count, for_seconds } => Some((*count, *for_seconds)),
+                _ => None,
+            }));
+        }
+        st = d.state;
+    }
+    assert_eq!(reminders, vec![None, None, Some((1, 900)), Some((2, 1800))], "first report, first alert, then numbered reminders");
+}

@@ -80,6 +80,9 @@ pub enum Note {
     AutoResume(AutoResume),
     /// A failing check passes again.
     Recovered,
+    /// This report repeats an anomaly reported before: the how-manieth reminder, and for how long
+    /// it has lasted.
+    Reminder { count: u32, for_seconds: i64 },
     /// Output tail of a command.
     Output(String),
     /// The last lines of the job's `logFile`.

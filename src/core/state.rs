@@ -53,4 +53,8 @@ pub struct JobState {
     pub crash_ran_seconds: Option<i64>,
     /// A person stopped it: no alert, no auto-resume until someone starts it again.
     pub stopped_on_purpose: bool,
+    /// When the anomaly being reported first came.
+    pub anomaly_since: Option<i64>,
+    /// Reminders of it sent so far.
+    pub anomaly_reminders: u32,
 }

@@ -212,3 +212,13 @@ pub fn delivered(store: &Store, id: i64) -> Result<Option<(i64, i32)>> {
 pub fn pending_count(store: &Store) -> Result<i64> {
     Ok(store.conn().query_row("SELECT COUNT(*) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)
 }
+
+/// The text of the message delivered to `chat` as Telegram message `tg_message_id` (all its
+/// parts were one row), for edits that add a line to it.
+pub fn sent_text(store: &Store, chat: i64, tg_message_id: i32) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(store
+        .conn()
+        .query_row("SELECT text FROM outbox WHERE chat_id=?1 AND tg_message_id=?2 ORDER BY id DESC LIMIT 1", params![chat, tg_message_id], |r| r.get(0))
+        .optional()?)
+}

@@ -182,9 +182,43 @@ async fn job_or_answer(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback
 }
 
 async fn on_ack_or_snooze(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
-    let Some((_, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
+    let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     let t = ack_or_snooze(&s, &cb, q.from.id.0 as i64, &job, press_lang(&s, &q))?;
-    answer(&bot, &q, &t).await
+    answer(&bot, &q, &t).await?;
+    mark_alert(&bot, &q, &s, &cb, &cfg).await
+}
+
+/// Edits the alert an Ack or Snooze was pressed on: one line says who did it and when (or until
+/// when), and that alert's Ack/Snooze row goes; its other buttons stay.
+async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, cfg: &Config) -> HandlerResult {
+    let Some(msg) = q.regular_message() else { return Ok(()) };
+    let lang = s.lang(msg.chat.id.0);
+    let Some(original) = crate::store::outbox::sent_text(&s.store()?, msg.chat.id.0, msg.id.0)? else { return Ok(()) };
+    let who = views::person(&q.from);
+    let now = chrono::Utc::now();
+    let line = if cb.action == "snooze" {
+        let until = (now + chrono::Duration::hours(1)).with_timezone(&cfg.timezone).format("%H:%M").to_string();
+        t!(lang, "alert-snoozed-by", who = who, until = until)
+    } else {
+        t!(lang, "alert-acked-by", who = who, at = now.with_timezone(&cfg.timezone).format("%H:%M").to_string())
+    };
+    let pressed = q.data.clone().unwrap_or_default();
+    let rows: Vec<Vec<teloxide::types::InlineKeyboardButton>> = msg
+        .reply_markup()
+        .map(|k| k.inline_keyboard.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|row| !row.iter().any(|b| matches!(&b.kind, teloxide::types::InlineKeyboardButtonKind::CallbackData(d) if *d == pressed)))
+        .collect();
+    let html = super::text::to_html(&format!("{original}\n{line}"));
+    let edit = bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(teloxide::types::InlineKeyboardMarkup::new(rows));
+    match edit.await {
+        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not mark the alert as acknowledged or snoozed");
+            Ok(())
+        }
+    }
 }
 
 async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, press: Press) -> HandlerResult {

@@ -198,3 +198,12 @@ pub fn outcome_text(action: &str, job: &Job, o: &Outcome, lang: Lang) -> String 
 pub fn report_text(r: &Report, tz: Tz, lang: Lang) -> String {
     render::report_text(r, tz, lang)
 }
+
+/// A person as Telegram shows them: first (and last) name, and @username when there is one.
+pub fn person(u: &teloxide::types::User) -> String {
+    let name = u.full_name();
+    match &u.username {
+        Some(handle) => format!("{name} (@{handle})"),
+        None => name,
+    }
+}

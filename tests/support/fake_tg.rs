@@ -160,8 +160,11 @@ impl FakeTg {
             s.next_message
         });
         self.lock().open_callbacks.insert(id.clone());
-        let message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
+        let mut message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
             "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}});
+        if let Some(k) = msg.body.get("reply_markup").filter(|k| k.is_object()) {
+            message["reply_markup"] = k.clone(); // Telegram sends the pressed message's keyboard along
+        }
         self.push(json!({"callback_query": {"id": id, "from": user_json(user), "chat_instance": "ci1", "data": data, "message": message}}));
         id
     }
