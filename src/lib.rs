@@ -3,6 +3,7 @@
 //! Layout: [`config`] (the v1 file format), [`core`] (pure policy), [`shell`] (processes, store,
 //! tick execution), [`render`] (text), [`cli`] (the `ops-monitor` command).
 
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod core;

@@ -3,7 +3,7 @@
 use crate::core::failure::FailureKind;
 use crate::core::lifecycle::Lifecycle;
 use crate::core::outcome::{Life, Outcome};
-use crate::core::rate::{self, Estimate, NoEta};
+use crate::core::rate::{self, Estimate, NoEta, Sample};
 use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
 use crate::core::status::{progress_fraction, JobStatus};
 use crate::i18n::{self, Lang};
@@ -100,6 +100,22 @@ pub fn progress_line(s: &JobStatus, est: Option<&Estimate>, tz: Tz, lang: Lang) 
         parts.push(facts.join(" | "));
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// One history sample as figures (for a chart's caption): bar, `done/total unit`, rate and ETA.
+pub fn sample_line(s: &Sample, est: Option<&Estimate>, unit: &str, tz: Tz, lang: Lang) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = s.total {
+        parts.push(bar((s.done / t).clamp(0.0, 1.0)));
+    }
+    if !s.percent {
+        let figures = s.total.map_or_else(|| rate::figure(s.done), |t| format!("{}/{}", rate::figure(s.done), rate::figure(t)));
+        parts.push(if unit.is_empty() { figures } else { format!("{figures} {unit}") });
+    }
+    if let Some(e) = est {
+        parts.extend(rate_and_eta(e, unit, tz, lang));
+    }
+    parts.join(" · ")
 }
 
 /// "12.4 files/min" and "ETA 15:42 (≈ 2 h 47 min)" (or "ETA unknown"), in `lang`.

@@ -52,3 +52,47 @@ fn status_on_the_cli_shows_rate_and_eta_and_zh_cn_words() {
     let left = e["etaSeconds"].as_i64().unwrap();
     assert!((2900..=3000).contains(&left), "{e}");
 }
+
+/// Width and height of a PNG, decoded in full (so a truncated or corrupt image fails).
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let mut r = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG header");
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).expect("PNG image data");
+    (info.width, info.height)
+}
+
+#[test]
+fn chart_sends_a_valid_png_with_the_figures_in_its_caption() {
+    let env = Env::new();
+    let check = env.script("check.sh", "echo ok\n");
+    let checker = json!({"id": "fsck", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", check]}});
+    env.config(json!([one_per_second(&env), checker]), json!({"tickSeconds": 1}));
+    let _d = env.serve();
+    assert!(eventually(Duration::from_secs(20), || env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan'") >= 3));
+    env.tg.message(ME, ME, "/chart scan");
+    let m = env.tg.wait_for(Duration::from_secs(20), |m| m.method == "sendphoto").unwrap_or_else(|| panic!("no photo: {:?}\n{}", env.tg.requests(), env.log()));
+    assert_eq!(m.chat_id, ME);
+    assert!(m.text.contains("/3000 files") && m.text.contains("scan"), "caption: {}", m.text);
+    let photos = env.tg.photos(ME);
+    assert_eq!(photos.len(), 1);
+    assert_eq!(png_size(&photos[0]), (1000, 600));
+    // A job without progress history gets words, not an empty picture; no argument: a picker.
+    env.tg.message(ME, ME, "/chart fsck");
+    assert!(env.tg.wait_for(Duration::from_secs(10), |m| m.text.contains("no progress history")).is_some());
+    env.tg.message(ME, ME, "/chart");
+    let picker = env.tg.wait_for(Duration::from_secs(10), |m| m.button("Chart scan").is_some()).expect("a chart picker");
+    assert!(picker.button("Chart fsck").is_none(), "only long jobs are offered");
+}
+
+#[test]
+fn chart_on_the_cli_writes_the_png() {
+    let env = Env::new();
+    env.config(json!([one_per_second(&env)]), json!({}));
+    let out = env.path().join("scan.png");
+    let ok = eventually(Duration::from_secs(20), || {
+        env.cli().args(["tick", "--print-only"]).output().unwrap();
+        env.cli().args(["chart", "scan", "--out"]).arg(&out).output().unwrap().status.success()
+    });
+    assert!(ok, "chart never drew");
+    assert_eq!(png_size(&std::fs::read(&out).unwrap()), (1000, 600));
+}

@@ -7,7 +7,7 @@ use crate::shell::jobs::{self, Action};
 use crate::shell::paths::Paths;
 use crate::shell::tick::{self, TickOptions};
 use crate::store::Store;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 /// Runs the chosen subcommand; Ok(code) is the exit code.
@@ -30,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Run { job } => run(&paths, &job).await,
+        Command::Chart { job, out } => chart(&paths, &job, out).await,
         Command::Pending => super::approvals::pending(&paths),
         Command::Approve { id } => super::approvals::decide(&paths, id, true).await,
         Command::Reject { id } => super::approvals::decide(&paths, id, false).await,
@@ -102,6 +103,23 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
             println!("refused Telegram updates from outside the allowlist: {n} (latest: chat {chat}, user {})", user.map_or("-".into(), |u| u.to_string()));
         }
     }
+    Ok(0)
+}
+
+async fn chart(paths: &Paths, id: &str, out: Option<std::path::PathBuf>) -> Result<i32> {
+    let cfg = load(paths)?;
+    let job = find(&cfg, id)?;
+    let Some(c) = crate::shell::chart::for_job(paths, job, cfg.timezone, cfg.locale).await? else {
+        return Err(Exit { code: 1, msg: crate::t!(cfg.locale, "reply-no-chart", id = &job.id) }.into());
+    };
+    let out = out.unwrap_or_else(|| format!("{}-chart.png", job.id).into());
+    std::fs::write(&out, &c.png).with_context(|| format!("write {}", out.display()))?;
+    println!(
+        "{}
+{}",
+        out.display(),
+        c.caption
+    );
     Ok(0)
 }
 

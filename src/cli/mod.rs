@@ -89,6 +89,14 @@ pub enum Command {
         #[arg(long)]
         send_test: bool,
     },
+    /// Draw a long job's progress chart (PNG) from its stored history, as `/chart` sends it.
+    Chart {
+        /// Job id.
+        job: String,
+        /// Where to write the PNG (default: `<job>-chart.png` in the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the built-in scenarios against a temporary state (no config, token or network).
     Selftest,
     /// Plays a job's command in `selftest`: prints FILE, or writes TEXT into it.

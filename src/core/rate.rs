@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Samples older than this (before the newest) do not count towards the rate.
-pub const WINDOW_SECONDS: i64 = 3600;
+pub const WINDOW_SECONDS: i64 = 900;
 /// Fewest samples, and shortest span, a rate is computed from.
 pub const MIN_SAMPLES: usize = 3;
 /// Shortest span (seconds) a rate is computed from.
@@ -149,6 +149,28 @@ pub fn rate_parts(per_second: f64, percent: bool) -> (f64, &'static str) {
     }
 }
 
+/// The rate over time for a chart: the history cut into `buckets` equal spans, each span's rate
+/// (per second) at its end; spans where the job went backwards (a restart) are left out.
+pub fn rate_series(samples: &[Sample], buckets: usize) -> Vec<(i64, f64)> {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else { return Vec::new() };
+    let span = ((last.at - first.at) as f64 / buckets.max(1) as f64).max(1.0);
+    let mut out = Vec::new();
+    let mut start = *first;
+    for s in samples.iter().skip(1) {
+        if s.done < start.done {
+            start = *s;
+            continue;
+        }
+        if (s.at - start.at) as f64 >= span || s.at == last.at {
+            if s.at > start.at {
+                out.push((s.at, (s.done - start.done) / (s.at - start.at) as f64));
+            }
+            start = *s;
+        }
+    }
+    out
+}
+
 /// A figure for people: no decimals from 100 up, one below.
 pub fn figure(x: f64) -> String {
     if x.abs() >= 100.0 || x.fract() == 0.0 {
@@ -184,7 +206,7 @@ mod tests {
                 Some(NoEta::Unstable),
             ),
             ("restart uses the new run", units(&[(0, 50.0), (30, 80.0), (60, 0.0), (61, 1.0), (62, 2.0)], 10.0), Some(1.0), Some(62 + 8), None),
-            ("old samples leave the window", units(&[(0, 0.0), (10, 900.0), (4000, 900.0), (4001, 901.0), (4002, 902.0)], 1000.0), Some(1.0), Some(4100), None),
+            ("old samples leave the window", units(&[(0, 0.0), (10, 900.0), (1000, 900.0), (1001, 901.0), (1002, 902.0)], 1000.0), Some(1.0), Some(1100), None),
         ];
         for (name, s, rate, eta, why) in cases {
             let e = estimate(&s);
@@ -212,6 +234,13 @@ mod tests {
         assert_eq!((s.done, s.total, s.percent), (40.0, Some(100.0), true));
         let (v, per) = rate_parts(0.001, true);
         assert_eq!((figure(v), per), ("3.6".to_string(), "h"));
+    }
+
+    #[test]
+    fn rate_series_per_bucket_skips_restarts() {
+        let s = units(&[(0, 0.0), (10, 10.0), (20, 30.0), (30, 0.0), (40, 5.0)], 100.0);
+        assert_eq!(rate_series(&s, 4), vec![(10, 1.0), (20, 2.0), (40, 0.5)]);
+        assert!(rate_series(&[], 4).is_empty());
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum Cmd {
     /// Output tail of the last run.
     #[command(description = "output of a job's last run")]
     Logs(String),
+    /// Progress chart of a long job (PNG).
+    #[command(description = "chart of a long job's progress (PNG)")]
+    Chart(String),
     /// Open approval requests.
     #[command(description = "open approval requests of write jobs")]
     Pending,
@@ -52,9 +55,9 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(
             dptree::filter(|m: Message, s: Arc<Services>| s.allowed(m.chat.id.0))
                 .inspect(|m: Message, s: Arc<Services>| s.heard_from(m.chat.id.0))
-                .branch(dptree::entry().filter_command::<Cmd>().endpoint(|m: Message, cmd: Cmd, s: Arc<Services>| async move {
+                .branch(dptree::entry().filter_command::<Cmd>().endpoint(|bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>| async move {
                     let chat = m.chat.id.0;
-                    let done = on_command(m, cmd, s.clone()).await;
+                    let done = on_command(bot, m, cmd, s.clone()).await;
                     s.release_held(chat);
                     done
                 }))
@@ -96,6 +99,7 @@ pub fn command_description(command: &str, lang: Lang) -> String {
         "stop" => t!(lang, "cmd-stop"),
         "run" => t!(lang, "cmd-run"),
         "logs" => t!(lang, "cmd-logs"),
+        "chart" => t!(lang, "cmd-chart"),
         "pending" => t!(lang, "cmd-pending"),
         "lang" => t!(lang, "cmd-lang"),
         _ => t!(lang, "cmd-help"),
@@ -117,7 +121,7 @@ async fn on_other(m: Message, s: Arc<Services>) -> HandlerResult {
     Ok(())
 }
 
-async fn on_command(m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
+async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
     let chat = m.chat.id.0;
     first_contact(&s, &m)?;
     let lang = s.lang(chat);
@@ -128,6 +132,7 @@ async fn on_command(m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
         Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
         Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
         Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()).await,
+        Cmd::Chart(arg) => super::chart::chart(bot, &s, chat, &cfg, arg.trim()),
         Cmd::Start(arg) if arg.trim().is_empty() => {
             let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
             reply(&s, chat, &t!(lang, "reply-greeting"), k.as_ref())
@@ -187,18 +192,24 @@ async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Handle
     reply(s, chat, &text, Some(&k))
 }
 
-fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
+pub(super) fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
     t!(lang, "reply-unknown-job", id = id.chars().take(64).collect::<String>(), known = cfg.job_ids().join(", "))
+}
+
+/// A command without a job: a button per job it applies to (or words saying there is none).
+pub(super) fn pick(s: &Services, chat: i64, cfg: &Config, action: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    let k = views::picker(&mut s.store()?, chat, cfg, action, lang)?;
+    let word = views::action_word(action, lang);
+    let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
+    reply(s, chat, &text, k.as_ref())
 }
 
 /// `/logs <job>`: the output tail of its last run; `/logs` alone: a button per job.
 pub(super) async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
     if arg.is_empty() {
-        let k = views::picker(&mut s.store()?, chat, cfg, "logs", lang)?;
-        let word = views::action_word("logs", lang);
-        let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
-        return reply(s, chat, &text, k.as_ref());
+        return pick(s, chat, cfg, "logs");
     }
     let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
@@ -227,9 +238,7 @@ pub(super) fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, ar
     let lang = s.lang(chat);
     let word = views::action_word(action.as_str(), lang);
     if arg.is_empty() {
-        let k = views::picker(&mut s.store()?, chat, cfg, action.as_str(), lang)?;
-        let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
-        return reply(s, chat, &text, k.as_ref());
+        return pick(s, chat, cfg, action.as_str());
     }
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     if let Err(e) = jobs::check_explicit(&job, action, false) {

@@ -1,6 +1,7 @@
 //! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
 
 mod approve;
+mod chart;
 mod direct;
 pub mod handlers;
 pub mod outbox;

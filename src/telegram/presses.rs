@@ -41,6 +41,8 @@ pub enum Press {
     Run,
     /// Show the output tail of a job's last run.
     Logs,
+    /// Send a long job's progress chart.
+    Chart,
 }
 
 impl std::str::FromStr for Press {
@@ -57,6 +59,7 @@ impl std::str::FromStr for Press {
             "stop" => Press::Stop,
             "run" => Press::Run,
             "logs" => Press::Logs,
+            "chart" => Press::Chart,
             other => return Err(format!("unknown button action {other:?}")),
         })
     }
@@ -86,7 +89,8 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(case![Press::Start].endpoint(on_act))
         .branch(case![Press::Stop].endpoint(on_act))
         .branch(case![Press::Run].endpoint(on_act))
-        .branch(case![Press::Logs].endpoint(on_logs));
+        .branch(case![Press::Logs].endpoint(on_logs))
+        .branch(case![Press::Chart].endpoint(on_chart));
     Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery, s: Arc<Services>| press_chat(&q).is_some_and(|c| s.allowed(c)))
@@ -239,6 +243,13 @@ async fn on_logs(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> 
     logs(&s, cb.chat_id, &cfg, &job).await?;
     let lang = press_lang(&s, &q);
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("logs", lang), id = &job)).await
+}
+
+async fn on_chart(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
+    let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
+    super::chart::chart(bot.clone(), &s, cb.chat_id, &cfg, &job)?;
+    let lang = press_lang(&s, &q);
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("chart", lang), id = &job)).await
 }
 
 /// Answers a press, best effort: Telegram refuses answers to presses that waited too long

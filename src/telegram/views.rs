@@ -40,6 +40,7 @@ fn label(action: &str, job: &str, lang: Lang) -> String {
         "start" => t!(lang, "btn-start", job = job),
         "stop" => t!(lang, "btn-stop", job = job),
         "logs" => t!(lang, "btn-logs", job = job),
+        "chart" => t!(lang, "btn-chart", job = job),
         _ => t!(lang, "btn-run", job = job),
     }
 }
@@ -51,6 +52,7 @@ pub fn action_word(action: &str, lang: Lang) -> String {
         "stop" => t!(lang, "action-stop"),
         "run" => t!(lang, "action-run"),
         "logs" => t!(lang, "action-logs"),
+        "chart" => t!(lang, "action-chart"),
         other => other.to_string(),
     }
 }
@@ -101,7 +103,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
     let rows: Vec<Vec<_>> = cfg
         .jobs
         .iter()
-        .filter(|j| action == "logs" || actions(j).contains(&action))
+        .filter(|j| action == "logs" || actions(j).contains(&action) || (action == "chart" && j.kind == Kind::LongRunningRead))
         .take(MAX_BUTTONS)
         .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), action, Some(&j.id), None)?]))
         .collect::<Result<_>>()?;

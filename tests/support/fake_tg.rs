@@ -84,6 +84,7 @@ struct State {
     my_commands: Vec<Value>,
     faulted_at: Vec<Instant>,
     unopened: HashSet<i64>,
+    photos: Vec<(i64, Vec<u8>)>,
 }
 
 /// The fake server; dropped with the test.
@@ -239,6 +240,10 @@ impl FakeTg {
             None => s.quirks.remove(method),
         };
     }
+    /// The bytes of every photo sent to `chat` (sendPhoto), in order.
+    pub fn photos(&self, chat: i64) -> Vec<Vec<u8>> {
+        self.state.0.lock().unwrap().photos.iter().filter(|(c, _)| *c == chat).map(|(_, b)| b.clone()).collect()
+    }
     /// How many times `method` (lowercase) was requested.
     pub fn count(&self, method: &str) -> usize {
         self.lock().requests.iter().filter(|m| *m == method).count()
@@ -297,9 +302,19 @@ fn serve_conn(conn: TcpStream, st: &Arc<(Mutex<State>, Condvar)>, token: &str) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut out = conn;
     loop {
-        let Some((path, body)) = read_request(&mut reader) else {
+        let Some((path, body, files)) = read_request(&mut reader) else {
             return;
         };
+        if path.to_ascii_lowercase().ends_with("/sendphoto") && !path.contains("..") {
+            if let Some(a) = send_photo(st, token, &path, &body, files) {
+                let text = a.1.to_string();
+                let head = format!("HTTP/1.1 {} OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n", a.0, text.len());
+                if out.write_all(head.as_bytes()).and_then(|_| out.write_all(text.as_bytes())).is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
         let Some((status, answer)) = handle(st, token, &path, &body) else {
             return;
         };
@@ -315,13 +330,20 @@ fn serve_conn(conn: TcpStream, st: &Arc<(Mutex<State>, Condvar)>, token: &str) {
     }
 }
 
-fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, Value)> {
+/// One request: path, JSON body (or a multipart form's text fields as a JSON object) and the
+/// multipart form's file parts (field name, bytes).
+/// A multipart form's file parts: (field name, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, Value, Files)> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
     }
     let path = line.split_whitespace().nth(1)?.to_string();
     let mut len = 0usize;
+    let mut boundary = None;
+    let mut chunked = false;
     loop {
         let mut h = String::new();
         r.read_line(&mut h).ok()?;
@@ -333,11 +355,94 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, Value)> {
             if k.eq_ignore_ascii_case("content-length") {
                 len = v.trim().parse().ok()?;
             }
+            if k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked") {
+                chunked = true;
+            }
+            if k.eq_ignore_ascii_case("content-type") && v.contains("multipart/form-data") {
+                boundary = v.split("boundary=").nth(1).map(|b| b.trim().trim_matches('"').to_string());
+            }
         }
     }
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).ok()?;
-    Some((path, serde_json::from_slice(&body).unwrap_or(json!({}))))
+    let body = if chunked {
+        read_chunked(r)?
+    } else {
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).ok()?;
+        body
+    };
+    match boundary {
+        Some(b) => {
+            let (fields, files) = multipart(&body, &b);
+            Some((path, fields, files))
+        }
+        None => Some((path, serde_json::from_slice(&body).unwrap_or(json!({})), Vec::new())),
+    }
+}
+
+/// A `Transfer-Encoding: chunked` body (reqwest streams multipart forms this way).
+fn read_chunked(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        r.read_line(&mut size).ok()?;
+        let n = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+        let mut chunk = vec![0; n + 2];
+        r.read_exact(&mut chunk).ok()?;
+        if n == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+}
+
+/// Splits a multipart/form-data body: text fields (numbers parsed as JSON) and file parts.
+fn multipart(body: &[u8], boundary: &str) -> (Value, Files) {
+    let delim = format!("--{boundary}");
+    let mut fields = serde_json::Map::new();
+    let mut files = Vec::new();
+    let mut at = find(body, delim.as_bytes(), 0).map(|p| p + delim.len());
+    while let Some(start) = at {
+        let Some(head_end) = find(body, b"\r\n\r\n", start) else { break };
+        let head = String::from_utf8_lossy(&body[start..head_end]).to_string();
+        let Some(next) = find(body, format!("\r\n{delim}").as_bytes(), head_end + 4) else { break };
+        let data = body[head_end + 4..next].to_vec();
+        let name = head.split("name=\"").nth(1).and_then(|n| n.split('"').next()).unwrap_or("").to_string();
+        if head.contains("filename=") {
+            files.push((name, data));
+        } else {
+            let text = String::from_utf8_lossy(&data).to_string();
+            fields.insert(name, serde_json::from_str(&text).unwrap_or(Value::String(text)));
+        }
+        at = Some(next + 2 + delim.len());
+    }
+    (Value::Object(fields), files)
+}
+
+/// sendPhoto (multipart): records the photo's bytes and a `Sent` with the caption as text.
+fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Value, files: Files) -> Option<(u16, Value)> {
+    if !path.replace("%3A", ":").starts_with(&format!("/bot{token}/")) {
+        return Some(err(401, "Unauthorized"));
+    }
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    // The photo is a file part named `photo`, or named by `photo: "attach://<name>"`.
+    let part = body["photo"].as_str().and_then(|p| p.strip_prefix("attach://")).unwrap_or("photo").to_string();
+    let Some((_, bytes)) = files.into_iter().find(|(n, _)| *n == part) else { return Some(err(400, "Bad Request: there is no photo in the request")) };
+    let mut s = st.0.lock().unwrap();
+    s.requests.push("sendphoto".into());
+    s.next_message += 1;
+    let mid = s.next_message;
+    let caption = body["caption"].as_str().unwrap_or("").to_string();
+    s.sent.push(Sent { method: "sendphoto".into(), chat_id: chat, message_id: mid, text: caption.clone(), body: body.clone() });
+    let size = bytes.len();
+    s.photos.push((chat, bytes));
+    st.1.notify_all();
+    let photo = json!([{"file_id": format!("p{mid}"), "file_unique_id": format!("u{mid}"), "width": 1000, "height": 600, "file_size": size}]);
+    Some(ok(json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "photo": photo, "caption": caption,
+        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}})))
 }
 
 fn err(code: u16, desc: &str) -> (u16, Value) {
