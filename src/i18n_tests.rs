@@ -32,10 +32,16 @@ fn durations_are_formatted_per_language() {
 fn a_zh_cn_report_has_the_python_tools_header_in_the_configured_timezone() {
     let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T01:02:03Z").unwrap().with_timezone(&chrono::Utc);
     let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
-    assert_eq!(crate::render::header(at, tz, Lang::ZhCn), "🛠️ Ops 快报（09:02:03）");
-    assert_eq!(crate::render::header(at, tz, Lang::En), "Ops report (09:02:03)");
-    let report = crate::render::Report { at: Some(at), sections: Vec::new() };
-    assert!(crate::render::report_text(&report, tz, Lang::ZhCn).starts_with("🛠️ Ops 快报（09:02:03）"));
+    let later = at + chrono::Duration::hours(2);
+    assert_eq!(crate::render::header_at(at, later, tz, Lang::ZhCn), "🛠️ Ops 快报（09:02:03 CST）");
+    assert_eq!(crate::render::header_at(at, later, tz, Lang::En), "Ops report (09:02:03 CST)");
+    let next_day = at + chrono::Duration::hours(20);
+    assert_eq!(crate::render::header_at(at, next_day, tz, Lang::En), "Ops report (2026-01-15 09:02:03 CST)", "the date when not today");
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let summer = chrono::DateTime::parse_from_rfc3339("2026-07-15T11:27:00Z").unwrap().with_timezone(&chrono::Utc);
+    assert_eq!(crate::render::clock(summer, summer, berlin), "13:27:00 CEST");
+    let report = crate::render::Report { at: Some(chrono::Utc::now()), sections: Vec::new() };
+    assert!(crate::render::report_text(&report, tz, Lang::ZhCn).starts_with("🛠️ Ops 快报（"));
 }
 
 #[test]

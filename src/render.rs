@@ -32,9 +32,23 @@ impl Report {
     }
 }
 
-/// "Ops report (HH:MM:SS)" in the configured timezone, in the reader's language.
+/// "Ops report (HH:MM:SS CET)" in the configured timezone, in the reader's language; the date
+/// is added when the report is not from today (a report held while the phone was away).
 pub fn header(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    t!(lang, "report-header", time = at.with_timezone(&tz).format("%H:%M:%S").to_string())
+    header_at(at, Utc::now(), tz, lang)
+}
+
+/// [`header`] as seen at `now`.
+pub fn header_at(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    t!(lang, "report-header", time = clock(at, now, tz))
+}
+
+/// `at` as a reader in `tz` needs it at `now`: time and timezone abbreviation ("13:27:05 CET"),
+/// with the date in front when it is not today ("2026-01-14 13:27:05 CET").
+pub fn clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
+    let (local, today) = (at.with_timezone(&tz), now.with_timezone(&tz).date_naive());
+    let format = if local.date_naive() == today { "%H:%M:%S %Z" } else { "%Y-%m-%d %H:%M:%S %Z" };
+    local.format(format).to_string()
 }
 
 /// The whole report as plain text.

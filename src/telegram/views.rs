@@ -59,7 +59,8 @@ pub fn action_word(action: &str, lang: Lang) -> String {
 
 /// The /status overview text: one line per job with state, progress bar and last run.
 pub fn overview_text(store: &Store, views: &[JobView], tz: Tz, lang: Lang) -> String {
-    let time = chrono::Utc::now().with_timezone(&tz).format("%H:%M:%S").to_string();
+    let now = chrono::Utc::now();
+    let time = render::clock(now, now, tz);
     let mut lines = vec![t!(lang, "overview-header", count = views.len(), time = time)];
     for v in views {
         let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(lang));
