@@ -218,6 +218,9 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
         Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
         Note::Info(text) => text.clone(),
+        Note::DigestIntro { since, count } => t!(lang, "digest-intro", since = since, count = *count),
+        Note::HeldAt(time) => t!(lang, "digest-held-at", time = time),
+        Note::ProgressThenNow { job, then, now } => t!(lang, "digest-progress", job = job, then = then, now = now),
     }
 }
 

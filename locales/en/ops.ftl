@@ -24,6 +24,13 @@ rate-per-min = { $value } { $unit }/min
 rate-per-h = { $value } { $unit }/h
 eta-at = ETA { $time } (≈ { $duration })
 eta-unknown = ETA unknown
+digest-title = Quiet hours are over
+digest-intro = { $count } { $count ->
+    [one] event was
+   *[other] events were
+} held since { $since } (only alerts ring in quiet hours):
+digest-held-at = held at { $time }
+digest-progress = progress of { $job }: { $then } → { $now }
 state-completed = completed ✅
 state-running = running
 state-running-pid = running (pid { $pid })

@@ -1,6 +1,7 @@
 //! Quiet hours in the configured timezone (DST-correct: local wall-clock time decides).
 
-use crate::config::QuietHours;
+use super::report::{Note, Section};
+use crate::config::{Config, QuietHours};
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 
@@ -16,6 +17,33 @@ pub fn is_quiet(now: DateTime<Utc>, tz: Tz, q: Option<QuietHours>) -> bool {
     } else {
         cur >= q.start || cur < q.end
     }
+}
+
+/// True when a section must ring even in quiet hours: an anomaly, or something a person must act
+/// on (a config error, a blocked chain item, an interrupted or failed write verification).
+pub fn is_alert(s: &Section) -> bool {
+    s.anomaly.is_some()
+        || s.notes.iter().any(|n| {
+            matches!(
+                n,
+                Note::Hint(_)
+                    | Note::ConfigInvalid { .. }
+                    | Note::ChainBlocked { .. }
+                    | Note::ChainUnknown { .. }
+                    | Note::Interrupted { .. }
+                    | Note::Verification { ok: false, .. }
+            )
+        })
+}
+
+/// The quiet window that applies to a section: its job's policy, else the defaults.
+pub fn window_for(cfg: &Config, job_id: &str) -> Option<QuietHours> {
+    cfg.job(job_id).map_or(cfg.defaults.quiet_hours, |j| j.policy.quiet_hours)
+}
+
+/// True when `s` is held for the digest at `now`: not an alert, inside its quiet hours.
+pub fn holds(cfg: &Config, s: &Section, now: DateTime<Utc>) -> bool {
+    !is_alert(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))
 }
 
 #[cfg(test)]
@@ -35,6 +63,25 @@ mod tests {
         for (h, m, quiet) in [(23, 30, true), (7, 59, true), (8, 0, false), (22, 59, false), (0, 0, true), (12, 0, false)] {
             assert_eq!(is_quiet(at(tz, 2026, 2, 5, h, m), tz, NIGHT), quiet, "{h:02}:{m:02}");
         }
+    }
+
+    #[test]
+    fn only_alerts_ring_in_quiet_hours() {
+        use crate::core::report::{Anomaly, Hint};
+        let mut s = Section::system("j", "j");
+        assert!(!is_alert(&s), "a plain section (a completion, a status change) is held");
+        s.notes.push(Note::Recovered);
+        assert!(!is_alert(&s));
+        s.notes.push(Note::Hint(Hint::Check));
+        assert!(is_alert(&s));
+        let mut a = Section::system("j", "j");
+        a.anomaly = Some(Anomaly::Stalled { seconds: 60 });
+        assert!(is_alert(&a));
+        let mut v = Section::system("j", "j");
+        v.notes.push(Note::Verification { approval_id: 1, ok: true });
+        assert!(!is_alert(&v));
+        v.notes.push(Note::Verification { approval_id: 1, ok: false });
+        assert!(is_alert(&v));
     }
 
     #[test]

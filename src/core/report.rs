@@ -109,6 +109,12 @@ pub enum Note {
     WouldRun { queued: Option<String> },
     /// Plain fact (validator messages and similar).
     Info(String),
+    /// Morning digest: `count` events were held during quiet hours since `since` (local HH:MM).
+    DigestIntro { since: String, count: usize },
+    /// Morning digest: when (local HH:MM) the held event happened.
+    HeldAt(String),
+    /// Morning digest: a long job's progress at the start of the quiet hours and now.
+    ProgressThenNow { job: String, then: String, now: String },
 }
 
 /// One job's part of a report.

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod chart;
 pub mod config_guard;
 pub mod config_watch;
+pub mod digest;
 pub mod jobs;
 pub mod logfile;
 pub mod overview;

@@ -151,6 +151,12 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         return Err(e);
     }
     out.report.sections.extend(t.sections);
+    if !opts.dry_run {
+        super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
+        if opts.scope.global() {
+            out.report.sections.extend(super::digest::due(&mut store, &t.cfg, now)?);
+        }
+    }
     Ok(out)
 }
 

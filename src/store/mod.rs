@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod owner;
 pub mod prefs;
 pub mod progress;
+pub mod quiet_held;
 
 use crate::core::state::JobState;
 use anyhow::{Context, Result};
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_edit_attempts.sql"),
     include_str!("migrations/009_outbox_bulk.sql"),
     include_str!("migrations/010_progress_samples.sql"),
+    include_str!("migrations/011_quiet_held.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.
