@@ -207,3 +207,28 @@ fn a_report_header_names_the_timezone() {
     assert!(header.contains(" E") && header.contains("T)"), "EST or EDT: {header}");
     stop(d);
 }
+
+#[test]
+fn a_write_job_is_requested_from_the_run_picker_and_people_are_named() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo wrote\n");
+    let v = env.script("v.sh", "echo verified-ok\n");
+    let jobs = json!([
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", w]}, "after": [{"jobId": "v", "when": "success"}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
+    ]);
+    env.config(jobs, json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run");
+    let picker = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Pick a job")).expect("the /run picker");
+    let rotate = picker.button("Rotate").expect("the write job is in the picker");
+    env.tg.press(&picker, ME, &rotate); // tap 2: the request exists
+    let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the request");
+    assert!(req.text.contains("U111 · id 111"), "the requester by name: {}", req.text);
+    assert!(!req.text.contains("chat:111"), "{}", req.text);
+    env.tg.press(&req, ME, &req.button("Approve").expect("Approve")); // approve: 1 tap
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == req.message_id).expect("request edited");
+    assert!(edited.text.contains("Approved by U111"), "the decider by name: {}", edited.text);
+    stop(d);
+}

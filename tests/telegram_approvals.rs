@@ -74,7 +74,7 @@ fn approve_runs_the_job_once_then_the_verification_and_a_second_press_is_refused
     assert_eq!(runs(&env).len(), 1, "ran exactly once");
     let audit = env.cli().args(["audit", "--job", "w"]).output().unwrap();
     let audit = String::from_utf8_lossy(&audit.stdout);
-    assert!(audit.contains("request") && audit.contains("approved") && audit.contains("user:111") && audit.contains("exit 0"), "{audit}");
+    assert!(audit.contains("request") && audit.contains("approved") && audit.contains("U111 · id 111") && audit.contains("exit 0"), "{audit}");
     stop(d);
 }
 
@@ -191,7 +191,7 @@ fn distinct_approver_refuses_ones_own_request_and_another_approver_can_reject_it
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("Rejected"));
     assert!(env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("Request #1 (w): rejected. Nothing ran.")).is_some());
     let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == mine.message_id).expect("request edited");
-    assert!(edited.text.contains("Rejected by user:222") && edited.body.get("reply_markup").is_none(), "{}", edited.text);
+    assert!(edited.text.contains("Rejected by U222 · id 222") && edited.body.get("reply_markup").is_none(), "{}", edited.text);
     assert_eq!(env.count("SELECT COUNT(*) FROM approvals WHERE state='rejected'"), 1);
     assert!(runs(&env).is_empty(), "nothing ran");
     stop(d);

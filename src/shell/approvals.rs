@@ -35,7 +35,7 @@ pub struct ApprovalRow {
     pub expires_at: i64,
     /// State.
     pub state: State,
-    /// Who decided ("user:<id>", "host:<login>").
+    /// Who decided: the person as Telegram shows them ("Anna (@anna)"), or "host:<login> (uid N)".
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<i64>,

@@ -103,20 +103,14 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
 
 /// `/run <write job>`: a request to the asking chat and the approvers' private chats; when one
 /// is already open for the job, only the asking chat sees it again.
-pub async fn request(s: &Arc<Services>, chat: i64, user: i64, job: &Job, cfg: &Config) -> Result<()> {
-    let asked = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), &format!("chat:{chat} user:{user}"), chrono::Utc::now().timestamp())?;
+/// `who` is the person as Telegram shows them (see [`super::views::person`]).
+pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &Job, cfg: &Config) -> Result<()> {
+    let asked = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), who, chrono::Utc::now().timestamp())?;
     let r = asked.row;
     if !job.approval.required {
-        let (_, d) = approvals::decide(
-            &s.paths,
-            cfg,
-            r.id,
-            Decider::Host(crate::shell::approvals::host_uid()),
-            &format!("user:{user} (approval not required)"),
-            true,
-            &[],
-        )
-        .await?;
+        let (_, d) =
+            approvals::decide(&s.paths, cfg, r.id, Decider::Host(crate::shell::approvals::host_uid()), &format!("{who} (approval not required)"), true, &[])
+                .await?;
         return report(s, chat, &r, &d);
     }
     if !asked.new {
@@ -183,9 +177,8 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     };
     let (s2, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
-    let who = q.from.full_name();
+    let actor = super::views::person_with_id(&q.from);
     tokio::spawn(async move {
-        let actor = format!("user:{user} ({who})");
         match approvals::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
                 if let Err(e) = report(&s2, chat, &row, &d) {

@@ -140,7 +140,10 @@ async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> Handler
         Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
         Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),
         Cmd::Run(arg) => match cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => super::approve::request(&s, chat, user.unwrap_or(0), job, &cfg).await,
+            Some(job) => {
+                let who = m.from.as_ref().map_or_else(|| format!("chat {chat}"), views::person_with_id);
+                super::approve::request(&s, chat, user.unwrap_or(0), &who, job, &cfg).await
+            }
             None => act(&s, chat, &cfg, Action::Run, arg.trim()),
         },
         Cmd::Pending => {

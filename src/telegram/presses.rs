@@ -232,8 +232,13 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, pres
         Press::Stop => Action::Stop,
         _ => Action::Run,
     };
-    act(&s, cb.chat_id, &cfg, action, &job)?;
     let lang = press_lang(&s, &q);
+    if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
+        // A write job's button asks for an approval, exactly as typing `/run <job>` does.
+        answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("run", lang), id = &job)).await?;
+        return super::approve::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
+    }
+    act(&s, cb.chat_id, &cfg, action, &job)?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(action.as_str(), lang), id = &job)).await
 }
 

@@ -210,3 +210,9 @@ pub fn person(u: &teloxide::types::User) -> String {
         None => name,
     }
 }
+
+/// [`person`] with the Telegram user id, for requests and decisions kept in the audit trail (a
+/// name can be chosen by anyone; the id is who it was).
+pub fn person_with_id(u: &teloxide::types::User) -> String {
+    format!("{} · id {}", person(u), u.id.0)
+}
