@@ -93,6 +93,16 @@ fn chart_sends_a_valid_png_with_the_figures_in_its_caption() {
     env.tg.message(ME, ME, "/chart");
     let picker = env.tg.wait_for(Duration::from_secs(10), |m| m.button("Chart scan").is_some()).expect("a chart picker");
     assert!(picker.button("Chart fsck").is_none(), "only long jobs are offered");
+    // Progress reports carry a Chart button; pressing it sends the chart too.
+    let report = env
+        .tg
+        .to_chat(ME)
+        .into_iter()
+        .find(|m| m.text.contains("/3000 files") && m.button("Chart scan").is_some())
+        .expect("a Chart button on a progress report");
+    env.tg.press(&report, ME, &report.button("Chart scan").unwrap());
+    assert!(eventually(Duration::from_secs(20), || env.tg.photos(ME).len() == 2), "the Chart button sent no chart");
+    assert_eq!(png_size(&env.tg.photos(ME)[1]), (1000, 600));
 }
 
 #[test]

@@ -126,11 +126,16 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: 
     for s in sections.iter().filter(|s| s.kind.is_some()) {
         let verify = verify_jobs(s);
         let fix = s.anomaly.as_ref().map_or(&[][..], fitting_actions);
-        if !room(&rows, verify.len() + fix.len() + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
+        // Progress and completion sections of long jobs offer their chart.
+        let chart = s.is_long() && s.anomaly.is_none() && s.status.as_ref().is_some_and(|st| st.progress.is_some());
+        if !room(&rows, verify.len() + fix.len() + usize::from(chart) + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
             break;
         }
         for j in verify {
             rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
+        }
+        if chart {
+            rows.push(vec![button(store, chat, t!(lang, "btn-chart", job = &s.job_id), "chart", Some(&s.job_id), None)?]);
         }
         let Some(a) = &s.anomaly else { continue };
         if !fix.is_empty() {
