@@ -29,19 +29,19 @@ fn durations_are_formatted_per_language() {
 }
 
 #[test]
-fn a_zh_cn_report_has_the_python_tools_header_in_the_configured_timezone() {
+fn a_report_header_names_the_host_and_the_time_in_the_configured_timezone() {
     let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T01:02:03Z").unwrap().with_timezone(&chrono::Utc);
     let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
     let later = at + chrono::Duration::hours(2);
-    assert_eq!(crate::render::header_at(at, later, tz, Lang::ZhCn), "🛠️ Ops 快报（09:02:03 CST）");
-    assert_eq!(crate::render::header_at(at, later, tz, Lang::En), "Ops report (09:02:03 CST)");
+    assert_eq!(crate::render::header_at(at, later, "nas", tz, Lang::ZhCn), "🛠️ Ops 快报 · nas · 09:02:03 CST");
+    assert_eq!(crate::render::header_at(at, later, "nas", tz, Lang::En), "Ops report · nas · 09:02:03 CST");
     let next_day = at + chrono::Duration::hours(20);
-    assert_eq!(crate::render::header_at(at, next_day, tz, Lang::En), "Ops report (2026-01-15 09:02:03 CST)", "the date when not today");
+    assert_eq!(crate::render::header_at(at, next_day, "nas", tz, Lang::En), "Ops report · nas · 2026-01-15 09:02:03 CST", "the date when not today");
     let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
     let summer = chrono::DateTime::parse_from_rfc3339("2026-07-15T11:27:00Z").unwrap().with_timezone(&chrono::Utc);
     assert_eq!(crate::render::clock(summer, summer, berlin), "13:27:00 CEST");
     let report = crate::render::Report { at: Some(chrono::Utc::now()), sections: Vec::new() };
-    assert!(crate::render::report_text(&report, tz, Lang::ZhCn).starts_with("🛠️ Ops 快报（"));
+    assert!(crate::render::report_text(&report, "build-1", tz, Lang::ZhCn).starts_with("🛠️ Ops 快报 · build-1 · "));
 }
 
 #[test]

@@ -32,15 +32,16 @@ impl Report {
     }
 }
 
-/// "Ops report (HH:MM:SS CET)" in the configured timezone, in the reader's language; the date
+/// "Ops report · nas · HH:MM:SS CET" in the configured timezone, in the reader's language: the
+/// host comes first so several hosts' reports in one group are told apart at a glance; the date
 /// is added when the report is not from today (a report held while the phone was away).
-pub fn header(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    header_at(at, Utc::now(), tz, lang)
+pub fn header(at: DateTime<Utc>, host: &str, tz: Tz, lang: Lang) -> String {
+    header_at(at, Utc::now(), host, tz, lang)
 }
 
 /// [`header`] as seen at `now`.
-pub fn header_at(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    t!(lang, "report-header", time = clock(at, now, tz))
+pub fn header_at(at: DateTime<Utc>, now: DateTime<Utc>, host: &str, tz: Tz, lang: Lang) -> String {
+    t!(lang, "report-header", host = host, time = clock(at, now, tz))
 }
 
 /// `at` as a reader in `tz` needs it at `now`: time and timezone abbreviation ("13:27:05 CET"),
@@ -51,9 +52,9 @@ pub fn clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
     local.format(format).to_string()
 }
 
-/// The whole report as plain text.
-pub fn report_text(r: &Report, tz: Tz, lang: Lang) -> String {
-    let mut parts = vec![header(r.at.unwrap_or_else(Utc::now), tz, lang)];
+/// The whole report as plain text, headed with `host`.
+pub fn report_text(r: &Report, host: &str, tz: Tz, lang: Lang) -> String {
+    let mut parts = vec![header(r.at.unwrap_or_else(Utc::now), host, tz, lang)];
     parts.extend(r.sections.iter().map(|s| section_text(s, tz, lang)));
     parts.join("\n\n")
 }

@@ -125,11 +125,11 @@ fn lang_switches_the_replies_of_one_chat_only_and_a_new_chat_starts_in_its_users
     env.tg.message(ME, ME, "/lang zh-CN");
     assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("简体中文")).is_some());
     env.tg.message(ME, ME, "/status");
-    let zh = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("2 个任务（")).expect("overview in Chinese");
+    let zh = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" · 2 个任务（")).expect("overview in Chinese");
     assert!(zh.text.contains("运行中") && zh.button("刷新").is_some(), "{}", zh.text);
     env.tg.message(GROUP, ME, "/status");
     let en = env.tg.wait_for(T, |m| m.chat_id == GROUP && is_overview(&m.text)).expect("the group stays English");
-    assert!(en.text.starts_with("2 jobs (") && en.text.contains("running") && en.button("Refresh").is_some(), "{}", en.text);
+    assert!(en.text.contains(" · 2 jobs (") && en.text.contains("running") && en.button("Refresh").is_some(), "{}", en.text);
     env.tg.message(GROUP, ME, "/lang");
     let pick = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.button("简体中文").is_some()).expect("language buttons");
     let q = env.tg.press(&pick, ME, &pick.button("简体中文").unwrap());
@@ -137,7 +137,7 @@ fn lang_switches_the_replies_of_one_chat_only_and_a_new_chat_starts_in_its_users
     assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("简体中文")).is_some(), "the button switched the group");
     env.tg.message_in(ALICE, ALICE, "zh-hans", "/help");
     let help = env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("/status —")).expect("help for a new chat");
-    assert!(help.text.starts_with("命令："), "a new chat starts in its first user's language: {}", help.text);
+    assert!(help.text.lines().next().is_some_and(|l| l.ends_with(" 的命令：")), "a new chat starts in its first user's language: {}", help.text);
     assert_eq!(env.count("SELECT COUNT(*) FROM chat_prefs WHERE chat_id=222 AND source='guess'"), 1);
     let menus = env.tg.my_commands();
     let menu = |lang: Option<&str>| menus.iter().find(|b| b["language_code"].as_str() == lang).unwrap_or_else(|| panic!("no menu for {lang:?}: {menus:?}"));
@@ -156,12 +156,12 @@ fn reports_use_each_chats_language_and_the_configured_timezone() {
     let env = Env::new();
     let st = running_status(&env, "st.sh", r#"{"done":3,"total":10}"#);
     env.config(json!([long_job("scan", &st, json!({}))]), json!({"locale": "zh-CN", "timezone": "Asia/Shanghai"}));
-    let shanghai_hour = || chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("（%H:").to_string();
+    let shanghai_hour = || chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format(" · %H:").to_string();
     let before = shanghai_hour();
     let d = env.serve();
     let zh = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops 快报")).expect("report in the config's language");
     let after = shanghai_hour();
-    assert!(zh.text.starts_with("<b>🛠️ Ops 快报（") && (zh.text.contains(&before) || zh.text.contains(&after)), "{}", zh.text);
+    assert!(zh.text.starts_with("<b>🛠️ Ops 快报 · ") && (zh.text.contains(&before) || zh.text.contains(&after)), "{}", zh.text);
     assert!(zh.text.contains("状态") && zh.text.contains("进度"), "{}", zh.text);
     stop(d);
 }

@@ -62,7 +62,7 @@ fn autorun_calls_start_and_the_report_says_so() {
     assert!(o.status.success(), "{o:?}");
     assert!(e.path("started").is_file());
     let out = stdout(&o);
-    assert!(out.starts_with("Ops report ("), "{out}");
+    assert!(out.starts_with("Ops report · "), "{out}");
     assert!(out.contains("auto-resume: started"), "{out}");
     let runs = e.store().runs("j1", 10).unwrap();
     assert_eq!(runs[0].action, "start");

@@ -13,7 +13,7 @@ jobs-count = { $count ->
 }
 
 ## Reports (tick, console, Telegram)
-report-header = Ops report ({ $time })
+report-header = Ops report · { $host } · { $time }
 section-heading = • { $name } ({ $id }, { $kind })
 section-heading-plain = • { $name }
 fact-status = - status: { $state }
@@ -87,7 +87,7 @@ action-failed = { $action } { $id } failed: { $error }
 stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
 
 ## /status overview
-overview-header = { jobs-count } ({ $time })
+overview-header = { $host } · { jobs-count } ({ $time })
 overview-line = • { $name } ({ $id }): { $summary }
 overview-last = last { $action }: { $summary } at { $when }
 overview-refused = 🚫 { $count ->
@@ -123,14 +123,15 @@ cmd-chart = chart of a long job's progress (PNG)
 cmd-pending = open approval requests of write jobs
 cmd-lang = choose the language of this chat
 cmd-help = this help
-help-header = Commands:
+cmd-menu = { $host } · { $text }
+help-header = Commands of { $host }:
 
 ## Replies
 held-heading = ⏳ { $count ->
     [one] 1 message was
    *[other] { $count } messages were
 } held while this chat had not opened the bot:
-reply-greeting = Hello! I watch this host's jobs. Pick a job to start, or send /status or /help.
+reply-greeting = Hello! I watch the jobs of { $host }. Pick a job to start, or send /status or /help.
 reply-unknown-command = Unknown command.
 reply-config-invalid = The config is invalid and no good config is known; see the host.
 reply-pick = Pick a job to { $action }:
@@ -164,7 +165,7 @@ answer-approved = Approved: running { $id } once.
 answer-rejected = Rejected: nothing runs.
 
 ## Write-job approvals
-approval-request = 🔐 Approval request #{ $id }
+approval-request = 🔐 Approval request #{ $id } · { $host }
 approval-already-open = This job already has an open request (shown again; nobody else was asked):
 approval-job = • { $name } ({ $job })
 approval-risk = - risk: { $risk }
@@ -184,7 +185,7 @@ approval-result-ran = Request #{ $id } ({ $job }): ran once: { $summary } in { $
 approval-verification-queued = verification queued: { $jobs }
 
 ## Warnings to the owner
-warn-conflict = ⚠️ Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.
+warn-conflict = ⚠️ { $host }: Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.
 warn-migrated = ⚠️ Group chat { $old } moved to chat id { $new } (it became a supergroup). Messages for it are re-sent to the new id once. Add { $new } to telegram.allowedChatIds to keep commands and reports working there; the allowlist was not changed.
 
 ## Why an approval is refused

@@ -10,7 +10,7 @@ duration-h-m = { $h } 小时 { $m } 分
 jobs-count = { $count } 个任务
 
 ## 报告
-report-header = 🛠️ Ops 快报（{ $time }）
+report-header = 🛠️ Ops 快报 · { $host } · { $time }
 section-heading = • { $name }（{ $id }，{ $kind }）
 section-heading-plain = • { $name }
 fact-status = - 状态：{ $state }
@@ -81,7 +81,7 @@ action-failed = { $action } { $id } 失败：{ $error }
 stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
 
 ## /status 概览
-overview-header = { jobs-count }（{ $time }）
+overview-header = { $host } · { jobs-count }（{ $time }）
 overview-line = • { $name }（{ $id }）：{ $summary }
 overview-last = 上次{ $action }：{ $summary }，于 { $when }
 overview-refused = 🚫 已拒绝 { $count } 条来自允许列表之外的消息（最近一次：聊天 { $chat }，用户 { $user }，{ $when }）
@@ -114,11 +114,12 @@ cmd-chart = 长任务进度图（PNG）
 cmd-pending = 写入任务的待审批请求
 cmd-lang = 选择本聊天的语言
 cmd-help = 帮助
-help-header = 命令：
+cmd-menu = { $host } · { $text }
+help-header = { $host } 的命令：
 
 ## 回复
 held-heading = ⏳ 此聊天尚未打开机器人时暂存了 { $count } 条消息：
-reply-greeting = 你好！我负责监视这台主机上的任务。选择一个任务启动，或发送 /status、/help。
+reply-greeting = 你好！我负责监视 { $host } 上的任务。选择一个任务启动，或发送 /status、/help。
 reply-unknown-command = 未知命令。
 reply-config-invalid = 配置无效，且没有已知的有效配置；请到主机上查看。
 reply-pick = 选择要{ $action }的任务：
@@ -152,7 +153,7 @@ answer-approved = 已批准：{ $id } 将运行一次。
 answer-rejected = 已驳回：不会运行。
 
 ## 写入任务审批
-approval-request = 🔐 审批请求 #{ $id }
+approval-request = 🔐 审批请求 #{ $id } · { $host }
 approval-already-open = 该任务已有一个待审批的请求（再次显示，未通知其他人）：
 approval-job = • { $name }（{ $job }）
 approval-risk = - 风险：{ $risk }
@@ -172,7 +173,7 @@ approval-result-ran = 请求 #{ $id }（{ $job }）：已运行一次：{ $summa
 approval-verification-queued = 已排队验证：{ $jobs }
 
 ## 给负责人的警告
-warn-conflict = ⚠️ 另一个程序正在拉取这个机器人的更新（Telegram 409：terminated by other getUpdates request）。一个令牌只能由一个 ops-monitor serve 使用。
+warn-conflict = ⚠️ { $host }：另一个程序正在拉取这个机器人的更新（Telegram 409：terminated by other getUpdates request）。一个令牌只能由一个 ops-monitor serve 使用。
 warn-migrated = ⚠️ 群聊 { $old } 已迁移到聊天 id { $new }（升级为超级群组）。发给它的消息会在新 id 重发一次。请把 { $new } 加入 telegram.allowedChatIds 以继续在那里使用命令和报告；允许列表没有被更改。
 
 ## 审批被拒绝的原因

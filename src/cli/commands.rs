@@ -86,7 +86,7 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
             })
             .collect();
         let refused = refused.map(|(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }));
-        println!("{}", serde_json::to_string_pretty(&json!({ "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
+        println!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
         for v in &views {
             println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.locale));
@@ -143,7 +143,12 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
             }
             None => println!(
                 "{}",
-                render::report_text(&out.report, cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone), cfg.as_ref().map_or(Default::default(), |c| c.locale))
+                render::report_text(
+                    &out.report,
+                    &crate::shell::host::of(cfg.as_ref()),
+                    cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone),
+                    cfg.as_ref().map_or(Default::default(), |c| c.locale)
+                )
             ),
         }
     }

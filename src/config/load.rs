@@ -96,6 +96,7 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     if tick_seconds == 0 {
         r.err("tickSeconds", "must be at least 1");
     }
+    let host = read_host(r, obj);
     let telegram = read_telegram(r, obj, base);
     let heartbeat = read_heartbeat(r, obj, tick_seconds);
     let mut warnings = Vec::new();
@@ -107,6 +108,7 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     warnings.extend(unreachable_approvers(&telegram));
     Some(Config {
         path: path.to_path_buf(),
+        host,
         defaults,
         jobs: jobs.into_iter().map(|(_, j)| j).collect(),
         timezone,
@@ -116,6 +118,24 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
         heartbeat,
         warnings,
     })
+}
+
+/// Longest `host`: it heads every message and the command menu's descriptions.
+pub const MAX_HOST_CHARS: usize = 64;
+
+fn read_host(r: &mut Reader, obj: &Map<String, Value>) -> String {
+    match r.string(obj, "host", "host") {
+        Some(h) if h.chars().count() > MAX_HOST_CHARS => {
+            r.err("host", format!("must be at most {MAX_HOST_CHARS} characters"));
+            h
+        }
+        Some(h) if h.chars().any(char::is_control) => {
+            r.err("host", "must be one line without control characters");
+            h
+        }
+        Some(h) => h,
+        None => crate::shell::host::machine_name(),
+    }
 }
 
 fn read_timezone(r: &mut Reader, obj: &Map<String, Value>) -> chrono_tz::Tz {
@@ -209,7 +229,19 @@ fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> Teleg
         approver_user_ids: r.ids(t, "approverUserIds", "telegram.approverUserIds").unwrap_or_default(),
         api_url: r.string(t, "apiUrl", "telegram.apiUrl"),
         token_file: r.string(t, "tokenFile", "telegram.tokenFile").map(|f| base.join(f)),
+        report_thread_id: read_thread_id(r, t),
         allowed_chat_ids: allowed,
+    }
+}
+
+fn read_thread_id(r: &mut Reader, t: &Map<String, Value>) -> Option<i32> {
+    let id = r.u64(t, "reportThreadId", "telegram.reportThreadId")?;
+    match i32::try_from(id) {
+        Ok(id) if id > 0 => Some(id),
+        _ => {
+            r.err("telegram.reportThreadId", "must be a forum topic id (a positive message_thread_id)");
+            None
+        }
     }
 }
 

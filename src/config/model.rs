@@ -216,6 +216,9 @@ pub struct TelegramConfig {
     pub api_url: Option<String>,
     /// File holding the bot token.
     pub token_file: Option<PathBuf>,
+    /// Forum topic (`message_thread_id`) that messages to report groups go to, so each host of
+    /// a fleet can post into its own topic of one forum group.
+    pub report_thread_id: Option<i32>,
 }
 
 /// Dead-man's switch (Healthchecks convention): `serve` pings `url` after good ticks and
@@ -233,6 +236,9 @@ pub struct Heartbeat {
 pub struct Config {
     /// The file it came from.
     pub path: PathBuf,
+    /// The name of this host in every message (`host`, default: the machine's hostname), so
+    /// several hosts' bots can share one group.
+    pub host: String,
     /// Defaults after merging.
     pub defaults: Policy,
     /// Jobs in file order.

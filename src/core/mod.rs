@@ -1,5 +1,6 @@
 //! The functional core: pure policy over (config, previous state, observations, now).
 
+pub mod address;
 pub mod approval;
 pub mod back;
 pub mod check;

@@ -24,6 +24,15 @@ pub struct Snapshot {
     pub report_chats: Vec<i64>,
 }
 
+impl Snapshot {
+    /// The forum topic (`message_thread_id`) for messages to `chat`: `telegram.reportThreadId`
+    /// for report chats that are groups (a private chat has no topics), else none.
+    pub fn thread_of(&self, chat: i64) -> Option<i32> {
+        let topic = self.cfg.as_ref()?.telegram.report_thread_id?;
+        (chat < 0 && self.report_chats.contains(&chat)).then_some(topic)
+    }
+}
+
 /// How fresh a failing file may be before its error is believed: an editor (or a test) that
 /// truncates then writes the file shows a half-written file for an instant.
 const SETTLE: Duration = Duration::from_secs(1);

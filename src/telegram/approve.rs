@@ -30,7 +30,7 @@ fn text(r: &ApprovalRow, job: Option<&Job>, cfg: &Config, lang: Lang) -> String 
         .unwrap_or_default();
     let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S %Z").to_string()).unwrap_or_default();
     [
-        t!(lang, "approval-request", id = r.id),
+        t!(lang, "approval-request", id = r.id, host = &cfg.host),
         t!(lang, "approval-job", name = job.map_or(r.job_id.as_str(), |j| j.name.as_str()), job = &r.job_id),
         t!(lang, "approval-risk", risk = job.map_or("?", |j| j.risk.as_str())),
         t!(lang, "approval-argv", argv = format!("{:?}", r.argv)),

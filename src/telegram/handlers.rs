@@ -4,6 +4,7 @@ use super::outbox;
 use super::views;
 use super::Services;
 use crate::config::Config;
+use crate::core::address;
 use crate::i18n::Lang;
 use crate::shell::jobs::{self, Action};
 use crate::store::callbacks;
@@ -11,7 +12,7 @@ use crate::t;
 use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Me};
 use teloxide::utils::command::BotCommands;
 
 type HandlerResult = anyhow::Result<()>;
@@ -49,7 +50,8 @@ pub enum Cmd {
     Help,
 }
 
-/// The handler tree: allowed messages → commands (else help); callbacks; everything else is refused.
+/// The handler tree: allowed messages → commands (else the unknown-command help, when it is
+/// ours to give); callbacks; everything else is refused.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     let messages = Update::filter_message()
         .branch(
@@ -85,10 +87,16 @@ async fn on_refused_message(m: Message, s: Arc<Services>) -> HandlerResult {
     Ok(())
 }
 
-/// The localized command list for /help.
-pub fn help_text(lang: Lang) -> String {
+/// The localized command list for /help, headed with the host it controls.
+pub fn help_text(host: &str, lang: Lang) -> String {
     let lines: Vec<String> = Cmd::bot_commands().iter().map(|c| format!("{} — {}", c.command, command_description(&c.command, lang))).collect();
-    format!("{}\n{}", t!(lang, "help-header"), lines.join("\n"))
+    format!("{}\n{}", t!(lang, "help-header", host = host), lines.join("\n"))
+}
+
+/// A command's description in the phone's menu: with the host first, so the menu of a group
+/// shared by a fleet's bots tells which host each command acts on.
+pub fn menu_description(command: &str, host: &str, lang: Lang) -> String {
+    t!(lang, "cmd-menu", host = host, text = command_description(command, lang))
 }
 
 /// A command's menu description in `lang` (also used for setMyCommands per language).
@@ -112,13 +120,19 @@ fn first_contact(s: &Services, m: &Message) -> anyhow::Result<()> {
     crate::store::prefs::guess_chat_lang(&mut s.store()?, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
 }
 
-async fn on_other(m: Message, s: Arc<Services>) -> HandlerResult {
-    if m.text().is_some_and(|t| t.starts_with('/')) {
-        first_contact(&s, &m)?;
-        let lang = s.lang(m.chat.id.0);
-        reply(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(lang)), None)?;
+/// A message that is no known command of this bot. An unknown command gets the help only when
+/// it is ours to answer (a private chat, or addressed to this bot): a command for another bot
+/// (`/status@nas_ops_bot`) or a typo in a group shared by several hosts' bots gets no reply.
+async fn on_other(m: Message, me: Me, s: Arc<Services>) -> HandlerResult {
+    let Some(to) = m.text().and_then(|t| address::addressee(t, me.username())) else { return Ok(()) };
+    if !address::answers_unknown(to, m.chat.is_private()) {
+        tracing::debug!(chat_id = m.chat.id.0, addressee = ?to, "command not for this bot ignored");
+        return Ok(());
     }
-    Ok(())
+    first_contact(&s, &m)?;
+    let lang = s.lang(m.chat.id.0);
+    let host = crate::shell::host::of(s.config().as_deref());
+    reply(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(&host, lang)), None)
 }
 
 async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
@@ -128,14 +142,14 @@ async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> Handler
     let Some(cfg) = s.config() else { return reply(&s, chat, &t!(lang, "reply-config-invalid"), None) };
     let user = m.from.as_ref().map(|u| u.id.0 as i64);
     match cmd {
-        Cmd::Help => reply(&s, chat, &help_text(lang), None),
+        Cmd::Help => reply(&s, chat, &help_text(&cfg.host, lang), None),
         Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
         Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
         Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()).await,
         Cmd::Chart(arg) => super::chart::chart(bot, &s, chat, &cfg, arg.trim()),
         Cmd::Start(arg) if arg.trim().is_empty() => {
             let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
-            reply(&s, chat, &t!(lang, "reply-greeting"), k.as_ref())
+            reply(&s, chat, &t!(lang, "reply-greeting", host = &cfg.host), k.as_ref())
         }
         Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
         Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),
@@ -191,7 +205,7 @@ async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Handle
         }
     }
     let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
-    let text = views::overview_text(&s.store()?, &views, cfg.timezone, lang);
+    let text = views::overview_text(&s.store()?, &views, cfg, lang);
     reply(s, chat, &text, Some(&k))
 }
 

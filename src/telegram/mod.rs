@@ -100,10 +100,11 @@ impl Sink for OutboxSink {
     fn report(&self, report: &Report, cfg: Option<&Config>) -> Result<()> {
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
         let default = cfg.map_or(Default::default(), |c| c.locale);
+        let host = crate::shell::host::of(cfg);
         let mut store = self.services.store()?;
         for chat in &self.services.config.current().report_chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
-            let text = views::report_text(report, tz, lang);
+            let text = views::report_text(report, &host, tz, lang);
             let k = views::alert_keyboard(&mut store, *chat, &report.sections, lang)?;
             if report.loud() {
                 outbox::enqueue(&mut store, *chat, &text, false, k.as_ref())?;
@@ -144,13 +145,14 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     Ok(Some(BotSetup { token, allow_from: found.allow_from, api_url }))
 }
 
-/// Registers the command menu: English as the default, and each other language for phones set to it.
-async fn set_commands(bot: &Bot, token: &Token) {
+/// Registers the command menu (each description names `host`): English as the default, and each
+/// other language for phones set to it.
+async fn set_commands(bot: &Bot, token: &Token, host: &str) {
     use teloxide::payloads::SetMyCommandsSetters;
     for lang in crate::i18n::ALL {
         let cmds: Vec<_> = handlers::Cmd::bot_commands()
             .into_iter()
-            .map(|c| teloxide::types::BotCommand::new(c.command.trim_start_matches('/'), handlers::command_description(&c.command, lang)))
+            .map(|c| teloxide::types::BotCommand::new(c.command.trim_start_matches('/'), handlers::menu_description(&c.command, host, lang)))
             .collect();
         let req = bot.set_my_commands(cmds);
         let req = if lang == crate::i18n::Lang::En { req } else { req.language_code(lang.code().split('-').next().unwrap_or("en")) };
@@ -172,9 +174,9 @@ fn make_bot(b: &BotSetup) -> Result<Bot> {
 /// (bounded wait); returns how many messages are still pending (the daemon sends them later).
 pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
     let config = Arc::new(ConfigWatch::load(paths, b.allow_from.clone()));
-    let services = Arc::new(Services { paths: paths.clone(), config, wake: Arc::new(Notify::new()) });
+    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: Arc::new(Notify::new()) });
     OutboxSink { services }.report(report, cfg)?;
-    sender::flush(&make_bot(b)?, &paths.state_db, &b.token, std::time::Duration::from_secs(30)).await
+    sender::flush(&make_bot(b)?, &paths.state_db, &b.token, &config, std::time::Duration::from_secs(30)).await
 }
 
 /// The running bot: long polling, outbox sender and request announcer, and its report sink.
@@ -208,11 +210,11 @@ impl Running {
 pub fn start(paths: &Paths, b: BotSetup, config: Arc<ConfigWatch>) -> Result<Running> {
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
-    let services = Arc::new(Services { paths: paths.clone(), config, wake: wake.clone() });
+    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: wake.clone() });
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), token: b.token.clone() });
     let tasks = vec![
-        tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone())),
+        tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone(), config)),
         tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone())),
         tokio::spawn(announce_forever(bot, services.clone())),
     ];
@@ -257,7 +259,7 @@ async fn poll_forever(
             tokio::time::sleep(pause).await;
             continue;
         }
-        set_commands(&bot, &token).await;
+        set_commands(&bot, &token, &crate::shell::host::of(services.config().as_deref())).await;
         let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
             .dependencies(dptree::deps![services.clone()])
             .default_handler(|_| async {})
@@ -314,7 +316,8 @@ impl PollErrors {
         store.set_meta("conflict_warned_at", &now.to_string())?;
         for chat in &self.services.config.current().report_chats {
             let lang = self.services.lang(*chat);
-            outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict"), false, None)?;
+            let host = crate::shell::host::of(self.services.config().as_deref());
+            outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict", host = host), false, None)?;
         }
         self.services.wake.notify_one();
         Ok(())

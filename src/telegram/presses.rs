@@ -285,7 +285,7 @@ async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, 
     let Some(msg) = q.regular_message() else { return Ok(()) };
     let views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
     let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views, lang)?;
-    let text = views::overview_text(&s.store()?, &views, cfg.timezone, lang);
+    let text = views::overview_text(&s.store()?, &views, cfg, lang);
     if super::text::split(&text, super::text::CHUNK_LIMIT).len() > 1 {
         // Too long for one message (many jobs): a fresh overview in several parts instead of an edit.
         super::outbox::enqueue(&mut s.store()?, msg.chat.id.0, &text, false, Some(&k))?;

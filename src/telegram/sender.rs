@@ -3,6 +3,7 @@
 use super::token::{redact, Token};
 use crate::core::retry::{self, Retry};
 use crate::store::held;
+use crate::shell::config_watch::ConfigWatch;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use teloxide::payloads::{SendMessage, SendMessageSetters};
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, ParseMode};
+use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ThreadId};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::Notify;
 
@@ -74,9 +75,9 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
     }
 }
 
-/// Sends one outbox message; through [`super::direct`], so a 5xx costs only the outbox's own
-/// backoff, not teloxide-core's extra 10 s.
-async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
+/// Sends one outbox message (into forum topic `thread` when given); through [`super::direct`],
+/// so a 5xx costs only the outbox's own backoff, not teloxide-core's extra 10 s.
+async fn send(bot: &Bot, m: &OutMsg, thread: Option<i32>) -> Result<i32, RequestError> {
     let mut req = SendMessage::new(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
         is_disabled: true,
         url: None,
@@ -86,6 +87,9 @@ async fn send(bot: &Bot, m: &OutMsg) -> Result<i32, RequestError> {
     });
     if m.html {
         req = req.parse_mode(ParseMode::Html);
+    }
+    if let Some(t) = thread {
+        req = req.message_thread_id(ThreadId(MessageId(t)));
     }
     if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
         req = req.reply_markup(k);
@@ -100,7 +104,7 @@ pub struct Pacer {
 }
 
 /// Sends every due head once; returns how long to wait before the next round (ms).
-pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer: &mut Pacer) -> i64 {
+pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, config: &ConfigWatch, pacer: &mut Pacer) -> i64 {
     let heads = Store::open(db).and_then(|s| outbox::due_heads(&s, now_ms())).unwrap_or_else(|e| {
         tracing::error!(error = %e, "outbox read failed");
         Vec::new()
@@ -119,7 +123,7 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
             }
             continue;
         }
-        let result = send(bot, m).await;
+        let result = send(bot, m, config.current().thread_of(m.chat_id)).await;
         if result.is_ok() {
             pacer.last_sent.insert(m.chat_id, now_ms());
         }
@@ -136,7 +140,8 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, pacer
 
 /// Runs forever: one worker per chat with pending messages, so a slow, failing or hanging chat
 /// never delays another; per-chat order and pacing are kept by the chat's single worker.
-pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
+/// `config` decides the forum topic of each chat at send time.
+pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config: Arc<ConfigWatch>) {
     let last_sent: Arc<Mutex<HashMap<i64, i64>>> = Arc::default();
     let global: Arc<Mutex<i64>> = Arc::default();
     let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
@@ -148,7 +153,15 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token) {
         });
         for chat in chats {
             workers.entry(chat).or_insert_with(|| {
-                let w = ChatWorker { bot: bot.clone(), db: db.clone(), token: token.clone(), chat, last_sent: last_sent.clone(), global: global.clone() };
+                let w = ChatWorker {
+                    bot: bot.clone(),
+                    db: db.clone(),
+                    token: token.clone(),
+                    chat,
+                    last_sent: last_sent.clone(),
+                    global: global.clone(),
+                    config: config.clone(),
+                };
                 tokio::spawn(w.run())
             });
         }
@@ -176,6 +189,8 @@ struct ChatWorker {
     last_sent: Arc<Mutex<HashMap<i64, i64>>>,
     /// The next free slot for any send (global rate across chats).
     global: Arc<Mutex<i64>>,
+    /// The config snapshot: which forum topic this chat's messages go to.
+    config: Arc<ConfigWatch>,
 }
 
 impl ChatWorker {
@@ -209,7 +224,7 @@ impl ChatWorker {
             if slot > now_ms() {
                 tokio::time::sleep(Duration::from_millis((slot - now_ms()) as u64)).await;
             }
-            let result = send(&self.bot, &m).await;
+            let result = send(&self.bot, &m, self.config.current().thread_of(self.chat)).await;
             if result.is_ok() {
                 self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
             }
@@ -240,7 +255,7 @@ async fn pause_after_store_error(failures: &mut u32, what: &str, e: &anyhow::Err
 
 /// Delivers until the outbox is empty or `within` has passed (for `tick` on the CLI); returns
 /// the number of messages still pending.
-pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, within: Duration) -> anyhow::Result<i64> {
+pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, config: &ConfigWatch, within: Duration) -> anyhow::Result<i64> {
     let deadline = tokio::time::Instant::now() + within;
     let mut pacer = Pacer::default();
     loop {
@@ -248,7 +263,7 @@ pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, within: Durat
         if pending == 0 || tokio::time::Instant::now() >= deadline {
             return Ok(pending);
         }
-        let wait = deliver_round(bot, db, token, &mut pacer).await;
+        let wait = deliver_round(bot, db, token, config, &mut pacer).await;
         tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + Duration::from_millis(wait.max(10) as u64))).await;
     }
 }

@@ -19,12 +19,13 @@ pub fn to_html(plain: &str) -> String {
         .join("\n")
 }
 
-/// True for a report header line in any language ("Ops report (…)", "🛠️ Ops 快报（…）").
+/// True for a report header line in any language ("Ops report · …", "🛠️ Ops 快报 · …"): the
+/// header's words before its first placeholder.
 fn is_header(line: &str) -> bool {
     crate::i18n::ALL.iter().any(|l| {
-        let h = crate::t!(*l, "report-header", time = "");
-        let stem = h.trim_end_matches(|c: char| "()（）".contains(c));
-        line.starts_with(stem)
+        let h = crate::t!(*l, "report-header", host = "\u{0}", time = "\u{0}");
+        let stem = h.split('\u{0}').next().unwrap_or_default();
+        !stem.trim().is_empty() && line.starts_with(stem)
     })
 }
 
@@ -94,7 +95,9 @@ mod tests {
     #[test]
     fn escapes_html_specials_and_bolds_headings() {
         assert_eq!(escape("<b>a_b*[x]&"), "&lt;b&gt;a_b*[x]&amp;");
-        assert_eq!(to_html("Ops report (1)\n\n• <b>x\n- y & z"), "<b>Ops report (1)</b>\n\n<b>• &lt;b&gt;x</b>\n- y &amp; z");
+        assert_eq!(to_html("Ops report · nas · 1\n\n• <b>x\n- y & z"), "<b>Ops report · nas · 1</b>\n\n<b>• &lt;b&gt;x</b>\n- y &amp; z");
+        assert_eq!(to_html("🛠️ Ops 快报 · nas · 1"), "<b>🛠️ Ops 快报 · nas · 1</b>");
+        assert_eq!(to_html("nas · 1 job (1)"), "nas · 1 job (1)", "only a report header is bold");
     }
 
     #[test]

@@ -57,11 +57,13 @@ pub fn action_word(action: &str, lang: Lang) -> String {
     }
 }
 
-/// The /status overview text: one line per job with state, progress bar and last run.
-pub fn overview_text(store: &Store, views: &[JobView], tz: Tz, lang: Lang) -> String {
+/// The /status overview text: a header naming the host, then one line per job with state,
+/// progress bar and last run.
+pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang) -> String {
+    let tz = cfg.timezone;
     let now = chrono::Utc::now();
     let time = render::clock(now, now, tz);
-    let mut lines = vec![t!(lang, "overview-header", count = views.len(), time = time)];
+    let mut lines = vec![t!(lang, "overview-header", host = &cfg.host, count = views.len(), time = time)];
     for v in views {
         let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(lang));
         if let Some(Ok(s)) = &v.status {
@@ -202,9 +204,9 @@ pub fn outcome_text(action: &str, job: &Job, o: &Outcome, lang: Lang) -> String 
     t
 }
 
-/// A tick's report as text.
-pub fn report_text(r: &Report, tz: Tz, lang: Lang) -> String {
-    render::report_text(r, tz, lang)
+/// A tick's report as text, headed with `host`.
+pub fn report_text(r: &Report, host: &str, tz: Tz, lang: Lang) -> String {
+    render::report_text(r, host, tz, lang)
 }
 
 /// A person as Telegram shows them: first (and last) name, and @username when there is one.

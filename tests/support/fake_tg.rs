@@ -10,6 +10,9 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// The bot's username, as getMe gives it: `/cmd@ops_bot` is addressed to this bot.
+pub const BOT_USERNAME: &str = "ops_bot";
+
 /// A message the bot sent (or an edit it made).
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -18,6 +21,8 @@ pub struct Sent {
     pub message_id: i64,
     pub text: String,
     pub body: Value,
+    /// The forum topic it was posted into (`message_thread_id`), if any.
+    pub thread: Option<i64>,
 }
 
 impl Sent {
@@ -162,7 +167,7 @@ impl FakeTg {
         });
         self.lock().open_callbacks.insert(id.clone());
         let mut message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
-            "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}});
+            "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}});
         if let Some(k) = msg.body.get("reply_markup").filter(|k| k.is_object()) {
             message["reply_markup"] = k.clone(); // Telegram sends the pressed message's keyboard along
         }
@@ -476,7 +481,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
         }
     }
     Some(match method.as_str() {
-        "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot", "can_join_groups": true,
+        "getme" => ok(json!({"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME, "can_join_groups": true,
             "can_read_all_group_messages": false, "supports_inline_queries": false, "has_main_web_app": false})),
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
         "deletewebhook" => ok(json!(true)),
@@ -588,10 +593,16 @@ fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)>
     let mid = s.next_message;
     let text = body["text"].as_str().unwrap_or("").to_string();
     s.messages.insert((chat, mid), format!("{text}\u{0}{}", body["reply_markup"]));
-    s.sent.push(Sent { method: "sendmessage".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone() });
+    let thread = body["message_thread_id"].as_i64();
+    s.sent.push(Sent { method: "sendmessage".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone(), thread });
     st.1.notify_all();
-    Some(ok(json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "text": text,
-        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}})))
+    let mut answer = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "text": text,
+        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}});
+    if let Some(t) = thread {
+        answer["message_thread_id"] = json!(t);
+        answer["is_topic_message"] = json!(true);
+    }
+    Some(ok(answer))
 }
 
 fn edit(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
@@ -610,10 +621,10 @@ fn edit(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
         Some(_) => {}
     }
     s.messages.insert((chat, mid), key);
-    s.sent.push(Sent { method: "editmessagetext".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone() });
+    s.sent.push(Sent { method: "editmessagetext".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone(), thread: None });
     st.1.notify_all();
     ok(json!({"message_id": mid, "date": now(), "edit_date": now(), "chat": chat_json(chat), "text": text,
-        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}}))
+        "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}}))
 }
 
 /// Telegram's checks on text, parse mode and buttons.

@@ -1,0 +1,129 @@
+//! A fleet in one group: one bot per host. Every message says which host it comes from, a
+//! command for another bot is ignored, a typo in a group stays unanswered, and reports can go to
+//! the host's own forum topic. Through the binary and the fake Bot API.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::fake_tg::BOT_USERNAME;
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+/// A job that raises an alert on every tick, so the first tick always reports.
+fn alerting(env: &Env) -> Value {
+    let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"disk almost full\"}'\n");
+    long_job("scan", &st, json!({}))
+}
+
+fn machine_hostname() -> String {
+    rustix::system::uname().nodename().to_string_lossy().trim().to_string()
+}
+
+fn status_json(env: &Env) -> Value {
+    let out = env.cli().args(["status", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn every_message_names_the_configured_host() {
+    let env = Env::new();
+    let write = json!({"id": "rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+        "commands": {"run": ["true"]}, "after": [{"jobId": "verify", "when": "success"}]});
+    let verify = json!({"id": "verify", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}});
+    env.config(json!([alerting(&env), write, verify]), json!({"host": "nas"}));
+    let d = env.serve();
+    let report = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).expect("alert");
+    assert!(report.text.starts_with("<b>Ops report · nas · "), "{}", report.text);
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" jobs (")).expect("overview");
+    assert!(overview.text.starts_with("nas · 3 jobs ("), "{}", overview.text);
+    env.tg.message(ME, ME, "/run rotate");
+    let request = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #")).expect("approval request");
+    assert!(request.text.lines().next().unwrap().ends_with(" · nas"), "{}", request.text);
+    env.tg.message(ME, ME, "/help");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("Commands of nas:")).is_some(), "help names the host");
+    let menus = env.tg.my_commands();
+    assert!(!menus.is_empty());
+    for menu in &menus {
+        for c in menu["commands"].as_array().unwrap() {
+            assert!(c["description"].as_str().unwrap().starts_with("nas · "), "{menu}");
+        }
+    }
+    assert_eq!(status_json(&env)["host"], "nas");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn without_host_the_machines_hostname_is_used_and_a_bad_value_is_refused() {
+    let env = Env::new();
+    env.config(json!([alerting(&env)]), json!({}));
+    let host = machine_hostname();
+    assert!(!host.is_empty());
+    let out = env.cli().args(["tick", "--print-only"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(&format!("Ops report · {host} · ")), "{text}");
+    assert_eq!(status_json(&env)["host"], host.as_str());
+    for (extra, path) in [
+        (json!({"host": ""}), "host"),
+        (json!({"host": "a\nb"}), "host"),
+        (json!({"host": "x".repeat(65)}), "host"),
+        (json!({"telegram": {"reportThreadId": 0}}), "telegram.reportThreadId"),
+        (json!({"telegram": {"reportThreadId": "general"}}), "telegram.reportThreadId"),
+    ] {
+        env.config(json!([alerting(&env)]), extra.clone());
+        let out = env.cli().arg("validate-config").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(&format!("{path}: ")), "{extra}: {err}");
+    }
+}
+
+#[test]
+fn in_a_shared_group_only_commands_for_this_bot_or_nobody_are_answered() {
+    let env = Env::new();
+    env.config(json!([alerting(&env)]), json!({"host": "nas", "telegram": {"reportChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Ops report")).is_some(), "first tick report");
+    for text in ["/status@other_bot", "/frobnicate", "/frobnicate@other_bot", "/help@Other_Bot"] {
+        env.tg.message(GROUP, ME, text);
+    }
+    env.tg.message(GROUP, ME, &format!("/status@{BOT_USERNAME}"));
+    env.tg.message(GROUP, ME, &format!("/frobnicate@{}", BOT_USERNAME.to_uppercase()));
+    env.tg.message(GROUP, ME, "/status");
+    // Replies go out in the order of the commands: once the last one is there, any reply to an
+    // earlier command would be there too.
+    let in_group = |sent: &[support::fake_tg::Sent]| sent.iter().filter(|m| m.chat_id == GROUP && m.method == "sendmessage").count();
+    assert!(env.tg.eventually(T, |sent| in_group(sent) >= 3), "{:?}", env.tg.to_chat(GROUP));
+    let group: Vec<String> = env.tg.to_chat(GROUP).into_iter().map(|m| m.text).collect();
+    assert_eq!(group.len(), 3, "{group:#?}");
+    assert!(group[0].starts_with("nas · 1 job ("), "{group:#?}");
+    assert!(group[1].starts_with("Unknown command.") && group[1].contains("Commands of nas:"), "{group:#?}");
+    assert!(group[2].starts_with("nas · 1 job ("), "{group:#?}");
+    // A private chat still gets the help for a typo, and nothing for another bot's command.
+    env.tg.message(ME, ME, "/status@other_bot");
+    env.tg.message(ME, ME, "/frobnicate");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("Unknown command.")).expect("help in private");
+    let after_report: Vec<_> = env.tg.to_chat(ME).into_iter().filter(|m| !m.text.contains("Ops report")).collect();
+    assert_eq!(after_report.len(), 1, "{after_report:#?}");
+    assert_eq!(after_report[0].message_id, reply.message_id);
+    stop(d);
+}
+
+#[test]
+fn reports_go_to_the_configured_forum_topic_of_report_groups() {
+    let env = Env::new();
+    env.config(json!([alerting(&env)]), json!({"host": "nas", "telegram": {"reportChatIds": [GROUP, ME], "reportThreadId": 7}}));
+    let d = env.serve();
+    let in_group = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("disk almost full")).expect("report in the group");
+    assert_eq!(in_group.thread, Some(7), "{:?}", in_group.body);
+    let private = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).expect("report in private");
+    assert_eq!(private.thread, None, "a private chat has no topics: {:?}", private.body);
+    env.tg.message(GROUP, ME, "/status");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas · 1 job (")).expect("overview in the group");
+    assert_eq!(reply.thread, Some(7), "the host's replies stay in its topic");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
