@@ -49,7 +49,7 @@ fn every_message_names_the_configured_host() {
     assert!(!menus.is_empty());
     for menu in &menus {
         for c in menu["commands"].as_array().unwrap() {
-            assert!(c["description"].as_str().unwrap().starts_with("nas · "), "{menu}");
+            assert!(c["description"].as_str().unwrap().starts_with("nas: ") || c["description"].as_str().unwrap().starts_with("nas："), "{menu}");
         }
     }
     assert_eq!(status_json(&env)["host"], "nas");
@@ -124,6 +124,11 @@ fn reports_go_to_the_configured_forum_topic_of_report_groups() {
     env.tg.message(GROUP, ME, "/status");
     let reply = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas · 1 job (")).expect("overview in the group");
     assert_eq!(reply.thread, Some(7), "the host's replies stay in its topic");
-    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);
+    // `doctor --send-test` posts where the reports go.
+    let out = env.cli().args(["doctor", "--send-test"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("test message sent to chat {GROUP}")), "{out:?}");
+    let test = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("ops-monitor doctor on nas: test message")).expect("doctor test");
+    assert_eq!(test.thread, Some(7));
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
 }

@@ -123,7 +123,7 @@ cmd-chart = chart of a long job's progress (PNG)
 cmd-pending = open approval requests of write jobs
 cmd-lang = choose the language of this chat
 cmd-help = this help
-cmd-menu = { $host } · { $text }
+cmd-menu = { $host }: { $text }
 help-header = Commands of { $host }:
 
 ## Replies
@@ -207,7 +207,7 @@ dry-would-run-queued = would run (queued: { $reason })
 dry-would-run-schedule = would run (schedule due)
 
 ## Keeping it watched (doctor, back online)
-doctor-test = ops-monitor doctor: test message. This chat receives the reports of { $config }.
+doctor-test = ops-monitor doctor on { $host }: test message. This chat receives the reports of { $config }.
 back-online = ops-monitor is back — down { $duration } (since { $since }, { $why })
 back-why-unclean = unclean stop
 back-why-clean = stopped cleanly

@@ -114,7 +114,7 @@ cmd-chart = 长任务进度图（PNG）
 cmd-pending = 写入任务的待审批请求
 cmd-lang = 选择本聊天的语言
 cmd-help = 帮助
-cmd-menu = { $host } · { $text }
+cmd-menu = { $host }：{ $text }
 help-header = { $host } 的命令：
 
 ## 回复
@@ -195,7 +195,7 @@ dry-would-run-queued = 将会运行（已排队：{ $reason }）
 dry-would-run-schedule = 将会运行（计划时间已到）
 
 ## Keeping it watched (doctor, back online)
-doctor-test = ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。
+doctor-test = { $host } 上的 ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。
 back-online = ops-monitor 已恢复 — 停机 { $duration }（自 { $since } 起，{ $why }）
 back-why-unclean = 非正常停止
 back-why-clean = 正常停止

@@ -39,9 +39,14 @@ pub async fn check(cfg: &Config, paths: &Paths, send_test: bool, f: &mut Finding
     }
     if send_test {
         let reports = if cfg.telegram.report_chat_ids.is_empty() { allowed.clone() } else { cfg.telegram.report_chat_ids.clone() };
-        let text = crate::t!(cfg.locale, "doctor-test", config = cfg.path.display().to_string());
-        for chat in reports {
-            match bot.send_message(ChatId(chat), text.clone()).await {
+        let text = crate::t!(cfg.locale, "doctor-test", host = &cfg.host, config = cfg.path.display().to_string());
+        for chat in reports.iter().copied() {
+            let mut req = bot.send_message(ChatId(chat), text.clone());
+            if let Some(t) = cfg.telegram.topic_of(chat, &reports) {
+                // Into the topic the reports go to, so the test shows where they will appear.
+                req = req.message_thread_id(teloxide::types::ThreadId(teloxide::types::MessageId(t)));
+            }
+            match req.await {
                 Ok(_) => f.ok(format!("test message sent to chat {chat}")),
                 Err(e) => f.error(format!("test message to chat {chat} failed: {}", token::redact(&e.to_string(), &tok))),
             }

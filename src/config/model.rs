@@ -221,6 +221,14 @@ pub struct TelegramConfig {
     pub report_thread_id: Option<i32>,
 }
 
+impl TelegramConfig {
+    /// The forum topic for messages to `chat`: `reportThreadId` when `chat` is one of
+    /// `report_chats` and a group (a private chat has no topics), else none.
+    pub fn topic_of(&self, chat: i64, report_chats: &[i64]) -> Option<i32> {
+        self.report_thread_id.filter(|_| chat < 0 && report_chats.contains(&chat))
+    }
+}
+
 /// Dead-man's switch (Healthchecks convention): `serve` pings `url` after good ticks and
 /// `<url>/fail` when a tick finds trouble, so an outside service notices when the host dies.
 #[derive(Debug, Clone, PartialEq)]

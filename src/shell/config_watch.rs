@@ -28,8 +28,7 @@ impl Snapshot {
     /// The forum topic (`message_thread_id`) for messages to `chat`: `telegram.reportThreadId`
     /// for report chats that are groups (a private chat has no topics), else none.
     pub fn thread_of(&self, chat: i64) -> Option<i32> {
-        let topic = self.cfg.as_ref()?.telegram.report_thread_id?;
-        (chat < 0 && self.report_chats.contains(&chat)).then_some(topic)
+        self.cfg.as_ref()?.telegram.topic_of(chat, &self.report_chats)
     }
 }
 
