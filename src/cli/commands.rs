@@ -145,7 +145,7 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
                 "{}",
                 render::report_text(
                     &out.report,
-                    &crate::shell::host::of(cfg.as_ref()),
+                    &crate::config::host::of(cfg.as_ref()),
                     cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone),
                     cfg.as_ref().map_or(Default::default(), |c| c.locale)
                 )

@@ -134,7 +134,7 @@ fn read_host(r: &mut Reader, obj: &Map<String, Value>) -> String {
             h
         }
         Some(h) => h,
-        None => crate::shell::host::machine_name(),
+        None => crate::config::host::machine_name(),
     }
 }
 

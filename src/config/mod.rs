@@ -1,6 +1,7 @@
 //! The ops-jobs.json v1 format (plus additive extensions): model, loading, validation.
 
 mod canonical;
+pub mod host;
 mod job;
 mod keys;
 mod load;

@@ -5,7 +5,6 @@ pub mod chart;
 pub mod config_guard;
 pub mod config_watch;
 pub mod digest;
-pub mod host;
 pub mod jobs;
 pub mod logfile;
 pub mod overview;

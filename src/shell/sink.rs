@@ -20,7 +20,7 @@ impl Sink for ConsoleSink {
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
         let lang = cfg.map_or(Default::default(), |c| c.locale);
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}\n", crate::render::report_text(report, &super::host::of(cfg), tz, lang))?;
+        writeln!(out, "{}\n", crate::render::report_text(report, &crate::config::host::of(cfg), tz, lang))?;
         out.flush()?;
         Ok(())
     }

@@ -63,9 +63,9 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                     s.release_held(chat);
                     done
                 }))
-                .endpoint(|m: Message, s: Arc<Services>| async move {
+                .endpoint(|m: Message, me: Me, s: Arc<Services>| async move {
                     let chat = m.chat.id.0;
-                    let done = on_other(m, s.clone()).await;
+                    let done = on_other(m, me, s.clone()).await;
                     s.release_held(chat);
                     done
                 }),
@@ -131,7 +131,7 @@ async fn on_other(m: Message, me: Me, s: Arc<Services>) -> HandlerResult {
     }
     first_contact(&s, &m)?;
     let lang = s.lang(m.chat.id.0);
-    let host = crate::shell::host::of(s.config().as_deref());
+    let host = crate::config::host::of(s.config().as_deref());
     reply(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(&host, lang)), None)
 }
 

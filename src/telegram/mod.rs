@@ -100,7 +100,7 @@ impl Sink for OutboxSink {
     fn report(&self, report: &Report, cfg: Option<&Config>) -> Result<()> {
         let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
         let default = cfg.map_or(Default::default(), |c| c.locale);
-        let host = crate::shell::host::of(cfg);
+        let host = crate::config::host::of(cfg);
         let mut store = self.services.store()?;
         for chat in &self.services.config.current().report_chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
@@ -259,7 +259,7 @@ async fn poll_forever(
             tokio::time::sleep(pause).await;
             continue;
         }
-        set_commands(&bot, &token, &crate::shell::host::of(services.config().as_deref())).await;
+        set_commands(&bot, &token, &crate::config::host::of(services.config().as_deref())).await;
         let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
             .dependencies(dptree::deps![services.clone()])
             .default_handler(|_| async {})
@@ -316,7 +316,7 @@ impl PollErrors {
         store.set_meta("conflict_warned_at", &now.to_string())?;
         for chat in &self.services.config.current().report_chats {
             let lang = self.services.lang(*chat);
-            let host = crate::shell::host::of(self.services.config().as_deref());
+            let host = crate::config::host::of(self.services.config().as_deref());
             outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict", host = host), false, None)?;
         }
         self.services.wake.notify_one();

@@ -2,8 +2,8 @@
 
 use super::token::{redact, Token};
 use crate::core::retry::{self, Retry};
-use crate::store::held;
 use crate::shell::config_watch::ConfigWatch;
+use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use std::collections::HashMap;

@@ -13,6 +13,6 @@ pub fn machine_name() -> String {
 }
 
 /// The host named by `cfg`, else the machine's (no good config is known).
-pub fn of(cfg: Option<&crate::config::Config>) -> String {
+pub fn of(cfg: Option<&super::Config>) -> String {
     cfg.map_or_else(machine_name, |c| c.host.clone())
 }
