@@ -49,7 +49,7 @@ fn a_broken_config_keeps_the_last_good_locale_timezone_and_cadence() {
     let last = env.tg.to_chat(ME).into_iter().rev().find(|m| m.text.contains("n=")).unwrap();
     assert!(last.text.contains("Ops 快报"), "the language fell back: {}", last.text);
     let hour = |h: i64| {
-        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).checked_sub_signed(chrono::TimeDelta::seconds(h)).unwrap().format("（%H:").to_string()
+        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).checked_sub_signed(chrono::TimeDelta::seconds(h)).unwrap().format(" · %H:").to_string()
     };
     assert!(last.text.contains(&hour(0)) || last.text.contains(&hour(60)), "the timezone fell back: {}", last.text);
 }
