@@ -129,9 +129,9 @@ fn a_request_flood_reaches_the_approver_once_per_job_and_never_delays_their_repl
     // The approver's own command, while their chat still has requests queued.
     let asked = std::time::Instant::now();
     env.tg.message(ME, ME, "/help");
-    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Commands:")).expect("the help reply");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Commands of ")).expect("the help reply");
     let waited = asked.elapsed();
-    let requests_before = env.tg.to_chat(ME).iter().take_while(|m| !m.text.contains("Commands:")).filter(|m| m.text.contains("Approval request")).count();
+    let requests_before = env.tg.to_chat(ME).iter().take_while(|m| !m.text.contains("Commands of ")).filter(|m| m.text.contains("Approval request")).count();
     println!("flood: the approver's /help reply took {waited:?}, {requests_before} of 8 queued requests went before it");
     assert!(waited < Duration::from_secs(4), "the reply waited {waited:?} behind the requests");
     assert!(requests_before < 8, "the reply went ahead of the queued requests ({requests_before} before it)");
