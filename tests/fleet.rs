@@ -115,15 +115,25 @@ fn in_a_shared_group_only_commands_for_this_bot_or_nobody_are_answered() {
 #[test]
 fn reports_go_to_the_configured_forum_topic_of_report_groups() {
     let env = Env::new();
-    env.config(json!([alerting(&env)]), json!({"host": "nas", "telegram": {"reportChatIds": [GROUP, ME], "reportThreadId": 7}}));
+    let n = env.path().join("n");
+    let counting = env.script(
+        "copy.sh",
+        &format!("k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\necho '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000}}}}'\n", n = n.display()),
+    );
+    let copy = long_job("copy", &counting, json!({}));
+    env.config(json!([alerting(&env), copy]), json!({"host": "nas", "tickSeconds": 1, "telegram": {"reportChatIds": [GROUP, ME], "reportThreadId": 7}}));
     let d = env.serve();
     let in_group = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("disk almost full")).expect("report in the group");
     assert_eq!(in_group.thread, Some(7), "{:?}", in_group.body);
     let private = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).expect("report in private");
     assert_eq!(private.thread, None, "a private chat has no topics: {:?}", private.body);
     env.tg.message(GROUP, ME, "/status");
-    let reply = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas · 1 job (")).expect("overview in the group");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas · 2 jobs (")).expect("overview in the group");
     assert_eq!(reply.thread, Some(7), "the host's replies stay in its topic");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='copy'") >= 3));
+    env.tg.message(GROUP, ME, "/chart copy");
+    let chart = env.tg.wait_for(T, |m| m.method == "sendphoto").expect("chart");
+    assert_eq!((chart.chat_id, chart.thread), (GROUP, Some(7)), "the chart goes to the topic too");
     stop(d);
     // `doctor --send-test` posts where the reports go.
     let out = env.cli().args(["doctor", "--send-test"]).output().unwrap();

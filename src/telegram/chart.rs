@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::t;
 use std::sync::Arc;
 use teloxide::prelude::*;
-use teloxide::types::InputFile;
+use teloxide::types::{InputFile, MessageId, ThreadId};
 
 /// Answers `/chart [job]` in `chat`.
 pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> anyhow::Result<()> {
@@ -21,7 +21,11 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
     tokio::spawn(async move {
         let sent = match crate::shell::chart::for_job(&s.paths, &job, tz, lang).await {
             Ok(Some(c)) => {
-                bot.send_photo(ChatId(chat), InputFile::memory(c.png).file_name("chart.png")).caption(c.caption).await.map(|_| ()).map_err(anyhow::Error::from)
+                let mut req = bot.send_photo(ChatId(chat), InputFile::memory(c.png).file_name("chart.png")).caption(c.caption);
+                if let Some(t) = s.config.current().thread_of(chat) {
+                    req = req.message_thread_id(ThreadId(MessageId(t)));
+                }
+                req.await.map(|_| ()).map_err(anyhow::Error::from)
             }
             Ok(None) => reply(&s, chat, &t!(lang, "reply-no-chart", id = &job.id), None),
             Err(e) => Err(e),

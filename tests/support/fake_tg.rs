@@ -441,7 +441,8 @@ fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: 
     s.next_message += 1;
     let mid = s.next_message;
     let caption = body["caption"].as_str().unwrap_or("").to_string();
-    s.sent.push(Sent { method: "sendphoto".into(), chat_id: chat, message_id: mid, text: caption.clone(), body: body.clone() });
+    let thread = body["message_thread_id"].as_i64();
+    s.sent.push(Sent { method: "sendphoto".into(), chat_id: chat, message_id: mid, text: caption.clone(), body: body.clone(), thread });
     let size = bytes.len();
     s.photos.push((chat, bytes));
     st.1.notify_all();
