@@ -43,6 +43,8 @@ fn kill_9_then_restart_says_back_once_per_report_chat_silently_and_a_clean_quick
     for chat in [ME, GROUP] {
         let m = env.tg.wait_for(Duration::from_secs(10), |m| m.chat_id == chat && m.text.contains("ops-monitor is back")).expect("a back message");
         assert!(m.text.contains("unclean stop") && m.text.contains("down "), "{}", m.text);
+        let host = rustix::system::uname().nodename().to_string_lossy().trim().to_string();
+        assert!(m.text.starts_with(&format!("{host}: ops-monitor is back")), "the back message names the host: {}", m.text);
         assert!(m.silent(), "the back message rang");
         // What changed meanwhile follows the back message.
         let alert = env.tg.wait_for(Duration::from_secs(10), |m| m.chat_id == chat && m.text.contains("crashed")).expect("the job's death reported");

@@ -208,6 +208,6 @@ dry-would-run-schedule = would run (schedule due)
 
 ## Keeping it watched (doctor, back online)
 doctor-test = ops-monitor doctor on { $host }: test message. This chat receives the reports of { $config }.
-back-online = ops-monitor is back — down { $duration } (since { $since }, { $why })
+back-online = { $host }: ops-monitor is back — down { $duration } (since { $since }, { $why })
 back-why-unclean = unclean stop
 back-why-clean = stopped cleanly

@@ -196,6 +196,6 @@ dry-would-run-schedule = 将会运行（计划时间已到）
 
 ## Keeping it watched (doctor, back online)
 doctor-test = { $host } 上的 ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。
-back-online = ops-monitor 已恢复 — 停机 { $duration }（自 { $since } 起，{ $why }）
+back-online = { $host }：ops-monitor 已恢复 — 停机 { $duration }（自 { $since } 起，{ $why }）
 back-why-unclean = 非正常停止
 back-why-clean = 正常停止

@@ -32,10 +32,10 @@ pub fn on_start(paths: &Paths, cfg: &Config, report_chats: Option<&[i64]>) -> Re
             Some(chats) => {
                 for chat in chats {
                     let lang = prefs::chat_lang(&store, *chat, cfg.locale)?;
-                    crate::telegram::outbox::enqueue(&mut store, *chat, &text(back, lang, cfg.timezone), true, None)?;
+                    crate::telegram::outbox::enqueue(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true, None)?;
                 }
             }
-            None => println!("{}\n", text(back, cfg.locale, cfg.timezone)),
+            None => println!("{}\n", text(back, &cfg.host, cfg.locale, cfg.timezone)),
         }
     }
     store.write(|tx| {
@@ -73,10 +73,10 @@ fn last_run(store: &Store) -> Result<Option<LastRun>> {
     Ok(Some(LastRun { alive_at, clean: store.meta(CLEAN_STOP)?.as_deref() == Some("1") }))
 }
 
-/// "ops-monitor is back — down 12 min (since 03:10, unclean stop)" in `lang`, times in `tz`.
-pub fn text(b: Back, lang: Lang, tz: Tz) -> String {
+/// "nas: ops-monitor is back — down 12 min (since 03:10, unclean stop)" in `lang`, times in `tz`.
+pub fn text(b: Back, host: &str, lang: Lang, tz: Tz) -> String {
     let since = Utc.timestamp_opt(b.since, 0).single().unwrap_or_default().with_timezone(&tz);
     let since = if b.down_seconds < 20 * 3600 { since.format("%H:%M") } else { since.format("%Y-%m-%d %H:%M") }.to_string();
     let why = if b.unclean { crate::t!(lang, "back-why-unclean") } else { crate::t!(lang, "back-why-clean") };
-    crate::t!(lang, "back-online", duration = crate::i18n::duration(lang, b.down_seconds as u64), since = since, why = why)
+    crate::t!(lang, "back-online", host = host, duration = crate::i18n::duration(lang, b.down_seconds as u64), since = since, why = why)
 }
