@@ -232,3 +232,24 @@ fn a_write_job_is_requested_from_the_run_picker_and_people_are_named() {
     assert!(edited.text.contains("Approved by U111"), "the decider by name: {}", edited.text);
     stop(d);
 }
+
+#[test]
+fn status_offers_only_the_actions_possible_now() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo wrote\n");
+    let jobs = json!([scan_job(&env, json!({})), idle_job(&env),
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", w]}, "after": [{"jobId": "v", "when": "success"}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}]);
+    env.config(jobs, json!({"telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    let status = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("idle (idle)")).expect("/status answers");
+    assert!(status.button("Stop scan").is_some() && status.button("Start scan").is_none(), "running: Stop only {:?}", status.body);
+    assert!(status.button("Start idle").is_some() && status.button("Stop idle").is_none(), "not running: Start only {:?}", status.body);
+    assert!(status.button("Run v").is_some(), "a check: Run");
+    assert!(status.button("Request w").is_some(), "a write job: Request {:?}", status.body);
+    kill9(scan_pid(&env));
+    stop(d);
+}

@@ -104,6 +104,7 @@ btn-start = ▶ Start { $job }
 btn-stop = ⏹ Stop { $job }
 btn-run = ▶ Run { $job }
 btn-run-again = 🔁 Run again { $job }
+btn-request = 📝 Request { $job }
 btn-logs = 📄 Logs { $job }
 btn-chart = 📈 Chart { $job }
 btn-refresh = 🔄 Refresh

@@ -95,6 +95,7 @@ btn-start = ▶ 启动 { $job }
 btn-stop = ⏹ 停止 { $job }
 btn-run = ▶ 运行 { $job }
 btn-run-again = 🔁 再次运行 { $job }
+btn-request = 📝 申请 { $job }
 btn-logs = 📄 日志 { $job }
 btn-chart = 📈 进度图 { $job }
 btn-refresh = 🔄 刷新

@@ -89,16 +89,34 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
 pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut rows = Vec::new();
     for v in views {
-        if !room(&rows, actions(&v.job).len(), 1) {
+        let now = possible_now(v);
+        if !room(&rows, now.len(), 1) {
             break;
         }
-        let row: Vec<_> = actions(&v.job).iter().map(|a| button(store, chat, label(a, &v.job.id, lang), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
+        let row: Vec<_> = now.iter().map(|a| button(store, chat, overview_label(a, &v.job, lang), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
         }
     }
     rows.push(vec![button(store, chat, t!(lang, "btn-refresh"), "refresh", None, None)?]);
     Ok(InlineKeyboardMarkup::new(rows))
+}
+
+/// The actions of a job that are possible now: Stop for a running long job, Start for one that
+/// is not running (both while its status is unknown), Run for a check, a request for a write job.
+pub fn possible_now(v: &JobView) -> &'static [&'static str] {
+    match (&v.job.kind, &v.status) {
+        (Kind::LongRunningRead, Some(Ok(s))) if s.running => &["stop"],
+        (Kind::LongRunningRead, Some(Ok(_))) => &["start"],
+        _ => actions(&v.job),
+    }
+}
+
+fn overview_label(action: &str, job: &Job, lang: Lang) -> String {
+    match (action, job.kind) {
+        ("run", Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.id),
+        _ => label(action, &job.id, lang),
+    }
 }
 
 /// A picker: one button per job that allows `action`.
