@@ -43,21 +43,26 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when the
+/// future is first polled: `serve` calls it first thing, so a SIGTERM during start-up is a clean
+/// stop rather than the default action (death without the clean-stop mark).
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        crate::watch::stopping();
     }
-    crate::watch::stopping();
 }
 
 /// The daemon: lock, repair, config snapshot, then the schedules (and the bot, with a token)
 /// until SIGTERM/SIGINT.
 pub async fn serve(paths: Paths) -> Result<()> {
+    let shutdown = shutdown_signal();
     let mut store = Store::open(&paths.state_db)?;
     let _lock = ServeLock::acquire(&paths.state_db)?;
     let repaired = store.repair(chrono::Utc::now().timestamp())?;
@@ -75,13 +80,13 @@ pub async fn serve(paths: Paths) -> Result<()> {
             eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", config.current().allowlist.len());
             let bot = crate::telegram::start(&paths, setup, config.clone())?;
             let sink: Arc<dyn Sink> = bot.sink();
-            run_schedules(&paths, config, sink, startup, shutdown_signal()).await?;
+            run_schedules(&paths, config, sink, startup, shutdown).await?;
             bot.shutdown().await;
             Ok(())
         }
         None => {
             eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
-            run_schedules(&paths, config, Arc::new(ConsoleSink), startup, shutdown_signal()).await
+            run_schedules(&paths, config, Arc::new(ConsoleSink), startup, shutdown).await
         }
     }
 }
