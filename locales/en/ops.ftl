@@ -212,3 +212,14 @@ doctor-test = ops-monitor doctor on { $host }: test message. This chat receives 
 back-online = { $host }: ops-monitor is back — down { $duration } (since { $since }, { $why })
 back-why-unclean = unclean stop
 back-why-clean = stopped cleanly
+
+## A chat's backlog sent merged (after an outage)
+backlog-header = While Telegram was unreachable ({ $from }–{ $to }): { $alerts ->
+    [one] 1 alert
+   *[other] { $alerts } alerts
+}{ $updates ->
+    [0] {""}
+    [one] , 1 update
+   *[other] , { $updates } updates
+}
+backlog-recovered = { $heading } — { $what } (since recovered)

@@ -200,3 +200,10 @@ doctor-test = { $host } 上的 ops-monitor doctor：测试消息。此聊天会�
 back-online = { $host }：ops-monitor 已恢复 — 停机 { $duration }（自 { $since } 起，{ $why }）
 back-why-unclean = 非正常停止
 back-why-clean = 正常停止
+
+## 积压消息合并发送（Telegram 中断之后）
+backlog-header = Telegram 无法连接期间（{ $from }–{ $to }）：{ $alerts } 条告警{ $updates ->
+    [0] {""}
+   *[other] ，{ $updates } 条更新
+}
+backlog-recovered = { $heading } — { $what }（已恢复）

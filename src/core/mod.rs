@@ -3,6 +3,7 @@
 pub mod address;
 pub mod approval;
 pub mod back;
+pub mod backlog;
 pub mod check;
 pub mod failure;
 pub mod lifecycle;

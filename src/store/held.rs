@@ -67,7 +67,7 @@ pub fn release(store: &mut Store, chat: i64, heading: impl FnOnce(i64) -> String
         tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 1, ?3)", params![chat, heading(n), now])?;
         for old in ids {
             tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk) SELECT chat_id, text, html, silent, markup, created_at, bulk FROM outbox WHERE id=?1",
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) SELECT chat_id, text, html, silent, markup, created_at, bulk, kind, merge FROM outbox WHERE id=?1",
                 [old],
             )?;
             let new = tx.last_insert_rowid();

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_outbox_bulk.sql"),
     include_str!("migrations/010_progress_samples.sql"),
     include_str!("migrations/011_quiet_held.sql"),
+    include_str!("migrations/012_outbox_kind.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task.

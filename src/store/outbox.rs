@@ -33,19 +33,93 @@ pub fn now_ms() -> i64 {
 /// `bulk` parts (requests to approvers, routine progress) wait behind the chat's other messages.
 /// Returns the row id of the last part.
 pub fn insert_parts(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>, bulk: bool) -> Result<i64> {
+    insert_kind(store, chat_id, parts, silent, markup, if bulk { Kind::Request } else { Kind::Reply }, None)
+}
+
+/// What a queued message is: reports may be merged with the chat's other queued reports,
+/// anything else (replies, requests, notices) is always sent on its own; routine progress and
+/// requests are bulk (they wait behind the chat's alerts and replies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A report that rings (alerts, status changes).
+    Alert,
+    /// Routine progress (bulk).
+    Routine,
+    /// A reply or notice: never merged.
+    Reply,
+    /// A request to approvers or other bulk: never merged.
+    Request,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Alert => "alert",
+            Kind::Routine => "routine",
+            Kind::Reply => "reply",
+            Kind::Request => "request",
+        }
+    }
+    fn bulk(self) -> bool {
+        matches!(self, Kind::Routine | Kind::Request)
+    }
+}
+
+/// Like [`insert_parts`] with the message's kind and, for a report in one part, its mergeable
+/// parts (`merge`, JSON).
+pub fn insert_kind(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>, kind: Kind, merge: Option<&str>) -> Result<i64> {
     let now = now_ms();
+    let merge = if parts.len() == 1 { merge } else { None };
     store.write(|tx| {
         let n = parts.len();
         let mut last = 0;
         for (i, p) in parts.iter().enumerate() {
             let m = if i + 1 == n { markup } else { None };
             tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)",
-                params![chat_id, p, silent, m, now, bulk],
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![chat_id, p, silent, m, now, kind.bulk(), kind.as_str(), merge],
             )?;
             last = tx.last_insert_rowid();
         }
         Ok(last)
+    })
+}
+
+/// A pending row of a chat's queue as the backlog merger sees it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// Row id (queue order).
+    pub id: i64,
+    /// Sent without sound.
+    pub silent: bool,
+    /// The report's parts (JSON) when the row may be merged: an HTML report in one part.
+    pub merge: Option<String>,
+}
+
+/// The chat's pending rows in sending order, from its head, at most `limit`.
+pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
+    let mut st = store.conn().prepare(
+        "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
+         WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![chat, limit], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether sending row `id` has failed at least once (an outage or a rate limit, as opposed to a
+/// row that merely waited behind the pacing).
+pub fn head_failed(store: &Store, id: i64) -> Result<bool> {
+    Ok(store.conn().query_row("SELECT last_error IS NOT NULL FROM outbox WHERE id=?1", [id], |r| r.get(0))?)
+}
+
+/// Marks the rows one merged message delivered.
+pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32) -> Result<()> {
+    store.write(|tx| {
+        let now = now_ms();
+        for id in ids {
+            tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now, tg_message_id])?;
+        }
+        prune(tx)
     })
 }
 
@@ -98,9 +172,14 @@ pub fn next_due(store: &Store) -> Result<Option<i64>> {
 pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
     store.write(|tx| {
         tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now_ms(), tg_message_id])?;
-        tx.execute("DELETE FROM outbox WHERE status NOT IN ('pending', 'held') AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
-        Ok(())
+        prune(tx)
     })
+}
+
+/// Forgets delivered and failed rows beyond the newest 2000.
+fn prune(tx: &rusqlite::Transaction) -> Result<()> {
+    tx.execute("DELETE FROM outbox WHERE status NOT IN ('pending', 'held') AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;
+    Ok(())
 }
 
 /// Schedules another attempt; `count` says whether this was a failure (429 waits are not).
@@ -108,6 +187,29 @@ pub fn retry_at(store: &mut Store, id: i64, at_ms: i64, error: &str, count: bool
     store.write(|tx| {
         tx.execute("UPDATE outbox SET next_attempt_at=?2, last_error=?3, attempts=attempts+?4 WHERE id=?1", params![id, at_ms, error, i64::from(count)])?;
         Ok(())
+    })
+}
+
+/// Whether some chat waits out a failure backoff (not a 429's `retry_after`) at `now`: then the
+/// sender probes Telegram to notice the end of an outage early.
+pub fn backing_off(store: &Store, now: i64) -> Result<bool> {
+    Ok(store.conn().query_row(
+        "SELECT EXISTS(SELECT 1 FROM outbox WHERE status='pending' AND next_attempt_at > ?1 AND last_error IS NOT NULL
+         AND LOWER(last_error) NOT LIKE '%retry after%')",
+        [now],
+        |r| r.get(0),
+    )?)
+}
+
+/// Telegram answers again: every row waiting out a failure backoff may be tried at once (rows
+/// waiting for a 429's `retry_after` keep waiting). Returns how many rows were released.
+pub fn retry_now(store: &mut Store, now: i64) -> Result<usize> {
+    store.write(|tx| {
+        Ok(tx.execute(
+            "UPDATE outbox SET next_attempt_at=?1 WHERE status='pending' AND next_attempt_at > ?1 AND last_error IS NOT NULL
+             AND LOWER(last_error) NOT LIKE '%retry after%'",
+            [now],
+        )?)
     })
 }
 

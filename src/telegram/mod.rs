@@ -104,14 +104,7 @@ impl Sink for OutboxSink {
         let mut store = self.services.store()?;
         for chat in &self.services.config.current().report_chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
-            let text = views::report_text(report, &host, tz, lang);
-            let k = views::alert_keyboard(&mut store, *chat, &report.sections, lang)?;
-            if report.loud() {
-                outbox::enqueue(&mut store, *chat, &text, false, k.as_ref())?;
-            } else {
-                outbox::enqueue_bulk(&mut store, *chat, &text, true, k.as_ref())?;
-                // routine progress
-            }
+            outbox::enqueue_report(&mut store, *chat, report, &host, tz, lang)?;
         }
         self.services.wake.notify_one();
         Ok(())

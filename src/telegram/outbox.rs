@@ -1,11 +1,20 @@
 //! Queuing chat messages: split to Telegram's limits and keyboards serialised, then written to the
 //! store's durable outbox ([`crate::store::outbox`]); the sender delivers them.
 
-use super::text::{split, to_html, CHUNK_LIMIT};
+use super::text::{split, to_html, CHUNK_LIMIT, TELEGRAM_LIMIT};
+use super::views;
+use crate::core::backlog::{self, Item, Limits, Meta, Part, Plan};
+use crate::i18n::Lang;
+use crate::render::{self, Report};
 pub use crate::store::outbox::{now_ms, OutMsg};
+use crate::store::outbox::Kind;
 use crate::store::{outbox, prefs, Store};
 use anyhow::Result;
+use chrono_tz::Tz;
 use teloxide::types::InlineKeyboardMarkup;
+
+/// How many queued rows of a chat one merge looks at (more are merged in later messages).
+const MERGE_WINDOW: i64 = 5000;
 
 /// The text of `m` as sent (HTML-escaped when `html`).
 pub fn body(m: &OutMsg) -> String {
@@ -32,6 +41,55 @@ fn queue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Opti
     let parts = split(text, CHUNK_LIMIT);
     let markup = markup.map(serde_json::to_string).transpose()?;
     outbox::insert_parts(store, chat_id, &parts, silent, markup.as_deref(), bulk)
+}
+
+/// Queues a report for `chat`: its text and buttons, and the parts a later merge of the chat's
+/// backlog needs (see [`crate::core::backlog`]). Returns the row id of the last part.
+pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz, lang: Lang) -> Result<i64> {
+    let text = views::report_text(report, host, tz, lang);
+    let rows = views::section_rows(store, chat, &report.sections, lang)?;
+    let keyboard: Vec<_> = rows.iter().flatten().cloned().collect();
+    let markup = (!keyboard.is_empty()).then(|| serde_json::to_string(&InlineKeyboardMarkup::new(keyboard))).transpose()?;
+    let parts = report
+        .sections
+        .iter()
+        .zip(rows)
+        .map(|(s, rows)| {
+            let text = render::section_text(s, tz, lang);
+            let heading = text.lines().next().unwrap_or_default().to_string();
+            let key = s.anomaly.as_ref().map(|a| a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref())));
+            let what = s.anomaly.as_ref().map(|a| render::anomaly_line(a, lang)).unwrap_or_default();
+            let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
+            let recovered = crate::t!(lang, "backlog-recovered", heading = heading, what = what);
+            Ok(Part { job: s.job_id.clone(), key, routine: !s.loud && s.anomaly.is_none(), text, recovered, rows })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let at = report.at.unwrap_or_else(chrono::Utc::now).with_timezone(&tz);
+    let meta = Meta { lang: lang.code().to_string(), stamp: at.format("%H:%M:%S").to_string(), hm: at.format("%H:%M").to_string(), parts };
+    let kind = if report.loud() { Kind::Alert } else { Kind::Routine };
+    let merge = serde_json::to_string(&meta)?;
+    outbox::insert_kind(store, chat, &split(&text, CHUNK_LIMIT), !report.loud(), markup.as_deref(), kind, Some(&merge))
+}
+
+/// The next message for `chat` when its queue starts with a backlog of reports worth merging:
+/// in order, within Telegram's limits; headed when `outage` (sends to the chat failed since its
+/// last header) or when its first row failed (before a restart).
+pub fn merged_next(store: &Store, chat: i64, outage: bool) -> Result<Option<Plan>> {
+    let queued = outbox::queued(store, chat, MERGE_WINDOW)?;
+    let items: Vec<Item> =
+        queued.iter().map_while(|q| Some(Item { id: q.id, silent: q.silent, meta: serde_json::from_str(q.merge.as_deref()?).ok()? })).collect();
+    if items.len() < 2 {
+        return Ok(None);
+    }
+    let now = store.job_states()?.into_iter().map(|(job, st)| (job, st.last_anomaly_key)).collect();
+    let header = if outage || outbox::head_failed(store, items[0].id)? {
+        let s = backlog::summary(&items);
+        let lang = Lang::parse(&items[0].meta.lang).unwrap_or_default();
+        crate::t!(lang, "backlog-header", from = s.from, to = s.to, alerts = s.alerts, updates = s.updates)
+    } else {
+        String::new()
+    };
+    Ok(backlog::plan(&items, &now, &header, Limits { units: TELEGRAM_LIMIT, buttons: views::MAX_BUTTONS }))
 }
 
 /// The group became a supergroup: re-send to the new id and warn the owners once, each in the

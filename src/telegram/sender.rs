@@ -1,6 +1,8 @@
-//! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified.
+//! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified;
+//! a chat's queued reports go out merged (after an outage: minutes of alerts in seconds).
 
 use super::token::{redact, Token};
+use crate::core::backlog::Plan;
 use crate::core::retry::{self, Retry};
 use crate::shell::config_watch::ConfigWatch;
 use crate::store::held;
@@ -144,8 +146,14 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, confi
 pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config: Arc<ConfigWatch>) {
     let last_sent: Arc<Mutex<HashMap<i64, i64>>> = Arc::default();
     let global: Arc<Mutex<i64>> = Arc::default();
+    let reachable = Arc::new(Notify::new());
     let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut probed = 0;
     loop {
+        if now_ms() - probed >= PROBE_EVERY_MS {
+            probed = now_ms();
+            probe(&bot, &db, &reachable).await;
+        }
         workers.retain(|_, h| !h.is_finished());
         let chats = Store::open(&db).and_then(|s| outbox::pending_chats(&s)).unwrap_or_else(|e| {
             tracing::error!(error = %e, "outbox read failed");
@@ -161,6 +169,7 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
                     last_sent: last_sent.clone(),
                     global: global.clone(),
                     config: config.clone(),
+                    reachable: reachable.clone(),
                 };
                 tokio::spawn(w.run())
             });
@@ -169,6 +178,27 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = wake.notified() => {}
         }
+    }
+}
+
+/// How often Telegram is probed (getMe) while a chat waits out a failure backoff.
+pub const PROBE_EVERY_MS: i64 = 2000;
+
+/// While some chat waits out a failure backoff (up to 15 s), asks Telegram whether it answers
+/// again; if so, releases the waiting rows and wakes the chat workers, so a backlog goes out
+/// within seconds of an outage's end, not one backoff later.
+async fn probe(bot: &Bot, db: &std::path::Path, reachable: &Notify) {
+    let waiting = Store::open(db).and_then(|s| outbox::backing_off(&s, now_ms())).unwrap_or(false);
+    if !waiting {
+        return;
+    }
+    let me = teloxide::payloads::GetMe::new();
+    if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(3), super::direct::call(bot, &me)).await {
+        match Store::open(db).and_then(|mut s| outbox::retry_now(&mut s, now_ms())) {
+            Ok(n) => tracing::info!(rows = n, "Telegram answers again; queued messages go out now"),
+            Err(e) => tracing::error!(error = %e, "outbox update failed"),
+        }
+        reachable.notify_waiters();
     }
 }
 
@@ -191,12 +221,16 @@ struct ChatWorker {
     global: Arc<Mutex<i64>>,
     /// The config snapshot: which forum topic this chat's messages go to.
     config: Arc<ConfigWatch>,
+    /// Notified when Telegram answers again after failures.
+    reachable: Arc<Notify>,
 }
 
 impl ChatWorker {
     async fn run(self) {
         let gap = if self.chat < 0 { GROUP_GAP_MS } else { PRIVATE_GAP_MS };
         let mut store_failures = 0;
+        let mut merging = true;
+        let mut outage = false;
         loop {
             let head = match Store::open(&self.db).and_then(|s| outbox::head(&s, self.chat)) {
                 Ok(Some(h)) => h,
@@ -211,7 +245,10 @@ impl ChatWorker {
             let paced = self.last_sent.lock().expect("pacer").get(&self.chat).map_or(0, |t| t + gap);
             let ready_at = not_before.max(paced);
             if ready_at > now_ms() {
-                tokio::time::sleep(Duration::from_millis((ready_at - now_ms()).clamp(1, 5_000) as u64)).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis((ready_at - now_ms()).clamp(1, 5_000) as u64)) => {}
+                    _ = self.reachable.notified() => {}
+                }
                 continue;
             }
             if let Some(why) = Store::open(&self.db).ok().and_then(|s| outbox::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
@@ -224,16 +261,58 @@ impl ChatWorker {
             if slot > now_ms() {
                 tokio::time::sleep(Duration::from_millis((slot - now_ms()) as u64)).await;
             }
-            let result = send(&self.bot, &m, self.config.current().thread_of(self.chat)).await;
-            if result.is_ok() {
-                self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
+            let merged = if merging { self.merged(&m, outage) } else { None };
+            let result = send(&self.bot, merged.as_ref().map_or(&m, |(msg, _)| msg), self.config.current().thread_of(self.chat)).await;
+            match &result {
+                Ok(_) => {
+                    self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
+                    outage &= merged.is_none(); // a merged message carried the header: headed once
+                }
+                Err(e) => outage |= matches!(classify(e, 0, 0), Verdict::Retry(..)), // unreachable, 5xx, 429
             }
-            match apply(&self.db, &m, result, &self.token) {
+            let applied = match &merged {
+                Some((_, plan)) => apply_merged(&self.db, &m, plan, result, &self.token).map(|(keep, verdict)| {
+                    merging = keep;
+                    verdict
+                }),
+                None => apply(&self.db, &m, result, &self.token),
+            };
+            match applied {
                 Ok(Verdict::HoldChat) => log_remedy(&self.bot, self.chat, &self.token).await,
                 Ok(_) => {}
                 Err(e) => pause_after_store_error(&mut store_failures, "outbox update failed", &e).await,
             }
         }
+    }
+
+    /// The chat's backlog merged into the next message (led by the head row), if it has one.
+    fn merged(&self, head: &OutMsg, outage: bool) -> Option<(OutMsg, Plan)> {
+        let plan = Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, self.chat, outage)).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "outbox backlog read failed; sending one by one");
+            None
+        })?;
+        if plan.covers.first() != Some(&head.id) {
+            return None;
+        }
+        let markup = (!plan.rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": plan.rows }).to_string());
+        let msg = OutMsg { text: plan.text.clone(), html: true, silent: plan.silent, markup, ..head.clone() };
+        Some((msg, plan))
+    }
+}
+
+/// Records the outcome of sending a merged backlog message headed by `head`; returns whether to
+/// keep merging (a merged message Telegram refuses is sent again row by row instead) and the
+/// verdict.
+fn apply_merged(db: &std::path::Path, head: &OutMsg, plan: &Plan, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<(bool, Verdict)> {
+    match result {
+        Ok(id) => outbox::mark_merged(&mut Store::open(db)?, &plan.covers, id).map(|()| (true, Verdict::Sent(id))),
+        Err(e) => match classify(&e, head.attempts, now_ms()) {
+            Verdict::Retry(..) | Verdict::FailChat | Verdict::HoldChat => apply(db, head, Err(e), token).map(|v| (true, v)),
+            verdict => {
+                tracing::warn!(chat_id = head.chat_id, error = %redact(&e.to_string(), token), verdict = ?verdict, "merged backlog message refused; sending one by one");
+                Ok((false, verdict))
+            }
+        },
     }
 }
 

@@ -140,10 +140,12 @@ pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::core::check::FollowUp],
     text
 }
 
-/// Ack / Snooze buttons for every alerting section of a report.
-pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
+/// The keyboard rows of each section of a report (Verify, the fitting actions, Ack / Snooze), as many as fit one
+/// message; a merged backlog keeps the rows of the sections that still need a decision.
+pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Vec<Vec<Vec<InlineKeyboardButton>>>> {
+    let mut per_section = vec![Vec::new(); sections.len()];
     let mut rows = Vec::new();
-    for s in sections.iter().filter(|s| s.kind.is_some()) {
+    for (i, s) in sections.iter().enumerate().filter(|(_, s)| s.kind.is_some()) {
         let verify = verify_jobs(s);
         let fix = s.anomaly.as_ref().map_or(&[][..], fitting_actions);
         // Progress and completion sections of long jobs offer their chart.
@@ -151,24 +153,28 @@ pub fn alert_keyboard(store: &mut Store, chat: i64, sections: &[Section], lang: 
         if !room(&rows, verify.len() + fix.len() + usize::from(chart) + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
             break;
         }
+        let mut mine = Vec::new();
         for j in verify {
-            rows.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
+            mine.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
         }
         if chart {
-            rows.push(vec![button(store, chat, t!(lang, "btn-chart", job = &s.job_id), "chart", Some(&s.job_id), None)?]);
+            mine.push(vec![button(store, chat, t!(lang, "btn-chart", job = &s.job_id), "chart", Some(&s.job_id), None)?]);
         }
-        let Some(a) = &s.anomaly else { continue };
-        if !fix.is_empty() {
-            let row = fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
-            rows.push(row);
+        if let Some(a) = &s.anomaly {
+            if !fix.is_empty() {
+                let row = fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
+                mine.push(row);
+            }
+            let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
+            mine.push(vec![
+                button(store, chat, t!(lang, "btn-ack", job = &s.job_id), "ack", Some(&s.job_id), Some(&key))?,
+                button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), "snooze", Some(&s.job_id), None)?,
+            ]);
         }
-        let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
-        rows.push(vec![
-            button(store, chat, t!(lang, "btn-ack", job = &s.job_id), "ack", Some(&s.job_id), Some(&key))?,
-            button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), "snooze", Some(&s.job_id), None)?,
-        ]);
+        rows.extend(mine.iter().cloned());
+        per_section[i] = mine;
     }
-    Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
+    Ok(per_section)
 }
 
 /// The actions that fit an alert, as buttons on it: start a crashed job, stop a stalled one,

@@ -191,9 +191,15 @@ pub fn counting_alert(env: &Env) -> serde_json::Value {
     long_job("pulse", &st, json!({}))
 }
 
-/// The K of every "n=K" alert delivered to `chat`, in arrival order.
+/// The K of every "n=K" alert delivered to `chat`, in arrival order: the first "n=K" of each
+/// job section ("• …"), so a merged backlog message counts each of its alerts.
 pub fn alert_numbers(env: &Env, chat: i64) -> Vec<u64> {
-    env.tg.to_chat(chat).iter().filter_map(|m| m.text.split("n=").nth(1)).filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
+    env.tg
+        .to_chat(chat)
+        .iter()
+        .flat_map(|m| m.text.split("• ").skip(1).filter_map(|s| s.split("n=").nth(1)).map(str::to_string).collect::<Vec<_>>())
+        .filter_map(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .collect()
 }
 
 /// A numeric knob from the environment.

@@ -1,0 +1,113 @@
+//! After an outage a chat's backlog arrives merged: the alerts queued while Telegram was
+//! unreachable reach even a group (paced at one message per 3 s) within seconds, each once, in
+//! order, under one header; an alert whose anomaly cleared meanwhile says "(since recovered)";
+//! approval requests and command replies stay messages of their own with working buttons.
+
+mod support;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::fake_tg::{Fault, Sent};
+use support::*;
+
+const T: Duration = Duration::from_secs(30);
+
+fn produced(env: &Env) -> u64 {
+    std::fs::read_to_string(env.path().join("n")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+}
+
+/// A job that reports `level: alert` "disk gone" while the file `broken` exists, else runs fine.
+fn flaky(env: &Env) -> serde_json::Value {
+    let flag = env.path().join("broken");
+    let st = env.script(
+        "flaky.sh",
+        &format!(
+            "if [ -e {f} ]; then echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"disk gone\"}}'\nelse echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            f = flag.display()
+        ),
+    );
+    long_job("flaky", &st, json!({}))
+}
+
+fn after(env: &Env, chat: i64, from: usize) -> Vec<Sent> {
+    env.tg.to_chat(chat).into_iter().skip(from).collect()
+}
+
+#[test]
+fn twenty_alerts_raised_during_an_outage_reach_a_group_within_10_s_each_once_in_order_and_a_recovered_one_says_so() {
+    let env = Env::new();
+    env.config(json!([counting_alert(&env), flaky(&env)]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    for chat in [ME, GROUP] {
+        assert!(eventually(T, || !alert_numbers(&env, chat).is_empty()), "chat {chat}: an alert before the outage");
+    }
+    env.tg.down(Instant::now() + Duration::from_secs(3600));
+    let (start, before) = (produced(&env), [env.tg.to_chat(ME).len(), env.tg.to_chat(GROUP).len()]);
+    std::fs::write(env.path().join("broken"), "").unwrap();
+    let queued = "SELECT COUNT(*) FROM outbox WHERE status='pending' AND text LIKE '%disk gone%'";
+    assert!(eventually(T, || env.count(queued) >= 2), "flaky's alert is queued for both chats…");
+    std::fs::remove_file(env.path().join("broken")).unwrap();
+    let clear = "SELECT COUNT(*) FROM job_state WHERE job_id='flaky' AND state LIKE '%\"last_anomaly_key\":null%'";
+    assert!(eventually(T, || env.count(clear) == 1), "…then its anomaly clears");
+    assert!(eventually(Duration::from_secs(60), || produced(&env) >= start + 20), "20 alerts raised during the outage");
+    let at_end = produced(&env);
+    env.tg.down(Instant::now());
+    let ended = Instant::now();
+    assert!(
+        eventually(Duration::from_secs(10), || alert_numbers(&env, GROUP).len() as u64 >= at_end),
+        "the group got {} of {at_end} alerts within 10 s of the outage's end",
+        alert_numbers(&env, GROUP).len()
+    );
+    println!("group: alerts 1..={at_end} in by {:.1} s after the outage", ended.elapsed().as_secs_f64());
+    for (chat, from) in [(ME, before[0]), (GROUP, before[1])] {
+        assert!(eventually(T, || alert_numbers(&env, chat).len() as u64 >= at_end), "chat {chat} caught up");
+        let ns = alert_numbers(&env, chat);
+        assert_eq!(ns, (1..=ns.len() as u64).collect::<Vec<_>>(), "chat {chat}: each alert named once, in order");
+        let backlog = after(&env, chat, from);
+        let first = &backlog[0];
+        assert!(first.text.starts_with("While Telegram was unreachable (") && first.text.contains(" alerts"), "chat {chat}: headed: {}", first.text);
+        assert_eq!(backlog.iter().filter(|m| m.text.contains("While Telegram was unreachable")).count(), 1, "headed once");
+        let all: String = backlog.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("disk gone (since recovered)"), "chat {chat}: the cleared alert is marked: {all}");
+        assert!(!all.contains("- ALERT: job reports alert: disk gone"), "chat {chat}: …as one line, not the whole alert");
+        assert!(backlog.len() < 10, "chat {chat}: merged into few messages, not one per alert: {}", backlog.len());
+    }
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn an_approval_request_and_a_reply_queued_during_an_outage_keep_their_own_messages_and_working_buttons() {
+    let env = Env::new();
+    env.script("w.sh", &format!("echo $$ >> {}\necho wrote\n", env.path().join("ran").display()));
+    let jobs = json!([
+        counting_alert(&env),
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", env.path().join("w.sh")]}, "after": [{"jobId": "v", "when": "success", "delaySeconds": 0}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}
+    ]);
+    env.config(jobs, json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(eventually(T, || !alert_numbers(&env, ME).is_empty()), "an alert before the outage");
+    env.tg.fault(Some(Fault::Status(502, Instant::now() + Duration::from_secs(3600))));
+    let (start, before) = (produced(&env), env.tg.to_chat(ME).len());
+    assert!(env.cli().args(["run", "w"]).output().unwrap().status.success(), "request made on the host");
+    env.tg.message(ME, ME, "/status");
+    assert!(eventually(T, || produced(&env) >= start + 6), "alerts raised during the outage");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM outbox WHERE status='pending' AND text LIKE '%Approval request%'") == 1), "request queued");
+    env.tg.fault(None);
+    let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the request arrives");
+    assert!(!req.text.contains("n="), "a request is never merged into alerts: {}", req.text);
+    let merged = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("While Telegram was unreachable")).expect("merged backlog");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" jobs (")).expect("the /status reply");
+    assert!(!overview.text.contains("While Telegram") && !overview.text.contains("- ALERT:"), "a reply is never merged into alerts: {}", overview.text);
+    let q = env.tg.press(&req, ME, &req.button("Approve").expect("Approve button"));
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"), "the request's button works");
+    assert!(env.tg.wait_for(T, |m| m.text.contains("ran once")).is_some(), "the job ran");
+    let ack = merged.button("Ack pulse").expect("the merged alerts keep an Ack for the job still alerting");
+    let q = env.tg.press(&merged, ME, &ack);
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("acknowledged"), "the merged message's Ack works");
+    assert!(after(&env, ME, before).len() < 10, "merged, not one message per alert");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
