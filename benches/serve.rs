@@ -17,6 +17,8 @@
 //! 3. Burst: 1000 jobs alerting in one tick to 3 report chats (two private, one group), the fake
 //!    answering 429 retry_after=1 now and then. Arrival times are stamped at the fake (under its
 //!    lock, as each message is accepted) to compute the busiest 1 s / 60 s window per chat.
+//! 4. Backlog after an outage: 36 alerts (one job) and 1000 alerts (25 jobs), see [`backlog`].
+//!    Only this part: `OPS_BENCH_ONLY=backlog cargo bench --bench serve`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -373,6 +375,82 @@ fn burst() {
     stop(d);
 }
 
+/// Every "b<job>#<n>" alert token in a text (the backlog bench's jobs say which alert they are).
+fn tokens(text: &str) -> HashSet<(u64, u64)> {
+    let num = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>().parse::<u64>().ok();
+    text.match_indices('b')
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 1..];
+            let job = num(rest)?;
+            let after = rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix('#')?;
+            Some((job, num(after)?))
+        })
+        .collect()
+}
+
+/// 4. Backlog: `jobs` long jobs raise a new alert every 1 s tick ("b<job>#<n>") while every Bot
+///    API request has its connection closed (`FakeTg::down`), until `alerts` were raised; then
+///    Telegram answers again. Time from the outage's end until the last alert raised during it
+///    reached the private chat and the group, and how many messages that took.
+fn backlog(jobs: usize, alerts: u64) {
+    let env = Env::new();
+    let counter = |k: usize| env.path().join(format!("c{k}"));
+    let list: Vec<_> = (0..jobs)
+        .map(|k| {
+            let c = counter(k);
+            let body = format!(
+                "k=$(( $(cat {c} 2>/dev/null || echo 0) + 1 ))\necho $k > {c}.new && mv {c}.new {c}\necho '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"b{k}#'$k'\"}}'\n",
+                c = c.display()
+            );
+            long_job(&format!("job{k}"), &env.script(&format!("st{k}.sh"), &body), json!({}))
+        })
+        .collect();
+    env.config(json!(list), json!({"tickSeconds": 1}));
+    let counts = || -> Vec<u64> { (0..jobs).map(|k| std::fs::read_to_string(counter(k)).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)).collect() };
+    let d = env.serve();
+    let chats = [ME, GROUP];
+    let up = eventually(Duration::from_secs(120), || chats.iter().all(|c| env.tg.to_chat(*c).iter().any(|m| !tokens(&m.text).is_empty())));
+    assert!(up, "alerts before the outage: {}", env.log());
+    let start: u64 = counts().iter().sum();
+    env.tg.down(Instant::now() + Duration::from_secs(7200));
+    let before: Vec<usize> = chats.iter().map(|c| env.tg.to_chat(*c).len()).collect();
+    assert!(eventually(Duration::from_secs(3600), || counts().iter().sum::<u64>().saturating_sub(start) >= alerts), "alerts raised during the outage");
+    let end = counts();
+    let raised = end.iter().sum::<u64>() - start;
+    env.tg.down(Instant::now());
+    let t_end = Instant::now();
+    let want: HashSet<(u64, u64)> = end.iter().enumerate().flat_map(|(k, n)| (1..=*n).map(move |i| (k as u64, i))).collect();
+    let mut done: HashMap<i64, (Duration, usize)> = HashMap::new();
+    while done.len() < chats.len() && t_end.elapsed() < Duration::from_secs(1800) {
+        for c in chats {
+            if done.contains_key(&c) {
+                continue;
+            }
+            let sent = env.tg.to_chat(c);
+            let got: HashSet<(u64, u64)> = sent.iter().flat_map(|m| tokens(&m.text)).collect();
+            if want.is_subset(&got) {
+                done.insert(c, (t_end.elapsed(), sent.len()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for (i, c) in chats.iter().enumerate() {
+        let kind = if *c < 0 { "group" } else { "private chat" };
+        let measured = match done.get(c) {
+            Some((t, n)) => format!("last one in {:.1} s after the outage ended, {} messages since the outage began", t.as_secs_f64(), n - before[i]),
+            None => "NOT all delivered within 30 min".to_string(),
+        };
+        row(
+            &format!("backlog: {raised} alerts raised during an outage ({jobs} job(s), new alert each 1 s tick) → {kind}"),
+            measured,
+            if *c < 0 && alerts <= 36 { "< 10 s" } else { "—" },
+            if *c < 0 && alerts <= 36 { verdict(done.get(c).is_some_and(|(t, _)| *t < Duration::from_secs(10))) } else { verdict(done.contains_key(c)) },
+        );
+    }
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -387,5 +465,9 @@ fn main() {
     }
     if only.is_empty() || only.contains("burst") {
         burst();
+    }
+    if only.is_empty() || only.contains("backlog") {
+        backlog(1, 36);
+        backlog(25, 1000);
     }
 }

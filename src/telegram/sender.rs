@@ -148,11 +148,11 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
     let global: Arc<Mutex<i64>> = Arc::default();
     let reachable = Arc::new(Notify::new());
     let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
-    let mut probed = 0;
+    let (mut probed, mut down) = (0, false);
     loop {
         if now_ms() - probed >= PROBE_EVERY_MS {
             probed = now_ms();
-            probe(&bot, &db, &reachable).await;
+            probe(&bot, &db, &reachable, &mut down).await;
         }
         workers.retain(|_, h| !h.is_finished());
         let chats = Store::open(&db).and_then(|s| outbox::pending_chats(&s)).unwrap_or_else(|e| {
@@ -184,22 +184,26 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
 /// How often Telegram is probed (getMe) while a chat waits out a failure backoff.
 pub const PROBE_EVERY_MS: i64 = 2000;
 
-/// While some chat waits out a failure backoff (up to 15 s), asks Telegram whether it answers
-/// again; if so, releases the waiting rows and wakes the chat workers, so a backlog goes out
-/// within seconds of an outage's end, not one backoff later.
-async fn probe(bot: &Bot, db: &std::path::Path, reachable: &Notify) {
+/// While some chat waits out a failure backoff (up to 15 s), asks Telegram whether it answers;
+/// when it answers again after a failed probe (the outage is over), releases the waiting rows
+/// and wakes the chat workers, so a backlog goes out within seconds of an outage's end, not one
+/// backoff later. While getMe works but sends fail, the backoff stands. `down`: the last probe
+/// failed.
+async fn probe(bot: &Bot, db: &std::path::Path, reachable: &Notify, down: &mut bool) {
     let waiting = Store::open(db).and_then(|s| outbox::backing_off(&s, now_ms())).unwrap_or(false);
     if !waiting {
         return;
     }
     let me = teloxide::payloads::GetMe::new();
-    if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(3), super::direct::call(bot, &me)).await {
+    let answers = matches!(tokio::time::timeout(Duration::from_secs(2), super::direct::call(bot, &me)).await, Ok(Ok(_)));
+    if answers && *down {
         match Store::open(db).and_then(|mut s| outbox::retry_now(&mut s, now_ms())) {
             Ok(n) => tracing::info!(rows = n, "Telegram answers again; queued messages go out now"),
             Err(e) => tracing::error!(error = %e, "outbox update failed"),
         }
         reachable.notify_waiters();
     }
+    *down = !answers;
 }
 
 /// Reserves the next global send slot at or after `now` (ms).
