@@ -6,6 +6,7 @@ mod direct;
 pub mod handlers;
 pub mod outbox;
 mod presses;
+mod probe;
 pub mod sender;
 mod settle;
 pub mod text;

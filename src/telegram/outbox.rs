@@ -74,8 +74,9 @@ pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str,
 /// The next message for `chat` when its queue starts with a backlog of reports worth merging:
 /// in order, within Telegram's limits; headed when `outage` (sends to the chat failed since its
 /// last header) or when its first row failed (before a restart).
-pub fn merged_next(store: &Store, chat: i64, outage: bool) -> Result<Option<Plan>> {
-    let queued = outbox::queued(store, chat, MERGE_WINDOW)?;
+/// Returns the message to send instead of `head`, and what it covers.
+pub fn merged_next(store: &Store, head: &OutMsg, outage: bool) -> Result<Option<(OutMsg, Plan)>> {
+    let queued = outbox::queued(store, head.chat_id, MERGE_WINDOW)?;
     let items: Vec<Item> =
         queued.iter().map_while(|q| Some(Item { id: q.id, silent: q.silent, meta: serde_json::from_str(q.merge.as_deref()?).ok()? })).collect();
     if items.len() < 2 {
@@ -89,7 +90,12 @@ pub fn merged_next(store: &Store, chat: i64, outage: bool) -> Result<Option<Plan
     } else {
         String::new()
     };
-    Ok(backlog::plan(&items, &now, &header, Limits { units: TELEGRAM_LIMIT, buttons: views::MAX_BUTTONS }))
+    let Some(plan) = backlog::plan(&items, &now, &header, Limits { units: TELEGRAM_LIMIT, buttons: views::MAX_BUTTONS }) else { return Ok(None) };
+    if plan.covers.first() != Some(&head.id) {
+        return Ok(None);
+    }
+    let markup = (!plan.rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": plan.rows }).to_string());
+    Ok(Some((OutMsg { text: plan.text.clone(), html: true, silent: plan.silent, markup, ..head.clone() }, plan)))
 }
 
 /// The group became a supergroup: re-send to the new id and warn the owners once, each in the

@@ -150,9 +150,9 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
     let mut workers: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
     let (mut probed, mut down) = (0, false);
     loop {
-        if now_ms() - probed >= PROBE_EVERY_MS {
+        if now_ms() - probed >= super::probe::PROBE_EVERY_MS {
             probed = now_ms();
-            probe(&bot, &db, &reachable, &mut down).await;
+            super::probe::probe(&bot, &db, &reachable, &mut down).await;
         }
         workers.retain(|_, h| !h.is_finished());
         let chats = Store::open(&db).and_then(|s| outbox::pending_chats(&s)).unwrap_or_else(|e| {
@@ -179,31 +179,6 @@ pub async fn run(bot: Bot, db: PathBuf, wake: Arc<Notify>, token: Token, config:
             _ = wake.notified() => {}
         }
     }
-}
-
-/// How often Telegram is probed (getMe) while a chat waits out a failure backoff.
-pub const PROBE_EVERY_MS: i64 = 2000;
-
-/// While some chat waits out a failure backoff (up to 15 s), asks Telegram whether it answers;
-/// when it answers again after a failed probe (the outage is over), releases the waiting rows
-/// and wakes the chat workers, so a backlog goes out within seconds of an outage's end, not one
-/// backoff later. While getMe works but sends fail, the backoff stands. `down`: the last probe
-/// failed.
-async fn probe(bot: &Bot, db: &std::path::Path, reachable: &Notify, down: &mut bool) {
-    let waiting = Store::open(db).and_then(|s| outbox::backing_off(&s, now_ms())).unwrap_or(false);
-    if !waiting {
-        return;
-    }
-    let me = teloxide::payloads::GetMe::new();
-    let answers = matches!(tokio::time::timeout(Duration::from_secs(2), super::direct::call(bot, &me)).await, Ok(Ok(_)));
-    if answers && *down {
-        match Store::open(db).and_then(|mut s| outbox::retry_now(&mut s, now_ms())) {
-            Ok(n) => tracing::info!(rows = n, "Telegram answers again; queued messages go out now"),
-            Err(e) => tracing::error!(error = %e, "outbox update failed"),
-        }
-        reachable.notify_waiters();
-    }
-    *down = !answers;
 }
 
 /// Reserves the next global send slot at or after `now` (ms).
@@ -291,16 +266,10 @@ impl ChatWorker {
 
     /// The chat's backlog merged into the next message (led by the head row), if it has one.
     fn merged(&self, head: &OutMsg, outage: bool) -> Option<(OutMsg, Plan)> {
-        let plan = Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, self.chat, outage)).unwrap_or_else(|e| {
+        Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, head, outage)).unwrap_or_else(|e| {
             tracing::error!(error = %e, "outbox backlog read failed; sending one by one");
             None
-        })?;
-        if plan.covers.first() != Some(&head.id) {
-            return None;
-        }
-        let markup = (!plan.rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": plan.rows }).to_string());
-        let msg = OutMsg { text: plan.text.clone(), html: true, silent: plan.silent, markup, ..head.clone() };
-        Some((msg, plan))
+        })
     }
 }
 
