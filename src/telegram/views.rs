@@ -162,7 +162,8 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
         }
         if let Some(a) = &s.anomaly {
             if !fix.is_empty() {
-                let row = fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
+                let row =
+                    fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
                 mine.push(row);
             }
             let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
