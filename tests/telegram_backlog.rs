@@ -109,6 +109,9 @@ fn an_approval_request_and_a_reply_queued_during_an_outage_keep_their_own_messag
     let ack = merged.button("Ack pulse").expect("the merged alerts keep an Ack for the job still alerting");
     let q = env.tg.press(&merged, ME, &ack);
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("acknowledged"), "the merged message's Ack works");
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == merged.message_id).expect("the merged alert is marked");
+    let visible = |t: &str| support::fake_tg::parse_html(t).unwrap();
+    assert!(visible(&edited.text).starts_with(&visible(&merged.text)), "the edit keeps the whole merged text: {}", edited.text);
     assert!(after(&env, ME, before).len() < 10, "merged, not one message per alert");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);

@@ -112,12 +112,16 @@ pub fn head_failed(store: &Store, id: i64) -> Result<bool> {
     Ok(store.conn().query_row("SELECT last_error IS NOT NULL FROM outbox WHERE id=?1", [id], |r| r.get(0))?)
 }
 
-/// Marks the rows one merged message delivered.
-pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32) -> Result<()> {
+/// Marks the rows one merged message delivered; `shown` (its text) is kept with the newest of
+/// them for [`sent_text`].
+pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32, shown: &str) -> Result<()> {
     store.write(|tx| {
         let now = now_ms();
         for id in ids {
             tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now, tg_message_id])?;
+        }
+        if let Some(newest) = ids.iter().max() {
+            tx.execute("UPDATE outbox SET shown=?2 WHERE id=?1", params![newest, shown])?;
         }
         prune(tx)
     })
@@ -315,12 +319,16 @@ pub fn pending_count(store: &Store) -> Result<i64> {
     Ok(store.conn().query_row("SELECT COUNT(*) FROM outbox WHERE status='pending'", [], |r| r.get(0))?)
 }
 
-/// The text of the message delivered to `chat` as Telegram message `tg_message_id` (all its
-/// parts were one row), for edits that add a line to it.
+/// The text of the message delivered to `chat` as Telegram message `tg_message_id` (one row, or
+/// the merged text of a backlog), for edits that add a line to it.
 pub fn sent_text(store: &Store, chat: i64, tg_message_id: i32) -> Result<Option<String>> {
     use rusqlite::OptionalExtension;
     Ok(store
         .conn()
-        .query_row("SELECT text FROM outbox WHERE chat_id=?1 AND tg_message_id=?2 ORDER BY id DESC LIMIT 1", params![chat, tg_message_id], |r| r.get(0))
+        .query_row(
+            "SELECT COALESCE(shown, text) FROM outbox WHERE chat_id=?1 AND tg_message_id=?2 ORDER BY id DESC LIMIT 1",
+            params![chat, tg_message_id],
+            |r| r.get(0),
+        )
         .optional()?)
 }

@@ -1,7 +1,7 @@
 //! Queuing chat messages: split to Telegram's limits and keyboards serialised, then written to the
 //! store's durable outbox ([`crate::store::outbox`]); the sender delivers them.
 
-use super::text::{split, to_html, CHUNK_LIMIT, TELEGRAM_LIMIT};
+use super::text::{split, to_html, CHUNK_LIMIT};
 use super::views;
 use crate::core::backlog::{self, Item, Limits, Meta, Part, Plan};
 use crate::i18n::Lang;
@@ -90,7 +90,8 @@ pub fn merged_next(store: &Store, head: &OutMsg, outage: bool) -> Result<Option<
     } else {
         String::new()
     };
-    let Some(plan) = backlog::plan(&items, &now, &header, Limits { units: TELEGRAM_LIMIT, buttons: views::MAX_BUTTONS }) else { return Ok(None) };
+    // CHUNK_LIMIT, not Telegram's 4096: an Ack or Snooze later adds a line to the message.
+    let Some(plan) = backlog::plan(&items, &now, &header, Limits { units: CHUNK_LIMIT, buttons: views::MAX_BUTTONS }) else { return Ok(None) };
     if plan.covers.first() != Some(&head.id) {
         return Ok(None);
     }

@@ -3,3 +3,6 @@
 ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';
 -- For mergeable rows: the report's parts as JSON (core::backlog::Meta).
 ALTER TABLE outbox ADD COLUMN merge TEXT;
+-- The text Telegram shows for a row's message when it is not the row's own (a merged backlog:
+-- set on the newest row the message delivered), for edits that add a line to it.
+ALTER TABLE outbox ADD COLUMN shown TEXT;
