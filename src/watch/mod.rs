@@ -8,10 +8,9 @@ pub mod back;
 pub mod heartbeat;
 pub mod systemd;
 
-use crate::config::{self, Config, Heartbeat};
+use crate::config::{Config, Heartbeat};
 use crate::shell::paths::Paths;
 use crate::shell::tick::TickOutcome;
-use crate::store::Store;
 use sd_notify::NotifyState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -83,8 +82,7 @@ pub fn stopping() {
 }
 
 fn last_good_heartbeat(paths: &Paths) -> Option<Heartbeat> {
-    let text = Store::open(&paths.state_db).ok()?.meta("last_good_config").ok()??;
-    config::parse(&text, &paths.config, &paths.home).ok()?.heartbeat
+    crate::shell::config_watch::last_good(paths)?.heartbeat
 }
 
 fn jobs_word(cfg: Option<&Config>) -> String {
