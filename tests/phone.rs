@@ -64,7 +64,7 @@ fn scan_job_with(env: &Env, policy: serde_json::Value, extra: &str) -> serde_jso
     let dir = env.path().display().to_string();
     let start = env.script(
         "start.sh",
-        &format!("echo \"worker started, hashing block 7\" >> {dir}/scan.log\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > {dir}/scan.pid\n"),
+        &format!("echo \"worker started, hashing block 7\" >> {dir}/scan.log\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > {dir}/scan.pid.new\nmv {dir}/scan.pid.new {dir}/scan.pid\n"),
     );
     let status = env.script(
         "status.sh",
@@ -81,8 +81,20 @@ fn idle_job(env: &Env) -> serde_json::Value {
     long_job("idle", &st, json!({}))
 }
 
+/// The scan's pid as its start script wrote it (the script renames the file into place).
 fn scan_pid(env: &Env) -> i32 {
     std::fs::read_to_string(env.path().join("scan.pid")).unwrap().trim().parse().unwrap()
+}
+
+/// The pid of a scan started after `old` was killed: the start script may still be running.
+fn new_scan_pid(env: &Env, old: i32) -> i32 {
+    let pid = std::cell::Cell::new(old);
+    let read = || std::fs::read_to_string(env.path().join("scan.pid")).ok().and_then(|s| s.trim().parse().ok());
+    assert!(eventually(T, || {
+        pid.set(read().unwrap_or(old));
+        pid.get() != old
+    }));
+    pid.get()
 }
 
 fn starts(env: &Env) -> usize {
@@ -109,7 +121,8 @@ fn kill_9_is_a_crash_alert_within_2_s_with_the_log_tail_and_a_start_button_that_
     let seen = std::time::Instant::now();
     assert!(eventually(T, || seen.elapsed() >= Duration::from_secs(1)));
     let killed = std::time::Instant::now();
-    kill9(scan_pid(&env));
+    let first = scan_pid(&env);
+    kill9(first);
     let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("a crash alert");
     assert!(killed.elapsed() < Duration::from_secs(2), "crash alert after {:?}\n{}", killed.elapsed(), env.log());
     assert!(alert.text.contains("ALERT: crashed after"), "{}", alert.text);
@@ -120,7 +133,7 @@ fn kill_9_is_a_crash_alert_within_2_s_with_the_log_tail_and_a_start_button_that_
     env.tg.press(&alert, ME, &start);
     assert!(eventually(T, || starts(&env) == 2), "the Start button started the job again");
     env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("start scan")).expect("the start is answered");
-    kill9(scan_pid(&env));
+    kill9(new_scan_pid(&env, first));
     stop(d);
 }
 
