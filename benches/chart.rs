@@ -2,7 +2,7 @@
 //! Run: `cargo bench --bench chart` (release). Prints one table row per figure.
 
 use ops_framework::chart::{render_png, ChartData, Mark};
-use ops_framework::core::rate::{estimate, Sample};
+use ops_framework::policy::rate::{estimate, Sample};
 use ops_framework::store::{progress, Store};
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 //! axis times in the configured timezone. Drawn with `plotters` into memory with a bundled font
 //! (DejaVu Sans), so it needs no system fonts and no external service.
 
-use crate::core::rate::{self, Estimate, Sample};
+use crate::policy::rate::{self, Estimate, Sample};
 use anyhow::{anyhow, Result};
 use chrono::DateTime;
 use chrono_tz::Tz;

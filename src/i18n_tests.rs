@@ -46,7 +46,7 @@ fn a_report_header_names_the_host_and_the_time_in_the_configured_timezone() {
 
 #[test]
 fn config_errors_blocked_chain_items_and_dry_run_remarks_follow_the_reader_language() {
-    use crate::core::report::{Note, Section};
+    use crate::policy::report::{Note, Section};
     let mut s = Section::system("config", "ops-jobs.json");
     s.notes = vec![
         Note::ConfigInvalid { file: "/x/ops-jobs.json".into(), using_last_good: true },

@@ -1,12 +1,12 @@
 //! Turns report facts into text (plain for the console; Telegram HTML is built on top of it).
 
-use crate::core::failure::FailureKind;
-use crate::core::lifecycle::Lifecycle;
-use crate::core::outcome::{Life, Outcome};
-use crate::core::rate::{self, Estimate, NoEta, Sample};
-use crate::core::report::{Anomaly, AutoResume, Hint, Note, Section};
-use crate::core::status::{progress_fraction, JobStatus};
 use crate::i18n::{self, Lang};
+use crate::policy::failure::FailureKind;
+use crate::policy::lifecycle::Lifecycle;
+use crate::policy::outcome::{Life, Outcome};
+use crate::policy::rate::{self, Estimate, NoEta, Sample};
+use crate::policy::report::{Anomaly, AutoResume, Hint, Note, Section};
+use crate::policy::status::{progress_fraction, JobStatus};
 use crate::t;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

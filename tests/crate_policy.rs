@@ -41,8 +41,8 @@ fn unsafe_is_forbidden_and_libc_is_not_called_directly() {
     }
 }
 
-/// The layers of README "How the code is laid out": the bot (src/telegram) holds no SQL and never
-/// reaches back into the daemon that wires it; render, store, core and config import nothing from
+/// The layers of README "How the code is laid out": the bot (src/chat) holds no SQL and never
+/// reaches back into the daemon that wires it; render, store, policy and config import nothing from
 /// the imperative shell above them.
 #[test]
 fn layers_point_down_only_and_the_bot_holds_no_sql() {
@@ -58,7 +58,7 @@ fn layers_point_down_only_and_the_bot_holds_no_sql() {
         out
     };
     let sql = [".execute(", ".query_row(", ".prepare(", "rusqlite", "SELECT ", "INSERT ", "UPDATE ", "DELETE FROM"];
-    for (path, text) in files("telegram") {
+    for (path, text) in files("chat") {
         for needle in sql {
             let hits: Vec<&str> = text.lines().filter(|l| l.contains(needle)).collect();
             assert!(hits.is_empty(), "{path}: SQL belongs in src/store ({needle}): {hits:?}");
@@ -67,20 +67,69 @@ fn layers_point_down_only_and_the_bot_holds_no_sql() {
     }
     let above = |layer: &str| -> Vec<String> {
         match layer {
-            "config" => vec!["core", "store", "render", "shell", "telegram", "daemon", "cli", "watch"],
-            "core" => vec!["store", "render", "shell", "telegram", "daemon", "cli", "watch"],
-            "store" | "render.rs" => vec!["shell", "telegram", "daemon", "cli", "watch"],
+            "config" => vec!["policy", "store", "render", "shell", "chat", "daemon", "cli", "watch"],
+            "policy" => vec!["store", "render", "shell", "chat", "daemon", "cli", "watch"],
+            "store" | "render.rs" => vec!["shell", "chat", "daemon", "cli", "watch"],
             _ => vec![],
         }
         .into_iter()
         .map(|m| format!("crate::{m}::"))
         .collect()
     };
-    for layer in ["config", "core", "store", "render.rs"] {
+    for layer in ["config", "policy", "store", "render.rs"] {
         for (path, text) in files(layer) {
             for up in above(layer) {
                 assert!(!text.contains(&up), "{path} reaches up into {up}");
             }
         }
+    }
+}
+
+/// The sibling modules of `src/<dir>` that `text` names through `super::` (`super::x::f`,
+/// `super::{x, y}`).
+fn siblings_named(text: &str, siblings: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in text.split("super::").skip(1) {
+        let names: Vec<&str> = match part.strip_prefix('{') {
+            Some(list) => list.split('}').next().unwrap_or("").split(',').map(|n| n.trim().split("::").next().unwrap_or("")).collect(),
+            None => vec![part.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("")],
+        };
+        out.extend(names.into_iter().filter(|n| siblings.iter().any(|s| s == n)).map(String::from));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// "A press approves a request" must be findable in one place: the bot's modules import each
+/// other in one direction only (routing → commands and approvals → replies), never in a circle.
+#[test]
+fn the_bot_modules_import_each_other_without_cycles() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/chat");
+    let mut files = Vec::new();
+    sources(&dir, &mut files);
+    let name = |p: &str| std::path::Path::new(p).file_stem().unwrap().to_string_lossy().to_string();
+    let siblings: Vec<String> = files.iter().map(|(p, _)| name(p)).filter(|n| n != "mod").collect();
+    let edges: std::collections::BTreeMap<String, Vec<String>> =
+        files.iter().filter(|(p, _)| name(p) != "mod").map(|(p, t)| (name(p), siblings_named(t, &siblings))).collect();
+    // Depth-first search for a back edge; the path to it is the cycle.
+    fn visit(n: &str, edges: &std::collections::BTreeMap<String, Vec<String>>, path: &mut Vec<String>, done: &mut Vec<String>) {
+        if done.iter().any(|d| d == n) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|p| p == n) {
+            panic!("import cycle in src/chat: {} → {n}", path[at..].join(" → "));
+        }
+        path.push(n.to_string());
+        for m in edges.get(n).into_iter().flatten() {
+            visit(m, edges, path, done);
+        }
+        path.pop();
+        done.push(n.to_string());
+    }
+    assert!(edges.get("handlers").is_some_and(|e| e.contains(&"presses".to_string())), "the parser sees handlers → presses: {edges:?}");
+    let mut done = Vec::new();
+    for n in edges.keys() {
+        visit(n, &edges, &mut Vec::new(), &mut done);
     }
 }

@@ -2,7 +2,7 @@
 //! inputs never panic, and every rejection carries a one-line message.
 
 use ops_framework::config::parse;
-use ops_framework::core::status::parse_status;
+use ops_framework::policy::status::parse_status;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::Path;

@@ -3,7 +3,7 @@
 use super::commands::{load, print_outcome};
 use super::Exit;
 use crate::config::Job;
-use crate::core::approval::Decider;
+use crate::policy::approval::Decider;
 use crate::shell::approvals::{self, ApprovalRow, Decided};
 use crate::shell::paths::Paths;
 use crate::store::Store;
@@ -60,7 +60,7 @@ pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32>
 /// `pending`.
 pub fn pending(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
-    let rows = approvals::list(&Store::open(&paths.state_db)?, Some(crate::core::approval::State::Pending))?;
+    let rows = approvals::list(&Store::open(&paths.state_db)?, Some(crate::policy::approval::State::Pending))?;
     if rows.is_empty() {
         println!("no open requests");
     }

@@ -130,13 +130,13 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
     }
     let cfg = config::load(&paths.config, &paths.home).ok();
     let bot = match (&cfg, print_only || dry_run) {
-        (Some(c), false) => crate::telegram::setup(c, paths)?,
+        (Some(c), false) => crate::chat::setup(c, paths)?,
         _ => None,
     };
     if !out.report.is_empty() {
         match &bot {
             Some(b) => {
-                let left = crate::telegram::deliver_now(paths, b, &out.report, cfg.as_ref()).await?;
+                let left = crate::chat::deliver_now(paths, b, &out.report, cfg.as_ref()).await?;
                 if left > 0 {
                     eprintln!("WARNING: {left} message(s) could not be sent yet; they stay in the outbox");
                 }
@@ -158,10 +158,10 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
 pub(super) fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
     println!("{label}: {} durMs={}", o.summary(), o.duration_ms);
     if !o.stdout.trim().is_empty() {
-        println!("{}", crate::core::check::tail_chars(&o.stdout, 2000));
+        println!("{}", crate::policy::check::tail_chars(&o.stdout, 2000));
     }
     if !o.stderr.trim().is_empty() {
-        eprintln!("{}", crate::core::check::tail_chars(&o.stderr, 2000));
+        eprintln!("{}", crate::policy::check::tail_chars(&o.stderr, 2000));
     }
 }
 

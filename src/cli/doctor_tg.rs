@@ -2,9 +2,9 @@
 //! approvers, and with `--send-test` one test message per report chat.
 
 use super::doctor::Findings;
+use crate::chat::token::{self, Token};
 use crate::config::{Config, Kind};
 use crate::shell::paths::Paths;
-use crate::telegram::token::{self, Token};
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 

@@ -139,7 +139,7 @@ impl Exit {
 fn exit_code(e: &anyhow::Error) -> i32 {
     if let Some(x) = e.downcast_ref::<Exit>() {
         x.code
-    } else if e.downcast_ref::<crate::config::ConfigError>().is_some() || e.downcast_ref::<crate::telegram::FailClosed>().is_some() {
+    } else if e.downcast_ref::<crate::config::ConfigError>().is_some() || e.downcast_ref::<crate::chat::FailClosed>().is_some() {
         EXIT_USAGE
     } else if e.downcast_ref::<crate::daemon::LockHeld>().is_some() {
         EXIT_LOCKED
@@ -153,7 +153,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     // The token is found, registered and wiped from the environment before the runtime starts
     // (no thread exists yet) and before any command can spawn a job.
-    crate::telegram::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
+    crate::chat::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
     init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match rt.block_on(commands::dispatch(cli)) {

@@ -3,7 +3,7 @@
 //! come from what the tick reported and stored, never from a canned answer.
 
 use super::selftest_lab::{section, Lab};
-use crate::core::report::{Anomaly, AutoResume, Note};
+use crate::policy::report::{Anomaly, AutoResume, Note};
 use anyhow::{bail, ensure, Context, Result};
 use chrono::Timelike;
 use serde_json::{json, Value};

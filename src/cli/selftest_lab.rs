@@ -1,7 +1,7 @@
 //! A throw-away installation for `selftest`: a temporary folder with its own config and state,
 //! job commands played by `ops-monitor selftest-probe` (this very binary), no token, no network.
 
-use crate::core::report::Section;
+use crate::policy::report::Section;
 use crate::shell::paths::Paths;
 use crate::shell::tick::{self, TickOptions, TickOutcome};
 use crate::store::Store;

@@ -72,13 +72,13 @@ pub async fn serve(paths: Paths) -> Result<()> {
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
     let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
     let startup = Report { at: Some(chrono::Utc::now()), sections: interrupted };
-    let setup = crate::telegram::setup(&cfg, &paths)?;
+    let setup = crate::chat::setup(&cfg, &paths)?;
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
     crate::watch::back::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;
     match setup {
         Some(setup) => {
             eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", config.current().allowlist.len());
-            let bot = crate::telegram::start(&paths, setup, config.clone())?;
+            let bot = crate::chat::start(&paths, setup, config.clone())?;
             let sink: Arc<dyn Sink> = bot.sink();
             run_schedules(&paths, config, sink, startup, shutdown).await?;
             bot.shutdown().await;

@@ -5,7 +5,7 @@ use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
 use crate::config::{Config, Job, When};
-use crate::core::approval::{decide as decide_pure, Decider, Refusal, Request, State};
+use crate::policy::approval::{decide as decide_pure, Decider, Refusal, Request, State};
 use crate::store::{self, Store};
 use anyhow::{anyhow, Result};
 use rusqlite::{params, OptionalExtension};
@@ -263,7 +263,7 @@ fn finish(store: &mut Store, req: &ApprovalRow, job: &Job, o: &Outcome) -> Resul
     let now = chrono::Utc::now().timestamp();
     let (state, when) = if o.success() { (State::Succeeded, When::Success) } else { (State::Failed, When::Failure) };
     // One transaction: the outcome and its verification queue items land together.
-    let follow = crate::core::check::follow_ups(job, when, now, Some(req.id));
+    let follow = crate::policy::check::follow_ups(job, when, now, Some(req.id));
     store.write(|tx| {
         transition_tx(tx, req.id, State::Running, state, None, now)?;
         audit_tx(tx, Some(req.id), &job.id, "run", None, &format!("{} in {} ms", o.summary(), o.duration_ms))?;

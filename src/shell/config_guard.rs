@@ -3,7 +3,7 @@
 
 use super::paths::Paths;
 use crate::config::{self, Config};
-use crate::core::report::{Note, Section};
+use crate::policy::report::{Note, Section};
 use crate::store::Store;
 use anyhow::Result;
 use chrono::{DateTime, Utc};

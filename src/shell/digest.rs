@@ -4,9 +4,9 @@
 //! progress then and now.
 
 use crate::config::{Config, Kind};
-use crate::core::quiet::{holds, is_quiet, window_for};
-use crate::core::rate::{figure, Sample};
-use crate::core::report::{Note, Section};
+use crate::policy::quiet::{holds, is_quiet, window_for};
+use crate::policy::rate::{figure, Sample};
+use crate::policy::report::{Note, Section};
 use crate::store::{progress, quiet_held, Store};
 use crate::t;
 use anyhow::Result;

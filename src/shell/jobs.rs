@@ -3,9 +3,9 @@
 use super::paths::Paths;
 use super::runner::{self, Outcome, Spec};
 use crate::config::{Job, Kind, Risk, When};
-use crate::core::check::{follow_ups, FollowUp};
-use crate::core::failure::Failure;
-use crate::core::status::{parse_status, too_big, JobStatus, MAX_STATUS_BYTES};
+use crate::policy::check::{follow_ups, FollowUp};
+use crate::policy::failure::Failure;
+use crate::policy::status::{parse_status, too_big, JobStatus, MAX_STATUS_BYTES};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     let now = chrono::Utc::now().timestamp();
     let mut store = Store::open(&paths.state_db)?;
     if action == Action::Start {
-        store.update_job_state(&job.id, |st| crate::core::lifecycle::started(st, now))?;
+        store.update_job_state(&job.id, |st| crate::policy::lifecycle::started(st, now))?;
     }
     let run_id = store.begin_run(&job.id, action.as_str(), origin, now)?;
     let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
@@ -84,7 +84,7 @@ pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome
 /// Runs the status command (bounded by the job's status timeout) and parses the contract.
 pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, Failure> {
     let Some(argv) = job.commands.status.as_ref() else {
-        return Err(Failure::new(crate::core::failure::FailureKind::Spawn, "no commands.status"));
+        return Err(Failure::new(crate::policy::failure::FailureKind::Spawn, "no commands.status"));
     };
     let out = runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await;
     status_from_outcome(&out)
@@ -93,7 +93,7 @@ pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, Failure> {
 /// Turns a status command's outcome into the contract or a typed failure with its reason.
 pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, Failure> {
     if let Some(kind) = out.failure_kind() {
-        let last = out.stderr.trim().lines().last().map(|l| format!(": {}", crate::core::check::tail_chars(l, 200))).unwrap_or_default();
+        let last = out.stderr.trim().lines().last().map(|l| format!(": {}", crate::policy::check::tail_chars(l, 200))).unwrap_or_default();
         return Err(Failure::new(kind, format!("status command {}{last}", out.summary())));
     }
     if out.stdout_bytes as usize > MAX_STATUS_BYTES {
@@ -140,7 +140,7 @@ impl Stopped {
 /// status pid; the mark is taken back when the stop fails.
 pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     let mark = |on: bool| {
-        Store::open(&paths.state_db)?.update_job_state(&job.id, |st| if on { crate::core::lifecycle::stopped(st) } else { st.stopped_on_purpose = false })
+        Store::open(&paths.state_db)?.update_job_state(&job.id, |st| if on { crate::policy::lifecycle::stopped(st) } else { st.stopped_on_purpose = false })
     };
     mark(true)?;
     let stopped = stop_now(job, paths, origin).await;

@@ -1,7 +1,7 @@
 //! The last lines of a job's `logFile` (status contract extension), bounded and with the token
 //! masked, for crash and stall alerts and `/logs`.
 
-use crate::core::report::{Anomaly, Note, Section};
+use crate::policy::report::{Anomaly, Note, Section};
 use std::io::{Read, Seek, SeekFrom};
 
 /// Lines shown from the end of the log.
@@ -22,7 +22,7 @@ pub fn tail(path: &str) -> Option<String> {
     let text = String::from_utf8_lossy(&buf);
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let last = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-    let shown = crate::core::check::tail_chars(&last, TAIL_CHARS);
+    let shown = crate::policy::check::tail_chars(&last, TAIL_CHARS);
     (!shown.trim().is_empty()).then(|| super::secrets::mask_tail(&shown))
 }
 

@@ -3,10 +3,10 @@
 use super::jobs;
 use super::paths::Paths;
 use crate::config::{Config, Job, Kind};
-use crate::core::lifecycle::{self, Lifecycle};
-use crate::core::rate::{self, Estimate, Sample};
-use crate::core::status::JobStatus;
 use crate::i18n::Lang;
+use crate::policy::lifecycle::{self, Lifecycle};
+use crate::policy::rate::{self, Estimate, Sample};
+use crate::policy::status::JobStatus;
 use crate::store::{RunRecord, Store};
 use crate::t;
 use anyhow::Result;

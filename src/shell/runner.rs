@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-pub use crate::core::outcome::{Life, Outcome};
+pub use crate::policy::outcome::{Life, Outcome};
 
 /// Bytes of stdout and of stderr kept (the tail).
 pub const CAPTURE_BYTES: usize = 64 * 1024;

@@ -2,14 +2,14 @@
 
 use super::approvals;
 use crate::config::Job;
-use crate::core::check::{tail_chars, CheckResult};
-use crate::core::report::{Note, Section};
+use crate::policy::check::{tail_chars, CheckResult};
+use crate::policy::report::{Note, Section};
 use crate::store::Store;
 use anyhow::Result;
 
 /// The section for a verification result (success included), with the audit entry written.
 pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
-    let ok = crate::core::check::failure(r).is_none();
+    let ok = crate::policy::check::failure(r).is_none();
     let verdict = if ok { "ok" } else { "FAILED" };
     let job_of = approvals::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
     approvals::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;

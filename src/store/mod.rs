@@ -10,7 +10,7 @@ pub mod prefs;
 pub mod progress;
 pub mod quiet_held;
 
-use crate::core::state::JobState;
+use crate::policy::state::JobState;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ impl Store {
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&mut self, id: i64, out: &crate::core::outcome::Outcome, now: i64) -> Result<()> {
+    pub fn finish_run(&mut self, id: i64, out: &crate::policy::outcome::Outcome, now: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
@@ -276,10 +276,10 @@ impl Store {
 /// Switching to WAL and the first migration on a brand-new file can report SQLITE_BUSY without
 /// consulting the busy handler when two processes open it at the same moment: retry briefly.
 fn retry_busy<T>(f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    retry_busy_with(crate::core::retry::STORE_BUSY, f)
+    retry_busy_with(crate::policy::retry::STORE_BUSY, f)
 }
 
-fn retry_busy_with<T>(policy: crate::core::retry::Retry, mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+fn retry_busy_with<T>(policy: crate::policy::retry::Retry, mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
     let mut failures = 0;
     loop {
         match f() {
@@ -300,7 +300,7 @@ fn queue_row(r: &rusqlite::Row) -> rusqlite::Result<QueueItem> {
 }
 
 fn tail(s: &str) -> String {
-    crate::core::check::tail_chars(s, 4000)
+    crate::policy::check::tail_chars(s, 4000)
 }
 
 /// Reads one job's state inside a transaction (None when never stored).
@@ -372,7 +372,7 @@ fn prepare_file(path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::core::retry::Retry;
+    use crate::policy::retry::Retry;
     use std::time::Duration;
 
     #[test]

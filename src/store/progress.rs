@@ -2,7 +2,7 @@
 //! [`THIN_BUCKET_SECONDS`] beyond it, and gone after [`KEEP_SECONDS`].
 
 use super::Store;
-use crate::core::rate::Sample;
+use crate::policy::rate::Sample;
 use anyhow::Result;
 use rusqlite::params;
 

@@ -1,6 +1,6 @@
 //! Report sections held during quiet hours, until the morning digest takes them.
 
-use crate::core::report::Section;
+use crate::policy::report::Section;
 use anyhow::Result;
 use rusqlite::params;
 

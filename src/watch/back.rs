@@ -1,11 +1,11 @@
 //! "Back online", the shell part: the previous run's last sign of life and whether it stopped
 //! cleanly live in the store's meta table; at start `serve` says it is back (once per report
-//! chat, silently) when [`crate::core::back::assess`] says so. The first tick then reports what
+//! chat, silently) when [`crate::policy::back::assess`] says so. The first tick then reports what
 //! changed meanwhile (jobs that ended or crashed while nobody watched).
 
 use crate::config::Config;
-use crate::core::back::{assess, Back, LastRun};
 use crate::i18n::Lang;
+use crate::policy::back::{assess, Back, LastRun};
 use crate::shell::paths::Paths;
 use crate::store::{self, prefs, Store};
 use anyhow::Result;
@@ -32,7 +32,7 @@ pub fn on_start(paths: &Paths, cfg: &Config, report_chats: Option<&[i64]>) -> Re
             Some(chats) => {
                 for chat in chats {
                     let lang = prefs::chat_lang(&store, *chat, cfg.locale)?;
-                    crate::telegram::outbox::enqueue(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true, None)?;
+                    crate::chat::outbox::enqueue(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true, None)?;
                 }
             }
             None => println!("{}\n", text(back, &cfg.host, cfg.locale, cfg.timezone)),

@@ -3,8 +3,8 @@
 
 use super::text::{split, to_html, CHUNK_LIMIT};
 use super::views;
-use crate::core::backlog::{self, Item, Limits, Meta, Part, Plan};
 use crate::i18n::Lang;
+use crate::policy::backlog::{self, Item, Limits, Meta, Part, Plan};
 use crate::render::{self, Report};
 use crate::store::outbox::Kind;
 pub use crate::store::outbox::{now_ms, OutMsg};
@@ -44,7 +44,7 @@ fn queue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Opti
 }
 
 /// Queues a report for `chat`: its text and buttons, and the parts a later merge of the chat's
-/// backlog needs (see [`crate::core::backlog`]). Returns the row id of the last part.
+/// backlog needs (see [`crate::policy::backlog`]). Returns the row id of the last part.
 pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz, lang: Lang) -> Result<i64> {
     let text = views::report_text(report, host, tz, lang);
     let rows = views::section_rows(store, chat, &report.sections, lang)?;

@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn only_alerts_ring_in_quiet_hours() {
-        use crate::core::report::{Anomaly, Hint};
+        use crate::policy::report::{Anomaly, Hint};
         let mut s = Section::system("j", "j");
         assert!(!is_alert(&s), "a plain section (a completion, a status change) is held");
         s.notes.push(Note::Recovered);

@@ -2,8 +2,8 @@
 //! a chat's queued reports go out merged (after an outage: minutes of alerts in seconds).
 
 use super::token::{redact, Token};
-use crate::core::backlog::Plan;
-use crate::core::retry::{self, Retry};
+use crate::policy::backlog::Plan;
+use crate::policy::retry::{self, Retry};
 use crate::shell::config_watch::ConfigWatch;
 use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};

@@ -1,8 +1,8 @@
 //! Chat views: the /status overview, job pickers, alert buttons, action results.
 
 use crate::config::{Config, Job, Kind};
-use crate::core::report::Section;
 use crate::i18n::{self, Lang};
+use crate::policy::report::Section;
 use crate::render::{self, Report};
 use crate::shell::overview::JobView;
 use crate::shell::runner::Outcome;
@@ -132,7 +132,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
 }
 
 /// A run's outcome from the chat, plus the `after` jobs it queued.
-pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::core::check::FollowUp], lang: Lang) -> String {
+pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
     let mut text = outcome_text("run", job, o, lang);
     for f in queued {
         text.push_str(&format!("\n{}", t!(lang, "note-queued", job = &f.job_id, delay = i18n::duration(lang, f.delay_seconds))));
@@ -180,8 +180,8 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
 
 /// The actions that fit an alert, as buttons on it: start a crashed job, stop a stalled one,
 /// run a failing check again; each with its logs.
-fn fitting_actions(a: &crate::core::report::Anomaly) -> &'static [&'static str] {
-    use crate::core::report::Anomaly;
+fn fitting_actions(a: &crate::policy::report::Anomaly) -> &'static [&'static str] {
+    use crate::policy::report::Anomaly;
     match a {
         Anomaly::Crashed { .. } => &["start", "logs"],
         Anomaly::Stalled { .. } => &["stop", "logs"],
@@ -199,7 +199,7 @@ fn alert_label(action: &str, job: &str, lang: Lang) -> String {
 
 /// Jobs to offer as "Verify again" (verification results) or "Verify" (interrupted write runs).
 fn verify_jobs(s: &Section) -> Vec<String> {
-    use crate::core::report::Note;
+    use crate::policy::report::Note;
     s.notes
         .iter()
         .flat_map(|n| match n {
@@ -224,7 +224,7 @@ pub fn outcome_text(action: &str, job: &Job, o: &Outcome, lang: Lang) -> String 
     );
     let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
     if !out.trim().is_empty() {
-        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::core::check::tail_chars(&out, 1500)));
+        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&out, 1500)));
     }
     t
 }

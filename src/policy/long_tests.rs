@@ -2,7 +2,7 @@
 
 use super::check::{evaluate_check, schedule_due, CheckResult};
 use super::failure::{Failure, FailureKind};
-use super::policy::evaluate_long;
+use super::long::evaluate_long;
 use super::report::{Anomaly, AutoResume, Note};
 use super::state::JobState;
 use super::status::JobStatus;

@@ -1,7 +1,8 @@
 //! Button presses (callback queries): routed by the action stored with their token; every one
 //! is answered, also when refused or stale.
 
-use super::handlers::{act, logs, set_lang};
+use super::commands::{act, logs, set_lang};
+use super::respond::answer;
 use super::{views, Services};
 use crate::config::Config;
 use crate::i18n::Lang;
@@ -255,15 +256,6 @@ async fn on_chart(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) ->
     super::chart::chart(bot.clone(), &s, cb.chat_id, &cfg, &job)?;
     let lang = press_lang(&s, &q);
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("chart", lang), id = &job)).await
-}
-
-/// Answers a press, best effort: Telegram refuses answers to presses that waited too long
-/// (queued while the daemon was down), and what the press asked for must happen all the same.
-pub(super) async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
-    if let Err(e) = bot.answer_callback_query(q.id.clone()).text(text).await {
-        tracing::warn!(error = %e, "could not answer a button press (it was handled all the same)");
-    }
-    Ok(())
 }
 
 fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) -> anyhow::Result<String> {

@@ -1,7 +1,7 @@
 //! Policy for one-shot check results (schedules, chains, verification runs).
 
 use super::failure::{Failure, FailureKind};
-use super::policy::{anomaly_due, clear_anomaly};
+use super::long::{anomaly_due, clear_anomaly};
 use super::report::{Anomaly, Note, Section};
 use super::state::JobState;
 use crate::config::{Job, When};
@@ -63,7 +63,7 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
             let a = Anomaly::CheckFailed { failure: f.clone() };
             let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, now, !dedup);
             sec.anomaly = Some(a);
-            sec.notes.extend(super::policy::reminder(&st, now));
+            sec.notes.extend(super::long::reminder(&st, now));
             due
         }
         None => {

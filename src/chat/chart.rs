@@ -1,7 +1,7 @@
 //! `/chart <job>`: the job's progress chart as a photo (sendPhoto); `/chart` alone: a button per
 //! long job. Drawn in a task so the chat stays responsive; a job without history gets a reply.
 
-use super::handlers::{pick, reply, unknown_job};
+use super::respond::{pick, reply, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;

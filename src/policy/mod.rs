@@ -7,8 +7,8 @@ pub mod backlog;
 pub mod check;
 pub mod failure;
 pub mod lifecycle;
+pub mod long;
 pub mod outcome;
-pub mod policy;
 pub mod quiet;
 pub mod rate;
 pub mod report;
@@ -17,4 +17,4 @@ pub mod state;
 pub mod status;
 
 #[cfg(test)]
-mod policy_tests;
+mod long_tests;

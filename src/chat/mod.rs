@@ -2,11 +2,13 @@
 
 mod approve;
 mod chart;
+mod commands;
 mod direct;
 pub mod handlers;
 pub mod outbox;
 mod presses;
 mod probe;
+mod respond;
 pub mod sender;
 mod settle;
 pub mod text;
@@ -243,7 +245,7 @@ async fn poll_forever(
     stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
     token: Token,
 ) {
-    let policy = crate::core::retry::POLL_RESTART;
+    let policy = crate::policy::retry::POLL_RESTART;
     let mut failures = 0;
     loop {
         if let Err(e) = bot.get_me().await {

@@ -3,8 +3,8 @@
 
 use super::{outbox, Services};
 use crate::config::{Config, Job};
-use crate::core::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::i18n::{self, Lang};
+use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::shell::approvals::{self, ApprovalRow, Decided};
 use crate::store::approval_messages;
 use crate::store::callbacks::{issue, Callback};
@@ -163,7 +163,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         None => None,
     };
     let Some(row) = row else {
-        return super::presses::answer(bot, q, &t!(s.lang(cb.chat_id), "answer-unknown-request")).await;
+        return super::respond::answer(bot, q, &t!(s.lang(cb.chat_id), "answer-unknown-request")).await;
     };
     let id = row.id;
     let approvers = approver_ids(s, cfg);
@@ -188,7 +188,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
             Err(e) => tracing::error!(error = %format!("{e:#}"), approval = id, "decision failed"),
         }
     });
-    super::presses::answer(bot, q, &answer).await
+    super::respond::answer(bot, q, &answer).await
 }
 
 fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
@@ -201,7 +201,7 @@ fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
             let mut t = t!(lang, "approval-result-ran", id = r.id, job = &r.job_id, summary = summary, duration = i18n::millis(lang, outcome.duration_ms));
             let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
             if !o.trim().is_empty() {
-                t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::core::check::tail_chars(&o, 1500)));
+                t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, 1500)));
             }
             if !queued.is_empty() {
                 t.push_str(&format!("\n{}", t!(lang, "approval-verification-queued", jobs = queued.join(", "))));

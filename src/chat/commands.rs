@@ -1,0 +1,122 @@
+//! What the chat's commands do (start, stop, run, logs, status, language), whether typed or
+//! pressed: `handlers` and `presses` route here; the outcome is a reply.
+
+use super::respond::{pick, reply, unknown_job};
+use super::views;
+use super::Services;
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::shell::jobs::{self, Action};
+use crate::store::callbacks;
+use crate::t;
+use std::sync::Arc;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+type HandlerResult = anyhow::Result<()>;
+
+/// `/lang`: a button per language; `/lang zh-CN`: switches this chat at once.
+pub fn choose_lang(s: &Services, chat: i64, user: Option<i64>, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    if arg.is_empty() {
+        let mut store = s.store()?;
+        let row: Vec<_> = crate::i18n::ALL
+            .iter()
+            .map(|l| Ok(InlineKeyboardButton::callback(l.native_name(), callbacks::issue(&mut store, chat, "lang", None, Some(l.code()))?)))
+            .collect::<anyhow::Result<_>>()?;
+        return reply(s, chat, &t!(lang, "reply-lang-pick"), Some(&InlineKeyboardMarkup::new(vec![row])));
+    }
+    match Lang::parse(arg) {
+        Some(new) => set_lang(s, chat, new, user),
+        None => {
+            let available = crate::i18n::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
+            reply(s, chat, &t!(lang, "reply-lang-unknown", code = arg.chars().take(32).collect::<String>(), available = available), None)
+        }
+    }
+}
+
+/// Stores the chat's language and confirms in the new language.
+pub fn set_lang(s: &Services, chat: i64, lang: Lang, user: Option<i64>) -> HandlerResult {
+    crate::store::prefs::set_chat_lang(&mut s.store()?, chat, lang, user)?;
+    reply(s, chat, &t!(lang, "reply-lang-set"), None)
+}
+
+/// `/status [job]`: the overview with the buttons that fit each job now.
+pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    let mut views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
+    if !arg.is_empty() {
+        views.retain(|v| v.job.id == arg);
+        if views.is_empty() {
+            return reply(s, chat, &unknown_job(cfg, arg, lang), None);
+        }
+    }
+    let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
+    let text = views::overview_text(&s.store()?, &views, cfg, lang);
+    reply(s, chat, &text, Some(&k))
+}
+/// `/logs <job>`: the output tail of its last run; `/logs` alone: a button per job.
+pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    if arg.is_empty() {
+        return pick(s, chat, cfg, "logs");
+    }
+    let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
+    let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
+        None => t!(lang, "reply-no-run", id = &job.id),
+        Some(r) => {
+            let out = format!("{}\n{}", r.stdout_tail.unwrap_or_default().trim(), r.stderr_tail.unwrap_or_default().trim());
+            let summary = r.summary.unwrap_or_else(|| t!(lang, "in-flight"));
+            let head = t!(lang, "reply-logs", action = views::action_word(&r.action, lang), id = &job.id, summary = summary);
+            format!("{head}\n{}", crate::policy::check::tail_chars(&out, 3000))
+        }
+    };
+    let log = match job.kind {
+        crate::config::Kind::LongRunningRead => {
+            jobs::observe(job, &s.paths).await.ok().and_then(|st| st.log_file).and_then(|f| crate::shell::logfile::tail(&f))
+        }
+        _ => None,
+    };
+    match log {
+        Some(tail) => reply(s, chat, &format!("{text}\n\n{}\n{tail}", t!(lang, "note-log-tail")), None),
+        None => reply(s, chat, &text, None),
+    }
+}
+/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.
+pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    let word = views::action_word(action.as_str(), lang);
+    if arg.is_empty() {
+        return pick(s, chat, cfg, action.as_str());
+    }
+    let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
+    if let Err(e) = jobs::check_explicit(&job, action, false) {
+        return reply(s, chat, &t!(lang, "reply-refused", reason = e.to_string()), None);
+    }
+    let s = s.clone();
+    tokio::spawn(async move {
+        let origin = format!("chat:{chat}");
+        let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
+        let text = if action == Action::Stop {
+            match jobs::stop(&job, &s.paths, &origin).await {
+                Ok(jobs::Stopped::Command(o)) => views::outcome_text("stop", &job, &o, lang),
+                Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
+                Err(e) => failed(e),
+            }
+        } else if action == Action::Run {
+            // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
+            match jobs::run_once(&job, &s.paths, &origin).await {
+                Ok((o, queued)) => views::run_text(&job, &o, &queued, lang),
+                Err(e) => failed(e),
+            }
+        } else {
+            match jobs::execute(&job, action, &s.paths, &origin).await {
+                Ok(o) => views::outcome_text(action.as_str(), &job, &o, lang),
+                Err(e) => failed(e),
+            }
+        };
+        if let Err(e) = reply(&s, chat, &text, None) {
+            tracing::error!(error = %e, "could not queue the action result");
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! How the bot answers: a reply queued to the chat's outbox, the answer to a press, the words
+//! for an unknown job and the job pickers. The lowest layer of the bot: it imports no handler.
+
+use super::outbox;
+use super::views;
+use super::Services;
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::t;
+use teloxide::prelude::*;
+
+type HandlerResult = anyhow::Result<()>;
+
+pub fn reply(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
+    outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
+    s.wake.notify_one();
+    Ok(())
+}
+
+pub fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
+    t!(lang, "reply-unknown-job", id = id.chars().take(64).collect::<String>(), known = cfg.job_ids().join(", "))
+}
+
+/// A command without a job: a button per job it applies to (or words saying there is none).
+pub fn pick(s: &Services, chat: i64, cfg: &Config, action: &str) -> HandlerResult {
+    let lang = s.lang(chat);
+    let k = views::picker(&mut s.store()?, chat, cfg, action, lang)?;
+    let word = views::action_word(action, lang);
+    let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
+    reply(s, chat, &text, k.as_ref())
+}
+
+/// Answers a press, best effort: Telegram refuses answers to presses that waited too long
+/// (queued while the daemon was down), and what the press asked for must happen all the same.
+pub async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
+    if let Err(e) = bot.answer_callback_query(q.id.clone()).text(text).await {
+        tracing::warn!(error = %e, "could not answer a button press (it was handled all the same)");
+    }
+    Ok(())
+}
