@@ -103,31 +103,65 @@ enum Done {
     Check { job: Job, queue_id: Option<i64>, reason: Option<String>, out: Outcome },
 }
 
-/// Runs one tick at `Utc::now()`.
+/// Runs one tick at `Utc::now()`. Store work runs through [`store::blocking`]: a busy database
+/// never holds an async worker while status commands and other jobs' schedules wait for it.
 pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let now = Utc::now();
-    let mut store = Store::open(&paths.state_db)?;
+    let mut store = store::blocking(|| Store::open(&paths.state_db))?;
     let mut out = TickOutcome::default();
+    let Some((mut t, work, states)) = store::blocking(|| prepare(paths, opts, &mut store, &mut out, now))? else { return Ok(out) };
+    if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
+        // What this tick claimed goes back to the queue (its owner, this process, lives on).
+        if let Err(e2) = store::blocking(|| store.release_claimed(&t.claimed)) {
+            tracing::error!(error = %e2, "could not release the queue items of a failed tick");
+        }
+        return Err(e);
+    }
+    out.report.sections.extend(t.sections);
+    if !opts.dry_run {
+        store::blocking(|| -> Result<()> {
+            super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
+            if opts.scope.global() {
+                out.report.sections.extend(super::digest::due(&mut store, &t.cfg, now)?);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
+}
+
+/// A tick ready to run: its state, the work due and the states as loaded (to write only changes).
+type Prepared<'a> = (Tick<'a>, Vec<Work>, HashMap<String, JobState>);
+
+/// The tick's first store pass: the config (or its error), the states, expired approvals and the
+/// work due. None when there is no usable config.
+fn prepare<'a>(
+    paths: &'a Paths,
+    opts: &TickOptions,
+    store: &mut Store,
+    out: &mut TickOutcome,
+    now: DateTime<Utc>,
+) -> Result<Option<Prepared<'a>>> {
     // Only the global part reports config errors (and marks them reported).
     let quiet = opts.dry_run || !opts.scope.global();
     let (cfg, err_section) = match &opts.config {
         Some(snap) => {
             out.config_error = snap.error.as_ref().map(|e| e.to_string());
-            let section = super::config_guard::report_due(&mut store, now, snap.error.as_deref(), snap.cfg.is_some(), quiet)?;
+            let section = super::config_guard::report_due(store, now, snap.error.as_deref(), snap.cfg.is_some(), quiet)?;
             (snap.cfg.clone(), section)
         }
         None => {
-            let (cfg, section) = super::config_guard::current(paths, &mut store, now, quiet, &mut out.config_error)?;
+            let (cfg, section) = super::config_guard::current(paths, store, now, quiet, &mut out.config_error)?;
             (cfg.map(Arc::new), section)
         }
     };
     out.report.at = Some(now);
     out.report.sections.extend(err_section.filter(|_| opts.scope.global()));
-    let Some(cfg) = cfg else { return Ok(out) };
+    let Some(cfg) = cfg else { return Ok(None) };
     out.had_config = true;
     let states = store.job_states()?;
     if !opts.dry_run && opts.scope.global() {
-        out.report.sections.extend(super::verify::expired_sections(&mut store, &cfg, now.timestamp())?);
+        out.report.sections.extend(super::verify::expired_sections(store, &cfg, now.timestamp())?);
     }
     let mut t = Tick {
         cfg,
@@ -141,23 +175,9 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         claimed: Vec::new(),
         samples: Vec::new(),
     };
-    let mut work = t.queue_work(&mut store, &opts.scope, opts.dry_run)?;
+    let mut work = t.queue_work(store, &opts.scope, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
-    if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
-        // What this tick claimed goes back to the queue (its owner, this process, lives on).
-        if let Err(e2) = store.release_claimed(&t.claimed) {
-            tracing::error!(error = %e2, "could not release the queue items of a failed tick");
-        }
-        return Err(e);
-    }
-    out.report.sections.extend(t.sections);
-    if !opts.dry_run {
-        super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
-        if opts.scope.global() {
-            out.report.sections.extend(super::digest::due(&mut store, &t.cfg, now)?);
-        }
-    }
-    Ok(out)
+    Ok(Some((t, work, states)))
 }
 
 struct Tick<'a> {
@@ -179,12 +199,11 @@ struct Tick<'a> {
 
 impl Tick<'_> {
     async fn run_and_commit(&mut self, work: Vec<Work>, store: &mut Store, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<()> {
-        for done in run_all(work, self.paths).await {
-            self.absorb(done, store)?;
-        }
+        let done = run_all(work, self.paths).await;
+        store::blocking(|| done.into_iter().try_for_each(|d| self.absorb(d, store)))?;
         self.auto_resume(opts).await;
         if !opts.dry_run {
-            commit(store, loaded, self)?;
+            store::blocking(|| commit(store, loaded, self))?;
         }
         Ok(())
     }

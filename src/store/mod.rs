@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod held;
 pub mod outbox;
 pub mod owner;
+pub mod pool;
 pub mod prefs;
 pub mod progress;
 pub mod quiet_held;
@@ -16,6 +17,17 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Runs blocking store work from async code: on the daemon's multi-threaded runtime the worker
+/// first hands its other tasks to another thread (tokio's `block_in_place`), so SQLite waiting
+/// for another process's write lock (up to the busy timeout) never stalls them; outside a
+/// multi-threaded runtime (plain threads, blocking tasks, tests) `f` simply runs.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
 
 /// Runs kept per job in the history.
 pub const RUNS_KEPT_PER_JOB: i64 = 200;
@@ -35,9 +47,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_outbox_kind.sql"),
 ];
 
-/// An open store; cheap to open, one per thread/task.
+/// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the
+/// file is opened and migrated once per process, not once per call.
 pub struct Store {
-    conn: Connection,
+    conn: pool::Pooled,
     path: PathBuf,
 }
 
@@ -86,20 +99,28 @@ pub struct QueueItem {
 }
 
 impl Store {
-    /// Opens (creating folder 0700 and file 0600 on first use) and migrates.
+    /// Opens (creating folder 0700 and file 0600 on first use) and migrates; later opens in
+    /// the same process reuse an idle connection of the same file.
     pub fn open(path: &Path) -> Result<Store> {
+        if let Some(conn) = pool::take(path) {
+            return Ok(Store { conn, path: path.to_path_buf() });
+        }
         prepare_file(path)?;
+        let file = pool::FileId::of(path).with_context(|| format!("state database {} vanished while opening", path.display()))?;
         let conn = Connection::open(path).with_context(|| format!("open state database {}", path.display()))?;
+        pool::count_open();
         conn.busy_timeout(Duration::from_secs(15))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut s = Store { conn, path: path.to_path_buf() };
+        let mut s = Store { conn: pool::Pooled::fresh(conn, path, file), path: path.to_path_buf() };
         // WAL mode is a property of the file and the schema only moves forward: an up-to-date
         // file is checked with one read, without taking the write lock on every open.
         let version: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version < MIGRATIONS.len() as i64 {
-            retry_busy(|| s.conn.pragma_update(None, "journal_mode", "WAL"))?;
-            retry_busy(|| s.migrate()).context("migrate the state database")?;
+            blocking(|| -> Result<()> {
+                retry_busy(|| s.conn.pragma_update(None, "journal_mode", "WAL"))?;
+                retry_busy(|| s.migrate()).context("migrate the state database")
+            })?;
         }
         Ok(s)
     }
@@ -124,12 +145,16 @@ impl Store {
         tx.commit()
     }
 
-    /// Runs `f` in an IMMEDIATE transaction (serialised against other writers).
+    /// Runs `f` in an IMMEDIATE transaction (serialised against other writers). Every write
+    /// goes through here, so every write runs through [`blocking`]: waiting for another
+    /// process's write lock never holds an async worker.
     pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        blocking(|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
     }
 
     /// A value from the meta table.
