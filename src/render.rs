@@ -6,6 +6,7 @@ use crate::policy::lifecycle::Lifecycle;
 use crate::policy::outcome::{Life, Outcome};
 use crate::policy::rate::{self, Estimate, NoEta, Sample};
 use crate::policy::report::{Anomaly, AutoResume, Hint, Note, Section};
+use crate::policy::standing::Standing;
 use crate::policy::status::{progress_fraction, JobStatus};
 use crate::t;
 use chrono::{DateTime, Utc};
@@ -47,9 +48,13 @@ pub fn header_at(at: DateTime<Utc>, now: DateTime<Utc>, host: &str, tz: Tz, lang
 /// `at` as a reader in `tz` needs it at `now`: time and timezone abbreviation ("13:27:05 CET"),
 /// with the date in front when it is not today ("2026-01-14 13:27:05 CET").
 pub fn clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
-    let (local, today) = (at.with_timezone(&tz), now.with_timezone(&tz).date_naive());
-    let format = if local.date_naive() == today { "%H:%M:%S %Z" } else { "%Y-%m-%d %H:%M:%S %Z" };
-    local.format(format).to_string()
+    local_time(at, now, tz, "%H:%M:%S %Z", "%Y-%m-%d %H:%M:%S %Z")
+}
+
+/// `at` in `tz` with `today` as the format when it is `now`'s day there, else `other`.
+fn local_time(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz, today: &str, other: &str) -> String {
+    let local = at.with_timezone(&tz);
+    local.format(if local.date_naive() == now.with_timezone(&tz).date_naive() { today } else { other }).to_string()
 }
 
 /// The whole report as plain text, headed with `host`.
@@ -83,12 +88,49 @@ pub fn state_word(s: &JobStatus, life: Option<Lifecycle>, lang: Lang) -> String 
     s.stop_reason.as_ref().map_or(word.clone(), |r| t!(lang, "state-with-reason", state = word, reason = r))
 }
 
+/// A job's standing in words, with its age or time in `tz` as a reader needs it at `now`
+/// ("running 2 h 10 min", "stalled 4 min", "crashed 13:23", "failing since 13:44"); the job's
+/// `stopReason` follows the words of a job that is not running.
+pub fn standing_word(standing: Standing, stop_reason: Option<&str>, now: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    let age = |secs: i64| i18n::duration(lang, secs.max(0) as u64);
+    let at = |t: Option<i64>| t.and_then(|t| DateTime::from_timestamp(t, 0)).map(|t| short_clock(t, now, tz));
+    let word = match standing {
+        Standing::Running { for_seconds: Some(secs) } => t!(lang, "standing-running-for", duration = age(secs)),
+        Standing::Running { for_seconds: None } => t!(lang, "state-running"),
+        Standing::Stalled { for_seconds } => t!(lang, "standing-stalled", duration = age(for_seconds)),
+        Standing::Completed { at: t } => at(t).map_or_else(|| t!(lang, "state-completed"), |time| t!(lang, "standing-completed-at", time = time)),
+        Standing::Crashed { at: t } => at(t).map_or_else(|| t!(lang, "state-crashed"), |time| t!(lang, "standing-crashed-at", time = time)),
+        Standing::Stopped { at: t } => at(t).map_or_else(|| t!(lang, "state-stopped"), |time| t!(lang, "standing-stopped-at", time = time)),
+        Standing::NotStarted => t!(lang, "state-not-started"),
+        Standing::Failing { since } => at(since).map_or_else(|| t!(lang, "standing-failing"), |time| t!(lang, "standing-failing-since", time = time)),
+    };
+    match (standing, stop_reason) {
+        (Standing::Crashed { .. } | Standing::Stopped { .. } | Standing::Completed { .. }, Some(r)) => t!(lang, "state-with-reason", state = word, reason = r),
+        _ => word,
+    }
+}
+
+/// `at` as "13:23" in `tz`, with the date in front when it is not `now`'s day ("11-24 13:23").
+pub fn short_clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
+    local_time(at, now, tz, "%H:%M", "%m-%d %H:%M")
+}
+
 /// Keys of `progress` shown as the bar and the figures rather than as raw facts.
 const SHOWN_KEYS: [&str; 4] = ["done", "total", "unit", "percent"];
 
 /// Progress for people: bar, `done/total unit`, rate and ETA (labelled as estimates), then up to
 /// four other scalar facts: "▓▓▓░░░░░░░ 31% · 930/3000 files · 12.4 files/min · ETA 15:42 (≈ 2 h 47 min)".
 pub fn progress_line(s: &JobStatus, est: Option<&Estimate>, tz: Tz, lang: Lang) -> Option<String> {
+    progress_text(s, est, tz, lang, true)
+}
+
+/// [`progress_line`] at a glance (`/status`): the bar, `done/total unit`, rate and ETA; the job's
+/// other progress facts only when it reports none of those.
+pub fn progress_brief(s: &JobStatus, est: Option<&Estimate>, tz: Tz, lang: Lang) -> Option<String> {
+    progress_text(s, est, tz, lang, false)
+}
+
+fn progress_text(s: &JobStatus, est: Option<&Estimate>, tz: Tz, lang: Lang, all_facts: bool) -> Option<String> {
     let p = s.progress.as_ref()?;
     let num = |k: &str| p.get(k).and_then(Value::as_f64);
     let unit = p.get("unit").and_then(Value::as_str).unwrap_or("").trim();
@@ -111,7 +153,7 @@ pub fn progress_line(s: &JobStatus, est: Option<&Estimate>, tz: Tz, lang: Lang) 
         })
         .take(4)
         .collect();
-    if !facts.is_empty() {
+    if !facts.is_empty() && (all_facts || parts.is_empty()) {
         parts.push(facts.join(" | "));
     }
     (!parts.is_empty()).then(|| parts.join(" · "))

@@ -3,6 +3,7 @@
 use crate::config::{Config, Job, Kind};
 use crate::i18n::{self, Lang};
 use crate::policy::report::Section;
+use crate::policy::standing::Standing;
 use crate::render::{self, Report};
 use crate::shell::overview::JobView;
 use crate::shell::runner::Outcome;
@@ -57,22 +58,30 @@ pub fn action_word(action: &str, lang: Lang) -> String {
     }
 }
 
-/// The /status overview text: a header naming the host, then one line per job with state,
-/// progress bar and last run.
+/// The /status overview text: a header naming the host, then per job one line with its
+/// lifecycle word and age, its own `message`, its progress at a glance (bar, `done/total unit`,
+/// rate and ETA) and, where it adds something, its last run.
 pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang) -> String {
     let tz = cfg.timezone;
     let now = chrono::Utc::now();
     let time = render::clock(now, now, tz);
     let mut lines = vec![t!(lang, "overview-header", host = &cfg.host, count = views.len(), time = time)];
     for v in views {
-        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(lang));
+        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(tz, lang));
         if let Some(Ok(s)) = &v.status {
-            if let Some(p) = render::progress_line(s, v.estimate.as_ref(), tz, lang) {
+            // The job's own words, unless its stopReason already said them.
+            if let Some(m) = s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m)) {
+                line.push_str(&format!("\n  {m}"));
+            }
+            if let Some(p) = render::progress_brief(s, v.estimate.as_ref(), tz, lang) {
                 line.push_str(&format!("\n  {p}"));
             }
         }
-        if let Some(r) = &v.last_run {
-            let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| t.with_timezone(&tz).format("%m-%d %H:%M").to_string()).unwrap_or_default();
+        // A long job's lifecycle word already tells what its last start or stop did, unless it
+        // failed; a failing check's "exit 0" (it printed ALERT) would read as all well.
+        let failing = matches!(v.standing, Some(Standing::Failing { .. }));
+        if let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) {
+            let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
             let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
             line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = action_word(&r.action, lang), summary = summary, when = when)));
         }

@@ -26,8 +26,10 @@ pub fn advance(st: &mut JobState, running: bool, completed: bool, t: i64) -> Lif
     if completed {
         st.running_since = None;
         st.crashed_at = None;
+        st.completed_at.get_or_insert(t);
         return Lifecycle::Completed;
     }
+    st.completed_at = None;
     if running {
         st.running_since.get_or_insert(t);
         st.crashed_at = None;
@@ -60,13 +62,15 @@ pub fn current(st: &JobState, running: bool, completed: bool) -> Lifecycle {
 /// and a stop on purpose is over.
 pub fn started(st: &mut JobState, t: i64) {
     st.stopped_on_purpose = false;
+    st.stopped_at = None;
     st.crashed_at = None;
     st.running_since = Some(t);
 }
 
-/// A person stopped the job on purpose.
-pub fn stopped(st: &mut JobState) {
+/// A person stopped the job on purpose at `t`.
+pub fn stopped(st: &mut JobState, t: i64) {
     st.stopped_on_purpose = true;
+    st.stopped_at = Some(t);
 }
 
 #[cfg(test)]
@@ -97,7 +101,7 @@ mod tests {
                         None
                     }
                     "stop" => {
-                        stopped(&mut st);
+                        stopped(&mut st, t);
                         None
                     }
                     e => Some(advance(&mut st, e == "run", e == "done", t)),

@@ -138,7 +138,7 @@ fn a_never_started_job_is_no_alert_and_auto_resume_starts_it_silently() {
 fn a_job_stopped_on_purpose_is_no_alert_and_not_auto_resumed() {
     let j = long(r#"{"autoResume":true}"#);
     let mut st = was_running(&j);
-    super::lifecycle::stopped(&mut st);
+    super::lifecycle::stopped(&mut st, 0);
     for secs in [0, 5000, 50_000] {
         let d = evaluate_long(&j, &st, &paused(), at(12, 0, secs), BERLIN);
         assert!(d.section.is_none(), "no report at +{secs}s");

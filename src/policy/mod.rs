@@ -13,6 +13,7 @@ pub mod quiet;
 pub mod rate;
 pub mod report;
 pub mod retry;
+pub mod standing;
 pub mod state;
 pub mod status;
 

@@ -53,6 +53,10 @@ pub struct JobState {
     pub crash_ran_seconds: Option<i64>,
     /// A person stopped it: no alert, no auto-resume until someone starts it again.
     pub stopped_on_purpose: bool,
+    /// When it was stopped on purpose (for `/status`: "stopped 13:30").
+    pub stopped_at: Option<i64>,
+    /// When it was first seen completed (for `/status`: "completed 12:41").
+    pub completed_at: Option<i64>,
     /// When the anomaly being reported first came.
     pub anomaly_since: Option<i64>,
     /// Reminders of it sent so far.

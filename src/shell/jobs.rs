@@ -140,7 +140,14 @@ impl Stopped {
 /// status pid; the mark is taken back when the stop fails.
 pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     let mark = |on: bool| {
-        Store::open(&paths.state_db)?.update_job_state(&job.id, |st| if on { crate::policy::lifecycle::stopped(st) } else { st.stopped_on_purpose = false })
+        Store::open(&paths.state_db)?.update_job_state(&job.id, |st| {
+            if on {
+                crate::policy::lifecycle::stopped(st, chrono::Utc::now().timestamp())
+            } else {
+                st.stopped_on_purpose = false;
+                st.stopped_at = None;
+            }
+        })
     };
     mark(true)?;
     let stopped = stop_now(job, paths, origin).await;

@@ -4,8 +4,8 @@ use super::jobs;
 use super::paths::Paths;
 use crate::config::{Config, Job, Kind};
 use crate::i18n::Lang;
-use crate::policy::lifecycle::{self, Lifecycle};
 use crate::policy::rate::{self, Estimate, Sample};
+use crate::policy::standing::{self, Standing};
 use crate::policy::status::JobStatus;
 use crate::store::{RunRecord, Store};
 use crate::t;
@@ -22,8 +22,8 @@ pub struct JobView {
     pub last_run: Option<RunRecord>,
     /// Rate and ETA from the stored progress history and this status.
     pub estimate: Option<Estimate>,
-    /// What ops-monitor knows of the job's lifecycle (long jobs).
-    pub life: Option<Lifecycle>,
+    /// Its lifecycle word and age (long jobs; checks while failing).
+    pub standing: Option<Standing>,
 }
 
 /// Observes every job: long jobs' status commands run concurrently; one-shot jobs show their last run.
@@ -46,15 +46,18 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
             Some((j, _)) if *j == i => statuses.next().map(|(_, s)| s),
             _ => None,
         };
+        let now = chrono::Utc::now().timestamp();
         let estimate = match &status {
-            Some(Ok(s)) => estimate_now(&store, &job.id, s, chrono::Utc::now().timestamp())?,
+            Some(Ok(s)) => estimate_now(&store, &job.id, s, now)?,
             _ => None,
         };
-        let life = match (&status, states.get(&job.id)) {
-            (Some(Ok(s)), Some(st)) => Some(lifecycle::current(st, s.running, s.completed)),
-            _ => None,
+        let st = states.get(&job.id).cloned().unwrap_or_default();
+        let standing = match &status {
+            Some(Ok(s)) => Some(standing::long(job, &st, s, now)),
+            Some(Err(_)) => None,
+            None => standing::check(&st),
         };
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, life });
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing });
     }
     Ok(out)
 }
@@ -70,10 +73,15 @@ pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64) -> Res
 }
 
 impl JobView {
-    /// One-line summary ("running (pid 42)", "last run: exit 0", "never ran") in `lang`.
-    pub fn summary(&self, lang: Lang) -> String {
+    /// One-line summary ("running 2 h 10 min", "crashed 13:23", "failing since 13:44", "last
+    /// run: exit 0", "never ran") in `lang`, times in `tz`.
+    pub fn summary(&self, tz: chrono_tz::Tz, lang: Lang) -> String {
+        let stop_reason = self.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| s.stop_reason.as_deref());
+        if let Some(standing) = self.standing {
+            return crate::render::standing_word(standing, stop_reason, chrono::Utc::now(), tz, lang);
+        }
         match (&self.status, &self.last_run) {
-            (Some(Ok(s)), _) => crate::render::state_word(s, self.life, lang),
+            (Some(Ok(s)), _) => crate::render::state_word(s, None, lang),
             (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
             (None, Some(r)) => t!(lang, "overview-last-run", summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"))),
             (None, None) => t!(lang, "overview-never"),

@@ -407,6 +407,7 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
                 }
                 if cur.stopped_on_purpose != old.stopped_on_purpose {
                     st.stopped_on_purpose = cur.stopped_on_purpose;
+                    st.stopped_at = cur.stopped_at;
                 }
             }
             if loaded.get(id) != Some(&st) {
