@@ -40,7 +40,7 @@ fn a_report_header_names_the_host_and_the_time_in_the_configured_timezone() {
     let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
     let summer = chrono::DateTime::parse_from_rfc3339("2026-07-15T11:27:00Z").unwrap().with_timezone(&chrono::Utc);
     assert_eq!(crate::render::clock(summer, summer, berlin), "13:27:00 CEST");
-    let report = crate::render::Report { at: Some(chrono::Utc::now()), sections: Vec::new() };
+    let report = crate::render::Report { at: Some(chrono::Utc::now()), sections: Vec::new(), digest: None };
     assert!(crate::render::report_text(&report, "build-1", tz, Lang::ZhCn).starts_with("🛠️ Ops 快报 · build-1 · "));
 }
 

@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+pub mod digest;
+
 /// A tick's report: header time plus sections.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -20,12 +22,15 @@ pub struct Report {
     pub at: Option<DateTime<Utc>>,
     /// One per job with something to say.
     pub sections: Vec<Section>,
+    /// The morning digest, when quiet hours just ended: rendered per chat, in its language, and
+    /// queued in one transaction with forgetting what it covers.
+    pub digest: Option<crate::policy::digest::Digest>,
 }
 
 impl Report {
     /// True when nothing is to be said.
     pub fn is_empty(&self) -> bool {
-        self.sections.is_empty()
+        self.sections.is_empty() && self.digest.is_none()
     }
     /// True when any section should ring (alerts, status changes).
     pub fn loud(&self) -> bool {
@@ -261,9 +266,6 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
         Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
         Note::Info(text) => text.clone(),
-        Note::DigestIntro { since, count } => t!(lang, "digest-intro", since = since, count = *count),
-        Note::HeldAt(time) => t!(lang, "digest-held-at", time = time),
-        Note::ProgressThenNow { job, then, now } => t!(lang, "digest-progress", job = job, then = then, now = now),
     }
 }
 

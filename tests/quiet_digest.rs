@@ -45,11 +45,185 @@ fn a_completion_inside_quiet_hours_does_not_ring_and_the_digest_names_it() {
     config(json!({"start": hhmm(-120), "end": hhmm(-60)}));
     let digest = env.tg.wait_for(Duration::from_secs(20), |m| m.chat_id == ME && m.text.contains("Quiet hours are over"));
     let digest = digest.unwrap_or_else(|| panic!("no digest: {:?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
-    assert!(digest.text.contains("backup") && digest.text.contains("completed"), "{}", digest.text);
-    assert!(digest.text.contains("progress of backup: 4/10 (40%) → 10/10 (100%)"), "{}", digest.text);
+    assert!(digest.text.contains("• backup</b>\n- progress: 4/10 (40%) → 10/10 (100%)"), "{}", digest.text);
+    assert!(digest.text.contains(" completed ✅"), "{}", digest.text);
     assert!(eventually(Duration::from_secs(5), || held() == 0));
     // A few more ticks (two more alerts): the digest does not repeat.
     let alerts = alert_numbers(&env, ME).len();
     assert!(eventually(Duration::from_secs(20), || alert_numbers(&env, ME).len() >= alerts + 2));
     assert_eq!(env.tg.to_chat(ME).iter().filter(|m| m.text.contains("Quiet hours are over")).count(), 1);
+}
+
+const T: Duration = Duration::from_secs(20);
+/// A member of the allowed group who is not an approver.
+const BOB: i64 = 333;
+
+/// Writes the config with a quiet window around now (`quiet`) or one that just ended.
+fn night(env: &Env, jobs: &serde_json::Value, quiet: bool, extra: serde_json::Value) {
+    let window = if quiet { json!({"start": hhmm(-60), "end": hhmm(60)}) } else { json!({"start": hhmm(-120), "end": hhmm(-60)}) };
+    let mut cfg = json!({"tickSeconds": 1, "timezone": "UTC", "defaults": {"quietHours": window, "reportEverySeconds": 0}});
+    if let serde_json::Value::Object(m) = extra {
+        for (k, v) in m {
+            cfg[k] = v;
+        }
+    }
+    env.config(jobs.clone(), cfg);
+}
+
+/// A long job whose status is an alert saying `message` while `flag` exists, else plain running.
+fn alerting(env: &Env, id: &str, message: &str, flag: &std::path::Path) -> serde_json::Value {
+    let st = env.script(
+        &format!("{id}.sh"),
+        &format!(
+            "if [ -f {f} ]; then echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"{message}\"}}'; \
+             else echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            f = flag.display()
+        ),
+    );
+    long_job(id, &st, json!({}))
+}
+
+/// A long job that completes once `flag` exists (the completion is held in quiet hours).
+fn completing(env: &Env, flag: &std::path::Path) -> serde_json::Value {
+    let st = env.script(
+        "backup.sh",
+        &format!(
+            "if [ -f {f} ]; then echo '{{\"running\":false,\"completed\":true}}'; else echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            f = flag.display()
+        ),
+    );
+    long_job("backup", &st, json!({}))
+}
+
+fn digest_in(env: &Env, chat: i64, title: &str) -> support::fake_tg::Sent {
+    env.tg
+        .wait_for(T, |m| m.chat_id == chat && m.text.contains(title))
+        .unwrap_or_else(|| panic!("no digest in {chat}: {:?}", env.tg.to_chat(chat).iter().map(|m| &m.text).collect::<Vec<_>>()))
+}
+
+/// The digest's line that mentions `what`.
+fn line<'a>(text: &'a str, what: &str) -> &'a str {
+    text.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("no line with {what:?} in {text}"))
+}
+
+#[test]
+fn the_digest_lists_the_alerts_that_rang_at_night_and_whether_each_is_still_open() {
+    let env = Env::new();
+    let (disk, net, cpu) = (env.path().join("disk"), env.path().join("net"), env.path().join("cpu"));
+    for f in [&disk, &net, &cpu] {
+        std::fs::write(f, "").unwrap();
+    }
+    let jobs = json!([alerting(&env, "disk", "disk full", &disk), alerting(&env, "net", "link down", &net), alerting(&env, "cpu", "cpu hot", &cpu)]);
+    night(&env, &jobs, true, json!({}));
+    let _d = env.serve();
+    // Alerts ring in quiet hours.
+    for what in ["disk full", "link down", "cpu hot"] {
+        assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(what) && !m.silent()).is_some(), "no alert {what}");
+    }
+    // By morning: the disk recovered, the net alert was acknowledged, the cpu alert is still on.
+    std::fs::remove_file(&disk).unwrap();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("link down")).unwrap();
+    env.tg.press(&alert, ME, &alert.button("Ack net").expect("Ack button"));
+    let state = |job: &str, like: &str| env.count(&format!("SELECT COUNT(*) FROM job_state WHERE job_id='{job}' AND state LIKE '{like}'")) == 1;
+    assert!(eventually(T, || state("net", "%\"acked_anomaly_key\":\"alert:link down\"%")), "the ack was not stored");
+    assert!(eventually(T, || state("disk", "%\"last_anomaly_key\":null%")), "the disk did not recover");
+    night(&env, &jobs, false, json!({}));
+    let digest = digest_in(&env, ME, "Quiet hours are over");
+    assert!(line(&digest.text, "disk full").contains("over now"), "{}", digest.text);
+    assert!(line(&digest.text, "link down").contains("acknowledged"), "{}", digest.text);
+    assert!(line(&digest.text, "cpu hot").contains("still open"), "{}", digest.text);
+    assert!(digest.text.contains("only alerts rang (3)"), "{}", digest.text);
+    assert_eq!(env.count("SELECT COUNT(*) FROM quiet_held"), 0, "the digest took what it covers");
+}
+
+#[test]
+fn the_digest_has_buttons_for_what_needs_a_decision_and_approvals_check_the_presser() {
+    let env = Env::new();
+    let dead = env.path().join("dead");
+    let scan = env.script(
+        "scan.sh",
+        &format!(
+            "if [ -f {f} ]; then echo '{{\"running\":false,\"completed\":false}}'; else echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            f = dead.display()
+        ),
+    );
+    env.script("w.sh", &format!("echo wrote >> {}\n", env.path().join("ran").display()));
+    let jobs = json!([
+        long_job("scan", &scan, json!({})),
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", env.path().join("w.sh")]}, "after": [{"jobId": "v", "when": "success"}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}
+    ]);
+    night(&env, &jobs, true, json!({}));
+    let _d = env.serve();
+    // Seen running (held: a status change), then gone without completing: a crash, which rings.
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state LIKE '%\"running_since\":1%'") == 1));
+    std::fs::write(&dead, "").unwrap();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed") && !m.silent()).is_some(), "the crash rang");
+    env.tg.message(GROUP, BOB, "/run w");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("Approval request #1")).is_some());
+    night(&env, &jobs, false, json!({}));
+    let digest = digest_in(&env, GROUP, "Quiet hours are over");
+    assert!(line(&digest.text, "crashed").contains("still open"), "{}", digest.text);
+    assert!(line(&digest.text, "#1").contains("w"), "{}", digest.text);
+    for label in ["Start scan", "Logs scan", "Approve #1 w", "Reject #1 w"] {
+        assert!(digest.button(label).is_some(), "no {label} button: {:?}", digest.body["reply_markup"]);
+    }
+    // Bob is in the group but no approver: refused, nothing runs; the approver's press runs it once.
+    let q = env.tg.press(&digest, BOB, &digest.button("Approve #1").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"));
+    assert_eq!(env.count("SELECT COUNT(*) FROM approvals WHERE state='pending'"), 1);
+    let mine = digest_in(&env, ME, "Quiet hours are over");
+    let q = env.tg.press(&mine, ME, &mine.button("Approve #1").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"));
+    assert!(eventually(T, || std::fs::read_to_string(env.path().join("ran")).is_ok_and(|r| r.lines().count() == 1)), "the approved run did not happen");
+    let q = env.tg.press(&mine, ME, &mine.button("Start scan").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some(), "Start pressed from the digest is answered");
+}
+
+#[test]
+fn a_digest_that_cannot_be_queued_keeps_what_it_covers_and_goes_out_later() {
+    let env = Env::new();
+    let flag = env.path().join("finished");
+    let jobs = json!([completing(&env, &flag)]);
+    night(&env, &jobs, true, json!({}));
+    let _d = env.serve();
+    std::fs::write(&flag, "").unwrap();
+    let held = || env.count("SELECT COUNT(*) FROM quiet_held WHERE job_id='backup' AND section LIKE '%\"completed\":true%'");
+    assert!(eventually(T, || held() >= 1), "the completion was not held");
+    // The outbox refuses the digest (as a full disk would) while the quiet hours end.
+    env.db()
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_digest BEFORE INSERT ON outbox WHEN NEW.text LIKE '%Quiet hours are over%' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    night(&env, &jobs, false, json!({}));
+    assert!(eventually(T, || env.log().contains("could not deliver report")), "the digest was not tried: {}", env.log());
+    assert!(held() >= 1, "the held completion was lost with the failed digest");
+    env.db().unwrap().execute_batch("DROP TRIGGER refuse_digest;").unwrap();
+    let digest = digest_in(&env, ME, "Quiet hours are over");
+    assert!(line(&digest.text, "completed").contains("✅"), "{}", digest.text);
+    assert!(eventually(T, || held() == 0));
+    // Exactly one digest per chat, however many ticks tried.
+    assert!(eventually(T, || env.tg.to_chat(GROUP).iter().any(|m| m.text.contains("Quiet hours are over"))));
+    assert_eq!(env.tg.to_chat(ME).iter().filter(|m| m.text.contains("Quiet hours are over")).count(), 1);
+}
+
+#[test]
+fn each_chat_gets_the_digest_in_its_own_language() {
+    let env = Env::new();
+    let flag = env.path().join("finished");
+    let jobs = json!([completing(&env, &flag)]);
+    night(&env, &jobs, true, json!({"locale": "en"}));
+    let _d = env.serve();
+    env.tg.message(ME, ME, "/lang zh-CN");
+    assert!(eventually(T, || env.count(&format!("SELECT COUNT(*) FROM chat_prefs WHERE chat_id={ME} AND locale='zh-CN'")) == 1), "/lang not stored");
+    std::fs::write(&flag, "").unwrap();
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM quiet_held WHERE section LIKE '%\"completed\":true%'") >= 1));
+    night(&env, &jobs, false, json!({"locale": "en"}));
+    let zh = digest_in(&env, ME, "静默时段已结束");
+    assert!(zh.text.contains("已完成") && !zh.text.contains("Quiet hours are over"), "{}", zh.text);
+    let en = digest_in(&env, GROUP, "Quiet hours are over");
+    assert!(en.text.contains("completed ✅"), "{}", en.text);
 }

@@ -24,13 +24,25 @@ rate-per-min = { $value } { $unit }/min
 rate-per-h = { $value } { $unit }/h
 eta-at = ETA { $time } (≈ { $duration })
 eta-unknown = ETA unknown
-digest-title = Quiet hours are over
-digest-intro = { $count } { $count ->
-    [one] event was
-   *[other] events were
-} held since { $since } (only alerts ring in quiet hours):
-digest-held-at = held at { $time }
-digest-progress = progress of { $job }: { $then } → { $now }
+digest-title = 🌅 Quiet hours are over · { $host }
+digest-intro = From { $since } to { $until } only alerts rang ({ $rang }); { $held } held { $held ->
+    [one] message is
+   *[other] messages are
+} summed up here.
+digest-progress = progress: { $then } → { $now }
+digest-more = … { $count } earlier { $count ->
+    [one] event
+   *[other] events
+} not listed
+digest-alert = { $what } (rang { $times }×) — { $now }
+digest-open = still open
+digest-acked = acknowledged, still open
+digest-over = over now
+digest-completed = completed ✅
+digest-running = running
+digest-held = held:
+digest-decide = Needs a decision:
+digest-pending = approval request #{ $id }: { $job } (asked by { $who }), expires { $expires }
 state-completed = completed ✅
 state-running = running
 state-running-pid = running (pid { $pid })
@@ -120,6 +132,8 @@ btn-snooze = 😴 Snooze 1h { $job }
 btn-verify = 🔁 Verify { $job }
 btn-approve = ✅ Approve
 btn-reject = ❌ Reject
+btn-approve-id = ✅ Approve #{ $id } { $job }
+btn-reject-id = ❌ Reject #{ $id } { $job }
 
 ## Commands (menu descriptions and /help)
 cmd-status = overview of the jobs (or /status <job>)

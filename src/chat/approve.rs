@@ -6,8 +6,8 @@ use crate::config::{Config, Job};
 use crate::i18n::{self, Lang};
 use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::shell::approvals::{self, ApprovalRow, Decided};
-use crate::store::approval_messages;
 use crate::store::callbacks::{issue, Callback};
+use crate::store::{approval_messages, Store};
 use crate::t;
 use anyhow::Result;
 use std::sync::Arc;
@@ -57,19 +57,23 @@ pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
 /// Approve/Reject for request `id` in `chat`: the tokens issued to this chat before are reused,
 /// so showing a request again and again creates no new rows.
 fn keyboard(s: &Services, chat: i64, id: i64, lang: Lang) -> Result<InlineKeyboardMarkup> {
-    let mut store = s.store()?;
+    let row = buttons(&mut s.store()?, chat, id, [t!(lang, "btn-approve"), t!(lang, "btn-reject")])?;
+    Ok(InlineKeyboardMarkup::new(vec![row]))
+}
+
+/// The Approve and Reject buttons (with these `labels`) of request `id` in `chat`, reusing the
+/// tokens issued to the chat before. A press is checked against the pressing user.
+pub(super) fn buttons(store: &mut Store, chat: i64, id: i64, labels: [String; 2]) -> Result<Vec<InlineKeyboardButton>> {
     let arg = id.to_string();
     let mut token = |action: &str| -> Result<String> {
-        match crate::store::callbacks::issued(&store, chat, action, &arg)? {
+        match crate::store::callbacks::issued(store, chat, action, &arg)? {
             Some(t) => Ok(t),
-            None => issue(&mut store, chat, action, None, Some(&arg)),
+            None => issue(store, chat, action, None, Some(&arg)),
         }
     };
     let (approve, reject) = (token("approve")?, token("reject")?);
-    Ok(InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback(t!(lang, "btn-approve"), approve),
-        InlineKeyboardButton::callback(t!(lang, "btn-reject"), reject),
-    ]]))
+    let [a, r] = labels;
+    Ok(vec![InlineKeyboardButton::callback(a, approve), InlineKeyboardButton::callback(r, reject)])
 }
 
 /// How a request's message is queued.

@@ -3,6 +3,7 @@
 mod approve;
 mod chart;
 mod commands;
+mod digest;
 mod direct;
 pub mod handlers;
 pub mod outbox;
@@ -94,7 +95,7 @@ impl Services {
 }
 
 /// Queues each report for every report chat of the snapshot in force, with Ack/Snooze buttons
-/// for alerts.
+/// for alerts, and the morning digest in each chat's language.
 pub struct OutboxSink {
     services: Arc<Services>,
 }
@@ -105,9 +106,15 @@ impl Sink for OutboxSink {
         let default = cfg.map_or(Default::default(), |c| c.locale);
         let host = crate::config::host::of(cfg);
         let mut store = self.services.store()?;
-        for chat in &self.services.config.current().report_chats {
-            let lang = prefs::chat_lang(&store, *chat, default)?;
-            outbox::enqueue_report(&mut store, *chat, report, &host, tz, lang)?;
+        let chats = self.services.config.current().report_chats.clone();
+        if !report.sections.is_empty() {
+            for chat in &chats {
+                let lang = prefs::chat_lang(&store, *chat, default)?;
+                outbox::enqueue_report(&mut store, *chat, report, &host, tz, lang)?;
+            }
+        }
+        if let Some(d) = &report.digest {
+            digest::enqueue(&mut store, &chats, d, &host, tz, default)?;
         }
         self.services.wake.notify_one();
         Ok(())

@@ -156,7 +156,7 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
     let mut rows = Vec::new();
     for (i, s) in sections.iter().enumerate().filter(|(_, s)| s.kind.is_some()) {
         let verify = verify_jobs(s);
-        let fix = s.anomaly.as_ref().map_or(&[][..], fitting_actions);
+        let fix = s.anomaly.as_ref().map_or(&[][..], |a| a.actions());
         // Progress and completion sections of long jobs offer their chart.
         let chart = s.is_long() && s.anomaly.is_none() && s.status.as_ref().is_some_and(|st| st.progress.is_some());
         if !room(&rows, verify.len() + fix.len() + usize::from(chart) + if s.anomaly.is_some() { 2 } else { 0 }, 0) {
@@ -171,8 +171,7 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
         }
         if let Some(a) = &s.anomaly {
             if !fix.is_empty() {
-                let row =
-                    fix.iter().map(|act| button(store, chat, alert_label(act, &s.job_id, lang), act, Some(&s.job_id), None)).collect::<Result<Vec<_>>>()?;
+                let row = fix.iter().map(|act| alert_button(store, chat, act, &s.job_id, lang)).collect::<Result<Vec<_>>>()?;
                 mine.push(row);
             }
             let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
@@ -187,16 +186,9 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
     Ok(per_section)
 }
 
-/// The actions that fit an alert, as buttons on it: start a crashed job, stop a stalled one,
-/// run a failing check again; each with its logs.
-fn fitting_actions(a: &crate::policy::report::Anomaly) -> &'static [&'static str] {
-    use crate::policy::report::Anomaly;
-    match a {
-        Anomaly::Crashed { .. } => &["start", "logs"],
-        Anomaly::Stalled { .. } => &["stop", "logs"],
-        Anomaly::CheckFailed { .. } => &["run", "logs"],
-        _ => &[],
-    }
+/// The button for `action` on an alert of `job` (Start, Stop, Run again, Logs).
+pub fn alert_button(store: &mut Store, chat: i64, action: &str, job: &str, lang: Lang) -> Result<InlineKeyboardButton> {
+    button(store, chat, alert_label(action, job, lang), action, Some(job), None)
 }
 
 fn alert_label(action: &str, job: &str, lang: Lang) -> String {

@@ -2,9 +2,9 @@
 
 use super::{Cli, Command, Exit};
 use crate::config::{self, Config, Job};
-use crate::render;
 use crate::shell::jobs::{self, Action};
 use crate::shell::paths::Paths;
+use crate::shell::sink::{ConsoleSink, Sink};
 use crate::shell::tick::{self, TickOptions};
 use crate::store::Store;
 use anyhow::{Context, Result};
@@ -141,15 +141,7 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
                     eprintln!("WARNING: {left} message(s) could not be sent yet; they stay in the outbox");
                 }
             }
-            None => println!(
-                "{}",
-                render::report_text(
-                    &out.report,
-                    &crate::config::host::of(cfg.as_ref()),
-                    cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone),
-                    cfg.as_ref().map_or(Default::default(), |c| c.locale)
-                )
-            ),
+            None => ConsoleSink { state_db: paths.state_db.clone() }.report(&out.report, cfg.as_ref())?,
         }
     }
     Ok(if out.had_config { 0 } else { 2 })

@@ -11,10 +11,14 @@ use tokio::sync::mpsc::UnboundedReceiver;
 /// The longest an alert waits for company.
 pub const WINDOW: Duration = Duration::from_millis(800);
 
-/// Merges `more` into `into` (sections in arrival order; the later time).
+/// Merges `more` into `into` (sections in arrival order; the later time; the later digest, which
+/// covers at least what an earlier one did).
 pub fn merge(into: &mut Report, more: Report) {
     into.at = into.at.max(more.at);
     into.sections.extend(more.sections);
+    if more.digest.is_some() {
+        into.digest = more.digest;
+    }
 }
 
 /// Delivers reports until every sender is gone, each batch rendered with the snapshot in force.

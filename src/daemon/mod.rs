@@ -71,7 +71,7 @@ pub async fn serve(paths: Paths) -> Result<()> {
     }
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
     let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
-    let startup = Report { at: Some(chrono::Utc::now()), sections: interrupted };
+    let startup = Report { at: Some(chrono::Utc::now()), sections: interrupted, digest: None };
     let setup = crate::chat::setup(&cfg, &paths)?;
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
     crate::watch::back::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;
@@ -86,7 +86,7 @@ pub async fn serve(paths: Paths) -> Result<()> {
         }
         None => {
             eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
-            run_schedules(&paths, config, Arc::new(ConsoleSink), startup, shutdown).await
+            run_schedules(&paths, config, Arc::new(ConsoleSink { state_db: paths.state_db.clone() }), startup, shutdown).await
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod back;
 pub mod backlog;
 pub mod check;
+pub mod digest;
 pub mod failure;
 pub mod lifecycle;
 pub mod long;

@@ -41,6 +41,16 @@ impl Anomaly {
             Anomaly::CheckFailed { failure } => format!("check:{}", failure.key()),
         }
     }
+    /// The actions that fit it, as buttons: start a crashed job, stop a stalled one, run a
+    /// failing check again; each with its logs.
+    pub fn actions(&self) -> &'static [&'static str] {
+        match self {
+            Anomaly::Crashed { .. } => &["start", "logs"],
+            Anomaly::Stalled { .. } => &["stop", "logs"],
+            Anomaly::CheckFailed { .. } => &["run", "logs"],
+            _ => &[],
+        }
+    }
 }
 
 /// What the monitor did or wants done about a crashed or never started job.
@@ -109,12 +119,6 @@ pub enum Note {
     WouldRun { queued: Option<String> },
     /// Plain fact (validator messages and similar).
     Info(String),
-    /// Morning digest: `count` events were held during quiet hours since `since` (local HH:MM).
-    DigestIntro { since: String, count: usize },
-    /// Morning digest: when (local HH:MM) the held event happened.
-    HeldAt(String),
-    /// Morning digest: a long job's progress at the start of the quiet hours and now.
-    ProgressThenNow { job: String, then: String, now: String },
 }
 
 /// One job's part of a report.

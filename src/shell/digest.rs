@@ -1,58 +1,53 @@
 //! Quiet nights: inside a section's quiet hours only alerts ring; every other section
-//! (completions, status changes, recoveries) is held in the store, and once its quiet hours are
-//! over one digest — one message per report chat — says what happened, with each long job's
-//! progress then and now.
+//! (completions, status changes, recoveries) is held in the store, and the alerts that rang are
+//! remembered there too. Once the quiet hours are over, the digest of what was recorded is built
+//! from the store (the pure part is [`crate::policy::digest`]); the sink queues it per chat and
+//! forgets the rows in the same transaction.
 
 use crate::config::{Config, Kind};
+use crate::policy::approval::State;
+use crate::policy::digest::{build, quiet_start, Current, Digest, Pending};
 use crate::policy::quiet::{holds, is_quiet, window_for};
-use crate::policy::rate::{figure, Sample};
-use crate::policy::report::{Note, Section};
+use crate::policy::report::Section;
 use crate::store::{progress, quiet_held, Store};
-use crate::t;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
-/// Moves the sections that must wait for the morning out of `sections` into the store.
+/// Moves the sections that must wait for the morning out of `sections` into the store, and
+/// remembers the alerts that ring inside their quiet hours.
 pub fn hold_quiet(store: &mut Store, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
     let (held, keep): (Vec<Section>, Vec<Section>) = std::mem::take(sections).into_iter().partition(|s| holds(cfg, s, now));
     *sections = keep;
-    if !held.is_empty() {
-        store.write(|tx| held.iter().try_for_each(|s| quiet_held::hold(tx, now.timestamp(), s)))?;
+    let rang: Vec<&Section> = sections.iter().filter(|s| is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))).collect();
+    if !held.is_empty() || !rang.is_empty() {
+        let t = now.timestamp();
+        store.write(|tx| {
+            held.iter().try_for_each(|s| quiet_held::record(tx, t, s, false))?;
+            rang.iter().try_for_each(|s| quiet_held::record(tx, t, s, true))
+        })?;
     }
     Ok(())
 }
 
-/// The digest of the held sections whose quiet hours are over (taken from the store), if any.
-pub fn due(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -> Result<Vec<Section>> {
-    let taken = store.write(|tx| {
-        let due: Vec<(i64, i64, Section)> =
-            quiet_held::all(tx)?.into_iter().filter(|(_, _, s)| !is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))).collect();
-        quiet_held::take(tx, &due.iter().map(|d| d.0).collect::<Vec<_>>())?;
-        Ok(due)
-    })?;
-    let Some(since) = taken.iter().map(|d| d.1).min() else { return Ok(Vec::new()) };
-    let local = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&cfg.timezone).format("%H:%M").to_string();
-    let mut head = Section::system("digest", &t!(cfg.locale, "digest-title"));
-    head.notes.push(Note::DigestIntro { since: local(since), count: taken.len() });
+/// The digest of what was recorded in quiet hours that are over now, if any. The rows stay in
+/// the store until the digest is queued ([`quiet_held::deliver`]).
+pub fn due(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Option<Digest>> {
+    let over: Vec<_> = quiet_held::all(store)?.into_iter().filter(|r| !is_quiet(now, cfg.timezone, window_for(cfg, &r.section.job_id))).collect();
+    let Some(since) = over.iter().map(|r| window_for(cfg, &r.section.job_id).map_or(r.at, |q| quiet_start(r.at, cfg.timezone, q))).min() else {
+        return Ok(None);
+    };
+    let jobs: Vec<(String, String)> = cfg.jobs.iter().map(|j| (j.id.clone(), j.name.clone())).collect();
+    let mut ends = HashMap::new();
     for job in cfg.jobs.iter().filter(|j| j.enabled && j.kind == Kind::LongRunningRead) {
-        let h = progress::history(store, &job.id, since)?;
-        if let (Some(a), Some(b)) = (h.first(), h.last()) {
-            head.notes.push(Note::ProgressThenNow { job: job.name.clone(), then: amount(a), now: amount(b) });
+        if let Some(p) = progress::ends(store, &job.id, since)? {
+            ends.insert(job.id.clone(), p);
         }
     }
-    let mut out = vec![head];
-    for (_, at, mut s) in taken {
-        s.notes.insert(0, Note::HeldAt(local(at)));
-        out.push(s);
-    }
-    Ok(out)
-}
-
-/// "930/3000 (31%)", "45%" or "930".
-fn amount(s: &Sample) -> String {
-    match s.total {
-        _ if s.percent => format!("{}%", figure(s.done)),
-        Some(t) => format!("{}/{} ({}%)", figure(s.done), figure(t), (s.done / t * 100.0).round() as i64),
-        None => figure(s.done),
-    }
+    let pending: Vec<Pending> = super::approvals::list(store, Some(State::Pending))?
+        .into_iter()
+        .map(|r| Pending { id: r.id, job_id: r.job_id, asked_by: r.requested_via, expires_at: r.expires_at })
+        .collect();
+    let states = store.job_states()?;
+    Ok(build(&over, since, &Current { jobs: &jobs, states: &states, progress: &ends, pending: &pending, now: now.timestamp() }))
 }

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_progress_samples.sql"),
     include_str!("migrations/011_quiet_held.sql"),
     include_str!("migrations/012_outbox_kind.sql"),
+    include_str!("migrations/013_quiet_rang.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

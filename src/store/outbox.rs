@@ -68,21 +68,32 @@ impl Kind {
 /// Like [`insert_parts`] with the message's kind and, for a report in one part, its mergeable
 /// parts (`merge`, JSON).
 pub fn insert_kind(store: &mut Store, chat_id: i64, parts: &[String], silent: bool, markup: Option<&str>, kind: Kind, merge: Option<&str>) -> Result<i64> {
+    store.write(|tx| insert_in(tx, chat_id, parts, silent, markup, kind, merge))
+}
+
+/// [`insert_kind`] inside the caller's transaction (a message queued together with other writes).
+pub fn insert_in(
+    tx: &rusqlite::Transaction,
+    chat_id: i64,
+    parts: &[String],
+    silent: bool,
+    markup: Option<&str>,
+    kind: Kind,
+    merge: Option<&str>,
+) -> Result<i64> {
     let now = now_ms();
     let merge = if parts.len() == 1 { merge } else { None };
-    store.write(|tx| {
-        let n = parts.len();
-        let mut last = 0;
-        for (i, p) in parts.iter().enumerate() {
-            let m = if i + 1 == n { markup } else { None };
-            tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![chat_id, p, silent, m, now, kind.bulk(), kind.as_str(), merge],
-            )?;
-            last = tx.last_insert_rowid();
-        }
-        Ok(last)
-    })
+    let n = parts.len();
+    let mut last = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let m = if i + 1 == n { markup } else { None };
+        tx.execute(
+            "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![chat_id, p, silent, m, now, kind.bulk(), kind.as_str(), merge],
+        )?;
+        last = tx.last_insert_rowid();
+    }
+    Ok(last)
 }
 
 /// A pending row of a chat's queue as the backlog merger sees it.

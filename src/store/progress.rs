@@ -49,6 +49,20 @@ pub fn count(store: &Store, job_id: &str) -> Result<i64> {
     Ok(store.conn().query_row("SELECT COUNT(*) FROM progress_samples WHERE job_id=?1", [job_id], |r| r.get(0))?)
 }
 
+/// A job's first sample at or after `since` and its latest one (progress then and now).
+pub fn ends(store: &Store, job_id: &str, since: i64) -> Result<Option<(Sample, Sample)>> {
+    use rusqlite::OptionalExtension;
+    let one = |order: &str| -> Result<Option<Sample>> {
+        let sql = format!("SELECT at, done, total, percent FROM progress_samples WHERE job_id=?1 AND at >= ?2 ORDER BY at {order} LIMIT 1");
+        Ok(store
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row(params![job_id, since], |r| Ok(Sample { at: r.get(0)?, done: r.get(1)?, total: r.get(2)?, percent: r.get(3)? }))
+            .optional()?)
+    };
+    Ok(one("ASC")?.zip(one("DESC")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

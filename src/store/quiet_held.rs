@@ -1,33 +1,69 @@
-//! Report sections held during quiet hours, until the morning digest takes them.
+//! What happened during quiet hours, until the morning digest takes it: report sections held
+//! (not sent) and alerts that rang.
 
+use super::Store;
+use crate::policy::digest::Recorded;
 use crate::policy::report::Section;
 use anyhow::Result;
 use rusqlite::params;
 
-/// Holds `section` (observed at `at`) for the digest.
-pub fn hold(tx: &rusqlite::Transaction, at: i64, section: &Section) -> Result<()> {
-    tx.execute("INSERT INTO quiet_held(at, job_id, section) VALUES (?1, ?2, ?3)", params![at, section.job_id, serde_json::to_string(section)?])?;
+/// Records `section` (observed at `at`) for the digest: held when `rang` is false, else an alert
+/// that rang and is only remembered.
+pub fn record(tx: &rusqlite::Transaction, at: i64, section: &Section, rang: bool) -> Result<()> {
+    tx.execute(
+        "INSERT INTO quiet_held(at, job_id, section, rang) VALUES (?1, ?2, ?3, ?4)",
+        params![at, section.job_id, serde_json::to_string(section)?, rang],
+    )?;
     Ok(())
 }
 
-/// Every held section, oldest first: (row id, held at, section). Unreadable rows are skipped.
-pub fn all(tx: &rusqlite::Transaction) -> Result<Vec<(i64, i64, Section)>> {
-    let mut st = tx.prepare("SELECT id, at, section FROM quiet_held ORDER BY id")?;
-    let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+/// Everything recorded, oldest first. Unreadable rows are skipped.
+pub fn all(store: &Store) -> Result<Vec<Recorded>> {
+    let mut st = store.conn().prepare("SELECT id, at, rang, section FROM quiet_held ORDER BY id")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?)))?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, at, json) = row?;
-        if let Ok(s) = serde_json::from_str(&json) {
-            out.push((id, at, s));
+        let (id, at, rang, json) = row?;
+        if let Ok(section) = serde_json::from_str(&json) {
+            out.push(Recorded { id, at, rang, section });
         }
     }
     Ok(out)
 }
 
-/// Forgets the rows a digest took.
-pub fn take(tx: &rusqlite::Transaction, ids: &[i64]) -> Result<()> {
+/// True when every row of `ids` is still recorded (no other process delivered their digest).
+pub fn present(store: &Store, ids: &[i64]) -> Result<bool> {
+    let mut st = store.conn().prepare_cached("SELECT COUNT(*) FROM quiet_held WHERE id=?1")?;
     for id in ids {
-        tx.execute("DELETE FROM quiet_held WHERE id=?1", [id])?;
+        if st.query_row([id], |r| r.get::<_, i64>(0))? == 0 {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
+
+/// Forgets the rows `ids` and runs `queue` (which queues their digest) in one transaction, so a
+/// failure in between neither loses them nor sends them twice. Returns false, changing nothing,
+/// when some row is gone already (its digest was queued by another tick or process).
+pub fn deliver(store: &mut Store, ids: &[i64], queue: impl FnOnce(&rusqlite::Transaction) -> Result<()>) -> Result<bool> {
+    let done = store.write(|tx| {
+        let mut gone = 0;
+        for id in ids {
+            gone += tx.execute("DELETE FROM quiet_held WHERE id=?1", [id])?;
+        }
+        if gone != ids.len() {
+            return Err(Taken.into()); // rolls back
+        }
+        queue(tx)
+    });
+    match done {
+        Ok(()) => Ok(true),
+        Err(e) if e.is::<Taken>() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Some rows of a digest were already taken by another delivery.
+#[derive(Debug, thiserror::Error)]
+#[error("the digest's rows were already delivered")]
+struct Taken;

@@ -1,0 +1,122 @@
+//! The morning digest in words, in the reader's language: a heading, then per job its progress
+//! then and now and what happened at what time, then what still needs a decision.
+
+use super::{anomaly_line, resume_line, section_text};
+use crate::i18n::Lang;
+use crate::policy::digest::{Digest, Event, JobNight, Standing, Timed};
+use crate::policy::rate::{figure, Sample};
+use crate::t;
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+/// The whole digest as plain text, headed with `host`.
+pub fn digest_text(d: &Digest, host: &str, tz: Tz, lang: Lang) -> String {
+    let hm = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz).format("%H:%M").to_string();
+    let mut parts = vec![format!(
+        "{}\n{}",
+        t!(lang, "digest-title", host = host),
+        t!(lang, "digest-intro", since = hm(d.since), until = hm(d.until), held = d.held, rang = d.rang)
+    )];
+    parts.extend(d.jobs.iter().map(|j| job_text(j, tz, lang)));
+    if !d.pending.is_empty() {
+        let mut lines = vec![t!(lang, "digest-decide")];
+        for p in &d.pending {
+            lines.push(format!("- {}", t!(lang, "digest-pending", id = p.id, job = &p.job_id, who = &p.asked_by, expires = hm(p.expires_at))));
+        }
+        parts.push(lines.join("\n"));
+    }
+    parts.join("\n\n")
+}
+
+fn job_text(j: &JobNight, tz: Tz, lang: Lang) -> String {
+    let mut lines = vec![t!(lang, "section-heading-plain", name = &j.name)];
+    if let Some((then, now)) = &j.progress {
+        lines.push(format!("- {}", t!(lang, "digest-progress", then = amount(then), now = amount(now))));
+    }
+    if j.more > 0 {
+        lines.push(format!("- {}", t!(lang, "digest-more", count = j.more)));
+    }
+    for e in &j.events {
+        lines.push(format!("- {}", event_text(e, tz, lang)));
+    }
+    lines.join("\n")
+}
+
+fn event_text(e: &Timed, tz: Tz, lang: Lang) -> String {
+    let time = DateTime::from_timestamp(e.at, 0).unwrap_or_default().with_timezone(&tz).format("%H:%M").to_string();
+    let what = match &e.event {
+        Event::Alert { anomaly, rang, standing } => {
+            let now = match standing {
+                Standing::Open => t!(lang, "digest-open"),
+                Standing::Acknowledged => t!(lang, "digest-acked"),
+                Standing::Over => t!(lang, "digest-over"),
+            };
+            t!(lang, "digest-alert", what = anomaly_line(anomaly, lang), times = *rang, now = now)
+        }
+        Event::Completed => t!(lang, "digest-completed"),
+        Event::Running => t!(lang, "digest-running"),
+        Event::Resumed(ar) => resume_line(ar, lang),
+        Event::Recovered => t!(lang, "note-recovered"),
+        Event::Other(s) => {
+            let text = section_text(s, tz, lang);
+            let body: Vec<&str> = text.lines().skip(1).collect();
+            format!("{}\n  {}", t!(lang, "digest-held"), body.join("\n  "))
+        }
+    };
+    format!("{time} {what}")
+}
+
+/// "930/3000 (31%)", "45%" or "930".
+fn amount(s: &Sample) -> String {
+    match s.total {
+        _ if s.percent => format!("{}%", figure(s.done)),
+        Some(t) => format!("{}/{} ({}%)", figure(s.done), figure(t), (s.done / t * 100.0).round() as i64),
+        None => figure(s.done),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::digest::Pending;
+    use crate::policy::report::Anomaly;
+
+    fn digest() -> Digest {
+        let at = 1_770_000_000; // 2026-02-02 02:40 UTC
+        let alert = Event::Alert { anomaly: Anomaly::JobAlert { message: Some("disk full".into()) }, rang: 2, standing: Standing::Open };
+        let progress = (Sample { at, done: 4.0, total: Some(10.0), percent: false }, Sample { at, done: 10.0, total: Some(10.0), percent: false });
+        Digest {
+            rows: vec![1, 2],
+            since: at - 3600,
+            until: at + 3600,
+            held: 1,
+            rang: 2,
+            jobs: vec![JobNight {
+                job_id: "backup".into(),
+                name: "Backup".into(),
+                progress: Some(progress),
+                events: vec![Timed { at, event: alert }, Timed { at, event: Event::Completed }],
+                more: 0,
+                actions: Vec::new(),
+            }],
+            pending: vec![Pending { id: 3, job_id: "rotate".into(), asked_by: "cli".into(), expires_at: at + 4000 }],
+        }
+    }
+
+    #[test]
+    fn the_digest_reads_per_job_then_what_needs_a_decision_in_each_language() {
+        let en = digest_text(&digest(), "nas", chrono_tz::UTC, Lang::En);
+        let lines: Vec<&str> = en.lines().collect();
+        assert_eq!(lines[0], "🌅 Quiet hours are over · nas", "{en}");
+        assert!(lines[1].starts_with("From 01:40 to 03:40"), "{en}");
+        assert!(
+            en.contains(
+                "• Backup\n- progress: 4/10 (40%) → 10/10 (100%)\n- 02:40 ALERT: job reports alert: disk full (rang 2×) — still open\n- 02:40 completed ✅"
+            ),
+            "{en}"
+        );
+        assert!(en.contains("Needs a decision:\n- approval request #3: rotate (asked by cli), expires 03:46"), "{en}");
+        let zh = digest_text(&digest(), "nas", chrono_tz::UTC, Lang::ZhCn);
+        assert!(zh.starts_with("🌅 静默时段已结束 · nas") && zh.contains("仍未解决") && zh.contains("待你决定"), "{zh}");
+    }
+}
