@@ -135,13 +135,7 @@ type Prepared<'a> = (Tick<'a>, Vec<Work>, HashMap<String, JobState>);
 
 /// The tick's first store pass: the config (or its error), the states, expired approvals and the
 /// work due. None when there is no usable config.
-fn prepare<'a>(
-    paths: &'a Paths,
-    opts: &TickOptions,
-    store: &mut Store,
-    out: &mut TickOutcome,
-    now: DateTime<Utc>,
-) -> Result<Option<Prepared<'a>>> {
+fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mut TickOutcome, now: DateTime<Utc>) -> Result<Option<Prepared<'a>>> {
     // Only the global part reports config errors (and marks them reported).
     let quiet = opts.dry_run || !opts.scope.global();
     let (cfg, err_section) = match &opts.config {
