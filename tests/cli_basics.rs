@@ -235,3 +235,27 @@ fn stop_uses_the_stop_command_when_there_is_one_and_fails_with_its_reason() {
     assert!(stderr(&o).contains("stop j: exit 1") && stderr(&o).lines().count() == 1, "{}", show(&o));
     assert_eq!(stop_runs(&e).len(), 2, "both attempts recorded");
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
+    // `ops-monitor status | head -1` with more lines than head reads: the reader is gone.
+    let e = Env::new();
+    let ok = e.script("ok.sh", "exit 0\n");
+    e.jobs(json!([read_job("alpha", &ok), read_job("beta", &ok)]));
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_ops-monitor"))
+        .arg("--config-file")
+        .arg(e.path("ops-jobs.json"))
+        .arg("--state-file")
+        .arg(e.path("state/ops-monitor.db"))
+        .args(["status"])
+        .env("OPENCLAW_HOME", e.dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
+}

@@ -58,8 +58,10 @@ fn status_on_the_cli_shows_rate_and_eta_and_zh_cn_words() {
     });
     assert!(ok, "{}", status());
     // The JSON estimate is computed afresh by each call: under load one call can straddle a
-    // second, so it is polled like the text above rather than read once.
+    // second, so it is polled like the text above rather than read once, with a tick before
+    // each poll as the daemon would run (the history stays as fresh as the observation).
     let estimate = || -> serde_json::Value {
+        assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
         let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
         json["jobs"][0]["estimate"].clone()
     };

@@ -1,6 +1,6 @@
 //! Host-side approval commands: request (`run <write job>`), `pending`, `approve`, `reject`, `audit`.
 
-use super::commands::{load, print_outcome};
+use super::common::{load, print_outcome};
 use super::Exit;
 use crate::config::Job;
 use crate::policy::approval::Decider;
@@ -48,12 +48,12 @@ pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32>
         approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;
     let r = asked.row;
     if !job.approval.required {
-        println!("approval.required is false: running {} now (explicit request)", job.id);
+        say!("approval.required is false: running {} now (explicit request)", job.id);
         return decide(paths, r.id, true).await;
     }
     let head = if asked.new { "approval request created" } else { "a request for this job is already open (nobody was asked again)" };
-    println!("{head}:\n{}", describe(&r, Some(job), tz));
-    println!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
+    say!("{head}:\n{}", describe(&r, Some(job), tz));
+    say!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
     Ok(0)
 }
 
@@ -62,10 +62,10 @@ pub fn pending(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
     let rows = approvals::list(&Store::open(&paths.state_db)?, Some(crate::policy::approval::State::Pending))?;
     if rows.is_empty() {
-        println!("no open requests");
+        say!("no open requests");
     }
     for r in rows {
-        println!("{}", describe(&r, cfg.job(&r.job_id), cfg.timezone));
+        say!("{}", describe(&r, cfg.job(&r.job_id), cfg.timezone));
     }
     Ok(0)
 }
@@ -80,13 +80,13 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     match decided {
         Decided::Refused(r) => Err(Exit { code: 1, msg: format!("request #{id} ({}): refused: {r}", row.job_id) }.into()),
         Decided::Rejected => {
-            println!("request #{id} ({}) rejected; nothing ran", row.job_id);
+            say!("request #{id} ({}) rejected; nothing ran", row.job_id);
             Ok(0)
         }
         Decided::Ran { outcome, queued } => {
             print_outcome(&format!("run {} (request #{id})", row.job_id), &outcome);
             for q in &queued {
-                println!("verification queued: {q} (runs on the next tick)");
+                say!("verification queued: {q} (runs on the next tick)");
             }
             if outcome.success() {
                 Ok(0)
@@ -101,7 +101,7 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
 pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
     let tz = crate::config::load(&paths.config, &paths.home).map_or(chrono_tz::UTC, |c| c.timezone);
     for a in approvals::trail(&Store::open(&paths.state_db)?, job)? {
-        println!(
+        say!(
             "{} #{} {} {}{}{}",
             fmt_time(a.at, tz),
             a.approval_id.map_or("-".into(), |i| i.to_string()),

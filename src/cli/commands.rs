@@ -1,7 +1,8 @@
 //! The subcommands' bodies.
 
+use super::common::{find, load, print_outcome};
 use super::{Cli, Command, Exit};
-use crate::config::{self, Config, Job};
+use crate::config;
 use crate::shell::jobs::{self, Action};
 use crate::shell::paths::Paths;
 use crate::shell::sink::{ConsoleSink, Sink};
@@ -25,7 +26,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             match jobs::stop(job, &paths, "cli").await? {
                 // Like `start`: the stop command's own output follows its summary.
                 jobs::Stopped::Command(o) => print_outcome(&format!("stop {}", job.id), &o),
-                signalled => println!("{}", signalled.describe(&job.id)),
+                signalled => say!("{}", signalled.describe(&job.id)),
             }
             Ok(0)
         }
@@ -46,22 +47,12 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Loads the config or fails with exit code 2 and every problem listed.
-pub fn load(paths: &Paths) -> Result<Config> {
-    config::load(&paths.config, &paths.home).map_err(|e| Exit::usage(e.to_string()))
-}
-
-/// Finds a job or fails listing the known ids.
-pub fn find<'a>(cfg: &'a Config, id: &str) -> Result<&'a Job> {
-    cfg.job(id).ok_or_else(|| Exit::usage(format!("unknown job id {id:?}; known: {}", cfg.job_ids().join(", "))))
-}
-
 fn validate(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
     for w in &cfg.warnings {
         eprintln!("WARNING: {w}");
     }
-    println!("OK: {} version=1 jobs={} timezone={} tickSeconds={}", cfg.path.display(), cfg.jobs.len(), cfg.timezone, cfg.tick_seconds);
+    say!("OK: {} version=1 jobs={} timezone={} tickSeconds={}", cfg.path.display(), cfg.jobs.len(), cfg.timezone, cfg.tick_seconds);
     Ok(0)
 }
 
@@ -86,21 +77,21 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
             })
             .collect();
         let refused = refused.map(|(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }));
-        println!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
+        say!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
         for v in &views {
-            println!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.timezone, cfg.locale));
+            say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.timezone, cfg.locale));
             if let Some(p) =
                 v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
             {
-                println!("  {p}");
+                say!("  {p}");
             }
         }
         if queue > 0 {
-            println!("\nqueue: {queue}");
+            say!("\nqueue: {queue}");
         }
         if let Some((n, chat, user, _)) = refused {
-            println!("refused Telegram updates from outside the allowlist: {n} (latest: chat {chat}, user {})", user.map_or("-".into(), |u| u.to_string()));
+            say!("refused Telegram updates from outside the allowlist: {n} (latest: chat {chat}, user {})", user.map_or("-".into(), |u| u.to_string()));
         }
     }
     Ok(0)
@@ -114,7 +105,7 @@ async fn chart(paths: &Paths, id: &str, out: Option<std::path::PathBuf>) -> Resu
     };
     let out = out.unwrap_or_else(|| format!("{}-chart.png", job.id).into());
     std::fs::write(&out, &c.png).with_context(|| format!("write {}", out.display()))?;
-    println!(
+    say!(
         "{}
 {}",
         out.display(),
@@ -147,16 +138,6 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
     Ok(if out.had_config { 0 } else { 2 })
 }
 
-pub(super) fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
-    println!("{label}: {} durMs={}", o.summary(), o.duration_ms);
-    if !o.stdout.trim().is_empty() {
-        println!("{}", crate::policy::check::tail_chars(&o.stdout, 2000));
-    }
-    if !o.stderr.trim().is_empty() {
-        eprintln!("{}", crate::policy::check::tail_chars(&o.stderr, 2000));
-    }
-}
-
 async fn start(paths: &Paths, id: &str, allow_risk: bool) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
@@ -179,7 +160,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
     let (o, queued) = jobs::run_once(job, paths, "cli").await?;
     print_outcome(&format!("run {id}"), &o);
     for f in &queued {
-        println!("queued {} (in {} s)", f.job_id, f.delay_seconds);
+        say!("queued {} (in {} s)", f.job_id, f.delay_seconds);
     }
     if !o.success() {
         return Err(anyhow::anyhow!("run {id} failed: {}", o.summary()));

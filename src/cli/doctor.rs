@@ -1,56 +1,12 @@
 //! `ops-monitor doctor`: checks this installation end to end and says what to do, one line per
 //! finding; any error makes the exit code non-zero. The Telegram part is in `doctor_tg`.
 
+use super::findings::Findings;
 use crate::config::{self, Config, Job, Kind};
 use crate::shell::paths::Paths;
 use anyhow::Result;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Checked and fine.
-    Ok,
-    /// Works, but probably not as intended.
-    Warn,
-    /// Broken: the exit code says so.
-    Error,
-}
-
-/// What doctor found, in the order checked.
-#[derive(Debug, Default)]
-pub struct Findings(Vec<(Level, String)>);
-
-impl Findings {
-    /// Records and prints one finding.
-    pub fn add(&mut self, level: Level, text: impl Into<String>) {
-        let text = text.into();
-        let tag = match level {
-            Level::Ok => "ok   ",
-            Level::Warn => "WARN ",
-            Level::Error => "ERROR",
-        };
-        println!("{tag} {text}");
-        self.0.push((level, text));
-    }
-    /// Shorthands.
-    pub fn ok(&mut self, text: impl Into<String>) {
-        self.add(Level::Ok, text)
-    }
-    /// A warning.
-    pub fn warn(&mut self, text: impl Into<String>) {
-        self.add(Level::Warn, text)
-    }
-    /// An error.
-    pub fn error(&mut self, text: impl Into<String>) {
-        self.add(Level::Error, text)
-    }
-    /// Number of errors.
-    pub fn errors(&self) -> usize {
-        self.0.iter().filter(|(l, _)| *l == Level::Error).count()
-    }
-}
 
 /// Runs every check; exit code 1 when any found an error.
 pub async fn run(paths: &Paths, send_test: bool) -> Result<i32> {
@@ -63,7 +19,7 @@ pub async fn run(paths: &Paths, send_test: bool) -> Result<i32> {
         super::doctor_tg::check(cfg, paths, send_test, &mut f).await;
     }
     let n = f.errors();
-    println!("doctor: {}", if n == 0 { "no errors".to_string() } else { format!("{n} error(s)") });
+    say!("doctor: {}", if n == 0 { "no errors".to_string() } else { format!("{n} error(s)") });
     Ok(if n == 0 { 0 } else { 1 })
 }
 

@@ -1,7 +1,7 @@
 //! The Telegram part of `doctor`: token, getMe, every allowed chat reachable (getChat),
 //! approvers, and with `--send-test` one test message per report chat.
 
-use super::doctor::Findings;
+use super::findings::Findings;
 use crate::chat::token::{self, Token};
 use crate::config::{Config, Kind};
 use crate::shell::paths::Paths;

@@ -1,13 +1,36 @@
 //! The `ops-monitor` command line (parity with ops-monitor.py, plus the daemon).
 
+/// `println!` for the CLI's output: `ops-monitor status | head` closes the pipe early, and a
+/// closed stdout then ends the command quietly (exit 0) instead of panicking as `println!` does.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say(format_args!($($arg)*))
+    };
+}
+
 mod approvals;
 mod commands;
+mod common;
 mod doctor;
 mod doctor_tg;
+mod findings;
 mod selftest;
 mod selftest_lab;
 
 use clap::{Parser, Subcommand};
+
+/// Writes one line of output; a reader that went away (broken pipe) ends the process quietly.
+pub fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("ERROR: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
 use std::path::PathBuf;
 
 /// Runs and watches long scripted jobs; reports to Telegram or the console.

@@ -29,15 +29,15 @@ pub async fn run() -> Result<i32> {
     let mut failed = 0;
     for (name, scenario) in SCENARIOS {
         match scenario().await {
-            Ok(why) => println!("PASS  {name}: {why}"),
+            Ok(why) => say!("PASS  {name}: {why}"),
             Err(e) => {
                 failed += 1;
-                println!("FAIL  {name}: {e:#}");
+                say!("FAIL  {name}: {e:#}");
             }
         }
     }
     let n = SCENARIOS.len();
-    println!("selftest: {} of {n} scenarios passed", n - failed);
+    say!("selftest: {} of {n} scenarios passed", n - failed);
     Ok(if failed == 0 { 0 } else { 1 })
 }
 

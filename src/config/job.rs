@@ -1,7 +1,7 @@
 //! Reads one entry of `jobs[]`.
 
-use super::load::digest;
 use super::model::*;
+use super::parts::digest;
 use super::reader::Reader;
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -50,7 +50,7 @@ pub fn read_job(
     };
     let commands = read_commands(r, o, &p("commands"));
     let policy = match r.object(o, "policy", &p("policy")) {
-        Some(po) => super::load::read_policy(r, po, &p("policy"), defaults),
+        Some(po) => super::parts::read_policy(r, po, &p("policy"), defaults),
         None => defaults.clone(),
     };
     let approval = read_approval(r, o, &p("approval"), id.as_deref(), warnings);

@@ -6,9 +6,11 @@ mod job;
 mod keys;
 mod load;
 mod model;
+mod parts;
 mod reader;
 
 pub use canonical::canonical_json;
-pub use load::{load, parse, ConfigError, Issue};
+pub use load::{load, parse, ConfigError};
 pub use model::*;
+pub use reader::Issue;
 pub use reader::{parse_hhmm, parse_id};

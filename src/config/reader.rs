@@ -2,9 +2,17 @@
 //! Hand-written on purpose: serde stops at the first error, and the contract is every error of
 //! a file at once, each named by its JSON path (`jobs[3].commands.status`).
 
-use super::load::Issue;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// One problem found in a config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// JSON path such as `jobs[2].commands.status`, or `line 3, column 7` for syntax errors.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
 
 /// Collects issues while values are read; absent keys are not errors. It also remembers every
 /// key it was asked for, per object, so that keys nobody reads can be named afterwards

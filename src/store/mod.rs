@@ -10,6 +10,9 @@ pub mod pool;
 pub mod prefs;
 pub mod progress;
 pub mod quiet_held;
+pub mod runs;
+
+pub use runs::RunRecord;
 
 use crate::policy::state::JobState;
 use anyhow::{Context, Result};
@@ -53,35 +56,6 @@ const MIGRATIONS: &[&str] = &[
 pub struct Store {
     conn: pool::Pooled,
     path: PathBuf,
-}
-
-/// One recorded command run (start, stop, run, auto-resume, chain, schedule).
-#[derive(Debug, Clone, Default)]
-pub struct RunRecord {
-    /// Row id.
-    pub id: i64,
-    /// Job.
-    pub job_id: String,
-    /// start | stop | run | autoresume | chain | schedule | status.
-    pub action: String,
-    /// Who or what asked (cli, tick, chat:<id>).
-    pub origin: String,
-    /// Unix seconds.
-    pub started_at: i64,
-    /// Unix seconds; None while in flight (or interrupted).
-    pub finished_at: Option<i64>,
-    /// Success flag once finished.
-    pub ok: Option<bool>,
-    /// One-line outcome.
-    pub summary: Option<String>,
-    /// Exit code.
-    pub exit_code: Option<i32>,
-    /// Duration.
-    pub duration_ms: Option<i64>,
-    /// Output tails.
-    pub stdout_tail: Option<String>,
-    /// Output tails.
-    pub stderr_tail: Option<String>,
 }
 
 /// A chain (`after`) item waiting to run.
@@ -190,58 +164,6 @@ impl Store {
         })
     }
 
-    /// Records the start of a run; finish it with [`Store::finish_run`].
-    pub fn begin_run(&mut self, job_id: &str, action: &str, origin: &str, now: i64) -> Result<i64> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO runs(job_id, action, origin, started_at, owner) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![job_id, action, origin, now, owner::token()],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "DELETE FROM runs WHERE job_id=?1 AND id NOT IN (SELECT id FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2)",
-                params![job_id, RUNS_KEPT_PER_JOB],
-            )?;
-            Ok(id)
-        })
-    }
-
-    /// Records how a run ended.
-    pub fn finish_run(&mut self, id: i64, out: &crate::policy::outcome::Outcome, now: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
-                params![id, now, out.success(), out.summary(), out.exit_code(), out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
-            )?;
-            Ok(())
-        })
-    }
-
-    /// The newest runs of a job (newest first).
-    pub fn runs(&self, job_id: &str, limit: i64) -> Result<Vec<RunRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, job_id, action, origin, started_at, finished_at, ok, summary, exit_code, duration_ms, stdout_tail, stderr_tail
-             FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![job_id, limit], |r| {
-            Ok(RunRecord {
-                id: r.get(0)?,
-                job_id: r.get(1)?,
-                action: r.get(2)?,
-                origin: r.get(3)?,
-                started_at: r.get(4)?,
-                finished_at: r.get(5)?,
-                ok: r.get(6)?,
-                summary: r.get(7)?,
-                exit_code: r.get(8)?,
-                duration_ms: r.get(9)?,
-                stdout_tail: r.get(10)?,
-                stderr_tail: r.get(11)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Queues a chain item.
     pub fn enqueue(&mut self, job_id: &str, reason: &str, now: i64, not_before: i64) -> Result<()> {
         self.write(|tx| enqueue(tx, job_id, reason, now, not_before))
@@ -323,10 +245,6 @@ fn retry_busy_with<T>(policy: crate::policy::retry::Retry, mut f: impl FnMut() -
 
 fn queue_row(r: &rusqlite::Row) -> rusqlite::Result<QueueItem> {
     Ok(QueueItem { id: r.get(0)?, job_id: r.get(1)?, reason: r.get(2)?, not_before: r.get(3)?, status: r.get(4)? })
-}
-
-fn tail(s: &str) -> String {
-    crate::policy::check::tail_chars(s, 4000)
 }
 
 /// Reads one job's state inside a transaction (None when never stored).
