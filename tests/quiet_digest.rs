@@ -227,3 +227,27 @@ fn each_chat_gets_the_digest_in_its_own_language() {
     let en = digest_in(&env, GROUP, "Quiet hours are over");
     assert!(en.text.contains("completed ✅"), "{}", en.text);
 }
+
+#[test]
+fn a_night_in_which_nothing_was_held_still_gets_a_digest_of_the_progress() {
+    let env = Env::new();
+    let n = env.path().join("n");
+    let st = env.script(
+        "copy.sh",
+        &format!("k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\necho '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000}}}}'\n", n = n.display()),
+    );
+    let jobs = json!([long_job("copy", &st, json!({}))]);
+    let polls = || std::fs::read_to_string(&n).ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0);
+    // Running before the quiet hours (its first report is sent), then a night of silent progress.
+    env.config(jobs.clone(), json!({"tickSeconds": 1, "timezone": "UTC", "defaults": {"quietHours": null, "reportEverySeconds": 0}}));
+    let _d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("copy")).is_some(), "no first report");
+    night(&env, &jobs, true, json!({}));
+    let start = polls();
+    assert!(eventually(T, || polls() >= start + 3), "the job was not polled in the quiet hours");
+    assert_eq!(env.count("SELECT COUNT(*) FROM quiet_held WHERE job_id='copy'"), 0, "nothing was held");
+    night(&env, &jobs, false, json!({}));
+    let digest = digest_in(&env, ME, "Quiet hours are over");
+    let progress = line(&digest.text, "progress:");
+    assert!(progress.contains("/1000") && progress.contains(" → "), "{}", digest.text);
+}

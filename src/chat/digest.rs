@@ -12,14 +12,15 @@ use anyhow::Result;
 use chrono_tz::Tz;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-/// Queues `d` for each of `chats` and forgets its rows, in one transaction. Returns false when
-/// its rows were taken already (another tick or process queued their digest).
+/// Queues `d` for each of `chats` (nothing when it has nothing to tell) and forgets its rows, in
+/// one transaction. Returns false when its rows were taken already (another tick or process
+/// queued their digest).
 pub fn enqueue(store: &mut Store, chats: &[i64], d: &Digest, host: &str, tz: Tz, default: Lang) -> Result<bool> {
     if !quiet_held::present(store, &d.rows)? {
         return Ok(false);
     }
     let mut messages = Vec::new();
-    for chat in chats {
+    for chat in chats.iter().filter(|_| !d.is_empty()) {
         let lang = prefs::chat_lang(store, *chat, default)?;
         let text = crate::render::digest::digest_text(d, host, tz, lang);
         let rows = keyboard(store, *chat, d, lang)?;

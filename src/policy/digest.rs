@@ -140,14 +140,32 @@ pub fn quiet_start(at: i64, tz: Tz, q: QuietHours) -> i64 {
     (0..4).find_map(|h| tz.from_local_datetime(&(naive + Duration::hours(h))).earliest()).map_or(at, |t| t.with_timezone(&Utc).timestamp().min(at))
 }
 
-/// The digest of `recorded` (with `since`, the start of their quiet hours) as things stand in
-/// `now`; None when there is nothing to tell.
-pub fn build(recorded: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
-    if recorded.is_empty() {
+/// The job id of the mark recorded when the default quiet hours begin (no job has an empty id):
+/// a night with nothing held still gets a digest of the jobs' progress.
+pub const NIGHT_MARK: &str = "";
+
+/// True for the mark of the night's start (it tells nothing itself).
+pub fn is_night_mark(r: &Recorded) -> bool {
+    r.section.job_id == NIGHT_MARK
+}
+
+impl Digest {
+    /// Nothing to tell (a quiet night with no progress and no open request): its rows are only
+    /// forgotten.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty() && self.pending.is_empty()
+    }
+}
+
+/// The digest of `all` that was recorded (with `since`, the start of their quiet hours) as things
+/// stand in `now`; None when nothing was recorded.
+pub fn build(all: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
+    if all.is_empty() {
         return None;
     }
+    let recorded: Vec<&Recorded> = all.iter().filter(|r| !is_night_mark(r)).collect();
     let mut order: Vec<(String, String)> = now.jobs.to_vec();
-    for r in recorded {
+    for r in &recorded {
         if !order.iter().any(|(id, _)| *id == r.section.job_id) {
             order.push((r.section.job_id.clone(), r.section.job_name.clone()));
         }
@@ -155,13 +173,13 @@ pub fn build(recorded: &[Recorded], since: i64, now: &Current) -> Option<Digest>
     let jobs = order
         .into_iter()
         .filter_map(|(id, name)| {
-            let mine: Vec<&Recorded> = recorded.iter().filter(|r| r.section.job_id == id).collect();
+            let mine: Vec<&Recorded> = recorded.iter().copied().filter(|r| r.section.job_id == id).collect();
             let progress = now.progress.get(&id).copied().filter(|(a, b)| !mine.is_empty() || a != b);
             night(&id, &name, &mine, progress, now.states.get(&id))
         })
         .collect();
     Some(Digest {
-        rows: recorded.iter().map(|r| r.id).collect(),
+        rows: all.iter().map(|r| r.id).collect(),
         since,
         until: now.now,
         held: recorded.iter().filter(|r| !r.rang).count(),

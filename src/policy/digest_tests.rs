@@ -172,3 +172,15 @@ fn quiet_start_is_the_last_start_of_the_window_before_the_event() {
     let at = Utc.with_ymd_and_hms(2026, 3, 29, 3, 0, 0).unwrap().timestamp(); // 05:00 CEST
     assert_eq!(quiet_start(at, berlin, w), Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap().timestamp());
 }
+
+#[test]
+fn a_night_with_nothing_held_tells_progress_or_nothing() {
+    let mark = rec(7, 5, false, Section::system(NIGHT_MARK, NIGHT_MARK));
+    let mut w = World::new(&["a"]);
+    let d = w.digest(std::slice::from_ref(&mark)).unwrap();
+    assert!(d.is_empty() && d.rows == vec![7], "nothing to tell, but the mark is taken");
+    w.progress.insert("a".into(), (sample(5, 1.0), sample(900, 6.0)));
+    let d = w.digest(&[mark]).unwrap();
+    assert!(!d.is_empty());
+    assert_eq!((d.held, d.rang, d.jobs.len(), d.jobs[0].events.len()), (0, 0, 1, 0), "the mark is no event");
+}

@@ -30,6 +30,15 @@ pub fn hold_quiet(store: &mut Store, cfg: &Config, sections: &mut Vec<Section>, 
     Ok(())
 }
 
+/// Marks the start of the default quiet hours (once a night), so that the digest comes also
+/// after a night in which nothing was held: it still tells each job's progress then and now.
+pub fn mark_night(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -> Result<()> {
+    if is_quiet(now, cfg.timezone, cfg.defaults.quiet_hours) {
+        quiet_held::mark_night(store, now.timestamp())?;
+    }
+    Ok(())
+}
+
 /// The digest of what was recorded in quiet hours that are over now, if any. The rows stay in
 /// the store until the digest is queued ([`quiet_held::deliver`]).
 pub fn due(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Option<Digest>> {

@@ -33,6 +33,9 @@ impl Sink for ConsoleSink {
         }
         if let Some(d) = &report.digest {
             quiet_held::deliver(&mut Store::open(&self.state_db)?, &d.rows, |_| {
+                if d.is_empty() {
+                    return Ok(());
+                }
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "{}\n", crate::render::digest::digest_text(d, &host, tz, lang))?;
                 Ok(out.flush()?)

@@ -122,6 +122,7 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         store::blocking(|| -> Result<()> {
             super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
             if opts.scope.global() {
+                super::digest::mark_night(&mut store, &t.cfg, now)?;
                 out.report.digest = super::digest::due(&store, &t.cfg, now)?;
             }
             Ok(())

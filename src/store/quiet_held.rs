@@ -2,7 +2,7 @@
 //! (not sent) and alerts that rang.
 
 use super::Store;
-use crate::policy::digest::Recorded;
+use crate::policy::digest::{Recorded, NIGHT_MARK};
 use crate::policy::report::Section;
 use anyhow::Result;
 use rusqlite::params;
@@ -15,6 +15,23 @@ pub fn record(tx: &rusqlite::Transaction, at: i64, section: &Section, rang: bool
         params![at, section.job_id, serde_json::to_string(section)?, rang],
     )?;
     Ok(())
+}
+
+/// Records that the quiet hours began at `at` (the night's mark, [`NIGHT_MARK`]), unless a mark
+/// is recorded already (looked up first: no write on the ticks after the first of the night).
+pub fn mark_night(store: &mut Store, at: i64) -> Result<()> {
+    let marked: bool = store.conn().query_row("SELECT EXISTS (SELECT 1 FROM quiet_held WHERE job_id=?1)", [NIGHT_MARK], |r| r.get(0))?;
+    if marked {
+        return Ok(());
+    }
+    let mark = serde_json::to_string(&Section::system(NIGHT_MARK, NIGHT_MARK))?;
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO quiet_held(at, job_id, section, rang) SELECT ?1, ?2, ?3, 0 WHERE NOT EXISTS (SELECT 1 FROM quiet_held WHERE job_id=?2)",
+            params![at, NIGHT_MARK, mark],
+        )?;
+        Ok(())
+    })
 }
 
 /// Everything recorded, oldest first. Unreadable rows are skipped.
