@@ -141,3 +141,26 @@ async fn a_group_that_obeys_sigterm_ends_the_timeout_at_once_even_with_orphaned_
     assert!(out.timed_out(), "{out:?}");
     assert!(t0.elapsed() < Duration::from_millis(500 + 1000), "took {:?} (grace {:?})", t0.elapsed(), s.kill_grace);
 }
+
+#[tokio::test]
+async fn a_run_dropped_before_its_command_ended_ends_the_whole_group() {
+    // The daemon shutting down, or a job's schedule restarted by a config change, drops a run
+    // in flight: its command must not live on unwatched (and be started again next time).
+    let marker = format!("sleep 301.{}", std::process::id());
+    let s = spec(&["sh", "-c", &format!("{marker}; true")], 60_000);
+    let mut run = Box::pin(runner::run(&s));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(&marker).is_empty() {
+        assert!(Instant::now() < deadline, "the command never started");
+        tokio::select! {
+            _ = &mut run => panic!("the command ended by itself"),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+    }
+    drop(run);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with(&marker).is_empty() {
+        assert!(Instant::now() < deadline, "left running: {:?}", processes_with(&marker));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

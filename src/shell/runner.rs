@@ -1,5 +1,6 @@
 //! Runs one command: argv only, own process group, stdin closed, bounded output, timeout that
-//! kills the whole group (SIGTERM, the job's kill grace, SIGKILL), scrubbed environment.
+//! kills the whole group (SIGTERM, the job's kill grace, SIGKILL), scrubbed environment; a run
+//! dropped before its command ended ends the group the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -96,6 +97,7 @@ pub async fn run(spec: &Spec) -> Outcome {
         return Outcome::not_started(format!("{}: exited before its pid was known", spec.argv[0]));
     };
     out.life = Life::Running { pid };
+    let mut guard = DropGuard { pgid: pid as i32, grace: spec.kill_grace, armed: true };
     let (so, se) = (Arc::new(Mutex::new(Tail::default())), Arc::new(Mutex::new(Tail::default())));
     let pumps = [tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())), tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone()))];
     out.life = tokio::select! {
@@ -113,6 +115,9 @@ pub async fn run(spec: &Spec) -> Outcome {
             Life::TimedOut
         }
     };
+    // The leader ended (or its group was ended): what it left running on purpose (a started
+    // job's worker) lives on.
+    guard.armed = false;
     drain(pumps).await;
     out.duration_ms = t0.elapsed().as_millis() as u64;
     let (so, se) = (so.lock().expect("tail"), se.lock().expect("tail"));
@@ -121,6 +126,31 @@ pub async fn run(spec: &Spec) -> Outcome {
     out.stdout_bytes = so.total;
     out.stderr = se.text();
     out
+}
+
+/// Ends the command's process group when `run` is dropped before the command ended (the
+/// daemon shutting down, a job's schedule restarted by a config change): SIGTERM at once and
+/// SIGKILL after the kill grace, from a plain thread since the runtime may be going away.
+struct DropGuard {
+    pgid: i32,
+    grace: Duration,
+    armed: bool,
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if !self.armed || !signal_group(self.pgid, Signal::TERM) {
+            return;
+        }
+        let (pgid, grace) = (self.pgid, self.grace);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline && group_alive(pgid) {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            signal_group(pgid, Signal::KILL);
+        });
+    }
 }
 
 async fn drain(pumps: [tokio::task::JoinHandle<()>; 2]) {
