@@ -266,7 +266,16 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
         Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
         Note::Info(text) => text.clone(),
+        Note::Resumed { job, crashed, resumed, progress: Some(p) } => {
+            t!(lang, "note-resumed-at", job = job, crashed = crashed, resumed = resumed, progress = p)
+        }
+        Note::Resumed { job, crashed, resumed, progress: None } => t!(lang, "note-resumed", job = job, crashed = crashed, resumed = resumed),
     }
+}
+
+/// The line a section adds to the alert it amends ([`Section::amends`]), in `lang`.
+pub fn amend_line(s: &Section, lang: Lang) -> Option<String> {
+    s.notes.iter().find(|n| matches!(n, Note::Resumed { .. })).map(|n| note_line(n, lang))
 }
 
 fn hint_line(h: &Hint, lang: Lang) -> String {

@@ -61,15 +61,21 @@ fn scan_job(env: &Env, policy: serde_json::Value) -> serde_json::Value {
 
 /// [`scan_job`] whose running status also says `extra` (e.g. `,"progressKey":"k"`).
 fn scan_job_with(env: &Env, policy: serde_json::Value, extra: &str) -> serde_json::Value {
+    scan_job_full(env, policy, extra, "")
+}
+
+/// [`scan_job_with`] whose start script runs `first` before it starts the worker. The status
+/// script waits while a file `hold` exists (a test holds the next poll back that way).
+fn scan_job_full(env: &Env, policy: serde_json::Value, extra: &str, first: &str) -> serde_json::Value {
     let dir = env.path().display().to_string();
     let start = env.script(
         "start.sh",
-        &format!("echo \"worker started, hashing block 7\" >> {dir}/scan.log\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > {dir}/scan.pid.new\nmv {dir}/scan.pid.new {dir}/scan.pid\n"),
+        &format!("{first}\necho \"worker started, hashing block 7\" >> {dir}/scan.log\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > {dir}/scan.pid.new\nmv {dir}/scan.pid.new {dir}/scan.pid\n"),
     );
     let status = env.script(
         "status.sh",
         &format!(
-            "p=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\nif [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false{extra},\"pid\":'$p',\"logFile\":\"{dir}/scan.log\"}}'\nelse echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{dir}/scan.log\"}}'; fi\n"
+            "while [ -e {dir}/hold ]; do sleep 0.05; done\np=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\nif [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false{extra},\"pid\":'$p',\"logFile\":\"{dir}/scan.log\"}}'\nelse echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{dir}/scan.log\"}}'; fi\n"
         ),
     );
     json!({"id": "scan", "name": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true,
@@ -264,5 +270,71 @@ fn status_offers_only_the_actions_possible_now() {
     assert!(status.button("Run v").is_some(), "a check: Run");
     assert!(status.button("Request w").is_some(), "a write job: Request {:?}", status.body);
     kill9(scan_pid(&env));
+    stop(d);
+}
+
+/// The "▶️ scan: crashed HH:MM:SS → resumed HH:MM:SS at 2/12" line of an alert, checked.
+fn resumed_line(text: &str) -> String {
+    let line = text.lines().find(|l| l.contains("scan: crashed ")).unwrap_or_else(|| panic!("no resume line: {text}")).to_string();
+    let times: Vec<&str> = line.split(' ').filter(|w| w.len() == 8 && w.chars().filter(|c| *c == ':').count() == 2).collect();
+    assert_eq!(times.len(), 2, "crash and resume times: {line}");
+    assert!(line.contains(&format!("crashed {} → resumed {} at 2/12", times[0], times[1])), "{line}");
+    line
+}
+
+/// A job whose progress is 2/12 and that auto-resume restarts after a crash.
+fn resuming_scan(env: &Env, first: &str) -> serde_json::Value {
+    scan_job_full(env, json!({"autoResume": true, "autoResumeBackoffSeconds": 1}), r#","progress":{"done":2,"total":12}"#, first)
+}
+
+#[test]
+fn auto_resume_edits_the_delivered_crash_alert_instead_of_ringing_again() {
+    let env = Env::new();
+    let dir = env.path().display().to_string();
+    // The resume's start holds the next status poll back until the test has seen the alert.
+    let job = resuming_scan(&env, &format!("[ -e {dir}/scan.pid ] && touch {dir}/hold"));
+    env.config(json!([job]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running (pid")).expect("the first tick sees scan running");
+    let first = scan_pid(&env);
+    kill9(first);
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("a crash alert");
+    assert!(alert.button("Start").is_some(), "the alert offers Start while the job is down");
+    assert!(env.path().join("hold").exists(), "auto-resume started the job");
+    std::fs::remove_file(env.path().join("hold")).unwrap();
+    let edited = env
+        .tg
+        .wait_for(T, |m| m.method == "editmessagetext" && m.message_id == alert.message_id && m.text.contains("→ resumed"))
+        .expect("the crash alert is edited to say the job resumed");
+    resumed_line(&edited.text);
+    assert!(edited.text.contains("ALERT: crashed after"), "the alert's text stays: {}", edited.text);
+    assert!(edited.button("Start").is_none(), "no Start once it runs again: {:?}", edited.body);
+    assert!(edited.button("Logs").is_some() && edited.button("Ack").is_some(), "the other buttons stay: {:?}", edited.body);
+    let later: Vec<String> = env.tg.to_chat(ME).into_iter().filter(|m| m.method == "sendmessage" && m.message_id > alert.message_id).map(|m| m.text).collect();
+    assert!(later.is_empty(), "no second message: {later:?}");
+    kill9(new_scan_pid(&env, first));
+    stop(d);
+}
+
+#[test]
+fn auto_resume_rewrites_a_crash_alert_still_queued_so_one_message_says_both() {
+    let env = Env::new();
+    env.config(json!([resuming_scan(&env, "")]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running (pid")).expect("the first tick sees scan running");
+    env.tg.fault(Some(support::fake_tg::Fault::Status(502, std::time::Instant::now() + Duration::from_secs(600))));
+    let first = scan_pid(&env);
+    kill9(first);
+    let rewritten = "SELECT COUNT(*) FROM outbox WHERE status='pending' AND text LIKE '%crashed after%' AND text LIKE '%→ resumed%'";
+    assert!(eventually(T, || env.count(rewritten) == 1), "the queued alert is rewritten:\n{}", env.log());
+    env.tg.fault(None);
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("the alert goes out");
+    resumed_line(&alert.text);
+    assert!(alert.button("Start").is_none() && alert.button("Logs").is_some(), "no Start once it runs again: {:?}", alert.body);
+    let crash_messages = env.tg.to_chat(ME).into_iter().filter(|m| m.text.contains("crashed") || m.message_id > alert.message_id).count();
+    assert_eq!(crash_messages, 1, "one message: {:?}", env.tg.to_chat(ME));
+    kill9(new_scan_pid(&env, first));
     stop(d);
 }

@@ -1,5 +1,6 @@
 //! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
 
+mod amend;
 mod approve;
 mod chart;
 mod commands;
@@ -17,6 +18,7 @@ pub mod token;
 mod views;
 
 use crate::config::Config;
+use crate::policy::report::Section;
 use crate::render::Report;
 use crate::shell::config_watch::ConfigWatch;
 use crate::shell::paths::Paths;
@@ -107,10 +109,23 @@ impl Sink for OutboxSink {
         let host = crate::config::host::of(cfg);
         let mut store = self.services.store()?;
         let chats = self.services.config.current().report_chats.clone();
-        if !report.sections.is_empty() {
-            for chat in &chats {
-                let lang = prefs::chat_lang(&store, *chat, default)?;
-                outbox::enqueue_report(&mut store, *chat, report, &host, tz, lang)?;
+        // A section that only amends an alert already queued or sent edits it instead of ringing
+        // (sent on its own, silently, to a chat that never got that alert).
+        let amends_only = |s: &Section| s.amends.is_some() && s.anomaly.is_none();
+        let news: Vec<Section> = report.sections.iter().filter(|s| !amends_only(s)).cloned().collect();
+        for chat in &chats {
+            let lang = prefs::chat_lang(&store, *chat, default)?;
+            if !news.is_empty() {
+                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news.clone(), digest: None }, &host, tz, lang)?;
+            }
+            let mut unmatched = Vec::new();
+            for s in report.sections.iter().filter(|s| s.amends.is_some()) {
+                if !amend::queue(&mut store, *chat, s, lang)? && amends_only(s) {
+                    unmatched.push(s.clone());
+                }
+            }
+            if !unmatched.is_empty() {
+                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: unmatched, digest: None }, &host, tz, lang)?;
             }
         }
         if let Some(d) = &report.digest {
@@ -236,6 +251,9 @@ async fn announce_forever(bot: Bot, services: Arc<Services>) {
         }
         if let Err(e) = settle::settle_decided(&bot, &services).await {
             tracing::warn!(error = %format!("{e:#}"), "could not update decided request messages");
+        }
+        if let Err(e) = amend::edit_delivered(&bot, &services).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not edit alerts with their news");
         }
         tokio::time::sleep(ANNOUNCE_EVERY).await;
     }

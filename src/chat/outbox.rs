@@ -68,7 +68,14 @@ pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str,
     let meta = Meta { lang: lang.code().to_string(), stamp: at.format("%H:%M:%S").to_string(), hm: at.format("%H:%M").to_string(), parts };
     let kind = if report.loud() { Kind::Alert } else { Kind::Routine };
     let merge = serde_json::to_string(&meta)?;
-    outbox::insert_kind(store, chat, &split(&text, CHUNK_LIMIT), !report.loud(), markup.as_deref(), kind, Some(&merge))
+    let last = outbox::insert_kind(store, chat, &split(&text, CHUNK_LIMIT), !report.loud(), markup.as_deref(), kind, Some(&merge))?;
+    // Alerts are remembered by job and key, so later news about them edits them (see `amend`).
+    for part in &meta.parts {
+        if let Some(key) = &part.key {
+            crate::store::alerts::record(store, last, chat, &part.job, key)?;
+        }
+    }
+    Ok(last)
 }
 
 /// The next message for `chat` when its queue starts with a backlog of reports worth merging:

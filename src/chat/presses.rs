@@ -215,10 +215,14 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
         .into_iter()
         .filter(|row| !row.iter().any(|b| matches!(&b.kind, teloxide::types::InlineKeyboardButtonKind::CallbackData(d) if *d == pressed)))
         .collect();
-    let html = super::text::to_html(&format!("{original}\n{line}"));
-    let edit = bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(teloxide::types::InlineKeyboardMarkup::new(rows));
+    let text = format!("{original}\n{line}");
+    let keyboard = teloxide::types::InlineKeyboardMarkup::new(rows);
+    let edit = bot.edit_message_text(msg.chat.id, msg.id, super::text::to_html(&text)).parse_mode(ParseMode::Html).reply_markup(keyboard.clone());
     match edit.await {
-        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        // What it shows now, so a later edit (the job resumed) keeps this line and these buttons.
+        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {
+            crate::store::alerts::set_shown(&mut s.store()?, msg.chat.id.0, msg.id.0, &text, Some(&serde_json::to_string(&keyboard)?))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "could not mark the alert as acknowledged or snoozed");
             Ok(())

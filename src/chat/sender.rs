@@ -278,7 +278,10 @@ impl ChatWorker {
 /// verdict.
 fn apply_merged(db: &std::path::Path, head: &OutMsg, plan: &Plan, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<(bool, Verdict)> {
     match result {
-        Ok(id) => outbox::mark_merged(&mut Store::open(db)?, &plan.covers, id, &plan.text).map(|()| (true, Verdict::Sent(id))),
+        Ok(id) => {
+            let markup = serde_json::json!({ "inline_keyboard": plan.rows }).to_string();
+            outbox::mark_merged(&mut Store::open(db)?, &plan.covers, id, &plan.text, Some(&markup)).map(|()| (true, Verdict::Sent(id)))
+        }
         Err(e) => match classify(&e, head.attempts, now_ms()) {
             Verdict::Retry(..) | Verdict::FailChat | Verdict::HoldChat => apply(db, head, Err(e), token).map(|v| (true, v)),
             verdict => {

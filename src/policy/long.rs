@@ -3,8 +3,9 @@
 use super::failure::Failure;
 use super::lifecycle::{self, Lifecycle};
 use super::quiet::is_quiet;
+use super::rate::{figure, Sample};
 use super::report::{Anomaly, AutoResume, Hint, Note, Section};
-use super::state::{JobState, Seen};
+use super::state::{JobState, Resuming, Seen};
 use super::status::JobStatus;
 use crate::config::{Job, Risk, When};
 use chrono::{DateTime, Utc};
@@ -76,15 +77,9 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
     track_progress(&mut st, status, t);
     let seen = st.last_seen.clone().unwrap_or_default();
     let life = lifecycle::advance(&mut st, status.running, status.completed, t);
+    let resumed = resumed(&mut st, life, job, status, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
-    let auto_resume = match (&anomaly, life) {
-        (Some(Anomaly::Crashed { .. }), _) => decide_auto_resume(job, &mut st, t),
-        (None, Lifecycle::NotStarted) if job.enabled => decide_auto_resume(job, &mut st, t),
-        _ => None,
-    };
-    if auto_resume == Some(AutoResume::Start) {
-        lifecycle::started(&mut st, t);
-    }
+    let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
     let chain = match (seen.running, status.running, status.completed) {
         (_, _, true) if !seen.completed && prev.last_seen.is_some() => Some(When::Success),
         (true, false, false) if life == Lifecycle::Crashed => Some(When::Failure),
@@ -94,6 +89,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
     section.status = Some(status.clone());
     section.life = Some(life);
     let report = match &anomaly {
+        Some(_) if told => false,
         Some(a) => {
             let key = a.key(status.progress_key.as_deref());
             let force = auto_resume == Some(AutoResume::Start);
@@ -111,10 +107,20 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
                         _ => false,
                     }
                 }
+                // Seen running again after auto-resume: the crash alert is edited, no new message.
+                _ if resumed.is_some() => {
+                    section.loud = false;
+                    true
+                }
                 _ => routine_or_change(job, &mut st, status, &seen, now, tz, &mut section),
             }
         }
     };
+    let report = report || resumed.is_some();
+    if let Some((key, note)) = resumed {
+        section.amends = Some(key);
+        section.notes.push(note);
+    }
     if let (true, Some(_), Some(n)) = (report, &anomaly, reminder(&st, t)) {
         section.notes.push(n);
     }
@@ -130,6 +136,54 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
     }
     st.last_seen = Some(Seen { running: status.running, completed: status.completed, progress_key: status.progress_key.clone(), pid: status.pid });
     LongDecision { state: st, section: report.then_some(section), auto_resume, chain }
+}
+
+/// Auto-resume's verdict for this observation; on Start the job counts as started. The flag says
+/// the crash being resumed was reported before (auto-resume waited out its backoff): it is not
+/// reported again, its alert is edited once the job runs.
+fn resume_now(job: &Job, prev: &JobState, st: &mut JobState, anomaly: &Option<Anomaly>, life: Lifecycle, t: i64) -> (Option<AutoResume>, bool) {
+    let auto_resume = match (anomaly, life) {
+        (Some(Anomaly::Crashed { .. }), _) => decide_auto_resume(job, st, t),
+        (None, Lifecycle::NotStarted) if job.enabled => decide_auto_resume(job, st, t),
+        _ => None,
+    };
+    let mut told = false;
+    if auto_resume == Some(AutoResume::Start) {
+        lifecycle::started(st, t);
+        if let Some(a @ Anomaly::Crashed { at, .. }) = anomaly {
+            let key = a.key(None);
+            told = prev.last_anomaly_key.as_deref() == Some(key.as_str());
+            st.resuming = Some(Resuming { key, crashed_at: *at, started_at: t });
+        }
+    }
+    (auto_resume, told)
+}
+
+/// When a crashed job that auto-resume started is seen running: the crash alert's key and the
+/// line that says so ("crashed 13:23:38 → resumed 13:23:39 at 2/12"). Anything but running
+/// forgets the pending resume (a new crash gets its own alert).
+fn resumed(st: &mut JobState, life: Lifecycle, job: &Job, s: &JobStatus, tz: Tz) -> Option<(String, Note)> {
+    if life != Lifecycle::Running {
+        st.resuming = None;
+        return None;
+    }
+    let r = st.resuming.take()?;
+    let hms = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz).format("%H:%M:%S").to_string();
+    let note = Note::Resumed { job: job.id.clone(), crashed: hms(r.crashed_at), resumed: hms(r.started_at), progress: progress_figures(s) };
+    Some((r.key, note))
+}
+
+/// The job's progress as figures: "2/12 files", "930 files", "45%".
+fn progress_figures(s: &JobStatus) -> Option<String> {
+    let p = s.progress.as_ref()?;
+    let x = Sample::from_progress(p, 0)?;
+    let unit = p.get("unit").and_then(serde_json::Value::as_str).unwrap_or("").trim();
+    let figures = match x.total {
+        _ if x.percent => return Some(format!("{}%", figure(x.done))),
+        Some(total) => format!("{}/{}", figure(x.done), figure(total)),
+        None => figure(x.done),
+    };
+    Some(if unit.is_empty() { figures } else { format!("{figures} {unit}") })
 }
 
 fn invalid_status(job: &Job, mut st: JobState, failure: &Failure, t: i64) -> LongDecision {

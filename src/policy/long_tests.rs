@@ -163,6 +163,40 @@ fn auto_resume_backoff_table() {
 }
 
 #[test]
+fn a_crash_that_auto_resume_brings_back_amends_its_alert_instead_of_a_new_message() {
+    let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":60}"#);
+    let crash = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    assert_eq!(crash.auto_resume, Some(AutoResume::Start));
+    let alert = crash.section.unwrap();
+    let key = alert.anomaly.as_ref().map(|a| a.key(None)).unwrap();
+    let mut back = JobStatus { running: true, ..JobStatus::default() };
+    back.progress = serde_json::from_str(r#"{"done":2,"total":12,"unit":"files"}"#).ok();
+    let d = evaluate_long(&j, &crash.state, &Ok(back), at(12, 0, 1), BERLIN);
+    let s = d.section.expect("the news goes out as an amendment");
+    assert_eq!(s.amends.as_deref(), Some(key.as_str()));
+    assert!(!s.loud && s.anomaly.is_none(), "{s:?}");
+    let resumed = Note::Resumed { job: "j".into(), crashed: "12:00:00".into(), resumed: "12:00:00".into(), progress: Some("2/12 files".into()) };
+    assert_eq!(s.notes, vec![resumed]);
+    assert!(d.state.resuming.is_none(), "said once");
+    let again = evaluate_long(&j, &d.state, &running("a"), at(12, 0, 2), BERLIN);
+    assert!(again.section.is_none_or(|s| s.amends.is_none()));
+}
+
+#[test]
+fn a_crash_reported_while_auto_resume_waited_is_not_reported_again_when_it_starts() {
+    let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":60}"#);
+    let mut st = was_running(&j);
+    st.last_auto_resume_at = Some(at(11, 59, 30).timestamp());
+    let waiting = evaluate_long(&j, &st, &paused(), at(12, 0, 0), BERLIN);
+    assert_eq!(waiting.auto_resume, Some(AutoResume::Backoff));
+    assert!(waiting.section.is_some_and(|s| s.anomaly.is_some()), "the crash alert");
+    let start = evaluate_long(&j, &waiting.state, &paused(), at(12, 0, 40), BERLIN);
+    assert_eq!(start.auto_resume, Some(AutoResume::Start), "the tick still starts it");
+    assert!(start.section.is_none(), "no second alert: the first is edited once it runs");
+    assert!(start.state.resuming.is_some());
+}
+
+#[test]
 fn auto_resume_never_starts_a_non_read_only_job() {
     let j = job("long_running_read", "write_local", r#"{"autoResume":true}"#);
     let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);

@@ -1,6 +1,7 @@
 //! The functional core: pure policy over (config, previous state, observations, now).
 
 pub mod address;
+pub mod amend;
 pub mod approval;
 pub mod back;
 pub mod backlog;

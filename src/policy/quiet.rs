@@ -41,9 +41,10 @@ pub fn window_for(cfg: &Config, job_id: &str) -> Option<QuietHours> {
     cfg.job(job_id).map_or(cfg.defaults.quiet_hours, |j| j.policy.quiet_hours)
 }
 
-/// True when `s` is held for the digest at `now`: not an alert, inside its quiet hours.
+/// True when `s` is held for the digest at `now`: not an alert, nor the silent edit of one
+/// ([`Section::amends`]), inside its quiet hours.
 pub fn holds(cfg: &Config, s: &Section, now: DateTime<Utc>) -> bool {
-    !is_alert(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))
+    !is_alert(s) && s.amends.is_none() && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))
 }
 
 #[cfg(test)]

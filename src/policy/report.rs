@@ -119,6 +119,9 @@ pub enum Note {
     WouldRun { queued: Option<String> },
     /// Plain fact (validator messages and similar).
     Info(String),
+    /// A crashed job that auto-resume started runs again: when it crashed and was started (local
+    /// HH:MM:SS) and its progress then ("2/12 files"), when it reports one.
+    Resumed { job: String, crashed: String, resumed: String, progress: Option<String> },
 }
 
 /// One job's part of a report.
@@ -144,6 +147,11 @@ pub struct Section {
     /// Where a long job stands (not started, stopped, crashed...), for its status word.
     #[serde(default)]
     pub life: Option<Lifecycle>,
+    /// The key of an alert already sent about this job that this section's news belongs to:
+    /// the chat edits that alert (or its queued text) instead of sending a message, unless the
+    /// section carries an anomaly of its own.
+    #[serde(default)]
+    pub amends: Option<String>,
 }
 
 impl Section {
@@ -159,11 +167,23 @@ impl Section {
             loud: true,
             estimate: None,
             life: None,
+            amends: None,
         }
     }
     /// A section not tied to a configured job (config errors, unknown queued jobs).
     pub fn system(id: &str, name: &str) -> Section {
-        Section { job_id: id.into(), job_name: name.into(), kind: None, status: None, anomaly: None, notes: Vec::new(), loud: true, estimate: None, life: None }
+        Section {
+            job_id: id.into(),
+            job_name: name.into(),
+            kind: None,
+            status: None,
+            anomaly: None,
+            notes: Vec::new(),
+            loud: true,
+            estimate: None,
+            life: None,
+            amends: None,
+        }
     }
     /// True for long-running jobs' sections.
     pub fn is_long(&self) -> bool {

@@ -61,4 +61,18 @@ pub struct JobState {
     pub anomaly_since: Option<i64>,
     /// Reminders of it sent so far.
     pub anomaly_reminders: u32,
+    /// Auto-resume started the job after this crash alert: once it is seen running, the alert
+    /// is edited to say so.
+    pub resuming: Option<Resuming>,
+}
+
+/// A crash alert whose job auto-resume started, waiting for the job to be seen running.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resuming {
+    /// The crash alert's anomaly key.
+    pub key: String,
+    /// When the crash was found (Unix seconds).
+    pub crashed_at: i64,
+    /// When auto-resume started the job.
+    pub started_at: i64,
 }

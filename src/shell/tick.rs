@@ -169,6 +169,7 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
         evaluated: Default::default(),
         claimed: Vec::new(),
         samples: Vec::new(),
+        starts: Vec::new(),
     };
     let mut work = t.queue_work(store, &opts.scope, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
@@ -190,6 +191,8 @@ struct Tick<'a> {
     claimed: Vec<i64>,
     /// Progress samples this tick's polls measured, written with the commit.
     samples: Vec<(String, Sample)>,
+    /// Jobs the policy said to start now (auto-resume).
+    starts: Vec<String>,
 }
 
 impl Tick<'_> {
@@ -283,6 +286,9 @@ impl Tick<'_> {
                 let d = evaluate_long(&job, &prev, &obs, self.now, self.cfg.timezone);
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
+                if d.auto_resume == Some(AutoResume::Start) {
+                    self.starts.push(job.id.clone());
+                }
                 let mut sec = d.section;
                 if let Ok(s) = &obs {
                     if let Some(sample) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, t)) {
@@ -332,26 +338,31 @@ impl Tick<'_> {
         }
     }
 
-    /// Runs `commands.start` for sections whose policy said AutoResume::Start.
+    /// Runs `commands.start` of the jobs the policy said to start (AutoResume::Start); the
+    /// outcome replaces the note in the job's section. A start the policy did not report (its
+    /// crash alert went out before, and is edited once the job runs) is silent unless it fails.
     async fn auto_resume(&mut self, opts: &TickOptions) {
-        for sec in self.sections.iter_mut() {
-            for note in sec.notes.iter_mut() {
-                let Note::AutoResume(ar) = note else { continue };
-                if *ar != AutoResume::Start {
-                    continue;
+        for id in std::mem::take(&mut self.starts) {
+            let Some(job) = self.cfg.job(&id).cloned() else { continue };
+            let ar = if opts.dry_run {
+                AutoResume::WouldStart
+            } else {
+                match jobs::execute(&job, Action::Start, self.paths, "autoresume").await {
+                    Ok(o) if o.success() => AutoResume::Started,
+                    Ok(o) => AutoResume::Failed(o.summary()),
+                    Err(e) => AutoResume::Failed(e.to_string()),
                 }
-                let Some(job) = self.cfg.job(&sec.job_id) else {
-                    continue;
-                };
-                *ar = if opts.dry_run {
-                    AutoResume::WouldStart
-                } else {
-                    match jobs::execute(job, Action::Start, self.paths, "autoresume").await {
-                        Ok(o) if o.success() => AutoResume::Started,
-                        Ok(o) => AutoResume::Failed(o.summary()),
-                        Err(e) => AutoResume::Failed(e.to_string()),
-                    }
-                };
+            };
+            let note =
+                self.sections.iter_mut().filter(|s| s.job_id == id).flat_map(|s| s.notes.iter_mut()).find(|n| **n == Note::AutoResume(AutoResume::Start));
+            match note {
+                Some(n) => *n = Note::AutoResume(ar),
+                None if matches!(ar, AutoResume::Failed(_)) => {
+                    let mut s = Section::for_job(&job);
+                    s.notes.push(Note::AutoResume(ar));
+                    self.sections.push(s);
+                }
+                None => {}
             }
         }
     }

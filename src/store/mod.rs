@@ -1,6 +1,7 @@
 //! The state store: one SQLite file (WAL), schema migrations embedded, safe for the CLI and the
 //! daemon at the same time (busy timeout + IMMEDIATE transactions for read-modify-write).
 
+pub mod alerts;
 pub mod approval_messages;
 pub mod callbacks;
 pub mod held;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_quiet_held.sql"),
     include_str!("migrations/012_outbox_kind.sql"),
     include_str!("migrations/013_quiet_rang.sql"),
+    include_str!("migrations/014_alert_messages.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

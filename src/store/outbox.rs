@@ -123,16 +123,16 @@ pub fn head_failed(store: &Store, id: i64) -> Result<bool> {
     Ok(store.conn().query_row("SELECT last_error IS NOT NULL FROM outbox WHERE id=?1", [id], |r| r.get(0))?)
 }
 
-/// Marks the rows one merged message delivered; `shown` (its text) is kept with the newest of
-/// them for [`sent_text`].
-pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32, shown: &str) -> Result<()> {
+/// Marks the rows one merged message delivered; `shown` (its text) and `shown_markup` (its
+/// keyboard) are kept with the newest of them for [`sent_text`] and later edits.
+pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32, shown: &str, shown_markup: Option<&str>) -> Result<()> {
     store.write(|tx| {
         let now = now_ms();
         for id in ids {
             tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now, tg_message_id])?;
         }
         if let Some(newest) = ids.iter().max() {
-            tx.execute("UPDATE outbox SET shown=?2 WHERE id=?1", params![newest, shown])?;
+            tx.execute("UPDATE outbox SET shown=?2, shown_markup=?3 WHERE id=?1", params![newest, shown, shown_markup])?;
         }
         prune(tx)
     })
