@@ -14,7 +14,7 @@ use crate::render;
 use crate::store::{alerts, outbox, Store};
 use anyhow::Result;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide::types::InlineKeyboardMarkup;
 use teloxide::{ApiError, RequestError};
 
 /// The buttons that no longer fit an alert once the job runs again.
@@ -69,8 +69,7 @@ async fn edit_one(bot: &Bot, s: &Services, outbox_id: i64, chat: i64, msg: i32, 
     let text = format!("{text}\n{lines}");
     let markup = markup.as_deref().and_then(|m| keyboard_without(m, &|t| tokens.contains(t)));
     let keyboard: InlineKeyboardMarkup = markup.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
-    let edit = bot.edit_message_text(ChatId(chat), MessageId(msg), super::text::to_html(&text)).parse_mode(ParseMode::Html).reply_markup(keyboard);
-    match edit.await {
+    match super::direct::call(bot, &super::direct::edit_html(chat, msg, super::text::to_html(&text), Some(keyboard))).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {
             alerts::set_shown(&mut store, chat, msg, &text, markup.as_deref())?;
         }

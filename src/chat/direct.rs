@@ -8,8 +8,9 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use teloxide::payloads::EditMessageText;
 use teloxide::requests::Payload;
-use teloxide::types::ResponseParameters;
+use teloxide::types::{ChatId, InlineKeyboardMarkup, MessageId, ParseMode, ResponseParameters};
 use teloxide::{ApiError, Bot, RequestError};
 
 /// Telegram's answer envelope: `{"ok": true, "result": …}` or `{"ok": false, "description": …,
@@ -37,6 +38,15 @@ where
     let response = bot.client().post(url).header("Content-Type", "application/json").body(body).send().await?;
     let text = response.text().await?;
     parse(text)
+}
+
+/// An HTML edit of a delivered message (its buttons replaced by `markup`, or removed when
+/// None), for [`call`]: alert marks, refreshed overviews and settled requests.
+pub fn edit_html(chat: i64, msg: i32, html: String, markup: Option<InlineKeyboardMarkup>) -> EditMessageText {
+    let mut req = EditMessageText::new(ChatId(chat), MessageId(msg), html);
+    req.parse_mode = Some(ParseMode::Html);
+    req.reply_markup = markup;
+    req
 }
 
 /// Maps Telegram's answer as teloxide does (retry_after / migrate_to_chat_id first).

@@ -12,9 +12,9 @@ use crate::t;
 use dptree::case;
 use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
-use teloxide::payloads::EditMessageTextSetters;
+
 use teloxide::prelude::*;
-use teloxide::types::ParseMode;
+
 use teloxide::{ApiError, RequestError};
 
 type HandlerResult = anyhow::Result<()>;
@@ -217,8 +217,8 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
         .collect();
     let text = format!("{original}\n{line}");
     let keyboard = teloxide::types::InlineKeyboardMarkup::new(rows);
-    let edit = bot.edit_message_text(msg.chat.id, msg.id, super::text::to_html(&text)).parse_mode(ParseMode::Html).reply_markup(keyboard.clone());
-    match edit.await {
+    let edit = super::direct::edit_html(msg.chat.id.0, msg.id.0, super::text::to_html(&text), Some(keyboard.clone()));
+    match super::direct::call(bot, &edit).await {
         // What it shows now, so a later edit (the job resumed) keeps this line and these buttons.
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {
             crate::store::alerts::set_shown(&mut s.store()?, msg.chat.id.0, msg.id.0, &text, Some(&serde_json::to_string(&keyboard)?))
@@ -289,7 +289,7 @@ async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, 
         return Ok(());
     }
     let html = super::text::to_html(&text);
-    match bot.edit_message_text(msg.chat.id, msg.id, html).parse_mode(ParseMode::Html).reply_markup(k).await {
+    match super::direct::call(bot, &super::direct::edit_html(msg.chat.id.0, msg.id.0, html, Some(k))).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
         Err(e) => Err(e.into()),
     }

@@ -7,6 +7,7 @@ use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::t;
+use teloxide::payloads::AnswerCallbackQuery;
 use teloxide::prelude::*;
 
 type HandlerResult = anyhow::Result<()>;
@@ -32,8 +33,12 @@ pub fn pick(s: &Services, chat: i64, cfg: &Config, action: &str) -> HandlerResul
 
 /// Answers a press, best effort: Telegram refuses answers to presses that waited too long
 /// (queued while the daemon was down), and what the press asked for must happen all the same.
+/// Sent on the direct path: a 5xx costs no built-in 10 s sleep, which would hold up the
+/// chat's next updates behind this handler.
 pub async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
-    if let Err(e) = bot.answer_callback_query(q.id.clone()).text(text).await {
+    let mut req = AnswerCallbackQuery::new(q.id.clone());
+    req.text = Some(text.to_string());
+    if let Err(e) = super::direct::call(bot, &req).await {
         tracing::warn!(error = %e, "could not answer a button press (it was handled all the same)");
     }
     Ok(())

@@ -14,7 +14,7 @@ use crate::store::{approval_messages, outbox};
 use crate::t;
 use anyhow::Result;
 use teloxide::prelude::*;
-use teloxide::types::{MessageId, ParseMode};
+
 use teloxide::{ApiError, RequestError};
 
 /// The last line of a request message once it is no longer pending.
@@ -40,8 +40,7 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
     let Ok(Some((chat, msg))) = s.store().and_then(|st| outbox::delivered(&st, outbox_id)) else { return None };
     let lang = s.lang(chat);
     let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang));
-    let req = bot.edit_message_text(ChatId(chat), MessageId(msg), super::text::to_html(&body)).parse_mode(ParseMode::Html);
-    match req.await {
+    match super::direct::call(bot, &super::direct::edit_html(chat, msg, super::text::to_html(&body), None)).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");

@@ -64,6 +64,8 @@ pub enum Quirk {
     Null,
     /// 400 "query is too old ...": the press was answered too late (queued while down).
     TooOld,
+    /// This HTTP status (e.g. 502) with Telegram's error body, every time.
+    ServerError(u16),
 }
 
 #[derive(Default)]
@@ -478,6 +480,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
             Some(Quirk::TooOld) => {
                 return Some(err(400, "Bad Request: query is too old and response timeout expired or query ID is invalid"));
             }
+            Some(Quirk::ServerError(code)) => return Some(err(*code, "Bad Gateway")),
             None => {}
         }
     }
