@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod approval_messages;
+pub mod approvals;
 pub mod callbacks;
 pub mod held;
 pub mod outbox;
