@@ -217,10 +217,20 @@ pub fn rate_and_eta(e: &Estimate, unit: &str, tz: Tz, lang: Lang) -> Vec<String>
 pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
     match a {
         Anomaly::Stalled { seconds } => t!(lang, "anomaly-stalled", duration = i18n::duration(lang, (*seconds).max(0) as u64)),
-        Anomaly::Crashed { ran_seconds, .. } => match ran_seconds {
-            Some(secs) => t!(lang, "anomaly-crashed-after", duration = i18n::duration(lang, (*secs).max(0) as u64)),
-            None => t!(lang, "anomaly-crashed"),
-        },
+        Anomaly::Crashed { ran_seconds, exit_code, signal, .. } => {
+            let how = match (signal, exit_code) {
+                (Some(s), _) => Some(t!(lang, "outcome-signal", signal = s.as_str())),
+                (None, Some(code)) => Some(t!(lang, "outcome-exit", code = *code)),
+                (None, None) => None,
+            };
+            let ran = ran_seconds.map(|secs| i18n::duration(lang, secs.max(0) as u64));
+            match (ran, how) {
+                (Some(duration), Some(how)) => t!(lang, "anomaly-crashed-after-how", duration = duration, how = how),
+                (Some(duration), None) => t!(lang, "anomaly-crashed-after", duration = duration),
+                (None, Some(how)) => t!(lang, "anomaly-crashed-how", how = how),
+                (None, None) => t!(lang, "anomaly-crashed"),
+            }
+        }
         Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = &failure.reason),
         Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),

@@ -338,3 +338,41 @@ fn auto_resume_rewrites_a_crash_alert_still_queued_so_one_message_says_both() {
     kill9(new_scan_pid(&env, first));
     stop(d);
 }
+
+/// Reads a pid file once it is in place (its writer renames it there whole).
+fn pid_in(env: &Env, file: &str) -> i32 {
+    let read = || std::fs::read_to_string(env.path().join(file)).ok().and_then(|s| s.trim().parse().ok());
+    assert!(eventually(T, || read().is_some()), "{file} appears");
+    read().unwrap()
+}
+
+#[test]
+fn a_crash_alert_shows_the_signal_when_the_jobs_status_knows_it() {
+    let env = Env::new();
+    let dir = env.path().display().to_string();
+    // The worker's wrapper records how the worker ended; the status reports it (`signal`).
+    env.script("sleeper.sh", &format!("echo $$ > {dir}/sleeper.pid.new\nmv {dir}/sleeper.pid.new {dir}/sleeper.pid\nexec sleep 1000\n"));
+    env.script("wrapper.sh", &format!("sh {dir}/sleeper.sh\necho $? > {dir}/rc.new\nmv {dir}/rc.new {dir}/rc\n"));
+    let start =
+        env.script("start.sh", &format!("nohup sh {dir}/wrapper.sh >/dev/null 2>&1 &\necho $! > {dir}/scan.pid.new\nmv {dir}/scan.pid.new {dir}/scan.pid\n"));
+    let status = env.script(
+        "status.sh",
+        &format!(
+            "p=$(cat {dir}/scan.pid 2>/dev/null)\nstate=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\n\
+             if [ -n \"$p\" ] && [ -n \"$state\" ] && [ \"$state\" != Z ]; then echo '{{\"running\":true,\"completed\":false,\"pid\":'$p'}}'; exit; fi\n\
+             rc=$(cat {dir}/rc 2>/dev/null)\n\
+             if [ -n \"$rc\" ] && [ \"$rc\" -gt 128 ]; then echo '{{\"running\":false,\"completed\":false,\"signal\":'$((rc - 128))'}}'; \
+             else echo '{{\"running\":false,\"completed\":false}}'; fi\n"
+        ),
+    );
+    let job = json!({"id": "scan", "name": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true,
+        "commands": {"start": ["sh", start], "status": ["sh", status]}});
+    env.config(json!([job]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running (pid")).expect("the first tick sees scan running");
+    kill9(pid_in(&env, "sleeper.pid"));
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("a crash alert");
+    assert!(alert.text.contains("ALERT: crashed after") && alert.text.contains("(killed by signal 9): the job is gone"), "{}", alert.text);
+    stop(d);
+}

@@ -16,7 +16,7 @@ fn alert(id: &str, message: &str) -> Section {
 
 fn crash(id: &str, at: i64, resume: Option<AutoResume>) -> Section {
     let mut s = long(id, false, false);
-    s.anomaly = Some(Anomaly::Crashed { stop_reason: None, ran_seconds: Some(60), at });
+    s.anomaly = Some(Anomaly::Crashed { stop_reason: None, ran_seconds: Some(60), at, exit_code: None, signal: None });
     s.notes.extend(resume.map(Note::AutoResume));
     s
 }

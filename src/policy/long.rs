@@ -216,7 +216,14 @@ fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, life: Lifecycle, t: i
         return Some(Anomaly::JobAlert { message: s.message.clone() });
     }
     if job.enabled && life == Lifecycle::Crashed {
-        return Some(Anomaly::Crashed { stop_reason: s.stop_reason.clone(), ran_seconds: st.crash_ran_seconds, at: st.crashed_at.unwrap_or(t) });
+        let (exit_code, signal) = (s.exit_code, s.signal.clone());
+        return Some(Anomaly::Crashed {
+            stop_reason: s.stop_reason.clone(),
+            ran_seconds: st.crash_ran_seconds,
+            at: st.crashed_at.unwrap_or(t),
+            exit_code,
+            signal,
+        });
     }
     None
 }

@@ -20,6 +20,12 @@ pub enum Anomaly {
         ran_seconds: Option<i64>,
         /// When it was found gone (Unix seconds).
         at: i64,
+        /// Its exit status, when the job's status says it.
+        #[serde(default)]
+        exit_code: Option<i64>,
+        /// The signal that killed it, when the job's status says it.
+        #[serde(default)]
+        signal: Option<String>,
     },
     /// The status command failed or printed something outside the contract.
     InvalidStatus { failure: Failure },

@@ -32,6 +32,13 @@ pub struct JobStatus {
     /// The job's log file, whose last lines are shown in crash and stall alerts and `/logs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_file: Option<String>,
+    /// How the job's process ended, when the job knows (ops-monitor cannot wait for a process
+    /// its start command put in the background): its exit status...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// ...or the signal that killed it ("KILL", "9").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
 }
 
 fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {
@@ -73,6 +80,8 @@ pub fn parse_status(stdout: &str) -> Result<JobStatus, Failure> {
         level,
         message: opt_str(&o, "message"),
         log_file: opt_str(&o, "logFile"),
+        exit_code: o.get("exitCode").and_then(Value::as_i64),
+        signal: o.get("signal").and_then(|v| v.as_i64().map(|n| n.to_string())).or_else(|| opt_str(&o, "signal")).map(|s| s.chars().take(32).collect()),
     })
 }
 
@@ -106,6 +115,16 @@ mod tests {
     fn explicit_progress_key_wins() {
         let s = parse_status(r#"{"running":true,"completed":false,"progress":{"a":1},"progressKey":"k1"}"#).unwrap();
         assert_eq!(s.progress_key.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn how_a_job_ended_when_it_says_so() {
+        let s = parse_status(r#"{"running":false,"completed":false,"exitCode":3,"signal":"KILL"}"#).unwrap();
+        assert_eq!((s.exit_code, s.signal.as_deref()), (Some(3), Some("KILL")));
+        let s = parse_status(r#"{"running":false,"completed":false,"signal":9}"#).unwrap();
+        assert_eq!((s.exit_code, s.signal.as_deref()), (None, Some("9")));
+        let s = parse_status(r#"{"running":false,"completed":false,"exitCode":"x"}"#).unwrap();
+        assert_eq!((s.exit_code, s.signal), (None, None), "not a number: unknown");
     }
 
     #[test]
