@@ -86,7 +86,6 @@ impl Store {
         prepare_file(path)?;
         let file = pool::FileId::of(path).with_context(|| format!("state database {} vanished while opening", path.display()))?;
         let conn = Connection::open(path).with_context(|| format!("open state database {}", path.display()))?;
-        pool::count_open();
         conn.busy_timeout(Duration::from_secs(15))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -14,6 +14,9 @@ use std::sync::{Mutex, OnceLock};
 
 /// Idle connections kept per database file; more may be open at once, the rest are closed.
 pub const IDLE_KEPT: usize = 8;
+/// Database files whose idle connections are kept (a daemon has one; a test process or a
+/// `selftest` opens many temporary ones, whose connections must not pile up).
+pub const FILES_KEPT: usize = 4;
 
 /// Which file a connection was opened on: a file deleted or replaced under a running daemon
 /// is a new database (opened, and migrated, afresh), never the old inode written on in silence.
@@ -33,6 +36,8 @@ impl FileId {
 struct Idle {
     file: FileId,
     conns: Vec<Connection>,
+    /// When a connection was last returned (a counter): the least recently used file goes first.
+    used: u64,
 }
 
 fn idle() -> &'static Mutex<HashMap<PathBuf, Idle>> {
@@ -40,17 +45,7 @@ fn idle() -> &'static Mutex<HashMap<PathBuf, Idle>> {
     IDLE.get_or_init(Default::default)
 }
 
-/// How many fresh connections this process has opened (for tests and `doctor`-style checks).
-pub fn opened() -> usize {
-    OPENED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-static OPENED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Counts a freshly opened connection.
-pub(super) fn count_open() {
-    OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-}
+static USES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// An idle connection to the file at `path`, if one was kept and the file is still the same.
 pub(super) fn take(path: &Path) -> Option<Pooled> {
@@ -99,13 +94,22 @@ impl Drop for Pooled {
             return;
         }
         let mut idle = idle().lock().unwrap_or_else(|e| e.into_inner());
-        let entry = idle.entry(self.path.clone()).or_insert_with(|| Idle { file: self.file, conns: Vec::new() });
+        if !idle.contains_key(&self.path) && idle.len() >= FILES_KEPT {
+            let mut by_use: Vec<(u64, PathBuf)> = idle.iter().map(|(p, i)| (i.used, p.clone())).collect();
+            by_use.sort();
+            for (_, p) in by_use.into_iter().take(idle.len() + 1 - FILES_KEPT) {
+                idle.remove(&p);
+            }
+        }
+        let used = USES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let entry = idle.entry(self.path.clone()).or_insert_with(|| Idle { file: self.file, conns: Vec::new(), used });
+        entry.used = used;
         if entry.file != self.file {
             // The file was replaced while this connection was out: keep only the newest file's.
             if FileId::of(&self.path) != Some(self.file) {
                 return;
             }
-            *entry = Idle { file: self.file, conns: Vec::new() };
+            *entry = Idle { file: self.file, conns: Vec::new(), used };
         }
         if entry.conns.len() < IDLE_KEPT {
             entry.conns.push(conn);
