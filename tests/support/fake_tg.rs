@@ -23,6 +23,8 @@ pub struct Sent {
     pub body: Value,
     /// The forum topic it was posted into (`message_thread_id`), if any.
     pub thread: Option<i64>,
+    /// When the fake accepted it.
+    pub at: Instant,
 }
 
 impl Sent {
@@ -66,6 +68,8 @@ pub enum Quirk {
     TooOld,
     /// This HTTP status (e.g. 502) with Telegram's error body, every time.
     ServerError(u16),
+    /// 400 "message is not modified ...", as Telegram answers an edit to the same content.
+    NotModified,
 }
 
 #[derive(Default)]
@@ -185,6 +189,18 @@ impl FakeTg {
     /// Messages sent to `chat` (not edits).
     pub fn to_chat(&self, chat: i64) -> Vec<Sent> {
         self.sent().into_iter().filter(|m| m.chat_id == chat && m.method == "sendmessage").collect()
+    }
+
+    /// Messages `chat` holds now: sent (messages and photos) and not deleted, in order.
+    pub fn present(&self, chat: i64) -> Vec<Sent> {
+        let sent = self.sent();
+        let gone: HashSet<i64> = sent.iter().filter(|m| m.chat_id == chat && m.method == "deletemessage").map(|m| m.message_id).collect();
+        sent.into_iter().filter(|m| m.chat_id == chat && (m.method == "sendmessage" || m.method == "sendphoto") && !gone.contains(&m.message_id)).collect()
+    }
+
+    /// Edits made to message `message_id` of `chat`, in order.
+    pub fn edits(&self, chat: i64, message_id: i64) -> Vec<Sent> {
+        self.sent().into_iter().filter(|m| m.chat_id == chat && m.message_id == message_id && m.method == "editmessagetext").collect()
     }
 
     /// Waits until a sent message satisfies `pred`.
@@ -444,7 +460,7 @@ fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: 
     let mid = s.next_message;
     let caption = body["caption"].as_str().unwrap_or("").to_string();
     let thread = body["message_thread_id"].as_i64();
-    s.sent.push(Sent { method: "sendphoto".into(), chat_id: chat, message_id: mid, text: caption.clone(), body: body.clone(), thread });
+    s.sent.push(Sent { method: "sendphoto".into(), chat_id: chat, message_id: mid, text: caption.clone(), body: body.clone(), thread, at: Instant::now() });
     let size = bytes.len();
     s.photos.push((chat, bytes));
     st.1.notify_all();
@@ -452,6 +468,10 @@ fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: 
     Some(ok(json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "photo": photo, "caption": caption,
         "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": "ops_bot"}})))
 }
+
+/// Telegram's answer to an edit that changes nothing.
+const NOT_MODIFIED: &str =
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 
 fn err(code: u16, desc: &str) -> (u16, Value) {
     (code, json!({"ok": false, "error_code": code, "description": desc}))
@@ -481,6 +501,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
                 return Some(err(400, "Bad Request: query is too old and response timeout expired or query ID is invalid"));
             }
             Some(Quirk::ServerError(code)) => return Some(err(*code, "Bad Gateway")),
+            Some(Quirk::NotModified) => return Some(err(400, NOT_MODIFIED)),
             None => {}
         }
     }
@@ -498,6 +519,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
         "answercallbackquery" => answer_callback(st, body),
         "sendmessage" => return send(st, body),
         "editmessagetext" => edit(st, body),
+        "deletemessage" => delete(st, body),
         _ => err(404, "Not Found: method not found"),
     })
 }
@@ -598,7 +620,7 @@ fn send(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> Option<(u16, Value)>
     let text = body["text"].as_str().unwrap_or("").to_string();
     s.messages.insert((chat, mid), format!("{text}\u{0}{}", body["reply_markup"]));
     let thread = body["message_thread_id"].as_i64();
-    s.sent.push(Sent { method: "sendmessage".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone(), thread });
+    s.sent.push(Sent { method: "sendmessage".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone(), thread, at: Instant::now() });
     st.1.notify_all();
     let mut answer = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "text": text,
         "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}});
@@ -621,14 +643,44 @@ fn edit(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
     let key = format!("{text}\u{0}{}", body["reply_markup"]);
     match s.messages.get(&(chat, mid)) {
         None => return err(400, "Bad Request: message to edit not found"),
-        Some(old) if *old == key => return err(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"),
+        Some(old) if *old == key => return err(400, NOT_MODIFIED),
         Some(_) => {}
     }
     s.messages.insert((chat, mid), key);
-    s.sent.push(Sent { method: "editmessagetext".into(), chat_id: chat, message_id: mid, text: text.clone(), body: body.clone(), thread: None });
+    s.sent.push(Sent {
+        method: "editmessagetext".into(),
+        chat_id: chat,
+        message_id: mid,
+        text: text.clone(),
+        body: body.clone(),
+        thread: None,
+        at: Instant::now(),
+    });
     st.1.notify_all();
     ok(json!({"message_id": mid, "date": now(), "edit_date": now(), "chat": chat_json(chat), "text": text,
         "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}}))
+}
+
+/// deleteMessage: the message leaves the chat (recorded as a `Sent` with method "deletemessage");
+/// one the chat does not have is 400 "message to delete not found".
+fn delete(st: &Arc<(Mutex<State>, Condvar)>, body: &Value) -> (u16, Value) {
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let mid = body["message_id"].as_i64().unwrap_or(0);
+    let mut s = st.0.lock().unwrap();
+    if s.messages.remove(&(chat, mid)).is_none() {
+        return err(400, "Bad Request: message to delete not found");
+    }
+    s.sent.push(Sent {
+        method: "deletemessage".into(),
+        chat_id: chat,
+        message_id: mid,
+        text: String::new(),
+        body: body.clone(),
+        thread: None,
+        at: Instant::now(),
+    });
+    st.1.notify_all();
+    ok(json!(true))
 }
 
 /// Telegram's checks on text, parse mode and buttons.
