@@ -248,3 +248,9 @@ backlog-header = While Telegram was unreachable ({ $from }–{ $to }): { $alerts
    *[other] , { $updates } updates
 }
 backlog-recovered = { $heading } — { $what } (since recovered)
+
+## The live progress message (one per chat, edited in place)
+live-more = { $count ->
+    [one] … and 1 more running job: /status
+   *[other] … and { $count } more running jobs: /status
+}

@@ -3,7 +3,7 @@
 //! 2/12" and loses its Start button. An alert still queued is rewritten in place; a delivered
 //! one is edited by [`edit_delivered`] (retried like any send until Telegram answers).
 
-use super::sender::{classify, Verdict};
+use super::attempt::{classify, Verdict};
 use super::Services;
 use crate::i18n::Lang;
 use crate::policy::amend::{amend_meta, keyboard_without};

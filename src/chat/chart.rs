@@ -25,7 +25,7 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
                 if let Some(t) = s.config.current().thread_of(chat) {
                     req = req.message_thread_id(ThreadId(MessageId(t)));
                 }
-                req.await.map(|_| ()).map_err(anyhow::Error::from)
+                req.await.map(|m| s.saw(chat, m.id.0)).map_err(anyhow::Error::from)
             }
             Ok(None) => reply(&s, chat, &t!(lang, "reply-no-chart", id = &job.id), None),
             Err(e) => Err(e),

@@ -57,7 +57,10 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let messages = Update::filter_message()
         .branch(
             dptree::filter(|m: Message, s: Arc<Services>| s.allowed(m.chat.id.0))
-                .inspect(|m: Message, s: Arc<Services>| s.heard_from(m.chat.id.0))
+                .inspect(|m: Message, s: Arc<Services>| {
+                    s.heard_from(m.chat.id.0);
+                    s.saw(m.chat.id.0, m.id.0);
+                })
                 .branch(dptree::entry().filter_command::<Cmd>().endpoint(|bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>| async move {
                     let chat = m.chat.id.0;
                     let done = on_command(bot, m, cmd, s.clone()).await;

@@ -2,11 +2,13 @@
 
 mod amend;
 mod approve;
+mod attempt;
 mod chart;
 mod commands;
 mod digest;
 mod direct;
 pub mod handlers;
+mod live;
 pub mod outbox;
 mod presses;
 mod probe;
@@ -76,6 +78,13 @@ impl Services {
             Err(e) => tracing::error!(error = %e, "could not clear the unreachable mark"),
         }
     }
+    /// Message `message_id` appeared in `chat` outside the outbox (a person's message, a photo):
+    /// the chat's live progress message moves below it with the next routine report.
+    pub fn saw(&self, chat: i64, message_id: i32) {
+        if let Err(e) = self.store().and_then(|mut st| crate::store::live::saw(&mut st, chat, message_id)) {
+            tracing::warn!(error = %e, "could not note a message posted to the chat");
+        }
+    }
     /// Queues the messages held while `chat` had not opened the bot, after its reply, headed by
     /// one line saying they were held.
     pub fn release_held(&self, chat: i64) {
@@ -97,7 +106,8 @@ impl Services {
 }
 
 /// Queues each report for every report chat of the snapshot in force, with Ack/Snooze buttons
-/// for alerts, and the morning digest in each chat's language.
+/// for alerts, and the morning digest in each chat's language; routine progress goes to each
+/// chat's live progress message instead.
 pub struct OutboxSink {
     services: Arc<Services>,
 }
@@ -112,9 +122,11 @@ impl Sink for OutboxSink {
         // A section that only amends an alert already queued or sent edits it instead of ringing
         // (sent on its own, silently, to a chat that never got that alert).
         let amends_only = |s: &Section| s.amends.is_some() && s.anomaly.is_none();
-        let news: Vec<Section> = report.sections.iter().filter(|s| !amends_only(s)).cloned().collect();
+        // Routine progress goes to the chat's live progress message.
+        let news: Vec<Section> = live::others(report).sections.into_iter().filter(|s| !amends_only(s)).collect();
         for chat in &chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
+            live::update(&mut store, *chat, report, &host, tz, lang)?;
             if !news.is_empty() {
                 outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news.clone(), digest: None }, &host, tz, lang)?;
             }

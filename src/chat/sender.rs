@@ -1,9 +1,11 @@
 //! Delivers the outbox: one message per chat at a time (order), paced per chat, errors classified;
 //! a chat's queued reports go out merged (after an outage: minutes of alerts in seconds).
 
+use super::attempt::{apply, classify, send, Verdict};
+pub use super::attempt::{BASE_BACKOFF_MS, MAX_BACKOFF_MS};
 use super::token::{redact, Token};
 use crate::policy::backlog::Plan;
-use crate::policy::retry::{self, Retry};
+use crate::policy::retry;
 use crate::shell::config_watch::ConfigWatch;
 use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};
@@ -12,10 +14,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use teloxide::payloads::{SendMessage, SendMessageSetters};
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ThreadId};
-use teloxide::{ApiError, RequestError};
+use teloxide::RequestError;
 use tokio::sync::Notify;
 
 /// Minimum gap between two messages to one private chat (Telegram: about 1 per second).
@@ -24,80 +24,6 @@ pub const PRIVATE_GAP_MS: i64 = 1000;
 pub const GROUP_GAP_MS: i64 = 3000;
 /// Minimum gap between any two sends of the bot (Telegram: about 30 messages per second overall).
 pub const GLOBAL_GAP_MS: i64 = 35;
-/// First wait after a failing send (network error, 5xx); doubles per failure.
-pub const BASE_BACKOFF_MS: i64 = retry::SEND.first.as_millis() as i64;
-/// Longest wait between retries of a failing send.
-pub const MAX_BACKOFF_MS: i64 = retry::SEND.max.as_millis() as i64;
-
-/// What to do after one send attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    /// Delivered with this Telegram message id.
-    Sent(i32),
-    /// Try again at this time; bool: counts as a failure.
-    Retry(i64, bool),
-    /// Re-send as plain text.
-    Plain,
-    /// This message cannot be delivered.
-    FailMessage,
-    /// Nothing can be delivered to this chat.
-    FailChat,
-    /// The chat has not opened the bot yet: hold its messages until it writes to us.
-    HoldChat,
-    /// The chat migrated to a supergroup with this id.
-    Migrate(i64),
-}
-
-/// Classifies a send error; `attempts` counts the earlier failures of this message.
-pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
-    let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX).max(1);
-    let backoff = |policy: Retry| match policy.after(failures) {
-        Some(wait) => Verdict::Retry(now + wait.as_millis() as i64, true),
-        None => Verdict::FailMessage,
-    };
-    match e {
-        RequestError::RetryAfter(s) => Verdict::Retry(now + s.duration().as_millis() as i64, false),
-        RequestError::MigrateToChatId(id) => Verdict::Migrate(id.0),
-        RequestError::Api(ApiError::CantParseEntities(_)) => Verdict::Plain,
-        RequestError::Api(ApiError::ChatNotFound | ApiError::CantInitiateConversation) => Verdict::HoldChat,
-        RequestError::Api(ApiError::Unknown(d)) if d.contains("can't initiate conversation") => Verdict::HoldChat,
-        RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Forbidden") || d.starts_with("Unauthorized") => Verdict::FailChat,
-        RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Bad Request") => Verdict::FailMessage,
-        RequestError::Api(ApiError::Unknown(_)) => backoff(retry::SEND),
-        RequestError::Api(a) => {
-            let d = a.to_string();
-            if d.starts_with("Forbidden") || d.starts_with("Unauthorized") {
-                Verdict::FailChat
-            } else {
-                Verdict::FailMessage
-            }
-        }
-        RequestError::InvalidJson { .. } => backoff(retry::SEND_BAD_ANSWER),
-        _ => backoff(retry::SEND),
-    }
-}
-
-/// Sends one outbox message (into forum topic `thread` when given); through [`super::direct`],
-/// so a 5xx costs only the outbox's own backoff, not teloxide-core's extra 10 s.
-async fn send(bot: &Bot, m: &OutMsg, thread: Option<i32>) -> Result<i32, RequestError> {
-    let mut req = SendMessage::new(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
-    });
-    if m.html {
-        req = req.parse_mode(ParseMode::Html);
-    }
-    if let Some(t) = thread {
-        req = req.message_thread_id(ThreadId(MessageId(t)));
-    }
-    if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
-        req = req.reply_markup(k);
-    }
-    Ok(super::direct::call(bot, &req).await?.id.0)
-}
 
 /// Per-chat pacing memory of one sender.
 #[derive(Default)]
@@ -125,11 +51,17 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, confi
             }
             continue;
         }
-        let result = send(bot, m, config.current().thread_of(m.chat_id)).await;
-        if result.is_ok() {
+        let thread = config.current().thread_of(m.chat_id);
+        let applied = if m.live {
+            super::live::deliver(bot, db, m, thread, token).await
+        } else {
+            let result = send(bot, m, thread).await;
+            apply(db, m, result, token)
+        };
+        if matches!(applied, Ok(Verdict::Sent(_))) {
             pacer.last_sent.insert(m.chat_id, now_ms());
         }
-        match apply(db, m, result, token) {
+        match applied {
             Ok(Verdict::HoldChat) => log_remedy(bot, m.chat_id, token).await,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "outbox update failed"),
@@ -225,7 +157,8 @@ impl ChatWorker {
             let ready_at = not_before.max(paced);
             if ready_at > now_ms() {
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis((ready_at - now_ms()).clamp(1, 5_000) as u64)) => {}
+                    // A live message waiting for its edit window lets alerts queued meanwhile pass.
+                    _ = tokio::time::sleep(Duration::from_millis((ready_at - now_ms()).clamp(1, if m.live { 1_000 } else { 5_000 }) as u64)) => {}
                     _ = self.reachable.notified() => {}
                 }
                 continue;
@@ -239,6 +172,17 @@ impl ChatWorker {
             let slot = reserve_slot(&self.global, now_ms());
             if slot > now_ms() {
                 tokio::time::sleep(Duration::from_millis((slot - now_ms()) as u64)).await;
+            }
+            if m.live {
+                match super::live::deliver(&self.bot, &self.db, &m, self.config.current().thread_of(self.chat), &self.token).await {
+                    Ok(Verdict::Sent(_)) => {
+                        self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
+                    }
+                    Ok(Verdict::HoldChat) => log_remedy(&self.bot, self.chat, &self.token).await,
+                    Ok(v) => outage |= matches!(v, Verdict::Retry(_, true)),
+                    Err(e) => pause_after_store_error(&mut store_failures, "outbox update failed", &e).await,
+                }
+                continue;
             }
             let merged = if merging { self.merged(&m, outage) } else { None };
             let result = send(&self.bot, merged.as_ref().map_or(&m, |(msg, _)| msg), self.config.current().thread_of(self.chat)).await;
@@ -323,34 +267,6 @@ pub async fn flush(bot: &Bot, db: &std::path::Path, token: &Token, config: &Conf
     }
 }
 
-/// Records the outcome of one send; returns the verdict.
-fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>, token: &Token) -> anyhow::Result<Verdict> {
-    let mut store = Store::open(db)?;
-    let verdict = match &result {
-        Ok(id) => Verdict::Sent(*id),
-        Err(e) => classify(e, m.attempts, now_ms()),
-    };
-    let err = result.as_ref().err().map(|e| redact(&e.to_string(), token)).unwrap_or_default();
-    if !err.is_empty() {
-        tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, verdict = ?verdict, "send failed");
-    }
-    match verdict.clone() {
-        Verdict::Sent(id) => outbox::mark_sent(&mut store, m.id, id),
-        Verdict::Retry(at, count) => outbox::retry_at(&mut store, m.id, at, &err, count),
-        Verdict::Plain => outbox::fall_back_to_plain(&mut store, m.id),
-        Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
-        Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
-        Verdict::HoldChat => {
-            outbox::mark_unreachable(&mut store, m.chat_id, &format!("{}{err}", held::NOT_OPENED))?;
-            let n = held::hold_pending(&mut store, m.chat_id, &err)?;
-            tracing::info!(chat_id = m.chat_id, held = n, "messages held until the chat opens the bot");
-            Ok(())
-        }
-        Verdict::Migrate(new) => super::outbox::migrate(&mut store, m, new),
-    }?;
-    Ok(verdict)
-}
-
 /// Chats whose remedy was logged by this process.
 static REMEDY_LOGGED: Mutex<Option<std::collections::HashSet<i64>>> = Mutex::new(None);
 
@@ -373,7 +289,6 @@ async fn log_remedy(bot: &Bot, chat: i64, token: &Token) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teloxide::types::Seconds;
 
     #[test]
     fn sends_across_chats_are_spaced_to_stay_under_telegrams_global_rate() {
@@ -383,37 +298,5 @@ mod tests {
         assert!(slots.windows(2).all(|w| w[1] - w[0] == GLOBAL_GAP_MS));
         assert!(slots[29] - slots[0] >= 1_000 - GLOBAL_GAP_MS, "30 sends take about a second, never less");
         assert_eq!(reserve_slot(&next, 1_000_000), 1_000_000, "an idle bot sends at once");
-    }
-
-    #[test]
-    fn classifies_telegram_errors() {
-        let now = 1_000_000;
-        assert_eq!(classify(&RequestError::RetryAfter(Seconds::from_seconds(7)), 0, now), Verdict::Retry(now + 7000, false));
-        assert_eq!(classify(&RequestError::MigrateToChatId(ChatId(-1001)), 0, now), Verdict::Migrate(-1001));
-        assert_eq!(classify(&RequestError::Api(ApiError::CantParseEntities("x".into())), 0, now), Verdict::Plain);
-        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked), 0, now), Verdict::FailChat);
-        assert_eq!(classify(&RequestError::Api(ApiError::ChatNotFound), 0, now), Verdict::HoldChat);
-        let never_opened = ApiError::Unknown("Forbidden: bot can't initiate conversation with a user".into());
-        assert_eq!(classify(&RequestError::Api(never_opened), 0, now), Verdict::HoldChat);
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Forbidden: bot was kicked".into())), 0, now), Verdict::FailChat);
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Request: odd".into())), 0, now), Verdict::FailMessage);
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 0, now), Verdict::Retry(now + BASE_BACKOFF_MS, true));
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 3, now), Verdict::Retry(now + 8 * BASE_BACKOFF_MS, true));
-        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 60, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
-        let bad_json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
-        assert!(matches!(
-            classify(&RequestError::InvalidJson { source: std::sync::Arc::new(bad_json), raw: "<html>".into() }, 0, now),
-            Verdict::Retry(_, true)
-        ));
-        let bad_answer = || {
-            let source = std::sync::Arc::new(serde_json::from_str::<serde_json::Value>("null!").unwrap_err());
-            RequestError::InvalidJson { source, raw: "null!".into() }
-        };
-        assert_eq!(classify(&bad_answer(), 38, now), Verdict::Retry(now + MAX_BACKOFF_MS, true));
-        assert_eq!(classify(&bad_answer(), 39, now), Verdict::FailMessage, "an answer that never parses is given up after 40 attempts");
-        assert!(
-            matches!(classify(&RequestError::Io(std::sync::Arc::new(std::io::Error::other("connection reset"))), 10_000, now), Verdict::Retry(_, true)),
-            "an outage is never given up"
-        );
     }
 }

@@ -3,7 +3,7 @@
 //! buttons, so nobody presses a button that can only be refused.
 
 use super::approve::request_text;
-use super::sender::{classify, Verdict};
+use super::attempt::{classify, Verdict};
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;

@@ -2,7 +2,6 @@
 
 use super::failure::Failure;
 use super::lifecycle::{self, Lifecycle};
-use super::quiet::is_quiet;
 use super::rate::{figure, Sample};
 use super::report::{Anomaly, AutoResume, Hint, Note, Section};
 use super::state::{JobState, Resuming, Seen};
@@ -112,7 +111,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
                     section.loud = false;
                     true
                 }
-                _ => routine_or_change(job, &mut st, status, &seen, now, tz, &mut section),
+                _ => routine_or_change(job, &mut st, status, &seen, now, &mut section),
             }
         }
     };
@@ -243,7 +242,7 @@ fn decide_auto_resume(job: &Job, st: &mut JobState, t: i64) -> Option<AutoResume
     Some(AutoResume::Start)
 }
 
-fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, tz: Tz, sec: &mut Section) -> bool {
+fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, sec: &mut Section) -> bool {
     let t = now.timestamp();
     if s.running != seen.running || s.completed != seen.completed {
         return true;
@@ -255,7 +254,8 @@ fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, n
     let snoozed = st.snoozed_until.is_some_and(|u| u > t);
     let due = st.last_report_at.is_none_or(|r| t - r >= every);
     let changed = !job.policy.only_on_change || s.progress_key != st.last_reported_progress_key;
-    let routine = s.running && every > 0 && due && changed && !snoozed && !is_quiet(now, tz, job.policy.quiet_hours);
+    // Inside quiet hours too: routine progress only updates the live message, without sound.
+    let routine = s.running && every > 0 && due && changed && !snoozed;
     sec.loud = !routine;
     routine
 }

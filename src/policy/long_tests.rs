@@ -231,7 +231,7 @@ fn a_running_job_that_stops_without_completing_chains_failure() {
 }
 
 #[test]
-fn routine_progress_respects_interval_only_on_change_and_quiet_hours() {
+fn routine_progress_respects_interval_and_only_on_change_day_and_night() {
     let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
     // (Berlin time, progress key, reported?)
     let table = [
@@ -239,9 +239,10 @@ fn routine_progress_respects_interval_only_on_change_and_quiet_hours() {
         (at(20, 5, 0), "b", false),      // 300 s < 600 s
         (at(20, 10, 0), "c", true),      // due and changed
         (at(20, 20, 0), "c", false),     // due but unchanged (onlyOnChange)
-        (at(23, 30, 0), "d", false),     // quiet hours
-        (at(7, 59, 86_400), "e", false), // next morning, still quiet
-        (at(8, 0, 86_400), "f", true),   // quiet hours over
+        (at(23, 30, 0), "d", true),      // quiet hours: the live message is updated silently
+        (at(7, 59, 86_400), "e", true),  // next morning, still quiet
+        (at(8, 5, 86_400), "f", false),  // quiet hours over, 360 s < 600 s
+        (at(8, 10, 86_400), "g", true),  // due and changed
     ];
     let mut st = JobState::default();
     for (t, key, want) in table {
@@ -249,6 +250,7 @@ fn routine_progress_respects_interval_only_on_change_and_quiet_hours() {
         assert_eq!(d.section.is_some(), want, "at {t} key {key}");
         if let Some(s) = &d.section {
             assert_eq!(s.loud, t == at(20, 0, 0), "routine progress is silent, the status change is loud");
+            assert_eq!(crate::policy::live::is_progress(s), t != at(20, 0, 0), "routine progress goes to the live message");
         }
         st = d.state;
     }

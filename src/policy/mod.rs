@@ -9,6 +9,7 @@ pub mod check;
 pub mod digest;
 pub mod failure;
 pub mod lifecycle;
+pub mod live;
 pub mod long;
 pub mod outcome;
 pub mod quiet;

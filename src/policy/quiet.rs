@@ -42,9 +42,10 @@ pub fn window_for(cfg: &Config, job_id: &str) -> Option<QuietHours> {
 }
 
 /// True when `s` is held for the digest at `now`: not an alert, nor the silent edit of one
-/// ([`Section::amends`]), inside its quiet hours.
+/// ([`Section::amends`]), inside its quiet hours. Routine progress is never held: it updates the
+/// chat's live message, which makes no sound.
 pub fn holds(cfg: &Config, s: &Section, now: DateTime<Utc>) -> bool {
-    !is_alert(s) && s.amends.is_none() && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))
+    !is_alert(s) && s.amends.is_none() && !super::live::is_progress(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))
 }
 
 #[cfg(test)]

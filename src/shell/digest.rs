@@ -19,7 +19,9 @@ use std::collections::HashMap;
 pub fn hold_quiet(store: &mut Store, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
     let (held, keep): (Vec<Section>, Vec<Section>) = std::mem::take(sections).into_iter().partition(|s| holds(cfg, s, now));
     *sections = keep;
-    let rang: Vec<&Section> = sections.iter().filter(|s| is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))).collect();
+    // Routine progress is kept too (it updates the live message silently): it did not ring.
+    let rang: Vec<&Section> =
+        sections.iter().filter(|s| !crate::policy::live::is_progress(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))).collect();
     if !held.is_empty() || !rang.is_empty() {
         let t = now.timestamp();
         store.write(|tx| {

@@ -6,6 +6,7 @@ pub mod approval_messages;
 pub mod approvals;
 pub mod callbacks;
 pub mod held;
+pub mod live;
 pub mod outbox;
 pub mod owner;
 pub mod pool;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_outbox_kind.sql"),
     include_str!("migrations/013_quiet_rang.sql"),
     include_str!("migrations/014_alert_messages.sql"),
+    include_str!("migrations/015_live_message.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

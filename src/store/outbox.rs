@@ -22,6 +22,8 @@ pub struct OutMsg {
     pub markup: Option<String>,
     /// Failed attempts so far.
     pub attempts: i64,
+    /// The chat's live progress message ([`super::live`]): edited in place, not sent anew.
+    pub live: bool,
 }
 
 /// Milliseconds since the epoch (outbox scheduling resolution).
@@ -138,18 +140,31 @@ pub fn mark_merged(store: &mut Store, ids: &[i64], tg_message_id: i32, shown: &s
     })
 }
 
+/// An [`OutMsg`] from a row whose first columns are id, chat_id, text, html, silent, markup,
+/// attempts and whether its kind is 'live'.
+fn out_msg(r: &rusqlite::Row) -> rusqlite::Result<OutMsg> {
+    Ok(OutMsg {
+        id: r.get(0)?,
+        chat_id: r.get(1)?,
+        text: r.get(2)?,
+        html: r.get(3)?,
+        silent: r.get(4)?,
+        markup: r.get(5)?,
+        attempts: r.get(6)?,
+        live: r.get(7)?,
+    })
+}
+
 /// The next pending message of each chat (alerts and replies before bulk, then oldest first)
 /// whose retry time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     let mut stmt = store.conn().prepare(
-        "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts FROM outbox o
+        "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
          WHERE o.status='pending' AND o.next_attempt_at <= ?1
          AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id ORDER BY p.bulk, p.id LIMIT 1)
          ORDER BY o.id",
     )?;
-    let rows = stmt.query_map([now], |r| {
-        Ok(OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? })
-    })?;
+    let rows = stmt.query_map([now], out_msg)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -160,13 +175,9 @@ pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
     Ok(store
         .conn()
         .query_row(
-            "SELECT id, chat_id, text, html, silent, markup, attempts, next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT 1",
+            "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT 1",
             [chat],
-            |r| {
-                let m =
-                    OutMsg { id: r.get(0)?, chat_id: r.get(1)?, text: r.get(2)?, html: r.get(3)?, silent: r.get(4)?, markup: r.get(5)?, attempts: r.get(6)? };
-                Ok((m, r.get(7)?))
-            },
+            |r| Ok((out_msg(r)?, r.get(8)?)),
         )
         .optional()?)
 }
@@ -225,6 +236,15 @@ pub fn retry_now(store: &mut Store, now: i64) -> Result<usize> {
              AND LOWER(last_error) NOT LIKE '%retry after%'",
             [now],
         )?)
+    })
+}
+
+/// Holds message `id` back until `at_ms` without counting a failure (the live message waits for
+/// Telegram's edit window).
+pub fn defer(store: &mut Store, id: i64, at_ms: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET next_attempt_at=?2 WHERE id=?1", params![id, at_ms])?;
+        Ok(())
     })
 }
 

@@ -1,0 +1,160 @@
+//! The live progress message of each report chat: routine progress of every running job in one
+//! message, edited in place without sound; moved to the bottom (sent anew, the old one deleted)
+//! when other messages were posted after it; replaced before Telegram's 48 h delete limit.
+//! The decisions are [`crate::policy::live`]'s; this module renders the message and talks to
+//! Telegram.
+
+use super::attempt::{self, Verdict};
+use super::text::CHUNK_LIMIT;
+use super::token::{redact, Token};
+use super::views;
+use crate::i18n::Lang;
+use crate::policy::live::{self as policy, LivePart, Step};
+use crate::render::{self, Report};
+use crate::store::live as record;
+use crate::store::outbox::{self, now_ms, OutMsg};
+use crate::store::Store;
+use anyhow::Result;
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use teloxide::payloads::{DeleteMessage, EditMessageText, EditMessageTextSetters};
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide::{ApiError, RequestError};
+
+/// The sections of `report` that are not routine progress (they keep messages of their own).
+pub fn others(report: &Report) -> Report {
+    Report { at: report.at, sections: report.sections.iter().filter(|s| !policy::is_progress(s)).cloned().collect(), digest: None }
+}
+
+/// Takes `report`'s routine progress into `chat`'s live message (and drops the jobs that no
+/// longer run from it); queues the message's update when there was progress.
+pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz, lang: Lang) -> Result<()> {
+    let progress: Vec<_> = report.sections.iter().filter(|s| policy::is_progress(s)).cloned().collect();
+    let leaving: Vec<&str> = report.sections.iter().filter(|s| policy::leaves(s)).map(|s| s.job_id.as_str()).collect();
+    if progress.is_empty() && leaving.is_empty() {
+        return Ok(());
+    }
+    let rows = views::section_rows(store, chat, &progress, lang)?;
+    let new = progress
+        .iter()
+        .zip(rows)
+        .map(|(s, rows)| {
+            let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
+            Ok(LivePart { job: s.job_id.clone(), text: render::section_text(s, tz, lang), rows })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let header = render::header(report.at.unwrap_or_else(chrono::Utc::now), host, tz, lang);
+    record::change(store, chat, !new.is_empty(), |parts| {
+        policy::upsert(parts, new);
+        parts.retain(|p| !leaving.contains(&p.job.as_str()));
+        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, |n| crate::t!(lang, "live-more", count = n));
+        let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
+        (text, markup)
+    })
+}
+
+/// What Telegram would show for `m`: its text as sent and its keyboard, hashed.
+fn content_hash(m: &OutMsg) -> String {
+    let mut h = Sha256::new();
+    h.update(super::outbox::body(m));
+    h.update([0]);
+    h.update(m.markup.as_deref().unwrap_or_default());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Delivers `chat`'s pending live row `m` (forum topic `thread` for a new message): sends it as
+/// the live message, edits the live message, or defers it until the edit window opens. A
+/// verdict `Sent` means Telegram was called successfully.
+pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, token: &Token) -> Result<Verdict> {
+    let chat = m.chat_id;
+    let hash = content_hash(m);
+    let (shown, after) = {
+        let store = Store::open(db)?;
+        let shown = record::shown(&store, chat)?;
+        let after = match &shown {
+            Some(s) => record::posted_after(&store, chat, s.message_id)?,
+            None => false,
+        };
+        (shown, after)
+    };
+    let verdict = match policy::decide(shown.as_ref(), after, &hash, now_ms()) {
+        Step::Same => {
+            record::edited(&mut Store::open(db)?, chat, m.id, &hash, false)?;
+            return Ok(Verdict::Retry(now_ms(), false));
+        }
+        Step::Wait(at) => {
+            outbox::defer(&mut Store::open(db)?, m.id, at)?;
+            return Ok(Verdict::Retry(at, false));
+        }
+        Step::Edit(id) => match edit(bot, m, id).await {
+            Ok(()) => {
+                record::edited(&mut Store::open(db)?, chat, m.id, &hash, true)?;
+                Verdict::Sent(id)
+            }
+            Err(e) if gone(&e) => {
+                tracing::info!(chat_id = chat, message_id = id, "the live progress message is gone; sending it anew");
+                record::lost(&mut Store::open(db)?, chat)?;
+                return Ok(Verdict::Retry(now_ms(), false));
+            }
+            Err(e) => attempt::apply(db, m, Err(e), token)?,
+        },
+        Step::Send { replace } => match attempt::send(bot, m, thread).await {
+            Ok(id) => {
+                record::sent(&mut Store::open(db)?, chat, m.id, id, &hash, replace)?;
+                Verdict::Sent(id)
+            }
+            Err(e) => attempt::apply(db, m, Err(e), token)?,
+        },
+    };
+    if matches!(verdict, Verdict::Sent(_)) {
+        delete_stale(bot, db, chat, token).await?;
+    }
+    Ok(verdict)
+}
+
+/// Edits live message `id` to show `m`. Telegram's "message is not modified" (it shows that
+/// already) is success.
+async fn edit(bot: &Bot, m: &OutMsg, id: i32) -> Result<(), RequestError> {
+    let mut req = EditMessageText::new(ChatId(m.chat_id), MessageId(id), super::outbox::body(m));
+    if m.html {
+        req = req.parse_mode(ParseMode::Html);
+    }
+    if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
+        req = req.reply_markup(k);
+    }
+    match super::direct::call(bot, &req).await {
+        Ok(_) => Ok(()),
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+        Err(RequestError::Api(ApiError::Unknown(d))) if d.contains("message is not modified") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The live message no longer exists or can no longer be edited: it is sent anew.
+fn gone(e: &RequestError) -> bool {
+    match e {
+        RequestError::Api(ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited | ApiError::MessageIdInvalid) => true,
+        RequestError::Api(ApiError::Unknown(d)) => d.contains("message to edit not found") || d.contains("message can't be edited"),
+        _ => false,
+    }
+}
+
+/// Deletes the live messages of `chat` that newer ones replaced. One Telegram no longer has (or
+/// no longer lets us delete) is forgotten; on a network error or 429 the rest wait for the next
+/// live delivery.
+async fn delete_stale(bot: &Bot, db: &Path, chat: i64, token: &Token) -> Result<()> {
+    for id in record::stale(&Store::open(db)?, chat)? {
+        match super::direct::call(bot, &DeleteMessage::new(ChatId(chat), MessageId(id))).await {
+            Ok(_) => {}
+            Err(e) if matches!(attempt::classify(&e, 0, 0), Verdict::Retry(..)) => {
+                tracing::info!(chat_id = chat, message_id = id, error = %redact(&e.to_string(), token), "could not delete the replaced live message yet");
+                return Ok(());
+            }
+            Err(e) => tracing::info!(chat_id = chat, message_id = id, error = %redact(&e.to_string(), token), "replaced live message not deleted"),
+        }
+        record::forget_stale(&mut Store::open(db)?, chat, id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! One live progress message per chat, through the binary and the fake Bot API: routine progress
+//! edits one silent message in place instead of piling up; a message posted after it moves it to
+//! the bottom (sent anew, the old one deleted); edits of one message are at least 5 s apart;
+//! Telegram's "message is not modified" is neither retried nor logged as an error; inside quiet
+//! hours the live message is still updated, silently.
+
+mod support;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::fake_tg::{Quirk, Sent};
+use support::*;
+
+const T: Duration = Duration::from_secs(30);
+/// Long enough for a dozen one-second ticks on a loaded 2-core machine.
+const DOZEN: Duration = Duration::from_secs(90);
+
+/// A job whose `done` counts its status calls (one more per tick), out of 1000 files.
+fn counting(env: &Env) -> serde_json::Value {
+    let n = env.path().join("done");
+    let st = env.script(
+        "count.sh",
+        &format!(
+            "k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000,\"unit\":\"files\"}}}}'\n",
+            n = n.display()
+        ),
+    );
+    long_job("scan", &st, json!({"policy": {"reportEverySeconds": 1, "onlyOnChange": false}}))
+}
+
+/// The `done` figure a progress text shows ("▓░… 1% · 12/1000 files" → 12).
+fn done(text: &str) -> Option<u64> {
+    let before = text.split("/1000 files").next().filter(|_| text.contains("/1000 files"))?;
+    before.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Routine progress messages the chat holds now (sent, not deleted): silent ones showing
+/// progress. (The job's first sighting, "status: running", rings in a message of its own.)
+fn progress_present(env: &Env, chat: i64) -> Vec<Sent> {
+    env.tg.present(chat).into_iter().filter(|m| m.silent() && done(&m.text).is_some()).collect()
+}
+
+/// Waits for the first routine progress message sent to `chat`.
+fn first_live(env: &Env, chat: i64) -> Sent {
+    let live = env.tg.wait_for(T, |m| m.chat_id == chat && m.method == "sendmessage" && m.silent() && done(&m.text).is_some());
+    live.unwrap_or_else(|| panic!("no live progress message: {:#?}", env.tg.sent().iter().map(|m| (&m.method, m.silent(), &m.text)).collect::<Vec<_>>()))
+}
+
+/// The newest text of message `m`: its own, or that of its last edit.
+fn newest_text(env: &Env, m: &Sent) -> String {
+    env.tg.edits(m.chat_id, m.message_id).last().map_or_else(|| m.text.clone(), |e| e.text.clone())
+}
+
+fn config(env: &Env, extra: serde_json::Value) {
+    let mut base = json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}});
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    env.config(json!([counting(env)]), base);
+}
+
+#[test]
+fn after_a_dozen_routine_reports_the_chat_holds_one_silent_progress_message_edited_in_place() {
+    let env = Env::new();
+    config(&env, json!({}));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    let edited = env.tg.wait_for(DOZEN, |m| m.method == "editmessagetext" && m.message_id == live.message_id && done(&m.text).is_some_and(|k| k >= 12));
+    assert!(edited.is_some(), "a dozen routine reports edit the message: {:#?}", env.tg.sent().iter().map(|m| (&m.method, &m.text)).collect::<Vec<_>>());
+    let present = progress_present(&env, ME);
+    assert_eq!(present.len(), 1, "one progress message in the chat: {:#?}", present.iter().map(|m| &m.text).collect::<Vec<_>>());
+    assert_eq!(present[0].message_id, live.message_id, "the first one, edited in place");
+    assert_eq!(env.tg.present(ME).len(), 2, "besides it only the job's first sighting (status: running), which rang");
+    assert_eq!(env.tg.count("deletemessage"), 0, "nothing was posted after it: it was never moved");
+    let newest = done(&newest_text(&env, &live)).unwrap();
+    let counted: u64 = std::fs::read_to_string(env.path().join("done")).unwrap().trim().parse().unwrap();
+    assert!(newest >= 12 && newest <= counted, "the edited text shows the newest progress: {newest} of {counted}");
+    let edits = env.tg.edits(ME, live.message_id);
+    let gaps: Vec<Duration> = edits.windows(2).map(|w| w[1].at - w[0].at).collect();
+    assert!(edits.first().is_some_and(|e| e.at - live.at >= Duration::from_millis(4_900)), "the first edit waits 5 s after sending");
+    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(4_900)), "edits of one message are at least 5 s apart: {gaps:?}");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn a_reply_posted_after_the_live_message_moves_it_to_the_bottom_and_deletes_the_old_one() {
+    let env = Env::new();
+    config(&env, json!({}));
+    let d = env.serve();
+    let first = first_live(&env, ME);
+    env.tg.message(ME, ME, "/help");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("/status —")).expect("the help reply");
+    assert!(reply.message_id > first.message_id);
+    let moved = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.message_id > reply.message_id && done(&m.text).is_some());
+    let moved = moved.expect("the next routine report sends the live message anew, below the reply");
+    assert!(moved.silent(), "moved without sound");
+    assert!(env.tg.wait_for(T, |m| m.method == "deletemessage" && m.message_id == first.message_id).is_some(), "the old live message is deleted");
+    let present = progress_present(&env, ME);
+    assert_eq!(present.iter().map(|m| m.message_id).collect::<Vec<_>>(), vec![moved.message_id], "one progress message, below the reply");
+    assert!(env.tg.present(ME).iter().any(|m| m.message_id == reply.message_id), "the reply stays a message of its own");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn message_not_modified_is_not_retried_and_not_logged_as_an_error() {
+    let env = Env::new();
+    config(&env, json!({}));
+    env.tg.quirk("editmessagetext", Some(Quirk::NotModified));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    assert!(eventually(T, || env.tg.count("editmessagetext") >= 2), "edits were tried");
+    let start = Instant::now();
+    let before = env.tg.count("editmessagetext");
+    let counted = |env: &Env| std::fs::read_to_string(env.path().join("done")).unwrap_or_default().trim().parse::<u64>().unwrap_or(0);
+    let reports = counted(&env);
+    assert!(eventually(DOZEN, || counted(&env) >= reports + 10), "ten more routine reports");
+    let (edits, secs) = (env.tg.count("editmessagetext") - before, start.elapsed().as_secs_f64());
+    assert!(edits as f64 <= secs / 5.0 + 1.0, "{edits} edits in {secs:.1} s: no retries beyond one per 5 s");
+    let present = progress_present(&env, ME);
+    assert_eq!(env.tg.to_chat(ME).iter().filter(|m| m.silent()).count(), 1, "not sent anew either");
+    assert_eq!(present.len(), 1);
+    assert_eq!(present[0].message_id, live.message_id);
+    let log = env.log();
+    assert!(!log.contains("not modified") && !log.contains("ERROR"), "{log}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM outbox WHERE status='failed'"), 0);
+    stop(d);
+}
+
+/// A one-hour quiet window (UTC) around now.
+fn quiet_now() -> serde_json::Value {
+    let now = chrono::Utc::now();
+    let minute = (chrono::Timelike::hour(&now) * 60 + chrono::Timelike::minute(&now)) as i64;
+    let hhmm = |m: i64| format!("{:02}:{:02}", m.rem_euclid(1440) / 60, m.rem_euclid(1440) % 60);
+    json!({"start": hhmm(minute - 30), "end": hhmm(minute + 30)})
+}
+
+#[test]
+fn inside_quiet_hours_routine_progress_still_updates_the_live_message_silently() {
+    let env = Env::new();
+    config(&env, json!({"timezone": "UTC", "defaults": {"quietHours": quiet_now()}}));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    let first = done(&live.text).unwrap();
+    let edit = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == live.message_id && done(&m.text).is_some_and(|k| k > first));
+    assert!(edit.is_some(), "the live message keeps moving at night");
+    assert!(env.tg.to_chat(ME).iter().all(Sent::silent), "nothing rang: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>());
+    assert_eq!(env.count("SELECT COUNT(*) FROM quiet_held WHERE section LIKE '%\"loud\":false%'"), 0, "progress is not held for the digest");
+    stop(d);
+}
