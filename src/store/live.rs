@@ -15,7 +15,8 @@ fn ensure(tx: &rusqlite::Transaction, chat: i64) -> Result<()> {
 
 /// Changes the parts of `chat`'s live message with `f`, which returns the message's new text and
 /// keyboard (JSON). The chat's pending live row takes them; without one a row is queued only
-/// when `queue` (routine progress came, as opposed to a job leaving the message).
+/// when `queue` (routine progress came, as opposed to a job leaving the message). When no part
+/// is left, a pending row is dropped.
 pub fn change(store: &mut Store, chat: i64, queue: bool, f: impl FnOnce(&mut Vec<LivePart>) -> (String, Option<String>)) -> Result<()> {
     store.write(|tx| {
         ensure(tx, chat)?;
@@ -23,9 +24,15 @@ pub fn change(store: &mut Store, chat: i64, queue: bool, f: impl FnOnce(&mut Vec
         let mut parts: Vec<LivePart> = serde_json::from_str(&json).unwrap_or_default();
         let (text, markup) = f(&mut parts);
         tx.execute("UPDATE live_message SET parts=?2 WHERE chat_id=?1", params![chat, serde_json::to_string(&parts)?])?;
+        if parts.is_empty() {
+            // No job runs any more: a waiting update would show a bare header; the message keeps
+            // its last text.
+            tx.execute("UPDATE outbox SET status='superseded' WHERE chat_id=?1 AND kind='live' AND status='pending'", [chat])?;
+            return Ok(());
+        }
         let updated =
             tx.execute("UPDATE outbox SET text=?2, markup=?3, html=1 WHERE chat_id=?1 AND kind='live' AND status='pending'", params![chat, text, markup])?;
-        if updated == 0 && queue && !parts.is_empty() {
+        if updated == 0 && queue {
             tx.execute(
                 "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind) VALUES (?1, ?2, 1, 1, ?3, ?4, 1, 'live')",
                 params![chat, text, markup, now_ms()],
@@ -184,13 +191,21 @@ mod tests {
     }
 
     #[test]
-    fn a_job_leaving_queues_nothing_by_itself() {
+    fn a_job_leaving_queues_nothing_by_itself_and_the_last_one_leaving_drops_the_waiting_update() {
         let (_d, mut s) = store();
-        change(&mut s, 5, false, |parts| {
-            parts.clear();
-            (String::new(), None)
-        })
-        .unwrap();
+        let leave = |job: &'static str| {
+            move |parts: &mut Vec<LivePart>| {
+                parts.retain(|p| p.job != job);
+                (format!("{} left", parts.len()), None)
+            }
+        };
+        change(&mut s, 5, false, leave("a")).unwrap();
         assert!(outbox::head(&s, 5).unwrap().is_none());
+        change(&mut s, 5, true, progress("a", "a1")).unwrap();
+        change(&mut s, 5, true, progress("b", "b1")).unwrap();
+        change(&mut s, 5, false, leave("a")).unwrap();
+        assert_eq!(outbox::head(&s, 5).unwrap().unwrap().0.text, "1 left");
+        change(&mut s, 5, false, leave("b")).unwrap();
+        assert!(outbox::head(&s, 5).unwrap().is_none(), "no bare header is sent");
     }
 }
