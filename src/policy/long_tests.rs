@@ -235,14 +235,14 @@ fn routine_progress_respects_interval_and_only_on_change_day_and_night() {
     let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
     // (Berlin time, progress key, reported?)
     let table = [
-        (at(20, 0, 0), "a", true),       // started
-        (at(20, 5, 0), "b", false),      // 300 s < 600 s
-        (at(20, 10, 0), "c", true),      // due and changed
-        (at(20, 20, 0), "c", false),     // due but unchanged (onlyOnChange)
-        (at(23, 30, 0), "d", true),      // quiet hours: the live message is updated silently
-        (at(7, 59, 86_400), "e", true),  // next morning, still quiet
-        (at(8, 5, 86_400), "f", false),  // quiet hours over, 360 s < 600 s
-        (at(8, 10, 86_400), "g", true),  // due and changed
+        (at(20, 0, 0), "a", true),      // started
+        (at(20, 5, 0), "b", false),     // 300 s < 600 s
+        (at(20, 10, 0), "c", true),     // due and changed
+        (at(20, 20, 0), "c", false),    // due but unchanged (onlyOnChange)
+        (at(23, 30, 0), "d", true),     // quiet hours: the live message is updated silently
+        (at(7, 59, 86_400), "e", true), // next morning, still quiet
+        (at(8, 5, 86_400), "f", false), // quiet hours over, 360 s < 600 s
+        (at(8, 10, 86_400), "g", true), // due and changed
     ];
     let mut st = JobState::default();
     for (t, key, want) in table {
