@@ -129,6 +129,25 @@ fn message_not_modified_is_not_retried_and_not_logged_as_an_error() {
     stop(d);
 }
 
+#[test]
+fn a_live_message_someone_deleted_is_sent_anew_on_the_next_routine_report() {
+    let env = Env::new();
+    config(&env, json!({}));
+    let d = env.serve();
+    let first = first_live(&env, ME);
+    env.tg.delete_by_user(ME, first.message_id);
+    let again =
+        env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.silent() && m.message_id > first.message_id && done(&m.text).is_some());
+    let again = again.expect("the next routine report sends the live message anew");
+    let present = progress_present(&env, ME);
+    assert_eq!(present.iter().map(|m| m.message_id).collect::<Vec<_>>(), vec![again.message_id]);
+    assert_eq!(env.tg.count("deletemessage"), 0, "nothing left to delete");
+    let live_failed = "SELECT COUNT(*) FROM outbox WHERE kind='live' AND status='failed'";
+    assert_eq!(env.count(live_failed), 0, "no update was given up");
+    assert!(!env.log().contains("ERROR"), "{}", env.log());
+    stop(d);
+}
+
 /// A one-hour quiet window (UTC) around now.
 fn quiet_now() -> serde_json::Value {
     let now = chrono::Utc::now();

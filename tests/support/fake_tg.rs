@@ -194,8 +194,19 @@ impl FakeTg {
     /// Messages `chat` holds now: sent (messages and photos) and not deleted, in order.
     pub fn present(&self, chat: i64) -> Vec<Sent> {
         let sent = self.sent();
-        let gone: HashSet<i64> = sent.iter().filter(|m| m.chat_id == chat && m.method == "deletemessage").map(|m| m.message_id).collect();
+        let gone: HashSet<i64> =
+            sent.iter().filter(|m| m.chat_id == chat && (m.method == "deletemessage" || m.method == "deletedbyuser")).map(|m| m.message_id).collect();
         sent.into_iter().filter(|m| m.chat_id == chat && (m.method == "sendmessage" || m.method == "sendphoto") && !gone.contains(&m.message_id)).collect()
+    }
+
+    /// A person deletes message `message_id` of `chat` (recorded as method "deletedbyuser"):
+    /// editing or deleting it afterwards is 400 "message to edit/delete not found".
+    pub fn delete_by_user(&self, chat: i64, message_id: i64) {
+        let mut s = self.lock();
+        s.messages.remove(&(chat, message_id));
+        let gone = Sent { method: "deletedbyuser".into(), chat_id: chat, message_id, text: String::new(), body: json!({}), thread: None, at: Instant::now() };
+        s.sent.push(gone);
+        self.state.1.notify_all();
     }
 
     /// Edits made to message `message_id` of `chat`, in order.
