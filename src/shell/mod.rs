@@ -1,6 +1,7 @@
 //! The imperative shell: processes, paths, and the tick that ties them together.
 
 pub mod approvals;
+pub mod batch;
 pub mod chart;
 pub mod config_guard;
 pub mod config_watch;

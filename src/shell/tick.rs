@@ -1,41 +1,21 @@
 //! One monitoring tick: observe concurrently, apply the pure policy, act, commit in one transaction.
 
+use super::batch::{run_all, Done, Work};
 use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
-use super::runner::Outcome;
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::policy::check::{evaluate_check, follow_ups, schedule_due, CheckResult};
-use crate::policy::failure::Failure;
 use crate::policy::long::evaluate_long;
 use crate::policy::rate::Sample;
 use crate::policy::report::{AutoResume, Note, Section};
 use crate::policy::state::JobState;
-use crate::policy::status::JobStatus;
 use crate::render::Report;
 use crate::store::{self, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
-/// Commands (status polls, checks) run at once by this process, across all ticks. Status
-/// commands mostly wait (read a file, look at a pid), so the limit is set by what spawning costs,
-/// not by cores: 32 per core, at least 16 and at most 64 (the point beyond which spawning 200
-/// commands gets no faster here; see BENCHMARKS.md). CPU-heavy commands are held to the same
-/// bound, and each has its own timeout, so they queue instead of starving the host.
-pub fn parallelism() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores * 32).clamp(16, 64)
-}
-
-/// The process-wide permits behind [`parallelism`].
-fn commands() -> Arc<Semaphore> {
-    static SEM: std::sync::OnceLock<Arc<Semaphore>> = std::sync::OnceLock::new();
-    SEM.get_or_init(|| Arc::new(Semaphore::new(parallelism()))).clone()
-}
 
 /// Which part of the work a tick does. The CLI's one-shot `tick` does `All`; `serve` gives each
 /// job its own schedule (`Job`), runs each due chain item on its own (`Items`) and does the rest
@@ -91,16 +71,6 @@ pub struct TickOutcome {
     pub config_error: Option<String>,
     /// Whether a config (current or last good) was available.
     pub had_config: bool,
-}
-
-enum Work {
-    Poll(Job),
-    Check { job: Job, queue_id: Option<i64>, reason: Option<String> },
-}
-
-enum Done {
-    Poll(Job, Result<JobStatus, Failure>),
-    Check { job: Job, queue_id: Option<i64>, reason: Option<String>, out: Outcome },
 }
 
 /// Runs one tick at `Utc::now()`. Store work runs through [`store::blocking`]: a busy database
@@ -366,32 +336,6 @@ impl Tick<'_> {
             }
         }
     }
-}
-
-async fn run_all(work: Vec<Work>, paths: &Paths) -> Vec<Done> {
-    let sem = commands();
-    let mut set = JoinSet::new();
-    for (i, w) in work.into_iter().enumerate() {
-        let (sem, paths) = (sem.clone(), paths.clone());
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let done = match w {
-                Work::Poll(job) => {
-                    let obs = jobs::observe(&job, &paths).await;
-                    Done::Poll(job, obs)
-                }
-                Work::Check { job, queue_id, reason } => {
-                    let origin = if queue_id.is_some() { "chain" } else { "schedule" };
-                    let out = jobs::execute(&job, Action::Run, &paths, origin).await.unwrap_or_else(|e| Outcome::not_started(e.to_string()));
-                    Done::Check { job, queue_id, reason, out }
-                }
-            };
-            (i, done)
-        });
-    }
-    let mut all: Vec<(usize, Done)> = set.join_all().await;
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, d)| d).collect()
 }
 
 /// Writes the states of the jobs this tick evaluated, the finished and the new queue items in one
