@@ -2,7 +2,8 @@
 //! edits one silent message in place instead of piling up; a message posted after it moves it to
 //! the bottom (sent anew, the old one deleted); edits of one message are at least 5 s apart;
 //! Telegram's "message is not modified" is neither retried nor logged as an error; inside quiet
-//! hours the live message is still updated, silently.
+//! hours the live message is still updated, silently; a job that completes leaves it by an edit
+//! in place (with no job left it says none runs, without buttons).
 
 mod support;
 
@@ -17,16 +18,27 @@ const DOZEN: Duration = Duration::from_secs(90);
 
 /// A job whose `done` counts its status calls (one more per tick), out of 1000 files.
 fn counting(env: &Env) -> serde_json::Value {
-    let n = env.path().join("done");
+    job(env, "scan", "files", None)
+}
+
+/// Long job `name` whose `done` counts its status calls (one more per tick, up to `upto`), out of
+/// 1000 `unit`; it reports completed once the file `<name>.stop` exists.
+fn job(env: &Env, name: &str, unit: &str, upto: Option<u64>) -> serde_json::Value {
+    let n = env.path().join(if name == "scan" { "done".to_string() } else { format!("{name}.done") });
+    let stop = env.path().join(format!("{name}.stop"));
+    let cap = upto.map_or(String::new(), |u| format!("[ $k -gt {u} ] && k={u}\n"));
     let st = env.script(
-        "count.sh",
+        &format!("{name}.sh"),
         &format!(
-            "k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\n\
-             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000,\"unit\":\"files\"}}}}'\n",
-            n = n.display()
+            "if [ -f {stop} ]; then echo '{{\"running\":false,\"completed\":true,\"progress\":{{\"done\":1000,\"total\":1000,\"unit\":\"{unit}\"}}}}'; exit 0; fi\n\
+             k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\n{cap}echo $k > {n}\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000,\"unit\":\"{unit}\"}}}}'\n",
+            n = n.display(),
+            stop = stop.display()
         ),
     );
-    long_job("scan", &st, json!({"policy": {"reportEverySeconds": 1, "onlyOnChange": false}}))
+    let only_on_change = upto.is_some();
+    long_job(name, &st, json!({"policy": {"reportEverySeconds": 1, "onlyOnChange": only_on_change}}))
 }
 
 /// The `done` figure a progress text shows ("▓░… 1% · 12/1000 files" → 12).
@@ -167,5 +179,77 @@ fn inside_quiet_hours_routine_progress_still_updates_the_live_message_silently()
     assert!(edit.is_some(), "the live message keeps moving at night");
     assert!(env.tg.to_chat(ME).iter().all(Sent::silent), "nothing rang: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>());
     assert_eq!(env.count("SELECT COUNT(*) FROM quiet_held WHERE section LIKE '%\"loud\":false%'"), 0, "progress is not held for the digest");
+    stop(d);
+}
+
+/// Silent messages `chat` holds now, each with its newest text (its own or its last edit's).
+fn live_texts(env: &Env, chat: i64) -> Vec<(Sent, String)> {
+    env.tg
+        .present(chat)
+        .into_iter()
+        .filter(Sent::silent)
+        .map(|m| {
+            let text = newest_text(env, &m);
+            (m, text)
+        })
+        .collect()
+}
+
+/// Whether `text` shows routine progress in `unit` ("… 12/1000 files").
+fn shows(text: &str, unit: &str) -> bool {
+    text.contains(&format!("/1000 {unit}"))
+}
+
+#[test]
+fn a_job_that_completes_leaves_the_live_message_which_is_edited_to_say_no_job_runs_now() {
+    let env = Env::new();
+    config(&env, json!({}));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    assert!(live.button("Chart").is_some(), "a running job's part has its buttons");
+    std::fs::write(env.path().join("scan.stop"), "").unwrap();
+    let stopped = Instant::now();
+    let idle = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == live.message_id && m.text.contains("No job running now"));
+    let all = || env.tg.sent().iter().map(|m| (m.method.clone(), m.message_id, m.text.clone())).collect::<Vec<_>>();
+    let idle = idle.unwrap_or_else(|| panic!("the live message is edited to say no job runs: {:#?}", all()));
+    assert!(!shows(&idle.text, "files"), "the finished job's progress is gone: {}", idle.text);
+    assert_eq!(idle.text.lines().filter(|l| !l.trim().is_empty()).count(), 2, "its header and one calm line: {}", idle.text);
+    assert_eq!(idle.body.pointer("/reply_markup/inline_keyboard").and_then(|k| k.as_array()).map(Vec::len), Some(0), "its buttons go");
+    assert!(
+        env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.at > stopped && !m.silent()).is_some(),
+        "the completion rings as a message of its own"
+    );
+    let new_silent: Vec<_> = env.tg.to_chat(ME).into_iter().filter(|m| m.at > stopped && m.silent()).map(|m| m.text).collect();
+    assert!(new_silent.is_empty(), "saying no job runs is an edit, not a new message: {new_silent:#?}");
+    assert_eq!(env.tg.count("deletemessage"), 0, "the live message was not moved");
+    let present = live_texts(&env, ME);
+    assert_eq!(present.iter().map(|(m, _)| m.message_id).collect::<Vec<_>>(), vec![live.message_id], "the one live message stays where it was");
+    assert!(!shows(&present[0].1, "files"));
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn with_two_running_jobs_one_completing_leaves_the_others_line_and_removes_its_own() {
+    let env = Env::new();
+    let base = json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}});
+    // `sync` reports progress twice and then holds still: only `scan`'s leaving can change the message.
+    env.config(json!([job(&env, "scan", "files", None), job(&env, "sync", "blocks", Some(3))]), base);
+    let d = env.serve();
+    let both = || live_texts(&env, ME).into_iter().find(|(_, t)| shows(t, "files") && t.contains("3/1000 blocks"));
+    assert!(eventually(DOZEN, || both().is_some()), "both jobs in the live message: {:#?}", live_texts(&env, ME).iter().map(|(_, t)| t).collect::<Vec<_>>());
+    std::fs::write(env.path().join("scan.stop"), "").unwrap();
+    let stopped = Instant::now();
+    let only_sync = |t: &str| t.contains("3/1000 blocks") && !shows(t, "files") && !t.contains("No job running");
+    let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.at > stopped && only_sync(&m.text));
+    let edited =
+        edited.unwrap_or_else(|| panic!("the live message is edited without scan: {:#?}", live_texts(&env, ME).iter().map(|(_, t)| t).collect::<Vec<_>>()));
+    let present = live_texts(&env, ME);
+    let progress: Vec<_> = present.iter().filter(|(_, t)| shows(t, "files") || shows(t, "blocks")).collect();
+    assert_eq!(progress.len(), 1, "one live message: {:#?}", present.iter().map(|(_, t)| t).collect::<Vec<_>>());
+    assert_eq!(progress[0].0.message_id, edited.message_id, "edited in place");
+    assert!(only_sync(&progress[0].1), "sync's line stays, scan's is gone: {}", progress[0].1);
+    assert!(env.tg.to_chat(ME).iter().all(|m| !(m.at > stopped && m.silent())), "a job leaving posts no new live message");
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);
 }

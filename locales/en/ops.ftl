@@ -254,3 +254,4 @@ live-more = { $count ->
     [one] … and 1 more running job: /status
    *[other] … and { $count } more running jobs: /status
 }
+live-idle = No job running now

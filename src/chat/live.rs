@@ -28,8 +28,9 @@ pub fn others(report: &Report) -> Report {
     Report { at: report.at, sections: report.sections.iter().filter(|s| !policy::is_progress(s)).cloned().collect(), digest: None }
 }
 
-/// Takes `report`'s routine progress into `chat`'s live message (and drops the jobs that no
-/// longer run from it); queues the message's update when there was progress.
+/// Takes `report`'s routine progress into `chat`'s live message and drops the jobs that no
+/// longer run from it; queues the message's update when there was progress or a job left the
+/// message Telegram shows (then only an edit: with no job left it says so under its header).
 pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz, lang: Lang) -> Result<()> {
     let progress: Vec<_> = report.sections.iter().filter(|s| policy::is_progress(s)).cloned().collect();
     let leaving: Vec<&str> = report.sections.iter().filter(|s| policy::leaves(s)).map(|s| s.job_id.as_str()).collect();
@@ -49,7 +50,8 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     record::change(store, chat, !new.is_empty(), |parts| {
         policy::upsert(parts, new);
         parts.retain(|p| !leaving.contains(&p.job.as_str()));
-        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, |n| crate::t!(lang, "live-more", count = n));
+        let more = |n| crate::t!(lang, "live-more", count = n);
+        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &crate::t!(lang, "live-idle"));
         let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
         (text, markup)
     })
@@ -70,16 +72,20 @@ fn content_hash(m: &OutMsg) -> String {
 pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, token: &Token) -> Result<Verdict> {
     let chat = m.chat_id;
     let hash = content_hash(m);
-    let (shown, after) = {
+    let (shown, after, moves) = {
         let store = Store::open(db)?;
         let shown = record::shown(&store, chat)?;
         let after = match &shown {
             Some(s) => record::posted_after(&store, chat, s.message_id)?,
             None => false,
         };
-        (shown, after)
+        (shown, after, record::moves(&store, chat)?)
     };
-    let verdict = match policy::decide(shown.as_ref(), after, &hash, now_ms()) {
+    let verdict = match policy::decide(shown.as_ref(), after, &hash, now_ms(), moves) {
+        Step::Drop => {
+            record::dropped(&mut Store::open(db)?, m.id)?;
+            return Ok(Verdict::Retry(now_ms(), false));
+        }
         Step::Same => {
             record::edited(&mut Store::open(db)?, chat, m.id, &hash, false)?;
             return Ok(Verdict::Retry(now_ms(), false));
@@ -114,16 +120,15 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
     Ok(verdict)
 }
 
-/// Edits live message `id` to show `m`. Telegram's "message is not modified" (it shows that
-/// already) is success.
+/// Edits live message `id` to show `m`; without a keyboard in `m` the message's buttons go.
+/// Telegram's "message is not modified" (it shows that already) is success.
 async fn edit(bot: &Bot, m: &OutMsg, id: i32) -> Result<(), RequestError> {
     let mut req = EditMessageText::new(ChatId(m.chat_id), MessageId(id), super::outbox::body(m));
     if m.html {
         req = req.parse_mode(ParseMode::Html);
     }
-    if let Some(k) = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok()) {
-        req = req.reply_markup(k);
-    }
+    let keyboard = m.markup.as_deref().and_then(|j| serde_json::from_str::<InlineKeyboardMarkup>(j).ok());
+    req = req.reply_markup(keyboard.unwrap_or_default());
     match super::direct::call(bot, &req).await {
         Ok(_) => Ok(()),
         Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),

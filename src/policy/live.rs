@@ -53,9 +53,15 @@ pub fn upsert(parts: &mut Vec<LivePart>, new: Vec<LivePart>) {
 
 /// The live message's text and keyboard rows: `header`, then each part, within `units` UTF-16
 /// code units and `buttons` buttons; parts that do not fit are counted by `more(n)` instead.
-pub fn compose(header: &str, parts: &[LivePart], units: usize, buttons: usize, more: impl Fn(usize) -> String) -> (String, Vec<Vec<Value>>) {
+/// With no part left (every job left the message) it says `idle` under the header, no buttons.
+pub fn compose(header: &str, parts: &[LivePart], units: usize, buttons: usize, more: impl Fn(usize) -> String, idle: &str) -> (String, Vec<Vec<Value>>) {
     let len = |s: &str| s.encode_utf16().count();
     let (mut text, mut rows) = (header.to_string(), Vec::new());
+    if parts.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(idle);
+        return (text, rows);
+    }
     for (i, p) in parts.iter().enumerate() {
         let rest = parts.len() - i - 1;
         let tail = if rest > 0 { len(&more(rest)) + 2 } else { 0 };
@@ -103,15 +109,25 @@ pub enum Step {
     Wait(i64),
     /// The live message already shows this text: nothing to do.
     Same,
+    /// An update that only takes jobs out of the message has no message it could edit (none
+    /// shown, or too old): it is dropped rather than posted anew.
+    Drop,
 }
 
-/// Decides the next step for a routine text hashing to `hash` at `now`; `posted_after` says
-/// whether other messages were posted to the chat after the live message.
-pub fn decide(shown: Option<&Shown>, posted_after: bool, hash: &str, now: i64) -> Step {
-    let Some(s) = shown else { return Step::Send { replace: None } };
-    if posted_after || now - s.sent_at >= REPLACE_AFTER_MS {
-        Step::Send { replace: Some(s.message_id) }
-    } else if s.hash == hash {
+/// Decides the next step for a live text hashing to `hash` at `now`; `posted_after` says
+/// whether other messages were posted to the chat after the live message. `moves` is true when
+/// the text carries routine progress: it may be sent anew (first, moved to the bottom, or
+/// replacing an old message). An update that only says jobs left (`moves` false) is an edit in
+/// place or nothing: a message saying no job runs is never posted, nor moved, for its own sake.
+pub fn decide(shown: Option<&Shown>, posted_after: bool, hash: &str, now: i64, moves: bool) -> Step {
+    let old = |s: &Shown| now - s.sent_at >= REPLACE_AFTER_MS;
+    let s = match shown {
+        None if moves => return Step::Send { replace: None },
+        Some(s) if moves && (posted_after || old(s)) => return Step::Send { replace: Some(s.message_id) },
+        Some(s) if !old(s) => s,
+        _ => return Step::Drop,
+    };
+    if s.hash == hash {
         Step::Same
     } else if now - s.edited_at < EDIT_GAP_MS {
         Step::Wait(s.edited_at + EDIT_GAP_MS)
@@ -134,33 +150,53 @@ mod tests {
 
     #[test]
     fn the_first_routine_text_is_sent_then_edited_in_place() {
-        assert_eq!(decide(None, false, "h", NOW), Step::Send { replace: None });
-        assert_eq!(decide(Some(&shown(60_000, 60_000)), false, "h", NOW), Step::Edit(7));
+        assert_eq!(decide(None, false, "h", NOW, true), Step::Send { replace: None });
+        assert_eq!(decide(Some(&shown(60_000, 60_000)), false, "h", NOW, true), Step::Edit(7));
     }
 
     #[test]
     fn edits_of_one_message_are_spaced_by_the_edit_gap() {
-        assert_eq!(decide(Some(&shown(60_000, 1_000)), false, "h", NOW), Step::Wait(NOW - 1_000 + EDIT_GAP_MS));
-        assert_eq!(decide(Some(&shown(60_000, EDIT_GAP_MS)), false, "h", NOW), Step::Edit(7));
-        assert_eq!(decide(Some(&shown(1_000, 1_000)), false, "h", NOW), Step::Wait(NOW + 4_000), "a message sent a second ago waits too");
+        assert_eq!(decide(Some(&shown(60_000, 1_000)), false, "h", NOW, true), Step::Wait(NOW - 1_000 + EDIT_GAP_MS));
+        assert_eq!(decide(Some(&shown(60_000, EDIT_GAP_MS)), false, "h", NOW, true), Step::Edit(7));
+        assert_eq!(decide(Some(&shown(1_000, 1_000)), false, "h", NOW, true), Step::Wait(NOW + 4_000), "a message sent a second ago waits too");
     }
 
     #[test]
     fn a_message_posted_after_it_moves_it_to_the_bottom_at_once() {
-        assert_eq!(decide(Some(&shown(60_000, 1_000)), true, "h", NOW), Step::Send { replace: Some(7) }, "a new message is not an edit: no wait");
-        assert_eq!(decide(Some(&shown(60_000, 60_000)), true, "old", NOW), Step::Send { replace: Some(7) });
+        assert_eq!(decide(Some(&shown(60_000, 1_000)), true, "h", NOW, true), Step::Send { replace: Some(7) }, "a new message is not an edit: no wait");
+        assert_eq!(decide(Some(&shown(60_000, 60_000)), true, "old", NOW, true), Step::Send { replace: Some(7) });
     }
 
     #[test]
     fn a_message_near_telegrams_48_hour_delete_limit_is_replaced_not_edited() {
-        assert_eq!(decide(Some(&shown(REPLACE_AFTER_MS, 60_000)), false, "h", NOW), Step::Send { replace: Some(7) });
-        assert_eq!(decide(Some(&shown(REPLACE_AFTER_MS - 1, 60_000)), false, "h", NOW), Step::Edit(7));
+        assert_eq!(decide(Some(&shown(REPLACE_AFTER_MS, 60_000)), false, "h", NOW, true), Step::Send { replace: Some(7) });
+        assert_eq!(decide(Some(&shown(REPLACE_AFTER_MS - 1, 60_000)), false, "h", NOW, true), Step::Edit(7));
         const { assert!(REPLACE_AFTER_MS < 48 * 3_600_000, "the old message can still be deleted") };
     }
 
     #[test]
     fn the_same_text_is_not_edited_again() {
-        assert_eq!(decide(Some(&shown(60_000, 1_000)), false, "old", NOW), Step::Same);
+        assert_eq!(decide(Some(&shown(60_000, 1_000)), false, "old", NOW, true), Step::Same);
+    }
+
+    #[test]
+    fn a_job_leaving_edits_the_message_in_place_and_never_posts_one() {
+        let edit_only = |shown: Option<&Shown>, after: bool, hash: &str| decide(shown, after, hash, NOW, false);
+        assert_eq!(edit_only(None, false, "h"), Step::Drop, "no message to edit: nothing is posted");
+        assert_eq!(edit_only(Some(&shown(60_000, 60_000)), true, "h"), Step::Edit(7), "a completion posted after it does not move it");
+        assert_eq!(edit_only(Some(&shown(60_000, 1_000)), true, "h"), Step::Wait(NOW + 4_000), "the edit gap still holds");
+        assert_eq!(edit_only(Some(&shown(60_000, 60_000)), false, "old"), Step::Same);
+        assert_eq!(edit_only(Some(&shown(REPLACE_AFTER_MS, 60_000)), false, "h"), Step::Drop, "too old to edit: left alone, not replaced");
+        assert_eq!(edit_only(Some(&shown(REPLACE_AFTER_MS - 1, 60_000)), true, "h"), Step::Edit(7));
+    }
+
+    #[test]
+    fn with_no_job_left_the_message_says_so_under_its_header_without_buttons() {
+        let (text, rows) = compose("H", &[], 4096, 100, |n| format!("+{n} more"), "No job running now");
+        assert_eq!(text, "H\n\nNo job running now");
+        assert!(rows.is_empty());
+        let (text, _) = compose("H", &[part("a", "a1", 1)], 4096, 100, |n| format!("+{n} more"), "No job running now");
+        assert!(!text.contains("No job running"), "{text}");
     }
 
     fn part(job: &str, text: &str, buttons: usize) -> LivePart {
@@ -179,12 +215,12 @@ mod tests {
     fn parts_that_do_not_fit_the_text_or_button_limits_are_counted_instead() {
         let parts = vec![part("a", &"x".repeat(40), 1), part("b", &"y".repeat(40), 1), part("c", &"z".repeat(40), 1)];
         let more = |n: usize| format!("+{n} more");
-        let (text, rows) = compose("H", &parts, 4096, 100, more);
+        let (text, rows) = compose("H", &parts, 4096, 100, more, "idle");
         assert_eq!((text.matches("\n\n").count(), rows.len()), (3, 3));
-        let (text, rows) = compose("H", &parts, 90, 100, more);
+        let (text, rows) = compose("H", &parts, 90, 100, more, "idle");
         assert!(text.starts_with("H\n\nxxx") && text.ends_with("\n\n+2 more") && text.encode_utf16().count() <= 90, "{text}");
         assert_eq!(rows.len(), 1, "only the shown parts' buttons");
-        let (text, rows) = compose("H", &parts, 4096, 2, more);
+        let (text, rows) = compose("H", &parts, 4096, 2, more, "idle");
         assert!(text.ends_with("+1 more") && rows.len() == 2, "{text}");
     }
 

@@ -14,30 +14,53 @@ fn ensure(tx: &rusqlite::Transaction, chat: i64) -> Result<()> {
 }
 
 /// Changes the parts of `chat`'s live message with `f`, which returns the message's new text and
-/// keyboard (JSON). The chat's pending live row takes them; without one a row is queued only
-/// when `queue` (routine progress came, as opposed to a job leaving the message). When no part
-/// is left, a pending row is dropped.
-pub fn change(store: &mut Store, chat: i64, queue: bool, f: impl FnOnce(&mut Vec<LivePart>) -> (String, Option<String>)) -> Result<()> {
+/// keyboard (JSON). The chat's pending live row takes them; without one a row is queued when
+/// `progress` came, or when a job left a message Telegram shows (an edit-only update: see
+/// [`moves`]). With no part left the pending update is edit-only too: a message saying no job
+/// runs is never posted or moved for its own sake.
+pub fn change(store: &mut Store, chat: i64, progress: bool, f: impl FnOnce(&mut Vec<LivePart>) -> (String, Option<String>)) -> Result<()> {
     store.write(|tx| {
         ensure(tx, chat)?;
-        let json: String = tx.query_row("SELECT parts FROM live_message WHERE chat_id=?1", [chat], |r| r.get(0))?;
+        let (json, shows): (String, bool) =
+            tx.query_row("SELECT parts, tg_message_id IS NOT NULL FROM live_message WHERE chat_id=?1", [chat], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut parts: Vec<LivePart> = serde_json::from_str(&json).unwrap_or_default();
+        let before = parts.clone();
         let (text, markup) = f(&mut parts);
         tx.execute("UPDATE live_message SET parts=?2 WHERE chat_id=?1", params![chat, serde_json::to_string(&parts)?])?;
-        if parts.is_empty() {
-            // No job runs any more: a waiting update would show a bare header; the message keeps
-            // its last text.
-            tx.execute("UPDATE outbox SET status='superseded' WHERE chat_id=?1 AND kind='live' AND status='pending'", [chat])?;
-            return Ok(());
-        }
         let updated =
             tx.execute("UPDATE outbox SET text=?2, markup=?3, html=1 WHERE chat_id=?1 AND kind='live' AND status='pending'", params![chat, text, markup])?;
-        if updated == 0 && queue {
+        let inserted = updated == 0 && (progress || (parts != before && shows));
+        if inserted {
             tx.execute(
                 "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind) VALUES (?1, ?2, 1, 1, ?3, ?4, 1, 'live')",
                 params![chat, text, markup, now_ms()],
             )?;
         }
+        // Routine progress may move the message; a job leaving makes the waiting update an edit in
+        // place (the next progress moves it again); with no job left it is never posted anew.
+        let moves = match (parts.is_empty(), progress) {
+            (true, _) => Some(false),
+            (false, true) => Some(true),
+            (false, false) => (inserted || parts != before).then_some(false),
+        };
+        if let Some(m) = moves {
+            tx.execute("UPDATE live_message SET moves=?2 WHERE chat_id=?1", params![chat, m])?;
+        }
+        Ok(())
+    })
+}
+
+/// Whether `chat`'s pending live update may be sent as a new message (it carries routine
+/// progress) rather than only edit the message shown ([`crate::policy::live::decide`]).
+pub fn moves(store: &Store, chat: i64) -> Result<bool> {
+    let m: Option<bool> = store.conn().query_row("SELECT moves FROM live_message WHERE chat_id=?1", [chat], |r| r.get(0)).optional()?;
+    Ok(m.unwrap_or(true))
+}
+
+/// Live row `row` has nothing it could edit and must not be posted: it is dropped.
+pub fn dropped(store: &mut Store, row: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE outbox SET status='superseded' WHERE id=?1 AND kind='live'", [row])?;
         Ok(())
     })
 }
@@ -191,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn a_job_leaving_queues_nothing_by_itself_and_the_last_one_leaving_drops_the_waiting_update() {
+    fn a_job_leaving_a_shown_message_queues_an_edit_only_update_and_progress_makes_it_movable_again() {
         let (_d, mut s) = store();
         let leave = |job: &'static str| {
             move |parts: &mut Vec<LivePart>| {
@@ -200,12 +223,30 @@ mod tests {
             }
         };
         change(&mut s, 5, false, leave("a")).unwrap();
-        assert!(outbox::head(&s, 5).unwrap().is_none());
+        assert!(outbox::head(&s, 5).unwrap().is_none(), "nothing shown, nothing left: nothing queued");
         change(&mut s, 5, true, progress("a", "a1")).unwrap();
         change(&mut s, 5, true, progress("b", "b1")).unwrap();
+        assert!(moves(&s, 5).unwrap());
+        let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
+        sent(&mut s, 5, row.id, 100, "h1", None).unwrap();
+        change(&mut s, 5, false, leave("zzz")).unwrap();
+        assert!(outbox::head(&s, 5).unwrap().is_none(), "a job that was not in it changes nothing");
         change(&mut s, 5, false, leave("a")).unwrap();
-        assert_eq!(outbox::head(&s, 5).unwrap().unwrap().0.text, "1 left");
+        let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
+        assert_eq!(row.text, "1 left");
+        assert!(!moves(&s, 5).unwrap(), "a job leaving is an edit in place");
+        change(&mut s, 5, true, progress("b", "b2")).unwrap();
+        assert!(moves(&s, 5).unwrap(), "routine progress may move it again");
+        change(&mut s, 5, true, progress("c", "c1")).unwrap();
+        change(&mut s, 5, false, leave("c")).unwrap();
+        assert!(!moves(&s, 5).unwrap(), "a job leaving after progress waits as an edit in place");
+        change(&mut s, 5, true, progress("b", "b3")).unwrap();
         change(&mut s, 5, false, leave("b")).unwrap();
-        assert!(outbox::head(&s, 5).unwrap().is_none(), "no bare header is sent");
+        let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
+        assert_eq!(row.text, "0 left", "the last one leaving rewrites the waiting update");
+        assert!(!moves(&s, 5).unwrap(), "saying no job runs is never posted anew");
+        assert_eq!(outbox::pending_count(&s).unwrap(), 1);
+        dropped(&mut s, row.id).unwrap();
+        assert!(outbox::head(&s, 5).unwrap().is_none());
     }
 }

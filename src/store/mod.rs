@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/013_quiet_rang.sql"),
     include_str!("migrations/014_alert_messages.sql"),
     include_str!("migrations/015_live_message.sql"),
+    include_str!("migrations/016_live_moves.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the
