@@ -28,3 +28,31 @@ fn refused_updates_from_a_flooding_stranger_keep_only_the_newest_events() {
     let newest: i64 = store.conn().query_row("SELECT user_id FROM events ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
     assert_eq!(newest, 999, "the newest event is kept");
 }
+
+#[test]
+fn button_tokens_are_capped_per_chat_keeping_the_newest() {
+    use ops_framework::store::callbacks::{issue, redeem, Redeemed, TOKENS_KEPT_PER_CHAT};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    // A group that sent /status in a loop: more tokens than the cap, all older than what follows.
+    store
+        .write(|tx| {
+            for i in 0..TOKENS_KEPT_PER_CHAT + 500 {
+                tx.execute(
+                    "INSERT INTO callbacks(token, chat_id, action, created_at) VALUES (?1, -100500, 'start', ?2)",
+                    rusqlite::params![format!("{i:032x}"), now - 3600],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let owners = issue(&mut store, 111, "start", Some("scan"), None).unwrap();
+    let newest: Vec<String> = (0..100).map(|_| issue(&mut store, -100500, "start", Some("scan"), None).unwrap()).collect();
+    let count = |chat: i64| -> i64 { store.conn().query_row("SELECT COUNT(*) FROM callbacks WHERE chat_id=?1", [chat], |r| r.get(0)).unwrap() };
+    assert!(count(-100500) <= TOKENS_KEPT_PER_CHAT + 64, "the flooding chat keeps at most the cap: {}", count(-100500));
+    assert_eq!(count(111), 1, "another chat's buttons are not pushed out");
+    assert!(matches!(redeem(&mut store, &format!("{:032x}", 0), -100500, 7).unwrap(), Redeemed::Unknown), "the oldest token went");
+    assert!(matches!(redeem(&mut store, newest.last().unwrap(), -100500, 7).unwrap(), Redeemed::Ok(_)), "the newest token works");
+    assert!(matches!(redeem(&mut store, &owners, 111, 111).unwrap(), Redeemed::Ok(_)), "the owner's token works");
+}

@@ -36,6 +36,15 @@ fn random_token() -> Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
+/// Button tokens kept per chat (the newest): a group member sending `/status` in a loop, and
+/// the live progress message's buttons renewed on every edit, cannot grow the table without
+/// bound. At a few buttons a minute this keeps days of buttons working; an older one is
+/// answered as gone.
+pub const TOKENS_KEPT_PER_CHAT: i64 = 20_000;
+
+/// The per-chat cap is enforced on every this-many-th token (it may be exceeded by as many).
+const TRIM_EVERY: i64 = 64;
+
 /// Issues a token (32 hex characters, well under Telegram's 64-byte limit).
 pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>, arg: Option<&str>) -> Result<String> {
     let token = random_token()?;
@@ -45,7 +54,14 @@ pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>
             "INSERT INTO callbacks(token, chat_id, action, job_id, arg, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![token, chat_id, action, job_id, arg, now],
         )?;
-        tx.execute("DELETE FROM callbacks WHERE created_at < ?1", [now - 30 * 86_400])?;
+        if tx.last_insert_rowid() % TRIM_EVERY == 0 {
+            tx.execute("DELETE FROM callbacks WHERE created_at < ?1", [now - 30 * 86_400])?;
+            tx.execute(
+                "DELETE FROM callbacks WHERE chat_id=?1 AND rowid IN
+                   (SELECT rowid FROM callbacks WHERE chat_id=?1 ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+                params![chat_id, TOKENS_KEPT_PER_CHAT],
+            )?;
+        }
         Ok(())
     })?;
     Ok(token)
