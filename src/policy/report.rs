@@ -163,18 +163,7 @@ pub struct Section {
 impl Section {
     /// An empty section for `job`.
     pub fn for_job(job: &Job) -> Section {
-        Section {
-            job_id: job.id.clone(),
-            job_name: job.name.clone(),
-            kind: Some(job.kind.as_str().to_string()),
-            status: None,
-            anomaly: None,
-            notes: Vec::new(),
-            loud: true,
-            estimate: None,
-            life: None,
-            amends: None,
-        }
+        Section { kind: Some(job.kind.as_str().to_string()), ..Section::system(&job.id, &job.name) }
     }
     /// A section not tied to a configured job (config errors, unknown queued jobs).
     pub fn system(id: &str, name: &str) -> Section {

@@ -73,30 +73,27 @@ pub struct TickOutcome {
     pub had_config: bool,
 }
 
-/// Runs one tick at `Utc::now()`. Store work runs through [`store::blocking`]: a busy database
-/// never holds an async worker while status commands and other jobs' schedules wait for it.
+/// Runs one tick at `Utc::now()`. Its writes wait for the database off the async workers
+/// ([`Store::write`] runs through [`store::blocking`]), so a busy database holds up nothing else.
 pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let now = Utc::now();
-    let mut store = store::blocking(|| Store::open(&paths.state_db))?;
+    let mut store = Store::open(&paths.state_db)?;
     let mut out = TickOutcome::default();
-    let Some((mut t, work, states)) = store::blocking(|| prepare(paths, opts, &mut store, &mut out, now))? else { return Ok(out) };
+    let Some((mut t, work, states)) = prepare(paths, opts, &mut store, &mut out, now)? else { return Ok(out) };
     if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
         // What this tick claimed goes back to the queue (its owner, this process, lives on).
-        if let Err(e2) = store::blocking(|| store.release_claimed(&t.claimed)) {
+        if let Err(e2) = store.release_claimed(&t.claimed) {
             tracing::error!(error = %e2, "could not release the queue items of a failed tick");
         }
         return Err(e);
     }
     out.report.sections.extend(t.sections);
     if !opts.dry_run {
-        store::blocking(|| -> Result<()> {
-            super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
-            if opts.scope.global() {
-                super::digest::mark_night(&mut store, &t.cfg, now)?;
-                out.report.digest = super::digest::due(&store, &t.cfg, now)?;
-            }
-            Ok(())
-        })?;
+        super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
+        if opts.scope.global() {
+            super::digest::mark_night(&mut store, &t.cfg, now)?;
+            out.report.digest = super::digest::due(&store, &t.cfg, now)?;
+        }
     }
     Ok(out)
 }
@@ -168,10 +165,12 @@ struct Tick<'a> {
 impl Tick<'_> {
     async fn run_and_commit(&mut self, work: Vec<Work>, store: &mut Store, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<()> {
         let done = run_all(work, self.paths).await;
-        store::blocking(|| done.into_iter().try_for_each(|d| self.absorb(d, store)))?;
+        for d in done {
+            self.absorb(d, store)?;
+        }
         self.auto_resume(opts).await;
         if !opts.dry_run {
-            store::blocking(|| commit(store, loaded, self))?;
+            commit(store, loaded, self)?;
         }
         Ok(())
     }
