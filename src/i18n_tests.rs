@@ -66,10 +66,10 @@ fn config_errors_blocked_chain_items_and_dry_run_remarks_follow_the_reader_langu
 
 #[test]
 fn a_merged_backlog_is_headed_in_the_readers_language() {
-    let h = |lang, alerts: usize, updates: usize| t!(lang, "backlog-header", from = "13:02", to = "13:05", alerts = alerts, updates = updates);
-    assert_eq!(h(Lang::En, 36, 0), "While Telegram was unreachable (13:02–13:05): 36 alerts");
-    assert_eq!(h(Lang::En, 1, 1), "While Telegram was unreachable (13:02–13:05): 1 alert, 1 update");
-    assert_eq!(h(Lang::ZhCn, 36, 0), "Telegram 无法连接期间（13:02–13:05）：36 条告警");
-    assert_eq!(h(Lang::ZhCn, 36, 2), "Telegram 无法连接期间（13:02–13:05）：36 条告警，2 条更新");
+    let h = |lang, alerts: usize, updates: usize| t!(lang, "backlog-header", host = "nas", from = "13:02", to = "13:05", alerts = alerts, updates = updates);
+    assert_eq!(h(Lang::En, 36, 0), "While Telegram was unreachable · nas · 13:02–13:05: 36 alerts");
+    assert_eq!(h(Lang::En, 1, 1), "While Telegram was unreachable · nas · 13:02–13:05: 1 alert, 1 update");
+    assert_eq!(h(Lang::ZhCn, 36, 0), "Telegram 无法连接期间 · nas · 13:02–13:05：36 条告警");
+    assert_eq!(h(Lang::ZhCn, 36, 2), "Telegram 无法连接期间 · nas · 13:02–13:05：36 条告警，2 条更新");
     assert_eq!(t!(Lang::ZhCn, "backlog-recovered", heading = "• a", what = "x"), "• a — x（已恢复）");
 }

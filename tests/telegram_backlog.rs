@@ -36,7 +36,7 @@ fn after(env: &Env, chat: i64, from: usize) -> Vec<Sent> {
 #[test]
 fn twenty_alerts_raised_during_an_outage_reach_a_group_within_10_s_each_once_in_order_and_a_recovered_one_says_so() {
     let env = Env::new();
-    env.config(json!([counting_alert(&env), flaky(&env)]), json!({"tickSeconds": 1}));
+    env.config(json!([counting_alert(&env), flaky(&env)]), json!({"tickSeconds": 1, "host": "nas"}));
     let d = env.serve();
     for chat in [ME, GROUP] {
         assert!(eventually(T, || !alert_numbers(&env, chat).is_empty()), "chat {chat}: an alert before the outage");
@@ -65,7 +65,7 @@ fn twenty_alerts_raised_during_an_outage_reach_a_group_within_10_s_each_once_in_
         assert_eq!(ns, (1..=ns.len() as u64).collect::<Vec<_>>(), "chat {chat}: each alert named once, in order");
         let backlog = after(&env, chat, from);
         let first = &backlog[0];
-        assert!(first.text.starts_with("While Telegram was unreachable (") && first.text.contains(" alerts"), "chat {chat}: headed: {}", first.text);
+        assert!(first.text.starts_with("While Telegram was unreachable · nas · ") && first.text.contains(" alerts"), "chat {chat}: headed: {}", first.text);
         assert_eq!(backlog.iter().filter(|m| m.text.contains("While Telegram was unreachable")).count(), 1, "headed once");
         let all: String = backlog.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
         assert!(all.contains("disk gone (since recovered)"), "chat {chat}: the cleared alert is marked: {all}");
@@ -114,5 +114,21 @@ fn an_approval_request_and_a_reply_queued_during_an_outage_keep_their_own_messag
     assert!(visible(&edited.text).starts_with(&visible(&merged.text)), "the edit keeps the whole merged text: {}", edited.text);
     assert!(after(&env, ME, before).len() < 10, "merged, not one message per alert");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn alerts_merged_by_the_groups_pace_alone_are_headed_with_the_host_like_a_report() {
+    let env = Env::new();
+    env.config(json!([counting_alert(&env)]), json!({"tickSeconds": 1, "host": "nas"}));
+    let d = env.serve();
+    // A new alert every second, a group message every 3 s: alerts queue behind the pace, with no
+    // outage, and go out merged.
+    let merged = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.matches("• pulse").count() >= 2).expect("alerts merged by the pace");
+    assert!(merged.text.starts_with("<b>Ops report · nas · "), "a merged message names its host: {}", merged.text);
+    assert!(!merged.text.contains("While Telegram was unreachable"), "no outage, no outage header: {}", merged.text);
+    for m in env.tg.to_chat(GROUP) {
+        assert!(m.text.starts_with("<b>Ops report · nas · "), "every alert in the group names its host: {}", m.text);
+    }
     stop(d);
 }

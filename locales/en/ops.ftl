@@ -239,7 +239,7 @@ back-why-unclean = unclean stop
 back-why-clean = stopped cleanly
 
 ## A chat's backlog sent merged (after an outage)
-backlog-header = While Telegram was unreachable ({ $from }–{ $to }): { $alerts ->
+backlog-header = While Telegram was unreachable · { $host } · { $from }–{ $to }: { $alerts ->
     [one] 1 alert
    *[other] { $alerts } alerts
 }{ $updates ->

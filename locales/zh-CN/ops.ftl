@@ -224,7 +224,7 @@ back-why-unclean = 非正常停止
 back-why-clean = 正常停止
 
 ## 积压消息合并发送（Telegram 中断之后）
-backlog-header = Telegram 无法连接期间（{ $from }–{ $to }）：{ $alerts } 条告警{ $updates ->
+backlog-header = Telegram 无法连接期间 · { $host } · { $from }–{ $to }：{ $alerts } 条告警{ $updates ->
     [0] {""}
    *[other] ，{ $updates } 条更新
 }

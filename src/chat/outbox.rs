@@ -65,7 +65,8 @@ pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str,
         })
         .collect::<Result<Vec<_>>>()?;
     let at = report.at.unwrap_or_else(chrono::Utc::now).with_timezone(&tz);
-    let meta = Meta { lang: lang.code().to_string(), stamp: at.format("%H:%M:%S").to_string(), hm: at.format("%H:%M").to_string(), parts };
+    let head = text.lines().next().unwrap_or_default().to_string();
+    let meta = Meta { lang: lang.code().to_string(), stamp: at.format("%H:%M:%S").to_string(), hm: at.format("%H:%M").to_string(), head, parts };
     let kind = if report.loud() { Kind::Alert } else { Kind::Routine };
     let merge = serde_json::to_string(&meta)?;
     let last = outbox::insert_kind(store, chat, &split(&text, CHUNK_LIMIT), !report.loud(), markup.as_deref(), kind, Some(&merge))?;
@@ -80,25 +81,30 @@ pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str,
 
 /// The next message for `chat` when its queue starts with a backlog of reports worth merging:
 /// in order, within Telegram's limits; headed when `outage` (sends to the chat failed since its
-/// last header) or when its first row failed (before a restart).
+/// last header) or when its first row failed (before a restart); else led by the first report's
+/// own header. Either way the message names `host`.
 /// Returns the message to send instead of `head`, and what it covers.
-pub fn merged_next(store: &Store, head: &OutMsg, outage: bool) -> Result<Option<(OutMsg, Plan)>> {
+pub fn merged_next(store: &Store, head: &OutMsg, outage: bool, host: &str) -> Result<Option<(OutMsg, Plan)>> {
     let queued = outbox::queued(store, head.chat_id, MERGE_WINDOW)?;
-    let items: Vec<Item> =
+    let mut items: Vec<Item> =
         queued.iter().map_while(|q| Some(Item { id: q.id, silent: q.silent, meta: serde_json::from_str(q.merge.as_deref()?).ok()? })).collect();
     if items.len() < 2 {
         return Ok(None);
     }
     let now = store.job_states()?.into_iter().map(|(job, st)| (job, st.last_anomaly_key)).collect();
+    let lang = Lang::parse(&items[0].meta.lang).unwrap_or_default();
+    // Rows queued before reports kept their own header: one from the host and the time.
+    for it in items.iter_mut().filter(|it| it.meta.head.is_empty()) {
+        it.meta.head = crate::t!(lang, "report-header", host = host, time = it.meta.stamp.clone());
+    }
     let header = if outage || outbox::head_failed(store, items[0].id)? {
         let s = backlog::summary(&items);
-        let lang = Lang::parse(&items[0].meta.lang).unwrap_or_default();
-        crate::t!(lang, "backlog-header", from = s.from, to = s.to, alerts = s.alerts, updates = s.updates)
+        Some(crate::t!(lang, "backlog-header", host = host, from = s.from, to = s.to, alerts = s.alerts, updates = s.updates))
     } else {
-        String::new()
+        None
     };
     // CHUNK_LIMIT, not Telegram's 4096: an Ack or Snooze later adds a line to the message.
-    let Some(plan) = backlog::plan(&items, &now, &header, Limits { units: CHUNK_LIMIT, buttons: views::MAX_BUTTONS }) else { return Ok(None) };
+    let Some(plan) = backlog::plan(&items, &now, header.as_deref(), Limits { units: CHUNK_LIMIT, buttons: views::MAX_BUTTONS }) else { return Ok(None) };
     if plan.covers.first() != Some(&head.id) {
         return Ok(None);
     }

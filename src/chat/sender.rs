@@ -210,7 +210,8 @@ impl ChatWorker {
 
     /// The chat's backlog merged into the next message (led by the head row), if it has one.
     fn merged(&self, head: &OutMsg, outage: bool) -> Option<(OutMsg, Plan)> {
-        Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, head, outage)).unwrap_or_else(|e| {
+        let host = crate::config::host::of(self.config.config().as_deref());
+        Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, head, outage, &host)).unwrap_or_else(|e| {
             tracing::error!(error = %e, "outbox backlog read failed; sending one by one");
             None
         })

@@ -62,7 +62,13 @@ mod tests {
             recovered: format!("• {job} (since recovered)"),
             rows: vec![vec![button(&format!("start-{job}")), button("logs")]],
         };
-        let mut meta = Meta { lang: "en".into(), stamp: "13:23:38".into(), hm: "13:23".into(), parts: vec![part("scan", "crashed:1:"), part("disk", "x")] };
+        let mut meta = Meta {
+            lang: "en".into(),
+            stamp: "13:23:38".into(),
+            hm: "13:23".into(),
+            head: String::new(),
+            parts: vec![part("scan", "crashed:1:"), part("disk", "x")],
+        };
         amend_meta(&mut meta, "scan", "crashed:1:", "▶️ resumed", &|t| t.starts_with("start-"));
         assert_eq!(meta.parts[0].text, "• scan\n▶️ resumed");
         assert!(meta.parts[0].recovered.ends_with("\n▶️ resumed"));

@@ -1,6 +1,7 @@
 //! Merging a chat's backlog: after an outage (or when sends queue up behind Telegram's pacing)
 //! the queued alerts and routine reports of a chat go out as few messages as the text and
-//! button limits allow, in order, headed once. Superseded routine progress is dropped, an alert
+//! button limits allow, in order, headed once (by the outage header, else by the first report's
+//! own header), so every merged message names its host. Superseded routine progress is dropped, an alert
 //! whose anomaly has cleared since shrinks to one "(since recovered)" line, and only buttons of
 //! what still needs a decision are kept.
 
@@ -34,6 +35,10 @@ pub struct Meta {
     pub stamp: String,
     /// The report's hour and minute, for the backlog header's range ("13:02").
     pub hm: String,
+    /// The report's own header ("Ops report · nas · 13:02:05 CET"): it leads a merge caused by
+    /// pacing alone, so the message names its host (empty in rows queued before it was kept).
+    #[serde(default)]
+    pub head: String,
     /// The report's parts, in order.
     pub parts: Vec<Part>,
 }
@@ -142,18 +147,20 @@ pub fn summary(items: &[Item]) -> Summary {
 }
 
 /// Plans the next message from `items` (the chat's queue from its head, in order), led by
-/// `header` when not empty. `None` when merging would not save a message (fewer than two rows
-/// fit): the head is then sent as it is.
-pub fn plan(items: &[Item], now: &Current, header: &str, limits: Limits) -> Option<Plan> {
+/// `header` (the outage header) when given, else by the first shown report's own header in place
+/// of its time. `None` when merging would not save a message (fewer than two rows fit): the head
+/// is then sent as it is.
+pub fn plan(items: &[Item], now: &Current, header: Option<&str>, limits: Limits) -> Option<Plan> {
     let dropped = superseded(items);
     let deciding = deciding(items, now);
-    let mut text = header.to_string();
+    let mut text = header.unwrap_or_default().to_string();
     let (mut rows, mut covers, mut silent) = (Vec::new(), Vec::new(), true);
     for (i, it) in items.iter().enumerate() {
         let kept: Vec<(usize, &Part)> = it.meta.parts.iter().enumerate().filter(|(p, _)| !dropped.contains(&(i, *p))).collect();
         let shown: Vec<&str> = kept.iter().map(|(_, part)| if cleared(part, now) { part.recovered.as_str() } else { part.text.as_str() }).collect();
         let buttons: Vec<Vec<Value>> = kept.iter().filter(|(p, _)| deciding.contains(&(i, *p))).flat_map(|(_, part)| part.rows.clone()).collect();
-        let block = if shown.is_empty() { String::new() } else { format!("{}\n{}", it.meta.stamp, shown.join("\n\n")) };
+        let lead = if header.is_none() && text.is_empty() { &it.meta.head } else { &it.meta.stamp };
+        let block = if shown.is_empty() { String::new() } else { format!("{lead}\n{}", shown.join("\n\n")) };
         let joined = if text.is_empty() || block.is_empty() { units(&text) + units(&block) } else { units(&text) + 2 + units(&block) };
         let count = |r: &[Vec<Value>]| r.iter().map(Vec::len).sum::<usize>();
         if joined > limits.units || count(&rows) + count(&buttons) > limits.buttons {
@@ -188,12 +195,24 @@ mod tests {
             recovered: format!("• {job} — {key} (since recovered)"),
             rows: vec![vec![json!({"text": format!("Ack {job} {key}")})]],
         };
-        Item { id, silent: false, meta: Meta { lang: "en".into(), stamp: format!("13:0{id}:00"), hm: format!("13:0{id}"), parts: vec![part] } }
+        item(id, false, part)
+    }
+
+    /// A report queued at 13:0`id`:00 with one part.
+    fn item(id: i64, silent: bool, part: Part) -> Item {
+        let meta = Meta {
+            lang: "en".into(),
+            stamp: format!("13:0{id}:00"),
+            hm: format!("13:0{id}"),
+            head: format!("Ops report · nas · 13:0{id}:00 CET"),
+            parts: vec![part],
+        };
+        Item { id, silent, meta }
     }
 
     fn progress(id: i64, job: &str, n: u32) -> Item {
         let part = Part { job: job.into(), key: None, routine: true, text: format!("• {job}\n- progress {n}"), recovered: String::new(), rows: vec![] };
-        Item { id, silent: true, meta: Meta { lang: "en".into(), stamp: format!("13:0{id}:00"), hm: format!("13:0{id}"), parts: vec![part] } }
+        item(id, true, part)
     }
 
     fn now(entries: &[(&str, Option<&str>)]) -> Current {
@@ -203,7 +222,7 @@ mod tests {
     #[test]
     fn alerts_merge_in_order_under_one_header_with_the_buttons_of_each_jobs_latest_anomaly() {
         let items = vec![alert(1, "a", "k1"), alert(2, "a", "k2"), alert(3, "b", "x")];
-        let p = plan(&items, &now(&[("a", Some("k2")), ("b", Some("x"))]), "HEADER", LIMITS).unwrap();
+        let p = plan(&items, &now(&[("a", Some("k2")), ("b", Some("x"))]), Some("HEADER"), LIMITS).unwrap();
         assert_eq!(p.covers, vec![1, 2, 3]);
         assert!(p.text.starts_with("HEADER\n\n13:01:00\n• a\n- ALERT: k1\n\n13:02:00"), "{}", p.text);
         assert!(p.text.find("k1").unwrap() < p.text.find("k2").unwrap() && p.text.find("k2").unwrap() < p.text.find("- ALERT: x").unwrap());
@@ -217,7 +236,7 @@ mod tests {
     #[test]
     fn an_alert_whose_anomaly_cleared_becomes_one_line_without_buttons() {
         let items = vec![alert(1, "a", "k1"), alert(2, "b", "x")];
-        let p = plan(&items, &now(&[("a", None), ("b", Some("x"))]), "", LIMITS).unwrap();
+        let p = plan(&items, &now(&[("a", None), ("b", Some("x"))]), None, LIMITS).unwrap();
         assert!(p.text.contains("• a — k1 (since recovered)") && !p.text.contains("- ALERT: k1"), "{}", p.text);
         assert_eq!(p.rows.len(), 1);
     }
@@ -225,7 +244,7 @@ mod tests {
     #[test]
     fn superseded_progress_of_a_job_is_dropped_and_only_its_newest_shown() {
         let items = vec![progress(1, "scan", 10), alert(2, "b", "x"), progress(3, "scan", 20), progress(4, "other", 5)];
-        let p = plan(&items, &now(&[]), "", LIMITS).unwrap();
+        let p = plan(&items, &now(&[]), None, LIMITS).unwrap();
         assert!(!p.text.contains("progress 10") && p.text.contains("progress 20") && p.text.contains("progress 5"), "{}", p.text);
         assert!(!p.text.contains("13:01:00"), "a report with nothing left shows no stamp");
         assert_eq!(p.covers, vec![1, 2, 3, 4], "the dropped report is delivered by this message");
@@ -233,13 +252,22 @@ mod tests {
     }
 
     #[test]
+    fn without_an_outage_the_first_shown_reports_own_header_leads_so_the_host_is_named() {
+        let items = vec![progress(1, "scan", 10), alert(2, "b", "x"), progress(3, "scan", 20)];
+        let p = plan(&items, &now(&[]), None, LIMITS).unwrap();
+        assert!(p.text.starts_with("Ops report · nas · 13:02:00 CET\n• b\n- ALERT: x\n\n13:03:00\n• scan"), "{}", p.text);
+        let p = plan(&items, &now(&[]), Some("H"), LIMITS).unwrap();
+        assert!(p.text.starts_with("H\n\n13:02:00\n") && !p.text.contains("Ops report"), "an outage header leads instead: {}", p.text);
+    }
+
+    #[test]
     fn the_text_and_button_limits_end_a_message_and_one_row_alone_is_not_merged() {
         let items: Vec<Item> = (1..=9).map(|i| alert(i, &format!("j{i}"), "k")).collect();
-        let p = plan(&items, &now(&[]), "H", Limits { units: 60, buttons: 100 }).unwrap();
+        let p = plan(&items, &now(&[]), Some("H"), Limits { units: 60, buttons: 100 }).unwrap();
         assert!(units(&p.text) <= 60 && p.covers.len() >= 2 && p.covers.len() < 9, "{:?}", p.covers);
-        let p = plan(&items, &now(&[]), "H", Limits { units: 4096, buttons: 4 }).unwrap();
+        let p = plan(&items, &now(&[]), Some("H"), Limits { units: 4096, buttons: 4 }).unwrap();
         assert_eq!((p.covers.len(), p.rows.len()), (4, 4));
-        assert!(plan(&items[..1], &now(&[]), "H", LIMITS).is_none());
-        assert!(plan(&items, &now(&[]), "H", Limits { units: 30, buttons: 100 }).is_none(), "only one fits");
+        assert!(plan(&items[..1], &now(&[]), Some("H"), LIMITS).is_none());
+        assert!(plan(&items, &now(&[]), Some("H"), Limits { units: 30, buttons: 100 }).is_none(), "only one fits");
     }
 }
