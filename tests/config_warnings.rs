@@ -61,6 +61,11 @@ fn an_approver_whose_private_chat_is_not_allowed_is_named() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("telegram.approverUserIds[1]: user 333") && err.contains("cannot receive approval requests"), "{}", show(&o));
     assert!(!err.contains("user 111"), "an approver whose chat is allowed is fine:\n{err}");
+    // Without an allowlist in the config, it comes from openclaw.json (which only serve reads):
+    // nobody is named as unreachable by the config alone.
+    let cfg = json!({"version": 1, "telegram": {"approverUserIds": [111, 333]}, "jobs": []});
+    let o = run(dir.path(), &cfg, &["validate-config"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("cannot receive approval requests"), "{}", show(&o));
 }
 
 /// An `Etc/GMT…` zone where it is now about 03:00, inside the default quiet hours 23:00–08:00.

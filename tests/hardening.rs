@@ -156,6 +156,29 @@ fn changing_the_verification_job_after_the_request_voids_it() {
 }
 
 #[test]
+fn changing_a_job_further_down_the_verification_chain_voids_it_too() {
+    let e = Env::new();
+    let w = e.script("w.sh", &format!("echo ran >> {}\n", e.path().join("ran").display())).display().to_string();
+    let v = e.script("v.sh", "echo verified\n").display().to_string();
+    let deep = e.script("deep.sh", "echo deep\n").display().to_string();
+    let jobs = |deep: &str| {
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}, "after": [{"jobId": "deep"}]},
+            {"id": "deep", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", deep]}}
+        ])
+    };
+    e.config(jobs(&deep), json!({}));
+    assert!(run(&e, &["run", "w"]).status.success());
+    // The job the verification chains to now runs something else.
+    e.config(jobs("/bin/true"), json!({}));
+    let o = run(&e, &["approve", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("definition changed"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ran(&e), 0, "the write must not run followed by a chain nobody approved");
+}
+
+#[test]
 fn a_request_made_with_a_relative_config_path_is_approved_through_the_absolute_one() {
     let e = Env::new();
     write_job(&e, json!({}));
@@ -169,6 +192,28 @@ fn a_request_made_with_a_relative_config_path_is_approved_through_the_absolute_o
     assert!(relative.status.success(), "{}", String::from_utf8_lossy(&relative.stderr));
     let o = run(&e, &["approve", "1"]);
     assert!(o.status.success(), "refused through the absolute path: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ran(&e), 1);
+}
+
+#[test]
+fn a_request_made_under_a_symlinked_home_is_approved_under_its_real_path() {
+    let e = Env::new();
+    // The write job has no cwd: it runs in $OPENCLAW_HOME, which is part of what was approved.
+    let w = e.script("w.sh", &format!("echo ran >> {}\n", e.path().join("ran").display())).display().to_string();
+    let v = e.script("v.sh", "echo verified\n").display().to_string();
+    e.config(
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
+        ]),
+        json!({}),
+    );
+    let link = e.path().join("home-link");
+    std::os::unix::fs::symlink(e.path(), &link).unwrap();
+    let asked = e.cli().env("OPENCLAW_HOME", &link).args(["run", "w"]).output().unwrap();
+    assert!(asked.status.success(), "{}", String::from_utf8_lossy(&asked.stderr));
+    let o = run(&e, &["approve", "1"]);
+    assert!(o.status.success(), "refused through the real path: {}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(ran(&e), 1);
 }
 

@@ -36,9 +36,13 @@ fn openclaw_json_gives_the_token_and_its_allow_from_is_the_allowlist_when_the_co
     let env = Env::new();
     let openclaw = json!({"channels": {"telegram": {"botToken": TOKEN, "allowFrom": ["222"]}}});
     std::fs::write(env.path().join("openclaw.json"), openclaw.to_string()).unwrap();
-    env.config(job(&env), json!({"telegram": {"allowedChatIds": []}}));
+    env.config(job(&env), json!({"telegram": {"allowedChatIds": [], "approverUserIds": [222, 333]}}));
     let d = serve_without_env_token(&env);
     assert!(env.tg.wait_for(T, |m| m.chat_id == 222 && m.text.contains("Ops report")).is_some(), "{}", env.log());
+    // Approvers are checked against that allowlist: 222 is reachable, 333 is named.
+    let log = env.log();
+    assert!(log.contains("user 333's private chat is not in openclaw.json's channels.telegram.allowFrom"), "{log}");
+    assert!(!log.contains("user 222"), "an approver allowFrom lets in is fine:\n{log}");
     env.tg.message(ME, ME, "/status");
     env.tg.message(222, 222, "/status");
     assert!(env.tg.wait_for(T, |m| m.chat_id == 222 && m.text.contains(" · 1 job (")).is_some(), "allowFrom chat answered");

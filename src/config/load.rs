@@ -97,7 +97,9 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     let mut jobs = jobs;
     bind_after_digests(&mut jobs);
     warnings.extend(super::keys::unknown_keys(root, &r.known));
-    warnings.extend(unreachable_approvers(&telegram));
+    if !telegram.allowed_chat_ids.is_empty() {
+        warnings.extend(unreachable_approvers(&telegram.approver_user_ids, &telegram.allowed_chat_ids, "telegram.allowedChatIds"));
+    }
     Some(Config {
         path: path.to_path_buf(),
         host,
@@ -223,15 +225,17 @@ fn read_jobs(r: &mut Reader, obj: &Map<String, Value>, defaults: &Policy, base: 
 }
 
 /// Approval requests go to each approver's private chat, which only works when that chat is
-/// allowed: name every explicit approver whose chat is not.
-fn unreachable_approvers(t: &TelegramConfig) -> Vec<String> {
-    t.approver_user_ids
+/// allowed: names every explicit approver whose chat is not in `allowed` (the list called
+/// `list` in the message). The loader checks the config's own allowlist; when the config has
+/// none, the daemon checks openclaw.json's `allowFrom`, which it alone reads.
+pub fn unreachable_approvers(approvers: &[i64], allowed: &[i64], list: &str) -> Vec<String> {
+    approvers
         .iter()
         .enumerate()
-        .filter(|(_, u)| !t.allowed_chat_ids.contains(u))
+        .filter(|(_, u)| !allowed.contains(u))
         .map(|(i, u)| {
             format!(
-                "telegram.approverUserIds[{i}]: user {u}'s private chat is not in telegram.allowedChatIds, so they cannot receive approval requests (they can still approve with the buttons in an allowed group)"
+                "telegram.approverUserIds[{i}]: user {u}'s private chat is not in {list}, so they cannot receive approval requests (they can still approve with the buttons in an allowed group)"
             )
         })
         .collect()
@@ -254,15 +258,42 @@ fn check_cross_job(r: &mut Reader, jobs: &[(usize, Job)]) {
     }
 }
 
-/// A job's digest also covers the effective definitions of its `after` jobs: the verification
-/// that follows an approved run is part of what was approved, so changing it voids the request.
+/// A job's digest also covers the effective definitions of its `after` jobs, and theirs in turn:
+/// the verification (and whatever it chains to) is part of what an approver agreed to, so
+/// changing any job down the chain voids the request. A cycle is cut where it closes.
 fn bind_after_digests(jobs: &mut [(usize, Job)]) {
-    let own: HashMap<String, String> = jobs.iter().map(|(_, j)| (j.id.clone(), j.digest.clone())).collect();
-    for (_, job) in jobs.iter_mut().filter(|(_, j)| !j.after.is_empty()) {
-        let then: Vec<Value> = job.after.iter().map(|a| serde_json::json!([a.job_id, own.get(&a.job_id)])).collect();
-        let mut h = Sha256::new();
-        h.update(job.digest.as_bytes());
-        h.update(canonical_json(&Value::Array(then)).as_bytes());
-        job.digest = hex16(h);
+    let own: HashMap<&str, (&str, Vec<&str>)> =
+        jobs.iter().map(|(_, j)| (j.id.as_str(), (j.digest.as_str(), j.after.iter().map(|a| a.job_id.as_str()).collect()))).collect();
+    let mut done: HashMap<String, String> = HashMap::new();
+    for (_, j) in jobs.iter() {
+        chained_digest(&j.id, &own, &mut done, &mut Vec::new());
     }
+    for (_, job) in jobs.iter_mut() {
+        if let Some(d) = done.remove(&job.id) {
+            job.digest = d;
+        }
+    }
+}
+
+/// The digest of `id` bound to its `after` jobs' chained digests (memoized in `done`); a job
+/// without `after`, or one met again on the current path (a cycle), keeps its own digest.
+fn chained_digest(id: &str, own: &HashMap<&str, (&str, Vec<&str>)>, done: &mut HashMap<String, String>, path: &mut Vec<String>) -> Option<String> {
+    if let Some(d) = done.get(id) {
+        return Some(d.clone());
+    }
+    let (digest, after) = own.get(id)?;
+    if after.is_empty() || path.iter().any(|p| p == id) {
+        return Some(digest.to_string());
+    }
+    path.push(id.to_string());
+    let then: Vec<Value> = after.iter().map(|a| serde_json::json!([a, chained_digest(a, own, done, path)])).collect();
+    path.pop();
+    let mut h = Sha256::new();
+    h.update(digest.as_bytes());
+    h.update(canonical_json(&Value::Array(then)).as_bytes());
+    let d = hex16(h);
+    if path.is_empty() {
+        done.insert(id.to_string(), d.clone());
+    }
+    Some(d)
 }

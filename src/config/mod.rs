@@ -10,7 +10,7 @@ mod parts;
 mod reader;
 
 pub use canonical::canonical_json;
-pub use load::{load, parse, ConfigError};
+pub use load::{load, parse, unreachable_approvers, ConfigError};
 pub use model::*;
 pub use reader::Issue;
 pub use reader::{parse_hhmm, parse_id};

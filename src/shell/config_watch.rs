@@ -103,6 +103,12 @@ impl ConfigWatch {
                 // Each load (the start, then every change of the file) names its warnings:
                 // unknown keys, unreachable approvers.
                 log_warnings(&self.paths, &cfg);
+                if cfg.telegram.allowed_chat_ids.is_empty() && !self.allow_from.is_empty() {
+                    let list = "openclaw.json's channels.telegram.allowFrom";
+                    for w in config::unreachable_approvers(&cfg.telegram.approver_user_ids, &self.allow_from, list) {
+                        tracing::warn!("{w}");
+                    }
+                }
                 if let Err(e) = remember(&self.paths) {
                     tracing::warn!(error = %format!("{e:#}"), "could not keep the config as the last good one");
                 }

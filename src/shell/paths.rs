@@ -18,7 +18,9 @@ impl Paths {
     /// start: jobs run in their own `cwd`, so a relative `OPS_STATE_DIR` (from a relative
     /// `--state-file`) would point somewhere else for them.
     pub fn resolve(config: Option<&Path>, state: Option<&Path>) -> Paths {
-        let home = absolute(openclaw_home());
+        // Canonical when it exists: it is the default job cwd, which the approval digest covers,
+        // so a home spelled through a symlink must not make an approved job look changed.
+        let home = std::fs::canonicalize(openclaw_home()).unwrap_or_else(|_| absolute(openclaw_home()));
         Paths {
             config: absolute(config.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/config/ops-jobs.json"))),
             state_db: absolute(state.map(Path::to_path_buf).unwrap_or_else(|| home.join("net/state/ops-monitor.db"))),
