@@ -118,6 +118,9 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &J
         return report(s, chat, &r, &d);
     }
     if !asked.new {
+        if approval_messages::copy_waiting(&s.store()?, r.id, chat)? {
+            return Ok(());
+        }
         return send_request(s, chat, &r, cfg, Shown::Again);
     }
     send_request(s, chat, &r, cfg, Shown::Reply)?;

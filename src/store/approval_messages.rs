@@ -13,6 +13,18 @@ pub fn record(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<()>
     })
 }
 
+/// Whether `chat` already has a copy of request `approval_id` waiting in its outbox: asking again
+/// while it waits adds nothing (a flood of `/run` in a group would otherwise queue a copy per
+/// ask, each delaying that group's alerts by its pace).
+pub fn copy_waiting(store: &Store, approval_id: i64, chat: i64) -> Result<bool> {
+    Ok(store.conn().query_row(
+        "SELECT EXISTS(SELECT 1 FROM approval_messages m JOIN outbox o ON o.id=m.outbox_id \
+         WHERE m.approval_id=?1 AND o.chat_id=?2 AND o.status='pending')",
+        params![approval_id, chat],
+        |r| r.get(0),
+    )?)
+}
+
 /// Delivered request messages whose request is no longer pending and that were not edited yet:
 /// (approval id, outbox id).
 pub fn unsettled_decided(store: &Store) -> Result<Vec<(i64, i64)>> {
