@@ -3,13 +3,12 @@
 //! 2/12" and loses its Start button. An alert still queued is rewritten in place; a delivered
 //! one is edited by [`edit_delivered`] (retried like any send until Telegram answers).
 
-use super::attempt::{classify, Verdict};
+use super::attempt::{edit_next, EditNext};
 use super::Services;
 use crate::i18n::Lang;
 use crate::policy::amend::{amend_meta, keyboard_without};
 use crate::policy::backlog::Meta;
 use crate::policy::report::Section;
-use crate::policy::retry;
 use crate::render;
 use crate::store::{alerts, outbox, Store};
 use anyhow::Result;
@@ -76,15 +75,10 @@ async fn edit_one(bot: &Bot, s: &Services, outbox_id: i64, chat: i64, msg: i32, 
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the alert");
             let failures = alerts::count_failed(&mut store, outbox_id)?;
-            let again = match &e {
-                RequestError::InvalidJson { .. } => retry::EDIT_BAD_ANSWER.after(failures).map(|w| outbox::now_ms() + w.as_millis() as i64),
-                _ => match classify(&e, i64::from(failures), outbox::now_ms()) {
-                    Verdict::Retry(at, _) => Some(at),
-                    _ => None,
-                },
-            };
-            if again.is_some() {
-                return Ok(again);
+            match edit_next(&e, failures) {
+                EditNext::Again(wait) => return Ok(Some(outbox::now_ms() + wait.as_millis() as i64)),
+                EditNext::GiveUp => tracing::error!(chat_id = chat, job, failures, error = %e, "gave up editing the alert"),
+                EditNext::Refused => {}
             }
         }
     }

@@ -35,6 +35,33 @@ pub enum Verdict {
     Migrate(i64),
 }
 
+/// What to do after an edit of a delivered message failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditNext {
+    /// Try again after this long.
+    Again(std::time::Duration),
+    /// Passing failures went on past the edit's attempt limit: give it up, visibly.
+    GiveUp,
+    /// Telegram refused this edit for good (message gone, too old to edit): nothing to retry.
+    Refused,
+}
+
+/// The one rule for every failed edit: `failures` counts this edit's failed attempts, this one
+/// included. 429 waits as asked; answers that do not parse, network errors and 5xx back off
+/// under their limits; any other API error is final.
+pub fn edit_next(e: &RequestError, failures: u32) -> EditNext {
+    let policy = match e {
+        RequestError::RetryAfter(s) => return EditNext::Again(s.duration()),
+        RequestError::InvalidJson { .. } => retry::EDIT_BAD_ANSWER,
+        RequestError::Api(ApiError::Unknown(d)) if !(d.starts_with("Bad Request") || d.starts_with("Forbidden") || d.starts_with("Unauthorized")) => {
+            retry::EDIT
+        }
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => return EditNext::Refused,
+        _ => retry::EDIT,
+    };
+    policy.after(failures).map_or(EditNext::GiveUp, EditNext::Again)
+}
+
 /// Classifies a send error; `attempts` counts the earlier failures of this message.
 pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
     let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX).max(1);
@@ -118,6 +145,23 @@ pub fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>
 mod tests {
     use super::*;
     use teloxide::types::Seconds;
+
+    #[test]
+    fn every_failed_edit_has_a_limit_except_a_flood_wait_which_is_told() {
+        use std::time::Duration;
+        let gone = RequestError::Api(ApiError::MessageToEditNotFound);
+        assert_eq!(edit_next(&gone, 1), EditNext::Refused, "a message that is gone is not retried");
+        let bad = RequestError::Api(ApiError::Unknown("Bad Request: message can't be edited".into()));
+        assert_eq!(edit_next(&bad, 1), EditNext::Refused);
+        let server = RequestError::Api(ApiError::Unknown("Bad Gateway".into()));
+        assert_eq!(edit_next(&server, 1), EditNext::Again(Duration::from_secs(1)));
+        assert_eq!(edit_next(&server, 3), EditNext::Again(Duration::from_secs(4)), "backs off");
+        assert_eq!(edit_next(&server, 89), EditNext::Again(Duration::from_secs(60)));
+        assert_eq!(edit_next(&server, 90), EditNext::GiveUp, "an endless outage is given up, not retried forever");
+        let garbled = RequestError::InvalidJson { source: std::sync::Arc::new(serde_json::from_str::<u8>("x").unwrap_err()), raw: "null".into() };
+        assert_eq!(edit_next(&garbled, 5), EditNext::GiveUp);
+        assert_eq!(edit_next(&RequestError::RetryAfter(Seconds::from_seconds(9)), 500), EditNext::Again(Duration::from_secs(9)));
+    }
 
     #[test]
     fn classifies_telegram_errors() {

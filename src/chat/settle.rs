@@ -3,12 +3,11 @@
 //! buttons, so nobody presses a button that can only be refused.
 
 use super::approve::request_text;
-use super::attempt::{classify, Verdict};
+use super::attempt::{edit_next, EditNext};
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::policy::approval::State;
-use crate::policy::retry;
 use crate::shell::approvals::{self, ApprovalRow};
 use crate::store::{approval_messages, outbox};
 use crate::t;
@@ -44,16 +43,11 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
-            if let RequestError::InvalidJson { .. } = e {
-                let failures = s.store().and_then(|mut st| approval_messages::count_failed_edit(&mut st, outbox_id)).unwrap_or(u32::MAX);
-                match retry::EDIT_BAD_ANSWER.after(failures) {
-                    Some(wait) => return Some(outbox::now_ms() + wait.as_millis() as i64),
-                    None => {
-                        tracing::error!(chat_id = chat, approval = r.id, failures, "gave up editing the request message: the Bot API's answers do not parse")
-                    }
-                }
-            } else if let Verdict::Retry(at, _) = classify(&e, 0, outbox::now_ms()) {
-                return Some(at);
+            let failures = s.store().and_then(|mut st| approval_messages::count_failed_edit(&mut st, outbox_id)).unwrap_or(u32::MAX);
+            match edit_next(&e, failures) {
+                EditNext::Again(wait) => return Some(outbox::now_ms() + wait.as_millis() as i64),
+                EditNext::GiveUp => tracing::error!(chat_id = chat, approval = r.id, failures, error = %e, "gave up editing the request message"),
+                EditNext::Refused => {}
             }
         }
     }

@@ -48,6 +48,12 @@ pub const SEND_BAD_ANSWER: Retry = Retry { limit: Some(40), ..SEND };
 /// only the message keeps its buttons, and a press on them is refused as already decided.
 pub const EDIT_BAD_ANSWER: Retry = Retry { limit: Some(5), ..SEND };
 
+/// Edits of delivered messages (a decided request's buttons removed, a crash alert amended) that
+/// could not reach Telegram or got a server error: 1 s doubling to a minute, given up after 90
+/// failures (over an hour of outage) and logged as an error. An edit only tidies a message whose
+/// meaning already holds, so unlike a send it may be given up.
+pub const EDIT: Retry = Retry { first: Duration::from_secs(1), max: Duration::from_secs(60), limit: Some(90) };
+
 /// Restarting long polling while Telegram is unreachable: 1 s doubling to a minute, forever
 /// (the daemon's purpose is to keep listening; each failure is logged).
 pub const POLL_RESTART: Retry = Retry { first: Duration::from_secs(1), max: Duration::from_secs(60), limit: None };
