@@ -137,3 +137,24 @@ fn the_bot_modules_import_each_other_without_cycles() {
         visit(n, &edges, &mut Vec::new(), &mut done);
     }
 }
+
+#[test]
+fn every_dependency_is_named_in_the_readme_dependencies_table() {
+    let manifest = read("Cargo.toml");
+    let readme = read("README.md");
+    let table = readme.split("## Dependencies").nth(1).and_then(|t| t.split("\n## ").next()).expect("README has a Dependencies section");
+    let mut missing = Vec::new();
+    let mut section = "";
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        let Some((name, _)) = line.split_once('=') else { continue };
+        let name = name.trim();
+        if matches!(section, "[dependencies]" | "[dev-dependencies]") && !name.is_empty() && !table.contains(&format!("`{name}`")) {
+            missing.push(name.to_string());
+        }
+    }
+    assert!(missing.is_empty(), "crates without a line saying why in README's Dependencies table: {missing:?}");
+}
