@@ -72,3 +72,18 @@ fn sigint_shuts_serve_down_cleanly() {
     let st = wait_exit(&mut d, Duration::from_secs(5)).expect("exits within 5 s");
     assert!(st.success(), "{st:?}: {}", env.log());
 }
+
+#[test]
+fn serve_names_a_config_typo_at_start_and_again_when_the_file_changes() {
+    let env = Env::new();
+    let mut jobs = job(&env);
+    jobs[0]["enable"] = json!(true);
+    env.config(jobs.clone(), json!({}));
+    let d = env.serve();
+    assert!(support::eventually(T, || env.log().contains("jobs[0].enable: unknown key, ignored; did you mean `enabled`?")), "{}", env.log());
+    // A later edit with another typo is named when the daemon picks the file up.
+    jobs[0]["polcy"] = json!({});
+    env.config(jobs, json!({}));
+    assert!(support::eventually(T, || env.log().contains("jobs[0].polcy: unknown key, ignored; did you mean `policy`?")), "{}", env.log());
+    stop(d);
+}
