@@ -112,6 +112,28 @@ fn a_non_approver_a_forged_button_an_expired_request_and_a_changed_job_are_refus
 }
 
 #[test]
+fn a_non_approver_pressing_again_and_again_is_answered_each_time_but_reported_and_audited_once() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    let d = env.serve();
+    env.tg.message(GROUP, BOB, "/run w");
+    let req = request_in(&env, GROUP);
+    let approve = req.button("Approve").unwrap();
+    let q = env.tg.press(&req, BOB, &approve);
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"));
+    assert!(refusals(&env, GROUP, 1));
+    for _ in 0..10 {
+        let q = env.tg.press(&req, BOB, &approve);
+        assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"), "each press is answered");
+    }
+    let reported = || env.count(&format!("SELECT COUNT(*) FROM outbox WHERE chat_id={GROUP} AND text LIKE '%Nothing ran%'"));
+    assert!(!eventually(Duration::from_secs(3), || reported() > 1), "{} refusal reports queued in the group", reported());
+    assert_eq!(env.count("SELECT COUNT(*) FROM audit WHERE event='refused'"), 1);
+    assert!(runs(&env).is_empty(), "nothing ran");
+    stop(d);
+}
+
+#[test]
 fn two_approvers_pressing_at_once_run_the_job_once() {
     let env = Env::new();
     setup(&env, 0, json!({}));

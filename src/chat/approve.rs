@@ -6,6 +6,7 @@ use crate::config::{Config, Job};
 use crate::i18n::{self, Lang};
 use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::shell::approvals::{self, ApprovalRow, Decided};
+use crate::store::approvals::refused_before as approval_refused_before;
 use crate::store::callbacks::{issue, Callback};
 use crate::store::{approval_messages, Store};
 use crate::t;
@@ -182,9 +183,14 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         Ok(_) if approve => t!(lang, "answer-approved", id = &row.job_id),
         Ok(_) => t!(lang, "answer-rejected"),
     };
+    let actor = super::views::person_with_id(&q.from);
+    // A non-approver pressing again and again is told so each time, but the chat is told once:
+    // each report would otherwise wait in the chat's queue ahead of its alerts.
+    if matches!(pre, Err(Refusal::NotApprover)) && approval_refused_before(&s.store()?, id, &actor)? {
+        return super::respond::answer(bot, q, &answer).await;
+    }
     let (s2, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
-    let actor = super::views::person_with_id(&q.from);
     tokio::spawn(async move {
         match approvals::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
