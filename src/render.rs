@@ -183,6 +183,10 @@ pub fn sample_line(s: &Sample, est: Option<&Estimate>, unit: &str, tz: Tz, lang:
 /// "12.4 files/min" and "ETA 15:42 (≈ 2 h 47 min)" (or "ETA unknown"), in `lang`.
 pub fn rate_and_eta(e: &Estimate, unit: &str, tz: Tz, lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
+    if e.no_eta == Some(NoEta::Zero) {
+        // "0 files/h · ETA unknown" says the same thing twice, and neither says it plainly.
+        return vec![t!(lang, "progress-not-moving")];
+    }
     if let Some(ps) = e.per_second {
         let (v, per) = rate::rate_parts(ps, e.percent);
         let unit = if e.percent {

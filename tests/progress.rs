@@ -127,3 +127,18 @@ fn chart_on_the_cli_writes_the_png() {
     assert!(ok, "chart never drew");
     assert_eq!(png_size(&std::fs::read(&out).unwrap()), (1000, 600));
 }
+
+#[test]
+fn a_job_whose_progress_stands_still_says_so_instead_of_a_zero_rate() {
+    let env = Env::new();
+    let st = env.script("status.sh", "echo '{\"running\":true,\"completed\":false,\"progress\":{\"done\":42,\"total\":3000,\"unit\":\"files\"}}'\n");
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let status = || String::from_utf8_lossy(&env.cli().arg("status").output().unwrap().stdout).into_owned();
+    let said = eventually(Duration::from_secs(20), || {
+        assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
+        status().contains("42/3000 files · no progress lately")
+    });
+    let out = status();
+    assert!(said, "{out}");
+    assert!(!out.contains("0 files/") && !out.contains("ETA unknown"), "{out}");
+}

@@ -23,6 +23,7 @@ rate-per-s = { $value } { $unit }/s
 rate-per-min = { $value } { $unit }/min
 rate-per-h = { $value } { $unit }/h
 eta-at = ETA { $time } (≈ { $duration })
+progress-not-moving = no progress lately
 eta-unknown = ETA unknown
 digest-title = 🌅 Quiet hours are over · { $host }
 digest-intro = From { $since } to { $until } only alerts rang ({ $rang }); { $held } held { $held ->

@@ -20,6 +20,7 @@ rate-per-s = { $value } { $unit }/秒
 rate-per-min = { $value } { $unit }/分钟
 rate-per-h = { $value } { $unit }/小时
 eta-at = 预计完成 { $time }（≈ { $duration }）
+progress-not-moving = 近期没有进展
 eta-unknown = 预计完成时间未知
 digest-title = 🌅 静默时段已结束 · { $host }
 digest-intro = { $since } 至 { $until } 只有告警会响铃（共 { $rang } 条）；暂存了 { $held } 条消息，汇总如下。
