@@ -142,3 +142,12 @@ fn a_job_whose_progress_stands_still_says_so_instead_of_a_zero_rate() {
     assert!(said, "{out}");
     assert!(!out.contains("0 files/") && !out.contains("ETA unknown"), "{out}");
 }
+
+#[test]
+fn status_on_the_cli_shows_the_jobs_own_message_like_the_chat() {
+    let env = Env::new();
+    let st = env.script("status.sh", "echo '{\"running\":true,\"completed\":false,\"message\":\"hashing /data/photos\"}'\n");
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let out = String::from_utf8_lossy(&env.cli().arg("status").output().unwrap().stdout).into_owned();
+    assert!(out.contains("\n  hashing /data/photos"), "{out}");
+}

@@ -81,6 +81,10 @@ async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
     } else {
         for v in &views {
             say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.timezone, cfg.locale));
+            // The job's own words, as /status shows them, unless its stopReason already said them.
+            if let Some(m) = v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m))) {
+                say!("  {m}");
+            }
             if let Some(p) =
                 v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
             {
