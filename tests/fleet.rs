@@ -17,6 +17,16 @@ fn alerting(env: &Env) -> Value {
     long_job("scan", &st, json!({}))
 }
 
+/// A write job that needs an approval, and its verification.
+fn rotate() -> Value {
+    json!({"id": "rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+        "commands": {"run": ["true"]}, "after": [{"jobId": "verify", "when": "success"}]})
+}
+
+fn verify() -> Value {
+    json!({"id": "verify", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}})
+}
+
 fn machine_hostname() -> String {
     rustix::system::uname().nodename().to_string_lossy().trim().to_string()
 }
@@ -30,10 +40,7 @@ fn status_json(env: &Env) -> Value {
 #[test]
 fn every_message_names_the_configured_host() {
     let env = Env::new();
-    let write = json!({"id": "rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
-        "commands": {"run": ["true"]}, "after": [{"jobId": "verify", "when": "success"}]});
-    let verify = json!({"id": "verify", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}});
-    env.config(json!([alerting(&env), write, verify]), json!({"host": "nas"}));
+    env.config(json!([alerting(&env), rotate(), verify()]), json!({"host": "nas"}));
     let d = env.serve();
     let report = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).expect("alert");
     assert!(report.text.starts_with("<b>Ops report · nas · "), "{}", report.text);
@@ -134,6 +141,7 @@ fn reports_go_to_the_configured_forum_topic_of_report_groups() {
     env.tg.message(GROUP, ME, "/chart copy");
     let chart = env.tg.wait_for(T, |m| m.method == "sendphoto").expect("chart");
     assert_eq!((chart.chat_id, chart.thread), (GROUP, Some(7)), "the chart goes to the topic too");
+    assert!(chart.text.starts_with("nas: copy (copy): progress since "), "the caption names the host: {}", chart.text);
     stop(d);
     // `doctor --send-test` posts where the reports go.
     let out = env.cli().args(["doctor", "--send-test"]).output().unwrap();
@@ -141,4 +149,32 @@ fn reports_go_to_the_configured_forum_topic_of_report_groups() {
     let test = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("ops-monitor doctor on nas: test message")).expect("doctor test");
     assert_eq!(test.thread, Some(7));
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+}
+
+#[test]
+fn replies_and_approval_outcomes_in_a_shared_group_name_the_host() {
+    let env = Env::new();
+    env.config(json!([alerting(&env), rotate(), verify()]), json!({"host": "nas"}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).is_some(), "first tick report");
+    // A button's or a command's outcome, in a group where several hosts' bots answer.
+    env.tg.message(GROUP, ME, "/start scan");
+    let started = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("start scan (scan): ")).expect("start result");
+    assert!(started.text.starts_with("nas: start scan (scan): exit 0"), "{}", started.text);
+    env.tg.message(GROUP, ME, "/stop");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas: Pick a job to stop")).is_some(), "{:?}", env.tg.to_chat(GROUP));
+    env.tg.message(GROUP, ME, "/logs nope");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.starts_with("nas: Unknown job")).is_some(), "{:?}", env.tg.to_chat(GROUP));
+    // "#1 · nas" and "#1 · build" are different requests: the outcome says which.
+    assert!(env.cli().args(["run", "rotate"]).output().unwrap().status.success(), "request made on the host");
+    let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("request");
+    let q = env.tg.press(&req, ME, &req.button("Approve").expect("Approve button"));
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"));
+    let ran = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("ran once")).expect("outcome");
+    assert!(ran.text.starts_with("Request #1 · nas (rotate): ran once"), "{}", ran.text);
+    assert!(eventually(T, || env.tg.edits(ME, req.message_id).iter().any(|e| e.text.contains("Approved by"))), "the request is marked decided");
+    let edit = env.tg.edits(ME, req.message_id).into_iter().last().unwrap();
+    assert!(edit.text.lines().next().unwrap().ends_with(" · nas"), "the decided request still names its host: {}", edit.text);
+    assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
 }

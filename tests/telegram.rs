@@ -68,7 +68,7 @@ fn a_picker_button_starts_a_job_refresh_edits_in_place_and_a_forged_button_is_re
     let start_data = picker.button("Start Disk scan").expect("start button");
     let q = env.tg.press(&picker, ME, &start_data);
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("start scan"));
-    let result = env.tg.wait_for(T, |m| m.text.starts_with("start Disk scan")).expect("outcome");
+    let result = env.tg.wait_for(T, |m| m.text.contains(": start Disk scan")).expect("outcome");
     assert!(result.text.contains("exit 0") && result.text.contains("started-ok"), "{}", result.text);
     assert!(marker.exists());
     let again = env.tg.press(&picker, ME, &start_data);

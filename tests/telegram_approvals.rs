@@ -211,7 +211,7 @@ fn distinct_approver_refuses_ones_own_request_and_another_approver_can_reject_it
     let hers = request_in(&env, ALICE);
     let q = env.tg.press(&hers, ALICE, &hers.button("Reject").unwrap());
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("Rejected"));
-    assert!(env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.contains("Request #1 (w): rejected. Nothing ran.")).is_some());
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ALICE && m.text.starts_with("Request #1 · ") && m.text.contains(" (w): rejected. Nothing ran.")).is_some());
     let edited = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == mine.message_id).expect("request edited");
     assert!(edited.text.contains("Rejected by U222 · id 222") && edited.body.get("reply_markup").is_none(), "{}", edited.text);
     assert_eq!(env.count("SELECT COUNT(*) FROM approvals WHERE state='rejected'"), 1);

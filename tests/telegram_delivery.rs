@@ -209,7 +209,7 @@ fn keyboards_stay_within_telegrams_100_buttons_so_big_reports_and_overviews_are_
     let o = env.tg.wait_for(T, |m| m.text.contains(" · 70 jobs (")).expect("overview");
     assert!(buttons(&o) == 71 && o.button("Refresh").is_some(), "70 running jobs × Stop (the one action possible now) + Refresh: {}", buttons(&o));
     env.tg.message(ME, ME, "/stop");
-    let p = env.tg.wait_for(T, |m| m.text.starts_with("Pick a job to stop")).expect("picker");
+    let p = env.tg.wait_for(T, |m| m.text.contains(": Pick a job to stop")).expect("picker");
     assert_eq!(buttons(&p), 70, "one button per job");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
     stop(d);

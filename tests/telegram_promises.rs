@@ -57,7 +57,7 @@ fn logs_without_a_job_shows_a_picker() {
     assert!(!env.tg.sent().iter().any(|m| m.text.contains("Unknown job")), "{:?}", env.tg.sent());
     let q = env.tg.press(&picker, ME, &picker.button("Logs chk").unwrap());
     assert!(env.tg.wait_answer(&q, T).is_some());
-    let logs = env.tg.wait_for(T, |m| m.text.starts_with("last run of chk")).expect("the logs of chk");
+    let logs = env.tg.wait_for(T, |m| m.text.contains(": last run of chk")).expect("the logs of chk");
     assert!(logs.text.contains("checked-ok"), "{}", logs.text);
     stop(d);
 }

@@ -160,6 +160,7 @@ held-heading = ⏳ { $count ->
 } held while this chat had not opened the bot:
 reply-greeting = Hello! I watch the jobs of { $host }. Pick a job to start, or send /status or /help.
 reply-unknown-command = Unknown command.
+reply-from = { $host }: { $text }
 reply-config-invalid = The config is invalid and no good config is known; see the host.
 reply-pick = Pick a job to { $action }:
 reply-no-job = No job here allows { $action }.
@@ -206,9 +207,9 @@ approval-decided-approved = ✅ Approved by { $who } at { $when }
 approval-decided-rejected = ❌ Rejected by { $who } at { $when }
 approval-decided-expired = ⌛ Expired: nothing ran
 approval-decided-void = ⚠️ Void: the job's definition changed since the request; nothing ran
-approval-result-refused = Request #{ $id } ({ $job }): refused: { $reason }. Nothing ran.
-approval-result-rejected = Request #{ $id } ({ $job }): rejected. Nothing ran.
-approval-result-ran = Request #{ $id } ({ $job }): ran once: { $summary } in { $duration }
+approval-result-refused = Request #{ $id } · { $host } ({ $job }): refused: { $reason }. Nothing ran.
+approval-result-rejected = Request #{ $id } · { $host } ({ $job }): rejected. Nothing ran.
+approval-result-ran = Request #{ $id } · { $host } ({ $job }): ran once: { $summary } in { $duration }
 approval-verification-queued = verification queued: { $jobs }
 
 ## Warnings to the owner

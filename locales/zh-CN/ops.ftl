@@ -144,6 +144,7 @@ help-header = { $host } 的命令：
 ## 回复
 held-heading = ⏳ 此聊天尚未打开机器人时暂存了 { $count } 条消息：
 reply-greeting = 你好！我负责监视 { $host } 上的任务。选择一个任务启动，或发送 /status、/help。
+reply-from = { $host }：{ $text }
 reply-unknown-command = 未知命令。
 reply-config-invalid = 配置无效，且没有已知的有效配置；请到主机上查看。
 reply-pick = 选择要{ $action }的任务：
@@ -191,9 +192,9 @@ approval-decided-approved = ✅ 由 { $who } 于 { $when } 批准
 approval-decided-rejected = ❌ 由 { $who } 于 { $when } 驳回
 approval-decided-expired = ⌛ 已过期：没有运行任何内容
 approval-decided-void = ⚠️ 已作废：请求之后任务定义已更改；没有运行任何内容
-approval-result-refused = 请求 #{ $id }（{ $job }）：已拒绝：{ $reason }。没有运行任何内容。
-approval-result-rejected = 请求 #{ $id }（{ $job }）：已驳回。没有运行任何内容。
-approval-result-ran = 请求 #{ $id }（{ $job }）：已运行一次：{ $summary }，用时 { $duration }
+approval-result-refused = 请求 #{ $id } · { $host }（{ $job }）：已拒绝：{ $reason }。没有运行任何内容。
+approval-result-rejected = 请求 #{ $id } · { $host }（{ $job }）：已驳回。没有运行任何内容。
+approval-result-ran = 请求 #{ $id } · { $host }（{ $job }）：已运行一次：{ $summary }，用时 { $duration }
 approval-verification-queued = 已排队验证：{ $jobs }
 
 ## 给负责人的警告

@@ -204,14 +204,25 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     super::respond::answer(bot, q, &answer).await
 }
 
+/// Queues the outcome of request `r` for `chat`, naming the host ("Request #4 · nas"): another
+/// host's request #4 is a different one.
 fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
     let lang = s.lang(chat);
+    let host = crate::config::host::of(s.config().as_deref());
     let t = match d {
-        Decided::Refused(why) => t!(lang, "approval-result-refused", id = r.id, job = &r.job_id, reason = refusal_text(why, lang)),
-        Decided::Rejected => t!(lang, "approval-result-rejected", id = r.id, job = &r.job_id),
+        Decided::Refused(why) => t!(lang, "approval-result-refused", id = r.id, host = &host, job = &r.job_id, reason = refusal_text(why, lang)),
+        Decided::Rejected => t!(lang, "approval-result-rejected", id = r.id, host = &host, job = &r.job_id),
         Decided::Ran { outcome, queued } => {
             let summary = crate::render::outcome_summary(outcome, lang);
-            let mut t = t!(lang, "approval-result-ran", id = r.id, job = &r.job_id, summary = summary, duration = i18n::millis(lang, outcome.duration_ms));
+            let mut t = t!(
+                lang,
+                "approval-result-ran",
+                id = r.id,
+                host = &host,
+                job = &r.job_id,
+                summary = summary,
+                duration = i18n::millis(lang, outcome.duration_ms)
+            );
             let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
             if !o.trim().is_empty() {
                 t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, 1500)));

@@ -1,7 +1,7 @@
 //! `/chart <job>`: the job's progress chart as a photo (sendPhoto); `/chart` alone: a button per
 //! long job. Drawn in a task so the chat stays responsive; a job without history gets a reply.
 
-use super::respond::{pick, reply, unknown_job};
+use super::respond::{from_host, pick, reply, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;
@@ -21,7 +21,7 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
     tokio::spawn(async move {
         let sent = match crate::shell::chart::for_job(&s.paths, &job, tz, lang).await {
             Ok(Some(c)) => {
-                let mut req = bot.send_photo(ChatId(chat), InputFile::memory(c.png).file_name("chart.png")).caption(c.caption);
+                let mut req = bot.send_photo(ChatId(chat), InputFile::memory(c.png).file_name("chart.png")).caption(from_host(&s, lang, &c.caption));
                 if let Some(t) = s.config.current().thread_of(chat) {
                     req = req.message_thread_id(ThreadId(MessageId(t)));
                 }

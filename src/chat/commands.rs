@@ -1,7 +1,7 @@
 //! What the chat's commands do (start, stop, run, logs, status, language), whether typed or
 //! pressed: `handlers` and `presses` route here; the outcome is a reply.
 
-use super::respond::{pick, reply, unknown_job};
+use super::respond::{pick, reply, reply_headed, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;
@@ -52,7 +52,7 @@ pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Ha
     }
     let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
     let text = views::overview_text(&s.store()?, &views, cfg, lang);
-    reply(s, chat, &text, Some(&k))
+    reply_headed(s, chat, &text, Some(&k))
 }
 /// `/logs <job>`: the output tail of its last run; `/logs` alone: a button per job.
 pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {

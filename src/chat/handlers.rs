@@ -1,7 +1,7 @@
 //! The bot's update handling: `schema()` only routes; auth is a filter node; services come via deps.
 
 use super::commands::{act, choose_lang, logs, status};
-use super::respond::reply;
+use super::respond::{reply, reply_headed};
 use super::views;
 use super::Services;
 
@@ -130,7 +130,7 @@ async fn on_other(m: Message, me: Me, s: Arc<Services>) -> HandlerResult {
     first_contact(&s, &m)?;
     let lang = s.lang(m.chat.id.0);
     let host = crate::config::host::of(s.config().as_deref());
-    reply(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(&host, lang)), None)
+    reply_headed(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(&host, lang)), None)
 }
 
 async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
@@ -140,14 +140,14 @@ async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> Handler
     let Some(cfg) = s.config() else { return reply(&s, chat, &t!(lang, "reply-config-invalid"), None) };
     let user = m.from.as_ref().map(|u| u.id.0 as i64);
     match cmd {
-        Cmd::Help => reply(&s, chat, &help_text(&cfg.host, lang), None),
+        Cmd::Help => reply_headed(&s, chat, &help_text(&cfg.host, lang), None),
         Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
         Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
         Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()).await,
         Cmd::Chart(arg) => super::chart::chart(bot, &s, chat, &cfg, arg.trim()),
         Cmd::Start(arg) if arg.trim().is_empty() => {
             let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
-            reply(&s, chat, &t!(lang, "reply-greeting", host = &cfg.host), k.as_ref())
+            reply_headed(&s, chat, &t!(lang, "reply-greeting", host = &cfg.host), k.as_ref())
         }
         Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
         Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),

@@ -12,7 +12,19 @@ use teloxide::prelude::*;
 
 type HandlerResult = anyhow::Result<()>;
 
+/// Queues `text` as this host's reply, prefixed with its name ("nas: start scan (scan): exit 0"):
+/// in a group shared by several hosts' bots, everyone sees which host answered.
 pub fn reply(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
+    reply_headed(s, chat, &from_host(s, s.lang(chat), text), markup)
+}
+
+/// `text` prefixed with the name of this host, in `lang`.
+pub fn from_host(s: &Services, lang: Lang, text: &str) -> String {
+    t!(lang, "reply-from", host = crate::config::host::of(s.config().as_deref()), text = text)
+}
+
+/// Queues `text`, which names the host already (the overview, the greeting, the help), as it is.
+pub fn reply_headed(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
     outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
     s.wake.notify_one();
     Ok(())
