@@ -214,6 +214,7 @@ fn a_job_that_completes_leaves_the_live_message_which_is_edited_to_say_no_job_ru
     let idle = idle.unwrap_or_else(|| panic!("the live message is edited to say no job runs: {:#?}", all()));
     assert!(!shows(&idle.text, "files"), "the finished job's progress is gone: {}", idle.text);
     assert_eq!(idle.text.lines().filter(|l| !l.trim().is_empty()).count(), 2, "its header and one calm line: {}", idle.text);
+    assert!(idle.text.contains("No job running now · last: scan completed ✅"), "it names the job that left and how: {}", idle.text);
     assert_eq!(idle.body.pointer("/reply_markup/inline_keyboard").and_then(|k| k.as_array()).map(Vec::len), Some(0), "its buttons go");
     assert!(
         env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.at > stopped && !m.silent()).is_some(),

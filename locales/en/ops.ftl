@@ -257,3 +257,4 @@ live-more = { $count ->
    *[other] … and { $count } more running jobs: /status
 }
 live-idle = No job running now
+live-idle-after = No job running now · last: { $jobs }

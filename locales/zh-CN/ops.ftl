@@ -235,3 +235,4 @@ backlog-recovered = { $heading } — { $what }（已恢复）
 ## 实时进度消息（每个聊天一条，原地更新）
 live-more = ……还有 { $count } 个运行中的任务：/status
 live-idle = 当前没有运行中的任务
+live-idle-after = 当前没有运行中的任务 · 最近：{ $jobs }

@@ -47,11 +47,19 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
         })
         .collect::<Result<Vec<_>>>()?;
     let header = render::header(report.at.unwrap_or_else(chrono::Utc::now), host, tz, lang);
+    // Said only if the message ends up with no job: which job left it last, and how.
+    let left: Vec<String> = report
+        .sections
+        .iter()
+        .filter(|s| policy::leaves(s))
+        .filter_map(|s| s.status.as_ref().map(|st| format!("{} {}", s.job_name, render::state_word(st, s.life, lang))))
+        .collect();
+    let idle = if left.is_empty() { crate::t!(lang, "live-idle") } else { crate::t!(lang, "live-idle-after", jobs = left.join(", ")) };
     record::change(store, chat, !new.is_empty(), |parts| {
         policy::upsert(parts, new);
         parts.retain(|p| !leaving.contains(&p.job.as_str()));
         let more = |n| crate::t!(lang, "live-more", count = n);
-        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &crate::t!(lang, "live-idle"));
+        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &idle);
         let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
         (text, markup)
     })
