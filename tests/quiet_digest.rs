@@ -177,6 +177,14 @@ fn the_digest_has_buttons_for_what_needs_a_decision_and_approvals_check_the_pres
     let q = env.tg.press(&mine, ME, &mine.button("Approve #1").unwrap());
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("Approved"));
     assert!(eventually(T, || std::fs::read_to_string(env.path().join("ran")).is_ok_and(|r| r.lines().count() == 1)), "the approved run did not happen");
+    // Both digests lose the decided request's buttons and say how it ended; the rest stays.
+    for (chat, d) in [(ME, &mine), (GROUP, &digest)] {
+        let edited = env.tg.wait_for(T, |m| m.chat_id == chat && m.message_id == d.message_id && m.method == "editmessagetext");
+        let edited = edited.unwrap_or_else(|| panic!("the digest in chat {chat} was not edited"));
+        assert!(edited.text.contains("Quiet hours are over") && edited.text.contains("#1 w: ✅ Approved by"), "{}", edited.text);
+        assert!(edited.button("Approve #1").is_none() && edited.button("Reject #1").is_none(), "{:?}", edited.body["reply_markup"]);
+        assert!(edited.button("Start scan").is_some(), "the other buttons stay: {:?}", edited.body["reply_markup"]);
+    }
     let q = env.tg.press(&mine, ME, &mine.button("Start scan").unwrap());
     assert!(env.tg.wait_answer(&q, T).is_some(), "Start pressed from the digest is answered");
 }

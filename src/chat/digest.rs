@@ -6,7 +6,7 @@ use super::{approve, views};
 use crate::i18n::Lang;
 use crate::policy::digest::Digest;
 use crate::store::outbox::{self, Kind};
-use crate::store::{prefs, quiet_held, Store};
+use crate::store::{approval_messages, prefs, quiet_held, Store};
 use crate::t;
 use anyhow::Result;
 use chrono_tz::Tz;
@@ -23,25 +23,32 @@ pub fn enqueue(store: &mut Store, chats: &[i64], d: &Digest, host: &str, tz: Tz,
     for chat in chats.iter().filter(|_| !d.is_empty()) {
         let lang = prefs::chat_lang(store, *chat, default)?;
         let text = crate::render::digest::digest_text(d, host, tz, lang);
-        let rows = keyboard(store, *chat, d, lang)?;
+        let (rows, requests) = keyboard(store, *chat, d, lang)?;
         let markup = (!rows.is_empty()).then(|| serde_json::to_string(&InlineKeyboardMarkup::new(rows))).transpose()?;
-        messages.push((*chat, split(&text, CHUNK_LIMIT), markup));
+        messages.push((*chat, split(&text, CHUNK_LIMIT), markup, requests));
     }
     quiet_held::deliver(store, &d.rows, |tx| {
-        for (chat, parts, markup) in &messages {
-            outbox::insert_in(tx, *chat, parts, false, markup.as_deref(), Kind::Reply, None)?;
+        for (chat, parts, markup, requests) in &messages {
+            let last = outbox::insert_in(tx, *chat, parts, false, markup.as_deref(), Kind::Reply, None)?;
+            // Its Approve/Reject buttons go (and the outcome is added) once each is decided.
+            for id in requests {
+                approval_messages::record_shared_in(tx, *id, last)?;
+            }
         }
         Ok(())
     })
 }
 
 /// One row per job with alerts still open (its fitting actions), then Approve/Reject per open
-/// request; within Telegram's button limit, keeping room for the requests first.
-fn keyboard(store: &mut Store, chat: i64, d: &Digest, lang: Lang) -> Result<Vec<Vec<InlineKeyboardButton>>> {
+/// request; within Telegram's button limit, keeping room for the requests first. Also returns
+/// the requests that got buttons.
+fn keyboard(store: &mut Store, chat: i64, d: &Digest, lang: Lang) -> Result<(Vec<Vec<InlineKeyboardButton>>, Vec<i64>)> {
     let mut requests = Vec::new();
+    let mut ids = Vec::new();
     for p in d.pending.iter().take(views::MAX_BUTTONS / 2) {
         let labels = [t!(lang, "btn-approve-id", id = p.id, job = &p.job_id), t!(lang, "btn-reject-id", id = p.id, job = &p.job_id)];
         requests.push(approve::buttons(store, chat, p.id, labels)?);
+        ids.push(p.id);
     }
     let mut left = views::MAX_BUTTONS - requests.len() * 2;
     let mut rows = Vec::new();
@@ -53,5 +60,5 @@ fn keyboard(store: &mut Store, chat: i64, d: &Digest, lang: Lang) -> Result<Vec<
         rows.push(j.actions.iter().map(|a| views::alert_button(store, chat, a, &j.job_id, lang)).collect::<Result<Vec<_>>>()?);
     }
     rows.extend(requests);
-    Ok(rows)
+    Ok((rows, ids))
 }

@@ -7,12 +7,15 @@ use super::attempt::{edit_next, EditNext};
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::policy::amend::keyboard_without;
 use crate::policy::approval::State;
 use crate::shell::approvals::{self, ApprovalRow};
-use crate::store::{approval_messages, outbox};
+use crate::store::{approval_messages, callbacks, outbox};
 use crate::t;
 use anyhow::Result;
+use std::collections::HashSet;
 use teloxide::prelude::*;
+use teloxide::types::InlineKeyboardMarkup;
 
 use teloxide::{ApiError, RequestError};
 
@@ -32,14 +35,40 @@ fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
     }
 }
 
-/// Edits one delivered copy of a decided request (buttons removed) and marks it settled; a
+/// What a settled copy shows: a request message its request and how it ended, without buttons;
+/// a message that shows more (the digest) its own text with a line per decided request, and
+/// its keyboard without those requests' buttons.
+fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, chat: i64, shared: bool) -> Result<(String, Option<InlineKeyboardMarkup>)> {
+    let lang = s.lang(chat);
+    if !shared {
+        return Ok((format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang)), None));
+    }
+    let store = s.store()?;
+    let (text, markup) = approval_messages::queued_as(&store, outbox_id)?.unwrap_or_default();
+    let mut gone = HashSet::new();
+    let mut lines = Vec::new();
+    for id in approval_messages::decided_in(&store, outbox_id)? {
+        let Some(d) = approvals::get(&store, id)? else { continue };
+        gone.extend(callbacks::request_tokens(&store, chat, id)?);
+        lines.push(format!("#{} {}: {}", d.id, d.job_id, final_line(&d, cfg, lang)));
+    }
+    let keyboard = markup.as_deref().and_then(|m| keyboard_without(m, &|t| gone.contains(t))).and_then(|m| serde_json::from_str(&m).ok());
+    Ok((format!("{text}\n\n{}", lines.join("\n")), keyboard))
+}
+
+/// Edits one delivered copy of a decided request (see [`settled_view`]) and marks it settled; a
 /// permanent error (message gone) settles it too. A network error or 429 leaves it for later and
 /// returns when to try again (unix ms).
-async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64) -> Option<i64> {
+async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, shared: bool) -> Option<i64> {
     let Ok(Some((chat, msg))) = s.store().and_then(|st| outbox::delivered(&st, outbox_id)) else { return None };
-    let lang = s.lang(chat);
-    let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang));
-    match super::direct::call(bot, &super::direct::edit_html(chat, msg, super::text::to_html(&body), None)).await {
+    let (body, keyboard) = match settled_view(s, r, cfg, outbox_id, chat, shared) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "could not read a request message to settle");
+            return None;
+        }
+    };
+    match super::direct::call(bot, &super::direct::edit_html(chat, msg, super::text::to_html(&body), keyboard)).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
@@ -51,7 +80,13 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
             }
         }
     }
-    let marked = s.store().and_then(|mut st| approval_messages::mark_settled(&mut st, outbox_id));
+    let marked = s.store().and_then(|mut st| {
+        if shared {
+            approval_messages::mark_settled_one(&mut st, r.id, outbox_id)
+        } else {
+            approval_messages::mark_settled(&mut st, outbox_id)
+        }
+    });
     if let Err(e) = marked {
         tracing::warn!(error = %e, "could not mark a request message settled");
     }
@@ -67,9 +102,9 @@ pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
         return Ok(0);
     }
     let Some(cfg) = s.config() else { return Ok(0) };
-    for (approval, outbox_id) in &rows {
+    for (approval, outbox_id, shared) in &rows {
         let Some(r) = approvals::get(&s.store()?, *approval)? else { continue };
-        if let Some(at) = settle_message(bot, s, &r, &cfg, *outbox_id).await {
+        if let Some(at) = settle_message(bot, s, &r, &cfg, *outbox_id, *shared).await {
             let wait = (at - outbox::now_ms()).clamp(0, 60_000) as u64;
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
             break;

@@ -26,14 +26,45 @@ pub fn copy_waiting(store: &Store, approval_id: i64, chat: i64) -> Result<bool> 
 }
 
 /// Delivered request messages whose request is no longer pending and that were not edited yet:
-/// (approval id, outbox id).
-pub fn unsettled_decided(store: &Store) -> Result<Vec<(i64, i64)>> {
+/// (approval id, outbox id, whether the message shows more than this request: a digest).
+pub fn unsettled_decided(store: &Store) -> Result<Vec<(i64, i64, bool)>> {
     let mut st = store.conn().prepare(
-        "SELECT m.approval_id, m.outbox_id FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
+        "SELECT m.approval_id, m.outbox_id, m.shared FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
          JOIN outbox o ON o.id=m.outbox_id WHERE m.settled=0 AND a.state!='pending' AND o.tg_message_id IS NOT NULL",
     )?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// Remembers, inside the transaction that queues it, that outbox row `outbox_id` shows request
+/// `approval_id` among other things (the morning digest's Approve/Reject buttons).
+pub fn record_shared_in(tx: &rusqlite::Transaction, approval_id: i64, outbox_id: i64) -> Result<()> {
+    tx.execute("INSERT INTO approval_messages(approval_id, outbox_id, shared) VALUES (?1, ?2, 1)", params![approval_id, outbox_id])?;
+    Ok(())
+}
+
+/// The requests shown in outbox row `outbox_id` that are no longer pending, oldest first.
+pub fn decided_in(store: &Store, outbox_id: i64) -> Result<Vec<i64>> {
+    let mut st = store.conn().prepare(
+        "SELECT m.approval_id FROM approval_messages m JOIN approvals a ON a.id=m.approval_id \
+         WHERE m.outbox_id=?1 AND a.state!='pending' ORDER BY m.approval_id",
+    )?;
+    let ids = st.query_map([outbox_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Text and keyboard (JSON) outbox row `id` was queued with.
+pub fn queued_as(store: &Store, id: i64) -> Result<Option<(String, Option<String>)>> {
+    use rusqlite::OptionalExtension;
+    Ok(store.conn().query_row("SELECT text, markup FROM outbox WHERE id=?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+}
+
+/// Marks request `approval_id`'s place in outbox row `outbox_id` as edited to its final state.
+pub fn mark_settled_one(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE approval_messages SET settled=1 WHERE approval_id=?1 AND outbox_id=?2", params![approval_id, outbox_id])?;
+        Ok(())
+    })
 }
 
 /// Counts a failed edit of the request message in outbox row `outbox_id`; returns the failures so far.

@@ -81,6 +81,14 @@ pub fn issued(store: &Store, chat_id: i64, action: &str, arg: &str) -> Result<Op
         .optional()?)
 }
 
+/// Every Approve/Reject token issued to `chat_id` for request `approval_id`, used or not: the
+/// buttons to take away from a message that shows it once it is decided.
+pub fn request_tokens(store: &Store, chat_id: i64, approval_id: i64) -> Result<Vec<String>> {
+    let mut st = store.conn().prepare("SELECT token FROM callbacks WHERE chat_id=?1 AND action IN ('approve', 'reject') AND arg=?2")?;
+    let tokens = st.query_map(params![chat_id, approval_id.to_string()], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(tokens)
+}
+
 /// Marks the token used by `user_id` (atomically: two presses at once give one Ok).
 pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Result<Redeemed> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/015_live_message.sql"),
     include_str!("migrations/016_live_moves.sql"),
     include_str!("migrations/017_callbacks_index.sql"),
+    include_str!("migrations/018_shared_request_messages.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the
