@@ -89,6 +89,20 @@ fn without_host_the_machines_hostname_is_used_and_a_bad_value_is_refused() {
 }
 
 #[test]
+fn without_host_the_bot_names_the_machines_hostname_in_reports_and_the_menu() {
+    let env = Env::new();
+    env.config(json!([alerting(&env)]), json!({}));
+    let host = machine_hostname();
+    let d = env.serve();
+    let report = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disk almost full")).expect("alert");
+    assert!(report.text.starts_with(&format!("<b>Ops report · {host} · ")), "{}", report.text);
+    assert!(eventually(T, || !env.tg.my_commands().is_empty()), "the menu is registered");
+    let first = &env.tg.my_commands()[0]["commands"][0]["description"];
+    assert!(first.as_str().unwrap().starts_with(&format!("{host}: ")), "{first}");
+    stop(d);
+}
+
+#[test]
 fn in_a_shared_group_only_commands_for_this_bot_or_nobody_are_answered() {
     let env = Env::new();
     env.config(json!([alerting(&env)]), json!({"host": "nas", "telegram": {"reportChatIds": [ME]}}));
