@@ -93,6 +93,11 @@ fn after_a_dozen_routine_reports_the_chat_holds_one_silent_progress_message_edit
     assert!(edits.first().is_some_and(|e| e.at - live.at >= Duration::from_millis(4_900)), "the first edit waits 5 s after sending");
     assert!(gaps.iter().all(|g| *g >= Duration::from_millis(4_900)), "edits of one message are at least 5 s apart: {gaps:?}");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    // Its Chart button keeps one token across the edits instead of a new one per edit.
+    let chart = live.button("Chart").expect("the live message's Chart button");
+    assert!(edits.iter().all(|e| e.button("Chart").as_ref() == Some(&chart)), "an edit issued a new token");
+    let tokens = env.count(&format!("SELECT COUNT(*) FROM callbacks WHERE chat_id={ME} AND action='chart'"));
+    assert!(tokens <= 2, "{tokens} chart tokens after {} edits", edits.len());
     stop(d);
 }
 

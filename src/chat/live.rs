@@ -11,12 +11,14 @@ use super::views;
 use crate::i18n::Lang;
 use crate::policy::live::{self as policy, LivePart, Step};
 use crate::render::{self, Report};
+use crate::store::callbacks;
 use crate::store::live as record;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use anyhow::Result;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
 use teloxide::payloads::{DeleteMessage, EditMessageText, EditMessageTextSetters};
 use teloxide::prelude::*;
@@ -37,7 +39,8 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     if progress.is_empty() && leaving.is_empty() {
         return Ok(());
     }
-    let rows = views::section_rows(store, chat, &progress, lang)?;
+    let reuse = reusable(store, chat)?;
+    let rows = views::section_rows_reusing(store, chat, &progress, lang, &reuse)?;
     let new = progress
         .iter()
         .zip(rows)
@@ -63,6 +66,18 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
         let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
         (text, markup)
     })
+}
+
+/// The live message's buttons whose tokens are still unused, by label: its edits keep them.
+fn reusable(store: &Store, chat: i64) -> Result<HashMap<String, String>> {
+    let buttons: Vec<(String, String)> = record::parts(store, chat)?
+        .iter()
+        .flat_map(|p| p.rows.iter().flatten())
+        .filter_map(|b| Some((b.get("text")?.as_str()?.to_string(), b.get("callback_data")?.as_str()?.to_string())))
+        .collect();
+    let tokens: Vec<String> = buttons.iter().map(|(_, t)| t.clone()).collect();
+    let unused = callbacks::unused_of(store, chat, &tokens)?;
+    Ok(buttons.into_iter().filter(|(_, t)| unused.contains(t)).collect())
 }
 
 /// What Telegram would show for `m`: its text as sent and its keyboard, hashed.

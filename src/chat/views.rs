@@ -12,6 +12,7 @@ use crate::store::Store;
 use crate::t;
 use anyhow::Result;
 use chrono_tz::Tz;
+use std::collections::HashMap;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// Telegram refuses a message whose inline keyboard has more than 100 buttons, and the text
@@ -152,6 +153,23 @@ pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp
 /// The keyboard rows of each section of a report (Verify, the fitting actions, Ack / Snooze), as many as fit one
 /// message; a merged backlog keeps the rows of the sections that still need a decision.
 pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Vec<Vec<Vec<InlineKeyboardButton>>>> {
+    section_rows_reusing(store, chat, sections, lang, &HashMap::new())
+}
+
+/// [`section_rows`], keeping the token of a Verify or Chart button whose label `reuse` holds
+/// (the live message's edits: a new token per button and edit would crowd older messages'
+/// buttons out of the per-chat cap).
+pub fn section_rows_reusing(
+    store: &mut Store,
+    chat: i64,
+    sections: &[Section],
+    lang: Lang,
+    reuse: &HashMap<String, String>,
+) -> Result<Vec<Vec<Vec<InlineKeyboardButton>>>> {
+    let kept = |store: &mut Store, label: String, action: &str, job: &str| match reuse.get(&label) {
+        Some(token) => Ok(InlineKeyboardButton::callback(label, token.clone())),
+        None => button(store, chat, label, action, Some(job), None),
+    };
     let mut per_section = vec![Vec::new(); sections.len()];
     let mut rows = Vec::new();
     for (i, s) in sections.iter().enumerate().filter(|(_, s)| s.kind.is_some()) {
@@ -164,10 +182,10 @@ pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: La
         }
         let mut mine = Vec::new();
         for j in verify {
-            mine.push(vec![button(store, chat, t!(lang, "btn-verify", job = &j), "run", Some(&j), None)?]);
+            mine.push(vec![kept(store, t!(lang, "btn-verify", job = &j), "run", &j)?]);
         }
         if chart {
-            mine.push(vec![button(store, chat, t!(lang, "btn-chart", job = &s.job_id), "chart", Some(&s.job_id), None)?]);
+            mine.push(vec![kept(store, t!(lang, "btn-chart", job = &s.job_id), "chart", &s.job_id)?]);
         }
         if let Some(a) = &s.anomaly {
             if !fix.is_empty() {

@@ -89,6 +89,19 @@ pub fn request_tokens(store: &Store, chat_id: i64, approval_id: i64) -> Result<V
     Ok(tokens)
 }
 
+/// Which of `tokens` were issued to `chat_id` and are still unused (so a message's edit may keep
+/// showing them).
+pub fn unused_of(store: &Store, chat_id: i64, tokens: &[String]) -> Result<std::collections::HashSet<String>> {
+    let mut st = store.conn().prepare("SELECT 1 FROM callbacks WHERE token=?1 AND chat_id=?2 AND used_at IS NULL")?;
+    let mut out = std::collections::HashSet::new();
+    for t in tokens {
+        if st.exists(params![t, chat_id])? {
+            out.insert(t.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Marks the token used by `user_id` (atomically: two presses at once give one Ok).
 pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Result<Redeemed> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {

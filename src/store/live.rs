@@ -50,6 +50,13 @@ pub fn change(store: &mut Store, chat: i64, progress: bool, f: impl FnOnce(&mut 
     })
 }
 
+/// The parts of `chat`'s live message as last composed (none before the first).
+pub fn parts(store: &Store, chat: i64) -> Result<Vec<LivePart>> {
+    use rusqlite::OptionalExtension;
+    let json: Option<String> = store.conn().query_row("SELECT parts FROM live_message WHERE chat_id=?1", [chat], |r| r.get(0)).optional()?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+}
+
 /// Whether `chat`'s pending live update may be sent as a new message (it carries routine
 /// progress) rather than only edit the message shown ([`crate::policy::live::decide`]).
 pub fn moves(store: &Store, chat: i64) -> Result<bool> {
