@@ -109,13 +109,23 @@ pub struct Queued {
     pub merge: Option<String>,
 }
 
+/// How long bulk (an approval request, routine progress) waits behind a chat's alerts and
+/// replies at most: after that it takes its place by age, so a sustained alert storm cannot
+/// hold a request back without end. The live message never ages (it is edited, not queued).
+pub const BULK_AGING_MS: i64 = 60_000;
+
+/// Bulk queued before this (unix ms) has aged into the chat's order by age.
+fn aged_before() -> i64 {
+    now_ms() - BULK_AGING_MS
+}
+
 /// The chat's pending rows in sending order, from its head, at most `limit`.
 pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
     let mut st = store.conn().prepare(
         "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
-         WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT ?2",
+         WHERE status='pending' AND chat_id=?1 ORDER BY bulk AND (kind='live' OR created_at > ?3), id LIMIT ?2",
     )?;
-    let rows = st.query_map(params![chat, limit], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
+    let rows = st.query_map(params![chat, limit, aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -155,28 +165,31 @@ fn out_msg(r: &rusqlite::Row) -> rusqlite::Result<OutMsg> {
     })
 }
 
-/// The next pending message of each chat (alerts and replies before bulk, then oldest first)
+/// The next pending message of each chat (alerts and replies before bulk younger than
+/// [`BULK_AGING_MS`], then oldest first)
 /// whose retry time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     let mut stmt = store.conn().prepare(
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
          WHERE o.status='pending' AND o.next_attempt_at <= ?1
-         AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id ORDER BY p.bulk, p.id LIMIT 1)
+         AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id
+                     ORDER BY p.bulk AND (p.kind='live' OR p.created_at > ?2), p.id LIMIT 1)
          ORDER BY o.id",
     )?;
-    let rows = stmt.query_map([now], out_msg)?;
+    let rows = stmt.query_map(params![now, aged_before()], out_msg)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The next pending message of `chat` (alerts and replies before bulk, then oldest first) and
+/// The next pending message of `chat` (in the order of [`due_heads`]) and
 /// the time (ms) it may be tried.
 pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
     use rusqlite::OptionalExtension;
     Ok(store
         .conn()
         .query_row(
-            "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 ORDER BY bulk, id LIMIT 1",
-            [chat],
+            "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 \
+             ORDER BY bulk AND (kind='live' OR created_at > ?2), id LIMIT 1",
+            params![chat, aged_before()],
             |r| Ok((out_msg(r)?, r.get(8)?)),
         )
         .optional()?)
