@@ -151,3 +151,21 @@ fn status_on_the_cli_shows_the_jobs_own_message_like_the_chat() {
     let out = String::from_utf8_lossy(&env.cli().arg("status").output().unwrap().stdout).into_owned();
     assert!(out.contains("\n  hashing /data/photos"), "{out}");
 }
+
+#[test]
+fn a_chart_meeting_a_telegram_5xx_is_retried_quickly_not_after_ten_seconds() {
+    let env = Env::new();
+    env.config(json!([one_per_second(&env)]), json!({"tickSeconds": 1}));
+    let _d = env.serve();
+    assert!(eventually(Duration::from_secs(20), || env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan'") >= 3));
+    env.tg.quirk("sendphoto", Some(support::fake_tg::Quirk::ServerError(502)));
+    env.tg.message(ME, ME, "/chart scan");
+    assert!(eventually(Duration::from_secs(20), || env.tg.requests().iter().any(|r| r == "sendphoto")), "no chart was tried");
+    let healed = std::time::Instant::now();
+    env.tg.quirk("sendphoto", None);
+    assert!(eventually(Duration::from_secs(20), || env.tg.photos(ME).len() == 1), "the chart never arrived: {}", env.log());
+    let took = healed.elapsed();
+    println!("chart after a 502: delivered {took:?} after Telegram answered again");
+    assert!(took < Duration::from_secs(3), "the chart waited {took:?} after the 502");
+    assert!(!env.tg.to_chat(ME).iter().any(|m| m.text.contains("failed")), "no failure was told");
+}

@@ -50,14 +50,18 @@ pub enum EditNext {
 /// included. 429 waits as asked; answers that do not parse, network errors and 5xx back off
 /// under their limits; any other API error is final.
 pub fn edit_next(e: &RequestError, failures: u32) -> EditNext {
+    next_try(e, failures, retry::EDIT)
+}
+
+/// [`edit_next`] for any request that is not queued: network errors and 5xx back off under
+/// `passing` (answers that do not parse under [`retry::EDIT_BAD_ANSWER`]).
+pub fn next_try(e: &RequestError, failures: u32, passing: Retry) -> EditNext {
     let policy = match e {
         RequestError::RetryAfter(s) => return EditNext::Again(s.duration()),
         RequestError::InvalidJson { .. } => retry::EDIT_BAD_ANSWER,
-        RequestError::Api(ApiError::Unknown(d)) if !(d.starts_with("Bad Request") || d.starts_with("Forbidden") || d.starts_with("Unauthorized")) => {
-            retry::EDIT
-        }
+        RequestError::Api(ApiError::Unknown(d)) if !(d.starts_with("Bad Request") || d.starts_with("Forbidden") || d.starts_with("Unauthorized")) => passing,
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => return EditNext::Refused,
-        _ => retry::EDIT,
+        _ => passing,
     };
     policy.after(failures).map_or(EditNext::GiveUp, EditNext::Again)
 }

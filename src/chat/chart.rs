@@ -1,14 +1,15 @@
 //! `/chart <job>`: the job's progress chart as a photo (sendPhoto); `/chart` alone: a button per
 //! long job. Drawn in a task so the chat stays responsive; a job without history gets a reply.
 
+use super::attempt::{next_try, EditNext};
 use super::respond::{from_host, pick, reply, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;
+use crate::policy::retry;
 use crate::t;
 use std::sync::Arc;
 use teloxide::prelude::*;
-use teloxide::types::{InputFile, MessageId, ThreadId};
 
 /// Answers `/chart [job]` in `chat`.
 pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> anyhow::Result<()> {
@@ -20,13 +21,7 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
     let (s, tz) = (s.clone(), cfg.timezone);
     tokio::spawn(async move {
         let sent = match crate::shell::chart::for_job(&s.paths, &job, tz, lang).await {
-            Ok(Some(c)) => {
-                let mut req = bot.send_photo(ChatId(chat), InputFile::memory(c.png).file_name("chart.png")).caption(from_host(&s, lang, &c.caption));
-                if let Some(t) = s.config.current().thread_of(chat) {
-                    req = req.message_thread_id(ThreadId(MessageId(t)));
-                }
-                req.await.map(|m| s.saw(chat, m.id.0)).map_err(anyhow::Error::from)
-            }
+            Ok(Some(c)) => send(&bot, &s, chat, c.png, &from_host(&s, lang, &c.caption)).await.map(|id| s.saw(chat, id)),
             Ok(None) => reply(&s, chat, &t!(lang, "reply-no-chart", id = &job.id), None),
             Err(e) => Err(e),
         };
@@ -36,4 +31,23 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
         }
     });
     Ok(())
+}
+
+/// Sends the chart, retrying a network error or 5xx a few times quickly ([`retry::PHOTO`]): a
+/// person is waiting for it, and teloxide's own path would sleep 10 s on each 5xx.
+async fn send(bot: &Bot, s: &Services, chat: i64, png: Vec<u8>, caption: &str) -> anyhow::Result<i32> {
+    let thread = s.config.current().thread_of(chat);
+    let mut failures = 0;
+    loop {
+        match super::direct::send_photo(bot, chat, png.clone(), caption, thread).await {
+            Ok(m) => return Ok(m.id.0),
+            Err(e) => {
+                failures += 1;
+                match next_try(&e, failures, retry::PHOTO) {
+                    EditNext::Again(wait) if wait <= retry::PHOTO.max * 5 => tokio::time::sleep(wait).await,
+                    _ => return Err(e.into()),
+                }
+            }
+        }
+    }
 }

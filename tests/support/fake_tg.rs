@@ -467,6 +467,9 @@ fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: 
     let Some((_, bytes)) = files.into_iter().find(|(n, _)| *n == part) else { return Some(err(400, "Bad Request: there is no photo in the request")) };
     let mut s = st.0.lock().unwrap();
     s.requests.push("sendphoto".into());
+    if let Some(Quirk::ServerError(code)) = s.quirks.get("sendphoto") {
+        return Some(err(*code, "Bad Gateway"));
+    }
     s.next_message += 1;
     let mid = s.next_message;
     let caption = body["caption"].as_str().unwrap_or("").to_string();
