@@ -1,6 +1,8 @@
 //! Keeping the daemon watched, through the binary: heartbeat pings per tick (and `/fail` on a
 //! broken config) against a local HTTP server, and the systemd notify protocol on a local
-//! datagram socket (READY, WATCHDOG while idle, STATUS, STOPPING on SIGTERM).
+//! datagram socket (READY, WATCHDOG while idle, STATUS, STOPPING on SIGTERM); liveness from the
+//! loops that do the work (READY after the first status poll, no WATCHDOG and `/fail` while a
+//! job's loop is wedged).
 
 mod support;
 
@@ -125,5 +127,95 @@ fn heartbeat_pings_fail_when_the_store_cannot_be_opened() {
     std::fs::rename(dir.path().join("s.db"), dir.path().join("s.db.away")).unwrap();
     std::fs::create_dir(dir.path().join("s.db")).unwrap();
     assert!(eventually(Duration::from_secs(15), || count("GET /hb/fail") >= 1), "pings: {:?}", seen.lock().unwrap());
+    assert!(sigterm(&mut child).success());
+}
+
+/// The notify socket's side of the protocol: a thread receives all the time (as systemd does: a
+/// full socket would block the sender), `got` is every line so far.
+struct Notify {
+    got: Arc<Mutex<Vec<String>>>,
+}
+
+impl Notify {
+    fn bind(path: &Path) -> Notify {
+        let sock = UnixDatagram::bind(path).unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let log = got.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = sock.recv(&mut buf) {
+                log.lock().unwrap().extend(String::from_utf8_lossy(&buf[..n]).lines().map(str::to_string));
+            }
+        });
+        Notify { got }
+    }
+    fn lines(&self) -> Vec<String> {
+        self.got.lock().unwrap().clone()
+    }
+    /// Waits until `done` holds for what was received or `within` passed.
+    fn until(&self, within: Duration, done: impl Fn(&[String]) -> bool) -> bool {
+        eventually(within, || done(&self.lines()))
+    }
+    fn watchdogs(&self) -> usize {
+        self.lines().iter().filter(|l| *l == "WATCHDOG=1").count()
+    }
+}
+
+#[test]
+fn ready_waits_for_the_first_status_poll_of_each_long_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let notify = Notify::bind(&dir.path().join("notify.sock"));
+    // The first poll answers after 2 s; the marker is written just before the answer.
+    std::fs::write(dir.path().join("status.sh"), "sleep 2\ntouch answered\necho '{\"running\": true, \"completed\": false}'\n").unwrap();
+    let job = json!({"id": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true, "cwd": dir.path(),
+        "commands": {"start": ["true"], "status": ["sh", "status.sh"]}});
+    let cfg = json!({"version": 1, "tickSeconds": 3600, "jobs": [job]});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let sock = dir.path().join("notify.sock");
+    let mut child = serve(dir.path(), &[("NOTIFY_SOCKET", &sock)]);
+    assert!(notify.until(Duration::from_secs(20), |g| g.iter().any(|l| l == "READY=1")), "{:?}", notify.lines());
+    assert!(dir.path().join("answered").exists(), "READY=1 came before the job's first status poll answered: {:?}", notify.lines());
+    assert!(sigterm(&mut child).success());
+}
+
+/// A real wedge: the job's status names a `logFile` that is a FIFO nobody writes to (as a log on
+/// a hung network mount would), and the crash alert's log tail blocks reading it. No command
+/// timeout covers that read, so only the loop's own deadline can tell.
+#[test]
+fn a_wedged_job_loop_stops_the_watchdog_and_fails_the_heartbeat_until_it_moves_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = ping_server();
+    let sock = dir.path().join("notify.sock");
+    let notify = Notify::bind(&sock);
+    let fifo = dir.path().join("job.log");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let status = format!(
+        "if [ -e seen ]; then echo '{{\"running\": false, \"completed\": false, \"logFile\": \"{}\"}}'; else touch seen; echo '{{\"running\": true, \"completed\": false}}'; fi\n",
+        fifo.display()
+    );
+    std::fs::write(dir.path().join("status.sh"), status).unwrap();
+    let job = json!({"id": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true, "cwd": dir.path(),
+        "commands": {"start": ["true"], "status": ["sh", "status.sh"]}, "policy": {"statusTimeoutSeconds": 1, "timeoutSeconds": 1, "killGraceSeconds": 1}});
+    let cfg = json!({"version": 1, "tickSeconds": 1, "jobs": [job], "heartbeat": {"url": format!("{base}/hb")}});
+    std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
+    let mut child = serve(dir.path(), &[("NOTIFY_SOCKET", &sock), ("WATCHDOG_USEC", Path::new("1000000"))]);
+    let count = |p: &str| seen.lock().unwrap().iter().filter(|s| *s == p).count();
+    assert!(notify.until(Duration::from_secs(15), |g| g.iter().any(|l| l == "READY=1")), "{:?}", notify.lines());
+    assert!(eventually(Duration::from_secs(15), || count("GET /hb") >= 1), "pings: {:?}", seen.lock().unwrap());
+    // The second poll sees the crash; its log tail never returns. Within its pass budget
+    // (tick 1 s, status and start 1 s each with 1 s grace, 30 s slack) the loop is overdue.
+    assert!(eventually(Duration::from_secs(60), || count("GET /hb/fail") >= 1), "pings: {:?}", seen.lock().unwrap());
+    assert!(notify.until(Duration::from_secs(5), |g| g.iter().any(|l| l.starts_with("STATUS=job scan overdue by"))), "{:?}", notify.lines());
+    let fed = notify.watchdogs();
+    std::thread::sleep(Duration::from_secs(2)); // an observation window: nothing may arrive in it
+    assert_eq!(notify.watchdogs(), fed, "WATCHDOG=1 while the job's loop is wedged: {:?}", notify.lines());
+    let oks = count("GET /hb");
+
+    // Something writes to the FIFO: the read returns, the loop passes again, all is well again.
+    // (The reader may close before the write ends: a broken pipe there is fine.)
+    let writer = std::thread::spawn(move || std::fs::write(&fifo, "last words\n"));
+    assert!(eventually(Duration::from_secs(15), || count("GET /hb") > oks), "pings: {:?}", seen.lock().unwrap());
+    assert!(notify.until(Duration::from_secs(5), |_| notify.watchdogs() > fed), "{:?}", notify.lines());
+    let _ = writer.join().unwrap();
     assert!(sigterm(&mut child).success());
 }

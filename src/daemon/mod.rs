@@ -28,8 +28,10 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let pids = PidWatch::default();
-    let ctx = schedule::Ctx { paths: paths.clone(), config: config.clone(), reports: tx, pids: pids.clone() };
+    let live = crate::watch::Liveness::default();
+    let ctx = schedule::Ctx { paths: paths.clone(), config: config.clone(), reports: tx, pids: pids.clone(), live: live.clone() };
     let tasks = [
+        tokio::spawn(crate::watch::feed(live, paths.clone())),
         tokio::spawn(pids.run()),
         tokio::spawn(config.clone().run(schedule::SUPERVISE_EVERY)),
         tokio::spawn(schedule::run(ctx)),

@@ -3,14 +3,19 @@
 //! its own task, and approval expiry and config errors go on the tick cadence. A hung command
 //! therefore delays nothing but itself. Every task ticks with the current config snapshot and
 //! hands its report to the coalescer, so events close together reach a chat as one message.
+//! Every loop records its passes in the [`Liveness`] (a pass must end within its wait, its
+//! commands' timeouts and a slack), so systemd's watchdog and the heartbeat stop being fed when
+//! any loop that does the work wedges, not only the global one.
 
 use super::watch::PidWatch;
 use crate::config::{Job, Kind};
+use crate::policy::liveness::{self, pass_budget, GLOBAL, SLACK, SUPERVISOR};
 use crate::render::Report;
 use crate::shell::config_watch::ConfigWatch;
 use crate::shell::paths::Paths;
 use crate::shell::tick::{self, Scope, TickOptions};
 use crate::store::Store;
+use crate::watch::Liveness;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +36,8 @@ pub struct Ctx {
     pub reports: UnboundedSender<Report>,
     /// Pid deaths wake their job.
     pub pids: PidWatch,
+    /// Each loop's passes, for the watchdog and the heartbeat.
+    pub live: Liveness,
 }
 
 impl Ctx {
@@ -58,28 +65,42 @@ impl Ctx {
 }
 
 /// Runs the schedules until the task is aborted: one task per enabled job (restarted when its
-/// definition changes), one per due chain item, one for the global work.
+/// definition changes, or when it died), one per due chain item, one for the global work. The
+/// loops there at start are registered before any runs, so READY=1 waits for their first passes.
 pub async fn run(ctx: Ctx) {
     let mut jobs: HashMap<String, (Job, AbortOnDrop)> = HashMap::new();
+    ctx.live.register(GLOBAL, SLACK, true);
+    ctx.live.register(SUPERVISOR, SUPERVISE_EVERY + SLACK, true);
     let global = tokio::spawn(global_loop(ctx.clone()));
     let _stop_global = AbortOnDrop(global);
+    let mut at_start = true;
     loop {
         let cfg = ctx.config.config();
         let wanted: Vec<Job> = cfg.iter().flat_map(|c| c.jobs.iter()).filter(|j| j.enabled && scheduled(j)).cloned().collect();
         jobs.retain(|id, (job, handle)| {
-            let keep = wanted.iter().any(|w| w == job) && !handle.0.is_finished();
-            if !keep && !wanted.iter().any(|w| &w.id == id) {
+            let same = wanted.iter().any(|w| w == job);
+            if !same {
+                // Removed or changed: its new loop (if any) starts with a fresh record.
+                ctx.live.forget(&liveness::job_loop(id));
+            } else if handle.0.is_finished() {
+                // It keeps its record: a loop that keeps dying becomes overdue.
+                tracing::error!(job = %id, "its schedule ended unexpectedly; starting it again");
+            }
+            if !same && !wanted.iter().any(|w| &w.id == id) {
                 ctx.pids.set(id, None);
             }
-            keep
+            same && !handle.0.is_finished()
         });
         for job in wanted {
             if !jobs.contains_key(&job.id) {
+                ctx.live.register(&liveness::job_loop(&job.id), pass_budget(&job), at_start);
                 let handle = tokio::spawn(job_loop(ctx.clone(), job.clone()));
                 jobs.insert(job.id.clone(), (job, AbortOnDrop(handle)));
             }
         }
+        at_start = false;
         spawn_due_items(&ctx).await;
+        ctx.live.passed(SUPERVISOR, SUPERVISE_EVERY + SLACK);
         tokio::time::sleep(SUPERVISE_EVERY).await;
     }
 }
@@ -101,13 +122,14 @@ fn scheduled(job: &Job) -> bool {
     }
 }
 
-/// Approval expiry and config errors on the tick cadence; this loop also drives the heartbeat
-/// and systemd's watchdog, so a wedged daemon stops both.
+/// Approval expiry, config errors and digests on the tick cadence; its verdict (config valid,
+/// store writable) decides between the heartbeat's URL and `<url>/fail`.
 async fn global_loop(ctx: Ctx) {
     loop {
         let result = ctx.tick(Scope::Global).await;
-        crate::watch::after_tick(&ctx.paths, &result, ctx.config.config().as_deref());
-        crate::watch::idle(&ctx.paths, Duration::from_secs(ctx.tick_seconds()), true).await;
+        let every = Duration::from_secs(ctx.tick_seconds());
+        ctx.live.global_pass(&ctx.paths, &result, ctx.config.config().as_deref(), every + SLACK);
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -142,6 +164,7 @@ async fn job_loop(ctx: Ctx, job: Job) {
             }
             _ => next_check_in(&ctx.paths, &job).await,
         };
+        ctx.live.passed(&liveness::job_loop(&job.id), wait + pass_budget(&job));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = waker.notified() => tracing::info!(job = %job.id, "its process exited; polling now"),

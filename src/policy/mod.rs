@@ -10,6 +10,7 @@ pub mod digest;
 pub mod failure;
 pub mod lifecycle;
 pub mod live;
+pub mod liveness;
 pub mod long;
 pub mod outcome;
 pub mod quiet;

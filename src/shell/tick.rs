@@ -268,7 +268,10 @@ impl Tick<'_> {
                     }
                 }
                 if let Some(sec) = sec.as_mut() {
-                    super::logfile::attach_tail(sec);
+                    // A log on a hung mount (or a FIFO) can block this read for ever: off the
+                    // async workers, so it wedges this job's loop (which liveness then reports)
+                    // instead of freezing the whole runtime.
+                    store::blocking(|| super::logfile::attach_tail(sec));
                 }
                 if let Some(w) = d.chain {
                     self.chain(&job, w, sec.as_mut());

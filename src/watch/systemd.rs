@@ -1,5 +1,5 @@
 //! The systemd notify protocol (only when `NOTIFY_SOCKET` is set, i.e. under `Type=notify`):
-//! READY=1 after the first tick, WATCHDOG=1 from the tick loop, STATUS= a one-line summary,
+//! READY=1 after the first passes, WATCHDOG=1 while no loop is overdue (see [`super::feed`]), STATUS= a one-line summary,
 //! STOPPING=1 on SIGTERM. Sending is best effort: a failure is logged, never fatal.
 
 use sd_notify::NotifyState;
