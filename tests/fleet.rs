@@ -103,6 +103,30 @@ fn without_host_the_bot_names_the_machines_hostname_in_reports_and_the_menu() {
 }
 
 #[test]
+fn a_host_renamed_while_serving_is_registered_in_the_command_menu_at_once() {
+    let env = Env::new();
+    env.config(json!([alerting(&env)]), json!({"host": "nas"}));
+    let d = env.serve();
+    // Each registration is one setMyCommands per language; the last ones are the menu in force.
+    let menu_names = |host: &str| {
+        let menus = env.tg.my_commands();
+        let langs = menus.iter().map(|m| m["language_code"].clone()).collect::<std::collections::HashSet<_>>().len();
+        langs > 0
+            && menus
+                .iter()
+                .rev()
+                .take(langs)
+                .all(|m| m["commands"].as_array().unwrap().iter().all(|c| c["description"].as_str().unwrap().split([':', '：']).next() == Some(host)))
+    };
+    assert!(eventually(T, || menu_names("nas")), "{:?}", env.tg.my_commands());
+    env.config(json!([alerting(&env)]), json!({"host": "build"}));
+    assert!(eventually(T, || menu_names("build")), "the menu follows the new host without a restart: {:?}", env.tg.my_commands());
+    env.tg.message(ME, ME, "/help");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.starts_with("Commands of build:")).is_some(), "and so do the replies");
+    stop(d);
+}
+
+#[test]
 fn in_a_shared_group_only_commands_for_this_bot_or_nobody_are_answered() {
     let env = Env::new();
     env.config(json!([alerting(&env)]), json!({"host": "nas", "telegram": {"reportChatIds": [ME]}}));

@@ -176,8 +176,9 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
 }
 
 /// Registers the command menu (each description names `host`): English as the default, and each
-/// other language for phones set to it.
-async fn set_commands(bot: &Bot, token: &Token, host: &str) {
+/// other language for phones set to it. True when every language was registered.
+async fn set_commands(bot: &Bot, token: &Token, host: &str) -> bool {
+    let mut all = true;
     use teloxide::payloads::SetMyCommandsSetters;
     for lang in crate::i18n::ALL {
         let cmds: Vec<_> = handlers::Cmd::bot_commands()
@@ -188,6 +189,43 @@ async fn set_commands(bot: &Bot, token: &Token, host: &str) {
         let req = if lang == crate::i18n::Lang::En { req } else { req.language_code(lang.code().split('-').next().unwrap_or("en")) };
         if let Err(e) = req.await {
             tracing::warn!(error = %token::redact(&e.to_string(), token), lang = lang.code(), "setMyCommands failed");
+            all = false;
+        }
+    }
+    all
+}
+
+/// The host the command menu names now (None: not registered yet). Shared by the poller, which
+/// registers the menu at each start, and [`menu_follows_host`]; the lock keeps two registrations
+/// from interleaving, and each reads the host in force under it.
+type MenuHost = Arc<tokio::sync::Mutex<Option<String>>>;
+
+/// How long a failed re-registration of the menu waits before the next try.
+const MENU_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Registers the menu for the host in force, unless it names that host already (`force`: always).
+/// True when the menu names the host in force.
+async fn register_menu(bot: &Bot, token: &Token, config: &ConfigWatch, menu: &MenuHost, force: bool) -> bool {
+    let mut registered = menu.lock().await;
+    let host = crate::config::host::of(config.config().as_deref());
+    if !force && registered.as_deref() == Some(host.as_str()) {
+        return true;
+    }
+    let ok = set_commands(bot, token, &host).await;
+    if ok {
+        *registered = Some(host);
+    }
+    ok
+}
+
+/// Keeps the menu's descriptions naming the host in force: a `host` changed in the config while
+/// serving is registered again at once (retried while Telegram refuses), not only when polling
+/// restarts. Waits for the poller's first registration.
+async fn menu_follows_host(bot: Bot, token: Token, config: Arc<ConfigWatch>, menu: MenuHost) {
+    let mut rx = config.subscribe();
+    while rx.changed().await.is_ok() {
+        while menu.lock().await.is_some() && !register_menu(&bot, &token, &config, &menu, false).await {
+            tokio::time::sleep(MENU_RETRY).await;
         }
     }
 }
@@ -243,9 +281,11 @@ pub fn start(paths: &Paths, b: BotSetup, config: Arc<ConfigWatch>) -> Result<Run
     let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: wake.clone() });
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), token: b.token.clone() });
+    let menu = MenuHost::default();
     let tasks = vec![
-        tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone(), config)),
-        tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone())),
+        tokio::spawn(sender::run(bot.clone(), paths.state_db.clone(), wake, b.token.clone(), config.clone())),
+        tokio::spawn(menu_follows_host(bot.clone(), b.token.clone(), config, menu.clone())),
+        tokio::spawn(poll_forever(bot.clone(), services.clone(), poll_errors, stop.clone(), b.token.clone(), menu)),
         tokio::spawn(announce_forever(bot, services.clone())),
     ];
     Ok(Running { services, stop, tasks })
@@ -281,6 +321,7 @@ async fn poll_forever(
     errors: Arc<PollErrors>,
     stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
     token: Token,
+    menu: MenuHost,
 ) {
     let policy = crate::policy::retry::POLL_RESTART;
     let mut failures = 0;
@@ -292,7 +333,7 @@ async fn poll_forever(
             tokio::time::sleep(pause).await;
             continue;
         }
-        set_commands(&bot, &token, &crate::config::host::of(services.config().as_deref())).await;
+        register_menu(&bot, &token, &services.config, &menu, true).await;
         let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
             .dependencies(dptree::deps![services.clone()])
             .default_handler(|_| async {})
