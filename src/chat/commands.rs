@@ -108,6 +108,13 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
                 Ok((o, queued)) => views::run_text(&job, &o, &queued, lang),
                 Err(e) => failed(e),
             }
+        } else if action == Action::Start {
+            // The same path as `ops-monitor start`: a running job is not started twice.
+            match jobs::start(&job, &s.paths, &origin, false).await {
+                Ok(jobs::Started::Ran(o)) => views::outcome_text("start", &job, &o, lang),
+                Ok(jobs::Started::AlreadyRunning(pid)) => t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())),
+                Err(e) => failed(e),
+            }
         } else {
             match jobs::execute(&job, action, &s.paths, &origin).await {
                 Ok(o) => views::outcome_text(action.as_str(), &job, &o, lang),

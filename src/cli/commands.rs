@@ -18,7 +18,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::ValidateConfig => validate(&paths),
         Command::Status { json } => status(&paths, json).await,
         Command::Tick { print_only, dry_run } => run_tick(&paths, print_only, dry_run).await,
-        Command::Start { job, allow_risk } => start(&paths, &job, allow_risk).await,
+        Command::Start { job, allow_risk, force } => start(&paths, &job, allow_risk, force).await,
         Command::Stop { job } => {
             let cfg = load(&paths)?;
             let job = find(&cfg, &job)?;
@@ -142,11 +142,17 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
     Ok(if out.had_config { 0 } else { 2 })
 }
 
-async fn start(paths: &Paths, id: &str, allow_risk: bool) -> Result<i32> {
+async fn start(paths: &Paths, id: &str, allow_risk: bool, force: bool) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
     jobs::check_explicit(job, Action::Start, allow_risk).map_err(|e| Exit::usage(e.to_string()))?;
-    let o = jobs::execute(job, Action::Start, paths, "cli").await?;
+    let o = match jobs::start(job, paths, "cli", force).await? {
+        jobs::Started::Ran(o) => o,
+        jobs::Started::AlreadyRunning(pid) => {
+            let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            return Err(Exit { code: 1, msg: format!("{id} is already running{pid}: not started again (--force starts it anyway)") }.into());
+        }
+    };
     print_outcome(&format!("start {id}"), &o);
     if !o.success() {
         return Err(anyhow::anyhow!("start {id} failed: {}", o.summary()));

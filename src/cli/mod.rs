@@ -75,6 +75,9 @@ pub enum Command {
         /// Allow starting a job whose risk is not read_only.
         #[arg(long)]
         allow_risk: bool,
+        /// Start even when the job's status says it is running already.
+        #[arg(long)]
+        force: bool,
     },
     /// Stop a long_running_read job (commands.stop, else SIGTERM to its process group).
     Stop {

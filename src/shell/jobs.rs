@@ -64,6 +64,29 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     Ok(out)
 }
 
+/// What a person's start (CLI `start`, chat `/start` or its button) did.
+#[derive(Debug)]
+pub enum Started {
+    /// The job's status says it is running already (with this pid, when reported): nothing
+    /// was started, so a second copy cannot race the first over its checkpoint.
+    AlreadyRunning(Option<i64>),
+    /// The start command ran.
+    Ran(Outcome),
+}
+
+/// Starts a long job unless its status command says it runs already (`force` skips that
+/// check). A status that cannot be read does not block the start: the person asked for it.
+pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Result<Started> {
+    if !force && job.commands.status.is_some() {
+        if let Ok(st) = observe(job, paths).await {
+            if st.running && !st.completed {
+                return Ok(Started::AlreadyRunning(st.pid));
+            }
+        }
+    }
+    Ok(Started::Ran(execute(job, Action::Start, paths, origin).await?))
+}
+
 /// A one-shot run asked for by a person (CLI `run`, chat `/run` or its button): runs it, then
 /// queues its `after` jobs by the outcome ([`follow_ups`], as the tick does for chain and
 /// schedule runs). Returns the outcome and what was queued.
