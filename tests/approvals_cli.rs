@@ -60,13 +60,14 @@ fn approve_runs_once_then_the_verification_and_the_audit_shows_it_all() {
     assert!(pending.contains(" CST;"), "times in the configured timezone: {pending}");
     assert!(e.run(&["tick", "--print-only"]).status.success());
     assert_eq!(e.runs(), 0, "tick never runs a write job");
-    let o = e.run(&["approve", "1"]);
+    // The id as every output shows it ("#1") is accepted too.
+    let o = e.run(&["approve", "#1"]);
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(e.runs(), 1);
     assert!(out(&o).contains("verification queued: v"));
     let again = e.run(&["approve", "1"]);
-    assert_eq!(again.status.code(), Some(1));
-    assert!(out(&again).contains("already succeeded"), "{}", out(&again));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(out(&again).contains("already ran (succeeded)"), "{}", out(&again));
     assert_eq!(e.runs(), 1, "a second approval runs nothing");
     let t = e.run(&["tick", "--print-only"]);
     assert!(out(&t).contains("verification of write request #1: ok"), "{}", out(&t));
@@ -83,7 +84,7 @@ fn reject_runs_nothing() {
     e.run(&["run", "w"]);
     let o = e.run(&["reject", "1"]);
     assert!(out(&o).contains("rejected; nothing ran"));
-    assert_eq!(e.run(&["approve", "1"]).status.code(), Some(1));
+    assert_eq!(e.run(&["approve", "1"]).status.code(), Some(2));
     assert_eq!(e.runs(), 0);
 }
 
@@ -93,7 +94,7 @@ fn approval_after_the_job_changed_is_refused() {
     e.run(&["run", "w"]);
     e.config("echo changed >> \"$(dirname \"$0\")/ran\"", json!({"timeoutSeconds": 10}), json!({}));
     let o = e.run(&["approve", "1"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(out(&o).contains("definition changed"), "{}", out(&o));
     assert_eq!(e.runs(), 0);
 }
@@ -105,7 +106,7 @@ fn an_expired_request_is_reported_and_cannot_be_approved() {
     let t = e.run(&["tick", "--print-only"]);
     assert!(out(&t).contains("approval request #1 expired; nothing ran"), "{}", out(&t));
     let o = e.run(&["approve", "1"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert_eq!(e.runs(), 0);
 }
 

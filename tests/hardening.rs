@@ -133,7 +133,7 @@ fn distinct_approver_holds_on_the_host_the_same_user_cannot_approve_their_own_re
     assert!(run(&e, &["run", "w"]).status.success());
     let o = run(&e, &["approve", "1"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("different person"), "{err}");
     assert_eq!(ran(&e), 0, "nothing ran");
     let audit = stdout(&run(&e, &["audit"]));
@@ -150,7 +150,7 @@ fn changing_the_verification_job_after_the_request_voids_it() {
     let cfg = std::fs::read_to_string(e.path().join("c.json")).unwrap().replace("v.sh", "v2.sh");
     std::fs::write(e.path().join("c.json"), cfg).unwrap();
     let o = run(&e, &["approve", "1"]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stdout));
     assert!(String::from_utf8_lossy(&o.stderr).contains("definition changed"), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(ran(&e), 0, "the write must not run followed by a verification nobody approved");
 }
@@ -173,7 +173,7 @@ fn changing_a_job_further_down_the_verification_chain_voids_it_too() {
     // The job the verification chains to now runs something else.
     e.config(jobs("/bin/true"), json!({}));
     let o = run(&e, &["approve", "1"]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stdout));
     assert!(String::from_utf8_lossy(&o.stderr).contains("definition changed"), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(ran(&e), 0, "the write must not run followed by a chain nobody approved");
 }

@@ -129,6 +129,16 @@ fn exit_codes_are_the_ones_readme_lists_and_the_first_stderr_line_is_the_reason(
     let o = run(d, &["tick", "--print-only"]);
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("ERROR: invalid config"), "{}", show(&o));
+    // An unknown job in the audit trail: 2, like run and start; a known one without entries says so.
+    write(d, "c.json", &json!({"version": 1, "jobs": [{"id": "w", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}]}));
+    assert_eq!(run(d, &["audit", "--job", "nosuch"]).status.code(), Some(2));
+    let o = run(d, &["audit", "--job", "w"]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("no audit entries for w"), "{}", show(&o));
+    // A tokenFile that cannot be read is a config problem: 2, so the unit does not restart on it.
+    write(d, "c.json", &json!({"version": 1, "jobs": [], "telegram": {"allowedChatIds": [1], "tokenFile": d.join("missing-token")}}));
+    let o = run(d, &["serve"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("telegram.tokenFile cannot be read"), "{}", show(&o));
     // A token but no allowlist: serve refuses with 2 (fail closed), before anything else.
     write(d, "c.json", &json!({"version": 1, "jobs": []}));
     let o = bin()

@@ -218,7 +218,16 @@ warn-conflict = ⚠️ { $host }: Another program is polling this bot's updates 
 warn-migrated = ⚠️ Group chat { $old } moved to chat id { $new } (it became a supergroup). Messages for it are re-sent to the new id once. Add { $new } to telegram.allowedChatIds to keep commands and reports working there; the allowlist was not changed.
 
 ## Why an approval is refused
-refuse-not-pending = this request is already { $state }
+refuse-not-pending = { $state ->
+    [running] this request is running now
+    [succeeded] this request already ran (succeeded)
+    [failed] this request already ran (failed)
+    [rejected] this request was rejected
+    [expired] this request has expired
+    [void] this request is void (its job changed or was turned off)
+    [interrupted] this request was interrupted
+   *[other] this request is already { $state }
+}
 refuse-expired = this request has expired
 refuse-not-approver = you are not an approver of write jobs
 refuse-own = the job requires a different person to approve than the one who asked

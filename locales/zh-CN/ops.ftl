@@ -203,7 +203,16 @@ warn-conflict = ⚠️ { $host }：另一个程序正在拉取这个机器人的
 warn-migrated = ⚠️ 群聊 { $old } 已迁移到聊天 id { $new }（升级为超级群组）。发给它的消息会在新 id 重发一次。请把 { $new } 加入 telegram.allowedChatIds 以继续在那里使用命令和报告；允许列表没有被更改。
 
 ## 审批被拒绝的原因
-refuse-not-pending = 该请求已是 { $state } 状态
+refuse-not-pending = { $state ->
+    [running] 该请求正在执行
+    [succeeded] 该请求已执行（成功）
+    [failed] 该请求已执行（失败）
+    [rejected] 该请求已被拒绝
+    [expired] 该请求已过期
+    [void] 该请求已失效（任务已更改或已停用）
+    [interrupted] 该请求已中断
+   *[other] 该请求已是 { $state } 状态
+}
 refuse-expired = 该请求已过期（expired）
 refuse-not-approver = 你不是写入任务的审批人
 refuse-own = 该任务要求由请求人以外的人批准

@@ -4,7 +4,7 @@
 
 use crate::config::{parse_id, Config};
 use crate::shell::paths::Paths;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::path::Path;
@@ -41,6 +41,12 @@ fn env_token() -> Option<String> {
     ENV_TOKEN.get_or_init(|| std::env::var("TELEGRAM_BOT_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())).clone()
 }
 
+/// `telegram.tokenFile` names a file that cannot be read: a config problem (exit 2), so a
+/// service manager does not restart the daemon every few seconds over it.
+#[derive(Debug, thiserror::Error)]
+#[error("telegram.tokenFile cannot be read: {0} (fix the path or the file's owner and mode)")]
+pub struct TokenFileUnreadable(String);
+
 /// `TELEGRAM_BOT_TOKEN`, else `telegram.tokenFile`, else `$OPENCLAW_HOME/openclaw.json`.
 pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
     resolve_with(cfg.telegram.token_file.as_deref(), home)
@@ -53,7 +59,7 @@ fn resolve_with(token_file: Option<&Path>, home: &Path) -> Result<Found> {
     let (token, source, file) = if let Some(t) = env_token() {
         (Some(t), "the environment variable TELEGRAM_BOT_TOKEN".to_string(), None)
     } else if let Some(f) = token_file {
-        let t = std::fs::read_to_string(f).with_context(|| format!("read telegram.tokenFile {}", f.display()))?;
+        let t = std::fs::read_to_string(f).map_err(|e| TokenFileUnreadable(format!("{}: {e}", f.display())))?;
         (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()), Some(f.to_path_buf()))
     } else {
         let f = home.join("openclaw.json");

@@ -78,7 +78,8 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     }
     let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host(approvals::host_uid()), &actor(), approve, &[]).await?;
     match decided {
-        Decided::Refused(r) => Err(Exit { code: 1, msg: format!("request #{id} ({}): refused: {r}", row.job_id) }.into()),
+        // Nothing ran and asking again will not change that: a usage-class exit (2).
+        Decided::Refused(r) => Err(Exit::usage(format!("request #{id} ({}): refused: {r}", row.job_id))),
         Decided::Rejected => {
             say!("request #{id} ({}) rejected; nothing ran", row.job_id);
             Ok(0)
@@ -99,8 +100,21 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
 
 /// `audit [--job J]`.
 pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
-    let tz = crate::config::load(&paths.config, &paths.home).map_or(chrono_tz::UTC, |c| c.timezone);
-    for a in approvals::trail(&Store::open(&paths.state_db)?, job)? {
+    let cfg = crate::config::load(&paths.config, &paths.home).ok();
+    let tz = cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone);
+    let trail = approvals::trail(&Store::open(&paths.state_db)?, job)?;
+    if trail.is_empty() {
+        // A job the config does not know and the trail never saw is a typo (exit 2, as for
+        // run/start); a job removed from the config keeps its history.
+        if let (Some(id), Some(c)) = (job, &cfg) {
+            if c.job(id).is_none() {
+                return Err(Exit::usage(format!("unknown job {id:?}")));
+            }
+        }
+        say!("no audit entries{}", job.map(|j| format!(" for {j}")).unwrap_or_default());
+        return Ok(0);
+    }
+    for a in trail {
         say!(
             "{} #{} {} {}{}{}",
             fmt_time(a.at, tz),

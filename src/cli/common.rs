@@ -17,7 +17,8 @@ pub fn find<'a>(cfg: &'a Config, id: &str) -> Result<&'a Job> {
 }
 
 pub fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
-    say!("{label}: {} durMs={}", o.summary(), o.duration_ms);
+    // The same words as the chat and the audit trail ("exit 0 in 1.3 s").
+    say!("{label}: {} in {}", o.summary(), crate::i18n::millis(crate::i18n::Lang::En, o.duration_ms));
     if !o.stdout.trim().is_empty() {
         say!("{}", crate::policy::check::tail_chars(&o.stdout, 2000));
     }

@@ -88,12 +88,14 @@ pub enum Command {
     Pending,
     /// Approve a write-job request on the host (runs the job once, then its verification).
     Approve {
-        /// Request id (see `pending`).
+        /// Request id (see `pending`), with or without its `#`.
+        #[arg(value_parser = request_id)]
         id: i64,
     },
     /// Reject a write-job request on the host.
     Reject {
-        /// Request id.
+        /// Request id, with or without its `#`.
+        #[arg(value_parser = request_id)]
         id: i64,
     },
     /// Print the approval audit trail.
@@ -160,12 +162,20 @@ impl Exit {
     }
 }
 
+/// A request id as every output shows it (`#2`) or bare (`2`).
+fn request_id(s: &str) -> Result<i64, String> {
+    s.trim().trim_start_matches('#').parse().map_err(|_| format!("{s:?} is not a request id (like 2 or #2; see `ops-monitor pending`)"))
+}
+
 /// The exit code of a failed command (README "Exit codes"): retrying does not help with 2, so a
 /// service manager can be told not to restart on it.
 fn exit_code(e: &anyhow::Error) -> i32 {
     if let Some(x) = e.downcast_ref::<Exit>() {
         x.code
-    } else if e.downcast_ref::<crate::config::ConfigError>().is_some() || e.downcast_ref::<crate::chat::FailClosed>().is_some() {
+    } else if e.downcast_ref::<crate::config::ConfigError>().is_some()
+        || e.downcast_ref::<crate::chat::FailClosed>().is_some()
+        || e.downcast_ref::<crate::chat::token::TokenFileUnreadable>().is_some()
+    {
         EXIT_USAGE
     } else if e.downcast_ref::<crate::daemon::LockHeld>().is_some() {
         EXIT_LOCKED

@@ -78,7 +78,7 @@ pub enum Decider {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Refusal {
     /// Already decided, running or finished.
-    #[error("this request is already {0}")]
+    #[error("{}", not_pending(.0))]
     NotPending(&'static str),
     /// Past its expiry.
     #[error("this request has expired")]
@@ -95,6 +95,21 @@ pub enum Refusal {
     /// The job is gone from the config.
     #[error("the job is no longer in the config")]
     JobGone,
+}
+
+/// Why a request that is no longer pending cannot be decided, in words (CLI and logs; the chat
+/// has the same in its own language: `refuse-not-pending`).
+fn not_pending(state: &str) -> String {
+    match state {
+        "running" => "this request is running now".into(),
+        "succeeded" => "this request already ran (succeeded)".into(),
+        "failed" => "this request already ran (failed)".into(),
+        "rejected" => "this request was rejected".into(),
+        "expired" => "this request has expired".into(),
+        "void" => "this request is void (its job changed or was turned off)".into(),
+        "interrupted" => "this request was interrupted".into(),
+        other => format!("this request is already {other}"),
+    }
 }
 
 /// Checks an Approve (or Reject, with `approve = false`) and returns the state to move to.
