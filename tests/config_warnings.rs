@@ -113,3 +113,23 @@ fn quiet_hours_null_or_false_means_none() {
         assert!(routine_progress_shows(dir.path(), &cfg), "routine progress at 03:00 with no quiet hours ({defaults}, {policy})");
     }
 }
+
+#[test]
+fn a_tick_with_nothing_to_print_says_so_and_names_what_quiet_hours_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = dir.path().join("st.sh");
+    std::fs::write(&st, "echo '{\"running\":true,\"completed\":false}'\n").unwrap();
+    let job = json!({"id": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true, "commands": {"start": ["true"], "status": ["sh", st]}});
+    // At 03:00 inside the default quiet hours, the first sighting (a status change) is held.
+    let night = json!({"version": 1, "tickSeconds": 1, "timezone": zone_at_3am(), "jobs": [job.clone()]});
+    let o = run(dir.path(), &night, &["tick", "--print-only"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "nothing to report now: 1 message(s) held for the morning digest (quiet hours)", "{}", show(&o));
+    // Without quiet hours, the unchanged running job gives ticks with nothing to say: they say so.
+    let day = json!({"version": 1, "tickSeconds": 1, "defaults": {"quietHours": null}, "jobs": [job]});
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while Instant::now() < deadline && last.trim() != "nothing to report" {
+        last = String::from_utf8_lossy(&run(dir.path(), &day, &["tick", "--print-only"]).stdout).into_owned();
+    }
+    assert_eq!(last.trim(), "nothing to report");
+}

@@ -138,6 +138,12 @@ async fn run_tick(paths: &Paths, print_only: bool, dry_run: bool) -> Result<i32>
             }
             None => ConsoleSink { state_db: paths.state_db.clone() }.report(&out.report, cfg.as_ref())?,
         }
+    } else if out.had_config && (bot.is_none() || out.held > 0) {
+        // Silence would look like a tick that did not run.
+        match out.held {
+            0 => say!("nothing to report"),
+            n => say!("nothing to report now: {n} message(s) held for the morning digest (quiet hours)"),
+        }
     }
     Ok(if out.had_config { 0 } else { 2 })
 }

@@ -71,6 +71,8 @@ pub struct TickOutcome {
     pub config_error: Option<String>,
     /// Whether a config (current or last good) was available.
     pub had_config: bool,
+    /// Sections held for the morning digest (quiet hours) instead of being reported now.
+    pub held: usize,
 }
 
 /// Runs one tick at `Utc::now()`. Its writes wait for the database off the async workers
@@ -89,7 +91,9 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     }
     out.report.sections.extend(t.sections);
     if !opts.dry_run {
+        let before = out.report.sections.len();
         super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
+        out.held = before - out.report.sections.len();
         if opts.scope.global() {
             super::digest::mark_night(&mut store, &t.cfg, now)?;
             out.report.digest = super::digest::due(&store, &t.cfg, now)?;
