@@ -47,6 +47,8 @@ fn unknown_keys_are_warned_with_their_path_and_the_closest_known_key() {
         let want = format!("WARNING: {path}: unknown key, ignored; did you mean `{hint}`?");
         assert!(err.contains(&want), "missing {want:?}:\n{err}");
     }
+    // The typo left the job off: the OK line is followed by the jobs not monitored.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("disabled (1 of 1, not monitored): scan"), "{}", show(&o));
     // tick warns too, at load.
     let o = run(dir.path(), &cfg, &["tick", "--print-only"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("jobs[0].enable: unknown key"), "{}", show(&o));

@@ -53,6 +53,11 @@ fn validate(paths: &Paths) -> Result<i32> {
         eprintln!("WARNING: {w}");
     }
     say!("OK: {} version=1 jobs={} timezone={} tickSeconds={}", cfg.path.display(), cfg.jobs.len(), cfg.timezone, cfg.tick_seconds);
+    // Jobs are off unless `"enabled": true`: a job left off by a typo (`"enable"`) is named.
+    let off: Vec<&str> = cfg.jobs.iter().filter(|j| !j.enabled).map(|j| j.id.as_str()).collect();
+    if !off.is_empty() {
+        say!("disabled ({} of {}, not monitored): {}", off.len(), cfg.jobs.len(), off.join(", "));
+    }
     Ok(0)
 }
 
