@@ -72,4 +72,6 @@ fn a_merged_backlog_is_headed_in_the_readers_language() {
     assert_eq!(h(Lang::ZhCn, 36, 0), "Telegram 无法连接期间 · nas · 13:02–13:05：36 条告警");
     assert_eq!(h(Lang::ZhCn, 36, 2), "Telegram 无法连接期间 · nas · 13:02–13:05：36 条告警，2 条更新");
     assert_eq!(t!(Lang::ZhCn, "backlog-recovered", heading = "• a", what = "x"), "• a — x（已恢复）");
+    assert_eq!(t!(Lang::ZhCn, "backlog-changed", heading = "• a", what = "x"), "• a — x（已变化）");
+    assert_eq!(t!(Lang::En, "backlog-changed", heading = "• a", what = "x"), "• a — x (since changed)");
 }

@@ -1,6 +1,7 @@
 //! After an outage a chat's backlog arrives merged: the alerts queued while Telegram was
 //! unreachable reach even a group (paced at one message per 3 s) within seconds, each once, in
-//! order, under one header; an alert whose anomaly cleared meanwhile says "(since recovered)";
+//! order, under one header; an alert whose anomaly cleared meanwhile says "(since recovered)", one
+//! whose job has moved on to another anomaly "(since changed)";
 //! approval requests and command replies stay messages of their own with working buttons.
 
 mod support;
@@ -16,17 +17,18 @@ fn produced(env: &Env) -> u64 {
     std::fs::read_to_string(env.path().join("n")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
 }
 
-/// A job that reports `level: alert` "disk gone" while the file `broken` exists, else runs fine.
-fn flaky(env: &Env) -> serde_json::Value {
-    let flag = env.path().join("broken");
+/// A job `id` that reports `level: alert` with the text of the file named `id` as its message
+/// while the file exists, else runs fine.
+fn flaky(env: &Env, id: &str) -> serde_json::Value {
+    let flag = env.path().join(id);
     let st = env.script(
-        "flaky.sh",
+        &format!("{id}.sh"),
         &format!(
-            "if [ -e {f} ]; then echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"disk gone\"}}'\nelse echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            "if [ -e {f} ]; then echo '{{\"running\":true,\"completed\":false,\"level\":\"alert\",\"message\":\"'\"$(cat {f})\"'\"}}'\nelse echo '{{\"running\":true,\"completed\":false}}'; fi\n",
             f = flag.display()
         ),
     );
-    long_job("flaky", &st, json!({}))
+    long_job(id, &st, json!({}))
 }
 
 fn after(env: &Env, chat: i64, from: usize) -> Vec<Sent> {
@@ -36,17 +38,20 @@ fn after(env: &Env, chat: i64, from: usize) -> Vec<Sent> {
 #[test]
 fn twenty_alerts_raised_during_an_outage_reach_a_group_within_10_s_each_once_in_order_and_a_recovered_one_says_so() {
     let env = Env::new();
-    env.config(json!([counting_alert(&env), flaky(&env)]), json!({"tickSeconds": 1, "host": "nas"}));
+    env.config(json!([counting_alert(&env), flaky(&env, "flaky"), flaky(&env, "shifty")]), json!({"tickSeconds": 1, "host": "nas"}));
     let d = env.serve();
     for chat in [ME, GROUP] {
         assert!(eventually(T, || !alert_numbers(&env, chat).is_empty()), "chat {chat}: an alert before the outage");
     }
     env.tg.down(Instant::now() + Duration::from_secs(3600));
     let (start, before) = (produced(&env), [env.tg.to_chat(ME).len(), env.tg.to_chat(GROUP).len()]);
-    std::fs::write(env.path().join("broken"), "").unwrap();
-    let queued = "SELECT COUNT(*) FROM outbox WHERE status='pending' AND text LIKE '%disk gone%'";
-    assert!(eventually(T, || env.count(queued) >= 2), "flaky's alert is queued for both chats…");
-    std::fs::remove_file(env.path().join("broken")).unwrap();
+    std::fs::write(env.path().join("flaky"), "disk gone").unwrap();
+    std::fs::write(env.path().join("shifty"), "fan loud").unwrap();
+    let queued = |what: &str| env.count(&format!("SELECT COUNT(*) FROM outbox WHERE status='pending' AND text LIKE '%{what}%'"));
+    assert!(eventually(T, || queued("disk gone") >= 2 && queued("fan loud") >= 2), "flaky's and shifty's alerts are queued for both chats…");
+    std::fs::write(env.path().join("shifty"), "fan failed").unwrap();
+    assert!(eventually(T, || queued("fan failed") >= 2), "…then shifty alerts about something else…");
+    std::fs::remove_file(env.path().join("flaky")).unwrap();
     let clear = "SELECT COUNT(*) FROM job_state WHERE job_id='flaky' AND state LIKE '%\"last_anomaly_key\":null%'";
     assert!(eventually(T, || env.count(clear) == 1), "…then its anomaly clears");
     assert!(eventually(Duration::from_secs(60), || produced(&env) >= start + 20), "20 alerts raised during the outage");
@@ -69,7 +74,9 @@ fn twenty_alerts_raised_during_an_outage_reach_a_group_within_10_s_each_once_in_
         assert_eq!(backlog.iter().filter(|m| m.text.contains("While Telegram was unreachable")).count(), 1, "headed once");
         let all: String = backlog.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
         assert!(all.contains("disk gone (since recovered)"), "chat {chat}: the cleared alert is marked: {all}");
-        assert!(!all.contains("- ALERT: job reports alert: disk gone"), "chat {chat}: …as one line, not the whole alert");
+        assert!(all.contains("fan loud (since changed)"), "chat {chat}: the superseded alert is marked: {all}");
+        assert!(!all.contains("alert: disk gone\n") && !all.contains("alert: fan loud\n"), "chat {chat}: …each as one line, not the whole alert");
+        assert!(all.contains("- ALERT: job reports alert: fan failed\n"), "chat {chat}: the anomaly in force stays whole: {all}");
         assert!(backlog.len() < 10, "chat {chat}: merged into few messages, not one per alert: {}", backlog.len());
     }
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());

@@ -260,6 +260,7 @@ backlog-header = While Telegram was unreachable · { $host } · { $from }–{ $t
    *[other] , { $updates } updates
 }
 backlog-recovered = { $heading } — { $what } (since recovered)
+backlog-changed = { $heading } — { $what } (since changed)
 
 ## The live progress message (one per chat, edited in place)
 live-more = { $count ->

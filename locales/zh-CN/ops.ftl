@@ -241,6 +241,7 @@ backlog-header = Telegram 无法连接期间 · { $host } · { $from }–{ $to }
    *[other] ，{ $updates } 条更新
 }
 backlog-recovered = { $heading } — { $what }（已恢复）
+backlog-changed = { $heading } — { $what }（已变化）
 
 ## 实时进度消息（每个聊天一条，原地更新）
 live-more = ……还有 { $count } 个运行中的任务：/status

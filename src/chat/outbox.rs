@@ -60,8 +60,9 @@ pub fn enqueue_report(store: &mut Store, chat: i64, report: &Report, host: &str,
             let key = s.anomaly.as_ref().map(|a| a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref())));
             let what = s.anomaly.as_ref().map(|a| render::anomaly_line(a, lang)).unwrap_or_default();
             let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
-            let recovered = crate::t!(lang, "backlog-recovered", heading = heading, what = what);
-            Ok(Part { job: s.job_id.clone(), key, routine: !s.loud && s.anomaly.is_none(), text, recovered, rows })
+            let recovered = crate::t!(lang, "backlog-recovered", heading = &heading, what = &what);
+            let changed = crate::t!(lang, "backlog-changed", heading = heading, what = what);
+            Ok(Part { job: s.job_id.clone(), key, routine: !s.loud && s.anomaly.is_none(), text, recovered, changed, rows })
         })
         .collect::<Result<Vec<_>>>()?;
     let at = report.at.unwrap_or_else(chrono::Utc::now).with_timezone(&tz);

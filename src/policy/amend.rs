@@ -20,6 +20,9 @@ pub fn amend_meta(meta: &mut Meta, job: &str, key: &str, line: &str, gone: &dyn 
     for part in meta.parts.iter_mut().filter(|p| p.job == job && p.key.as_deref() == Some(key)) {
         part.text = format!("{}\n{line}", part.text);
         part.recovered = format!("{}\n{line}", part.recovered);
+        if !part.changed.is_empty() {
+            part.changed = format!("{}\n{line}", part.changed);
+        }
         retain_buttons(&mut part.rows, gone);
     }
 }
@@ -60,6 +63,7 @@ mod tests {
             routine: false,
             text: format!("• {job}"),
             recovered: format!("• {job} (since recovered)"),
+            changed: format!("• {job} (since changed)"),
             rows: vec![vec![button(&format!("start-{job}")), button("logs")]],
         };
         let mut meta = Meta {
@@ -71,7 +75,7 @@ mod tests {
         };
         amend_meta(&mut meta, "scan", "crashed:1:", "▶️ resumed", &|t| t.starts_with("start-"));
         assert_eq!(meta.parts[0].text, "• scan\n▶️ resumed");
-        assert!(meta.parts[0].recovered.ends_with("\n▶️ resumed"));
+        assert!(meta.parts[0].recovered.ends_with("\n▶️ resumed") && meta.parts[0].changed.ends_with("\n▶️ resumed"));
         assert_eq!(meta.parts[0].rows, vec![vec![button("logs")]]);
         assert_eq!(meta.parts[1], part("disk", "x"), "another job's part is left alone");
     }

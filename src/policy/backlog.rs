@@ -2,8 +2,9 @@
 //! the queued alerts and routine reports of a chat go out as few messages as the text and
 //! button limits allow, in order, headed once (by the outage header, else by the first report's
 //! own header), so every merged message names its host. Superseded routine progress is dropped, an alert
-//! whose anomaly has cleared since shrinks to one "(since recovered)" line, and only buttons of
-//! what still needs a decision are kept.
+//! whose anomaly has cleared since shrinks to one "(since recovered)" line, one whose job has
+//! moved on to another anomaly to one "(since changed)" line, and only buttons of what still
+//! needs a decision are kept.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,6 +23,10 @@ pub struct Part {
     pub text: String,
     /// The one line shown instead once the anomaly has cleared.
     pub recovered: String,
+    /// The one line shown instead once the job has moved on to another anomaly (empty in rows
+    /// queued before it was kept: such a part is shown whole).
+    #[serde(default)]
+    pub changed: String,
     /// Inline keyboard rows (button JSON) belonging to this part.
     pub rows: Vec<Vec<Value>>,
 }
@@ -114,6 +119,16 @@ fn cleared(part: &Part, now: &Current) -> bool {
     part.key.is_some() && matches!(now.get(&part.job), Some(None))
 }
 
+/// What a part shows: one line once its anomaly has cleared or its job has moved on to another
+/// anomaly (the newer one has its own alert), else the whole part.
+fn shown<'a>(part: &'a Part, now: &Current) -> &'a str {
+    match (part.key.as_deref(), now.get(&part.job)) {
+        (Some(_), Some(None)) => &part.recovered,
+        (Some(key), Some(Some(current))) if key != current && !part.changed.is_empty() => &part.changed,
+        _ => &part.text,
+    }
+}
+
 /// The parts whose buttons are kept: for each job the last one with buttons whose anomaly has
 /// not cleared (an Ack for an older anomaly of the job would decide nothing new).
 fn deciding(items: &[Item], now: &Current) -> Vec<(usize, usize)> {
@@ -157,7 +172,7 @@ pub fn plan(items: &[Item], now: &Current, header: Option<&str>, limits: Limits)
     let (mut rows, mut covers, mut silent) = (Vec::new(), Vec::new(), true);
     for (i, it) in items.iter().enumerate() {
         let kept: Vec<(usize, &Part)> = it.meta.parts.iter().enumerate().filter(|(p, _)| !dropped.contains(&(i, *p))).collect();
-        let shown: Vec<&str> = kept.iter().map(|(_, part)| if cleared(part, now) { part.recovered.as_str() } else { part.text.as_str() }).collect();
+        let shown: Vec<&str> = kept.iter().map(|(_, part)| shown(part, now)).collect();
         let buttons: Vec<Vec<Value>> = kept.iter().filter(|(p, _)| deciding.contains(&(i, *p))).flat_map(|(_, part)| part.rows.clone()).collect();
         let lead = if header.is_none() && text.is_empty() { &it.meta.head } else { &it.meta.stamp };
         let block = if shown.is_empty() { String::new() } else { format!("{lead}\n{}", shown.join("\n\n")) };
@@ -193,6 +208,7 @@ mod tests {
             routine: false,
             text: format!("• {job}\n- ALERT: {key}"),
             recovered: format!("• {job} — {key} (since recovered)"),
+            changed: format!("• {job} — {key} (since changed)"),
             rows: vec![vec![json!({"text": format!("Ack {job} {key}")})]],
         };
         item(id, false, part)
@@ -211,7 +227,15 @@ mod tests {
     }
 
     fn progress(id: i64, job: &str, n: u32) -> Item {
-        let part = Part { job: job.into(), key: None, routine: true, text: format!("• {job}\n- progress {n}"), recovered: String::new(), rows: vec![] };
+        let part = Part {
+            job: job.into(),
+            key: None,
+            routine: true,
+            text: format!("• {job}\n- progress {n}"),
+            recovered: String::new(),
+            changed: String::new(),
+            rows: vec![],
+        };
         item(id, true, part)
     }
 
@@ -224,8 +248,8 @@ mod tests {
         let items = vec![alert(1, "a", "k1"), alert(2, "a", "k2"), alert(3, "b", "x")];
         let p = plan(&items, &now(&[("a", Some("k2")), ("b", Some("x"))]), Some("HEADER"), LIMITS).unwrap();
         assert_eq!(p.covers, vec![1, 2, 3]);
-        assert!(p.text.starts_with("HEADER\n\n13:01:00\n• a\n- ALERT: k1\n\n13:02:00"), "{}", p.text);
-        assert!(p.text.find("k1").unwrap() < p.text.find("k2").unwrap() && p.text.find("k2").unwrap() < p.text.find("- ALERT: x").unwrap());
+        assert!(p.text.starts_with("HEADER\n\n13:01:00\n• a — k1 (since changed)\n\n13:02:00\n• a\n- ALERT: k2"), "{}", p.text);
+        assert!(p.text.find("k2").unwrap() < p.text.find("- ALERT: x").unwrap());
         let labels: Vec<&str> = p.rows.iter().flatten().map(|b| b["text"].as_str().unwrap()).collect();
         assert_eq!(labels, vec!["Ack a k2", "Ack b x"], "one Ack per job: for its latest anomaly");
         assert!(!p.silent);
@@ -239,6 +263,18 @@ mod tests {
         let p = plan(&items, &now(&[("a", None), ("b", Some("x"))]), None, LIMITS).unwrap();
         assert!(p.text.contains("• a — k1 (since recovered)") && !p.text.contains("- ALERT: k1"), "{}", p.text);
         assert_eq!(p.rows.len(), 1);
+    }
+
+    #[test]
+    fn an_alert_whose_job_moved_on_to_another_anomaly_becomes_one_line_and_an_old_row_stays_whole() {
+        let items = vec![alert(1, "a", "k1"), alert(2, "b", "x")];
+        let p = plan(&items, &now(&[("a", Some("k2")), ("b", Some("x"))]), None, LIMITS).unwrap();
+        assert!(p.text.contains("• a — k1 (since changed)") && !p.text.contains("- ALERT: k1"), "{}", p.text);
+        assert!(p.text.contains("• b\n- ALERT: x"), "the current anomaly stays whole: {}", p.text);
+        let mut old = items.clone();
+        old[0].meta.parts[0].changed = String::new();
+        let p = plan(&old, &now(&[("a", Some("k2")), ("b", Some("x"))]), None, LIMITS).unwrap();
+        assert!(p.text.contains("• a\n- ALERT: k1"), "a row queued before the line was kept: {}", p.text);
     }
 
     #[test]
