@@ -61,3 +61,36 @@ fn logs_without_a_job_shows_a_picker() {
     assert!(logs.text.contains("checked-ok"), "{}", logs.text);
     stop(d);
 }
+
+#[test]
+fn a_check_run_by_hand_that_prints_alert_is_failing_as_on_its_schedule() {
+    let env = Env::new();
+    let fan = env.script("fan.sh", "echo 'ALERT: fan broken'\n");
+    let fix = env.script("fix.sh", "echo looked\n");
+    env.config(
+        json!([
+            {"id": "fan", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", fan]},
+             "after": [{"jobId": "fix", "when": "failure"}, {"jobId": "fix", "when": "success", "delaySeconds": 99}]},
+            {"id": "fix", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", fix]}}
+        ]),
+        json!({}),
+    );
+    let failure_chain = || env.count("SELECT COUNT(*) FROM queue WHERE job_id='fix' AND reason LIKE 'after fan (failure)%'");
+    // On the host: exit 1, the output line named, the failure chain queued.
+    let o = env.cli().args(["run", "fan"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the check is failing: ALERT: fan broken"), "{err}");
+    assert_eq!(
+        failure_chain(),
+        1,
+        "{:?}",
+        env.db().unwrap().prepare("SELECT reason FROM queue").unwrap().query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Vec<_>>()
+    );
+    // In the chat: the reply says so.
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run fan");
+    let reply = env.tg.wait_for(T, |m| m.text.contains("run fan")).expect("the run's result");
+    assert!(reply.text.contains("the check is failing: ALERT: fan broken"), "{}", reply.text);
+    stop(d);
+}

@@ -144,6 +144,9 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: La
 /// A run's outcome from the chat, plus the `after` jobs it queued.
 pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
     let mut text = outcome_text("run", job, o, lang);
+    if let Some(f) = crate::shell::jobs::check_failure(o).filter(|_| o.success()) {
+        text.push_str(&format!("\n{}", t!(lang, "run-check-failing", line = &f.reason)));
+    }
     for f in queued {
         text.push_str(&format!("\n{}", t!(lang, "note-queued", job = &f.job_id, delay = i18n::duration(lang, f.delay_seconds))));
     }

@@ -186,5 +186,8 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
     if !o.success() {
         return Err(anyhow::anyhow!("run {id} failed: {}", o.summary()));
     }
+    if let Some(f) = jobs::check_failure(&o) {
+        return Err(anyhow::anyhow!("run {id}: the check is failing: {}", f.reason));
+    }
     Ok(0)
 }

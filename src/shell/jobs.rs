@@ -93,7 +93,8 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
 pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome, Vec<FollowUp>)> {
     let out = execute(job, Action::Run, paths, origin).await?;
     let now = chrono::Utc::now().timestamp();
-    let when = if out.success() { When::Success } else { When::Failure };
+    // The same verdict as a scheduled run: exit 0 with ALERT in the output is a failing check.
+    let when = if check_failure(&out).is_none() { When::Success } else { When::Failure };
     let queued = follow_ups(job, when, now, None);
     Store::open(&paths.state_db)?.write(|tx| {
         for f in &queued {
@@ -102,6 +103,18 @@ pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome
         Ok(())
     })?;
     Ok((out, queued))
+}
+
+/// The check's result as the policy sees it (exit, timeout, output with its words).
+pub fn check_result(out: &Outcome) -> crate::policy::check::CheckResult {
+    crate::policy::check::CheckResult { run_failure: out.failure_kind(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) }
+}
+
+/// Why a one-shot run counts as failing: its exit, timeout or signal, or an `ALERT` /
+/// `ACTION REQUIRED` line in its output although it exited 0. One rule for schedules, chains,
+/// `run` on the CLI and `/run` in the chat.
+pub fn check_failure(out: &Outcome) -> Option<Failure> {
+    crate::policy::check::failure(&check_result(out))
 }
 
 /// Runs the status command (bounded by the job's status timeout) and parses the contract.

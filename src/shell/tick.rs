@@ -5,7 +5,7 @@ use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use crate::config::{Config, Job, Kind, Risk, When};
-use crate::policy::check::{evaluate_check, follow_ups, schedule_due, CheckResult};
+use crate::policy::check::{evaluate_check, follow_ups, schedule_due};
 use crate::policy::long::evaluate_long;
 use crate::policy::rate::Sample;
 use crate::policy::report::{AutoResume, Note, Section};
@@ -284,7 +284,7 @@ impl Tick<'_> {
             }
             Done::Check { job, queue_id, reason, out } => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
-                let r = CheckResult { run_failure: out.failure_kind(), summary: out.summary(), output: format!("{}\n{}", out.stdout, out.stderr) };
+                let r = super::jobs::check_result(&out);
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
