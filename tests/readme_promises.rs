@@ -227,7 +227,18 @@ fn the_systemd_example_lingers_keeps_the_token_private_and_does_not_loop_on_a_ba
     assert!(unit.contains("umask 077") && unit.contains("read -rs"), "bot.env is written private, the token typed at a prompt");
     assert!(!unit.contains("\"<token>\""), "no install step puts the token on a command line");
     assert!(!settings.iter().any(|l| l.contains("network-online.target")), "a user unit cannot order after network-online.target");
-    assert!(unit.contains("in flight"), "the KillMode comment says what it leaves running");
+    // What KillMode=process leaves running: the detached long jobs always; commands in flight only
+    // when serve dies without a clean stop (tests/watched.rs proves a clean stop ends them).
+    let readme = readme();
+    for text in [&unit, &readme] {
+        let flat = text.replace("\n# ", " ").replace('\n', " ");
+        assert!(flat.contains("Only when serve dies without a clean stop (a crash, kill -9, the watchdog's abort"), "what KillMode leaves running");
+        assert!(
+            flat.contains("SIGKILL after the job's killGraceSeconds") || flat.contains("SIGKILL after the job's `killGraceSeconds`"),
+            "how a clean stop ends them"
+        );
+        assert!(!flat.contains("finish unsupervised"), "a clean stop does not leave commands in flight running");
+    }
     let code: i32 = settings.iter().find_map(|l| l.strip_prefix("RestartPreventExitStatus=")).expect("RestartPreventExitStatus").trim().parse().unwrap();
     // The code it names is the one serve exits with on an invalid config.
     let dir = tempfile::tempdir().unwrap();

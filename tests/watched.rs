@@ -2,7 +2,8 @@
 //! broken config) against a local HTTP server, and the systemd notify protocol on a local
 //! datagram socket (READY, WATCHDOG while idle, STATUS, STOPPING on SIGTERM); liveness from the
 //! loops that do the work (READY after the first status poll, no WATCHDOG and `/fail` while a
-//! job's loop is wedged).
+//! job's loop is wedged); a clean stop ends the commands in flight (what KillMode=process in the
+//! example unit relies on).
 
 mod support;
 
@@ -218,4 +219,26 @@ fn a_wedged_job_loop_stops_the_watchdog_and_fails_the_heartbeat_until_it_moves_a
     assert!(notify.until(Duration::from_secs(5), |_| notify.watchdogs() > fed), "{:?}", notify.lines());
     let _ = writer.join().unwrap();
     assert!(sigterm(&mut child).success());
+}
+
+/// True while `pid` exists and is not a zombie (an orphan init has not reaped yet is gone).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X'])))
+}
+
+#[test]
+fn a_clean_stop_ends_a_check_in_flight_even_one_that_ignores_sigterm_within_its_kill_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    // The shell and its sleep ignore SIGTERM: only the SIGKILL after the grace ends them.
+    std::fs::write(dir.path().join("check.sh"), "trap '' TERM\nsleep 300 &\necho \"$$ $!\" > pids.tmp && mv pids.tmp pids\nwait\n").unwrap();
+    let job = json!({"id": "slow", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "cwd": dir.path(),
+        "commands": {"run": ["sh", "check.sh"]}, "policy": {"runEverySeconds": 3600, "timeoutSeconds": 600, "killGraceSeconds": 1}});
+    std::fs::write(dir.path().join("c.json"), json!({"version": 1, "tickSeconds": 3600, "jobs": [job]}).to_string()).unwrap();
+    let mut child = serve(dir.path(), &[]);
+    assert!(eventually(Duration::from_secs(15), || dir.path().join("pids").exists()), "the check started");
+    let pids: Vec<i32> = std::fs::read_to_string(dir.path().join("pids")).unwrap().split_whitespace().map(|p| p.parse().unwrap()).collect();
+    assert!(pids.iter().all(|p| running(*p)), "{pids:?}");
+    assert!(sigterm(&mut child).success());
+    // Grace 1 s, plus slack.
+    assert!(eventually(Duration::from_secs(4), || pids.iter().all(|p| !running(*p))), "the check outlived serve's clean stop: {pids:?}");
 }

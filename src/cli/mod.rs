@@ -192,15 +192,27 @@ pub fn main() -> i32 {
     crate::chat::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
     init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    match rt.block_on(commands::dispatch(cli)) {
+    let code = match rt.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             let code = exit_code(&e);
             eprintln!("ERROR: {}", crate::shell::secrets::mask(&format!("{e:#}")));
             code
         }
+    };
+    // Dropping the tasks still running (a clean stop of `serve`) ends the commands they had in
+    // flight (SIGTERM to each group, SIGKILL after its grace): wait for that before exiting, or
+    // a command that ignores SIGTERM would outlive us. A thread stuck in a blocking read is left.
+    rt.shutdown_timeout(std::time::Duration::from_secs(10));
+    if !crate::shell::runner::await_ending_groups(ENDING_WAIT) {
+        tracing::warn!("some commands in flight were still being ended at exit");
     }
+    code
 }
+
+/// How long exit waits for the groups of dropped commands to end: above any sensible
+/// `killGraceSeconds`; systemd's `TimeoutStopSec` (15 s in examples/) bounds it anyway.
+const ENDING_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());

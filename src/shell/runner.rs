@@ -143,14 +143,29 @@ impl Drop for DropGuard {
             return;
         }
         let (pgid, grace) = (self.pgid, self.grace);
+        *ENDING.0.lock().expect("ending lock") += 1;
         std::thread::spawn(move || {
             let deadline = Instant::now() + grace;
             while Instant::now() < deadline && group_alive(pgid) {
                 std::thread::sleep(Duration::from_millis(25));
             }
             signal_group(pgid, Signal::KILL);
+            *ENDING.0.lock().expect("ending lock") -= 1;
+            ENDING.1.notify_all();
         });
     }
+}
+
+/// Groups whose run was dropped and that are being ended (SIGTERM sent, SIGKILL after the grace).
+static ENDING: (Mutex<usize>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+
+/// Waits (at most `within`) until every group being ended by a dropped run got its SIGKILL or
+/// emptied: called when the process exits (after the runtime dropped its tasks), so a command in
+/// flight at a clean stop does not outlive it for want of the SIGKILL after its grace.
+pub fn await_ending_groups(within: Duration) -> bool {
+    let n = ENDING.0.lock().expect("ending lock");
+    let (n, _) = ENDING.1.wait_timeout_while(n, within, |n| *n > 0).expect("ending lock");
+    *n == 0
 }
 
 async fn drain(pumps: [tokio::task::JoinHandle<()>; 2]) {
