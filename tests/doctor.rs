@@ -63,3 +63,23 @@ fn send_test_reaches_each_report_chat_and_a_non_executable_program_is_named() {
     assert!(env.tg.wait_for(Duration::from_secs(5), |m| m.chat_id == ME && m.text.contains("test message")).is_some());
     assert_eq!(env.tg.to_chat(support::GROUP).len(), 0, "the test went to a chat that gets no reports");
 }
+
+#[test]
+fn a_script_run_through_an_interpreter_is_checked_too() {
+    let env = Env::new();
+    let here = env.script("here.sh", "echo ok\n");
+    let jobs = json!([
+        {"id": "gone", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", "missing.sh"]}},
+        {"id": "here", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", here]}},
+        {"id": "inline", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", "-c", "echo ok"]}}
+    ]);
+    env.config(jobs, json!({}));
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("ERROR") && l.contains("jobs[0].commands.run[0] (gone)") && l.contains("script \"missing.sh\" of sh not found")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("ok") && l.contains("(here)") && l.contains("here.sh")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("ok") && l.contains("(inline)")), "sh -c is not a script: {text}");
+}

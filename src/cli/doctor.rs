@@ -85,8 +85,9 @@ async fn check_jobs(cfg: &Config, paths: &Paths, f: &mut Findings) {
         let mut runnable = true;
         for (name, argv) in commands(job) {
             let at = format!("jobs[{i}].commands.{name}[0] ({})", job.id);
-            match find_program(&argv[0], &job.cwd) {
-                Ok(p) => f.ok(format!("{at}: {}", p.display())),
+            match find_program(&argv[0], &job.cwd).and_then(|p| script_of(argv, &job.cwd).map(|s| (p, s))) {
+                Ok((p, None)) => f.ok(format!("{at}: {}", p.display())),
+                Ok((p, Some(script))) => f.ok(format!("{at}: {} {}", p.display(), script.display())),
                 Err(why) => {
                     runnable &= name != "status";
                     f.error(format!("{at}: {why}"));
@@ -116,6 +117,22 @@ async fn check_heartbeat(cfg: &Config, f: &mut Findings) {
 fn commands(job: &Job) -> Vec<(&'static str, &Vec<String>)> {
     let c = &job.commands;
     [("start", &c.start), ("status", &c.status), ("stop", &c.stop), ("run", &c.run)].into_iter().filter_map(|(n, a)| Some((n, a.as_ref()?))).collect()
+}
+
+/// Interpreters whose first argument is the script that really is the job.
+const INTERPRETERS: [&str; 10] = ["sh", "bash", "dash", "zsh", "ksh", "python", "python3", "perl", "ruby", "node"];
+
+/// For `sh script.sh …` and the like: the script, which must exist in `cwd` (an interpreter on
+/// PATH says nothing about it). None for other programs and for `sh -c …`.
+fn script_of(argv: &[String], cwd: &Path) -> Result<Option<PathBuf>, String> {
+    let interpreter = Path::new(&argv[0]).file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let Some(script) = argv.get(1).filter(|a| INTERPRETERS.contains(&interpreter) && !a.starts_with('-')) else { return Ok(None) };
+    let path = cwd.join(script);
+    if path.is_file() {
+        Ok(Some(path))
+    } else {
+        Err(format!("script {script:?} of {} not found in {}", argv[0], cwd.display()))
+    }
 }
 
 /// Where `program` resolves when run in `cwd` (a name is looked up in PATH, a path against cwd).
