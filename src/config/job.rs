@@ -57,10 +57,12 @@ pub fn read_job(
     let after = read_after(r, o, &p("after"), known_ids);
     let enabled = r.bool(o, "enabled", &p("enabled")).unwrap_or(false);
     let name = r.string(o, "name", &p("name"));
-    let (id, kind, risk) = (id?, kind?, risk?);
+    let (kind, risk) = (kind?, risk?);
     let own_schedule = o.get("policy").and_then(Value::as_object).is_some_and(|p| p.contains_key("runEverySeconds"));
     let present = |name: &str| o.get("commands").and_then(Value::as_object).is_some_and(|c| c.contains_key(name));
+    // Checked whatever else is wrong with the entry (a bad id included): every problem at once.
     check_kind_rules(r, at, kind, risk, present, own_schedule);
+    let id = id?;
     let mut policy = policy;
     if kind != Kind::OneShotRead {
         policy.run_every_seconds = None;

@@ -44,10 +44,11 @@ fn warning(path: &str, key: &str, keys: &BTreeSet<String>) -> String {
     }
 }
 
-/// The known key nearest to `key` (case-insensitive edit distance), when it is plausibly a typo.
+/// The known key nearest to `key` (case-insensitive edit distance counting a swap of two
+/// neighbouring letters as one edit: `stauts` is `status`), when it is plausibly a typo.
 fn closest<'a>(key: &str, keys: &'a BTreeSet<String>) -> Option<&'a str> {
     let lower = key.to_lowercase();
-    let (dist, best) = keys.iter().map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), k.as_str())).min()?;
+    let (dist, best) = keys.iter().map(|k| (strsim::osa_distance(&lower, &k.to_lowercase()), k.as_str())).min()?;
     (dist <= 2.max(key.chars().count() / 3)).then_some(best)
 }
 
@@ -62,6 +63,8 @@ mod tests {
         assert_eq!(closest("polcy", &keys), Some("policy"));
         assert_eq!(closest("tickSecond", &keys), Some("tickSeconds"));
         assert_eq!(closest("allowedChatIDs", &keys), Some("allowedChatIds"));
+        let commands: BTreeSet<String> = ["start", "status", "stop", "run"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(closest("stauts", &commands), Some("status"), "two letters swapped are one typo");
         assert_eq!(closest("description", &keys), None);
         assert!(warning("jobs[0].description", "description", &keys).contains("known here: allowedChatIds, enabled"));
     }

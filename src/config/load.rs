@@ -17,6 +17,9 @@ pub struct ConfigError {
     pub file: PathBuf,
     /// Every problem found.
     pub issues: Vec<Issue>,
+    /// The warnings of a file that was read far enough (unknown keys with their closest known
+    /// key): shown with the problems, since a typo is often the cause of one.
+    pub warnings: Vec<String>,
 }
 
 impl fmt::Display for ConfigError {
@@ -35,22 +38,28 @@ impl fmt::Display for ConfigError {
         for i in &self.issues {
             write!(f, "\n  {}: {}", i.path, i.message)?;
         }
+        for w in &self.warnings {
+            write!(f, "\n  WARNING: {w}")?;
+        }
         Ok(())
     }
 }
 
 /// Reads and validates a config file; `home` is `$OPENCLAW_HOME` (default cwd).
 pub fn load(path: &Path, home: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError { file: path.to_path_buf(), issues: vec![Issue { path: "(file)".into(), message: format!("cannot read: {e}") }] })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        issues: vec![Issue { path: "(file)".into(), message: format!("cannot read: {e}") }],
+        warnings: Vec::new(),
+    })?;
     parse(&text, path, home)
 }
 
 /// Validates config text as if read from `path`.
 pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError> {
-    let fail = |issues| ConfigError { file: path.to_path_buf(), issues };
+    let fail = |issues, warnings| ConfigError { file: path.to_path_buf(), issues, warnings };
     let root: Value = serde_json::from_str(text)
-        .map_err(|e| fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {e}") }]))?;
+        .map_err(|e| fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {e}") }], Vec::new()))?;
     // The folder relative paths resolve against, canonical: however the config path was spelled
     // (`ops-jobs.json`, `./x/../ops-jobs.json`, a symlink), jobs get the same cwd and digest.
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -59,7 +68,8 @@ pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError
     let cfg = build(&mut r, &root, path, &base, home);
     match cfg {
         Some(c) if r.issues.is_empty() => Ok(c),
-        _ => Err(fail(r.issues)),
+        Some(c) => Err(fail(r.issues, c.warnings)),
+        None => Err(fail(r.issues, Vec::new())),
     }
 }
 
@@ -211,15 +221,23 @@ fn read_jobs(r: &mut Reader, obj: &Map<String, Value>, defaults: &Policy, base: 
     let mut out = Vec::new();
     for (i, raw) in list.iter().enumerate() {
         let at = format!("jobs[{i}]");
+        // Named even when either entry has problems of its own: every problem at once.
+        let duplicate = raw.get("id").and_then(Value::as_str).map(str::trim).and_then(|id| match seen.get(id) {
+            Some(&first) => Some(format!("duplicate job id {id:?} (first at jobs[{first}])")),
+            None => {
+                seen.insert(id.to_string(), i);
+                None
+            }
+        });
+        if let Some(d) = &duplicate {
+            r.err(&format!("{at}.id"), d);
+        }
         let Some(job) = super::job::read_job(r, raw, &at, defaults, base, home, warnings, &known) else {
             continue;
         };
-        if let Some(&first) = seen.get(&job.id) {
-            r.err(&format!("{at}.id"), format!("duplicate job id {:?} (first at jobs[{first}])", job.id));
-            continue;
+        if duplicate.is_none() {
+            out.push((i, job));
         }
-        seen.insert(job.id.clone(), i);
-        out.push((i, job));
     }
     out
 }
