@@ -259,3 +259,44 @@ fn a_night_in_which_nothing_was_held_still_gets_a_digest_of_the_progress() {
     let progress = line(&digest.text, "progress:");
     assert!(progress.contains("/1000") && progress.contains(" → "), "{}", digest.text);
 }
+
+#[test]
+fn the_digest_tells_the_progress_of_the_first_poll_of_the_night_even_when_the_window_is_removed_by_morning() {
+    let env = Env::new();
+    let p = env.path().join("p");
+    let st = env.script(
+        "scan.sh",
+        &format!(
+            "d=$(cat {p})\nif [ \"$d\" = 10 ]; then echo '{{\"running\":false,\"completed\":true,\"progress\":{{\"done\":10,\"total\":10}}}}'; \
+             else echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$d',\"total\":10}}}}'; fi\n",
+            p = p.display()
+        ),
+    );
+    // The job's own quiet hours (none by default): no night mark, only the job's window.
+    let config = |quiet: serde_json::Value| {
+        let jobs = json!([long_job("scan", &st, json!({"policy": {"quietHours": quiet}}))]);
+        env.config(jobs, json!({"tickSeconds": 1, "timezone": "UTC", "defaults": {"reportEverySeconds": 0}}));
+    };
+    let polled = |done: u32| env.count(&format!("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan' AND done={done}"));
+    std::fs::write(&p, "1").unwrap();
+    config(serde_json::Value::Null);
+    let _d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("1/10")).is_some(), "no first report");
+    std::fs::write(&p, "3").unwrap();
+    assert!(eventually(T, || polled(3) >= 1), "3/10 was not polled");
+    // The night begins at 3/10; the scan moves on to 6/10 and completes in it.
+    config(json!({"start": hhmm(-60), "end": hhmm(60)}));
+    let before = polled(3);
+    assert!(eventually(T, || polled(3) >= before + 4), "the scan was not polled in its quiet hours");
+    std::fs::write(&p, "6").unwrap();
+    assert!(eventually(T, || polled(6) >= 2), "6/10 was not polled");
+    std::fs::write(&p, "10").unwrap();
+    let held = || env.count("SELECT COUNT(*) FROM quiet_held WHERE job_id='scan' AND section LIKE '%\"completed\":true%'");
+    assert!(eventually(T, || held() >= 1), "the completion was not held");
+    // By morning the quiet hours are removed from the config altogether.
+    config(serde_json::Value::Null);
+    let digest = digest_in(&env, ME, "Quiet hours are over");
+    assert_eq!(line(&digest.text, "progress:"), "- progress: 3/10 (30%) → 10/10 (100%)", "{}", digest.text);
+    assert!(digest.text.contains("no alert rang;"), "the zero case reads naturally: {}", digest.text);
+    assert!(!digest.text.contains("(0)"), "{}", digest.text);
+}

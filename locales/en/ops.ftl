@@ -26,10 +26,15 @@ eta-at = ETA { $time } (≈ { $duration })
 progress-not-moving = no progress lately
 eta-unknown = ETA unknown
 digest-title = 🌅 Quiet hours are over · { $host }
-digest-intro = From { $since } to { $until } only alerts rang ({ $rang }); { $held } held { $held ->
-    [one] message is
-   *[other] messages are
-} summed up here.
+digest-intro = From { $since } to { $until } { $rang ->
+    [0] no alert rang
+    [one] only one alert rang
+   *[other] only alerts rang ({ $rang })
+}; { $held ->
+    [0] no message was held.
+    [one] 1 held message is summed up here.
+   *[other] { $held } held messages are summed up here.
+}
 digest-progress = progress: { $then } → { $now }
 digest-more = … { $count } earlier { $count ->
     [one] event

@@ -23,7 +23,13 @@ eta-at = 预计完成 { $time }（≈ { $duration }）
 progress-not-moving = 近期没有进展
 eta-unknown = 预计完成时间未知
 digest-title = 🌅 静默时段已结束 · { $host }
-digest-intro = { $since } 至 { $until } 只有告警会响铃（共 { $rang } 条）；暂存了 { $held } 条消息，汇总如下。
+digest-intro = { $since } 至 { $until } { $rang ->
+    [0] 没有告警响铃
+   *[other] 只有告警会响铃（共 { $rang } 条）
+}；{ $held ->
+    [0] 没有暂存的消息。
+   *[other] 暂存了 { $held } 条消息，汇总如下。
+}
 digest-progress = 进度：{ $then } → { $now }
 digest-more = … 另有 { $count } 条更早的事件未列出
 digest-alert = { $what }（响铃 { $times } 次）— { $now }

@@ -119,4 +119,15 @@ mod tests {
         let zh = digest_text(&digest(), "nas", chrono_tz::UTC, Lang::ZhCn);
         assert!(zh.starts_with("🌅 静默时段已结束 · nas") && zh.contains("仍未解决") && zh.contains("待你决定"), "{zh}");
     }
+
+    #[test]
+    fn a_night_without_alerts_or_held_messages_says_so_in_words_not_zeros() {
+        let d = Digest { held: 0, rang: 0, ..digest() };
+        let en = digest_text(&d, "nas", chrono_tz::UTC, Lang::En);
+        assert_eq!(en.lines().nth(1), Some("From 01:40 to 03:40 no alert rang; no message was held."), "{en}");
+        let zh = digest_text(&d, "nas", chrono_tz::UTC, Lang::ZhCn);
+        assert_eq!(zh.lines().nth(1), Some("01:40 至 03:40 没有告警响铃；没有暂存的消息。"), "{zh}");
+        let one = digest_text(&Digest { held: 2, rang: 1, ..digest() }, "nas", chrono_tz::UTC, Lang::En);
+        assert_eq!(one.lines().nth(1), Some("From 01:40 to 03:40 only one alert rang; 2 held messages are summed up here."), "{one}");
+    }
 }

@@ -8,6 +8,7 @@ use crate::config::{Config, Kind};
 use crate::policy::approval::State;
 use crate::policy::digest::{build, quiet_start, Current, Digest, Pending};
 use crate::policy::quiet::{holds, is_quiet, window_for};
+use crate::policy::rate::Sample;
 use crate::policy::report::Section;
 use crate::store::{progress, quiet_held, Store};
 use anyhow::Result;
@@ -32,6 +33,19 @@ pub fn hold_quiet(store: &mut Store, cfg: &Config, sections: &mut Vec<Section>, 
     Ok(())
 }
 
+/// The polls among `samples` that fell inside their job's quiet hours, with when those began:
+/// (job, poll time, night start) for [`quiet_held::note_first_poll`].
+pub fn quiet_polls(cfg: &Config, samples: &[(String, Sample)]) -> Vec<(String, i64, i64)> {
+    samples
+        .iter()
+        .filter_map(|(job_id, s)| {
+            let q = window_for(cfg, job_id)?;
+            is_quiet(DateTime::from_timestamp(s.at, 0).unwrap_or_default(), cfg.timezone, Some(q))
+                .then(|| (job_id.clone(), s.at, quiet_start(s.at, cfg.timezone, q)))
+        })
+        .collect()
+}
+
 /// Marks the start of the default quiet hours (once a night), so that the digest comes also
 /// after a night in which nothing was held: it still tells each job's progress then and now.
 pub fn mark_night(store: &mut Store, cfg: &Config, now: DateTime<Utc>) -> Result<()> {
@@ -50,8 +64,14 @@ pub fn due(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Option<Dig
     };
     let jobs: Vec<(String, String)> = cfg.jobs.iter().map(|j| (j.id.clone(), j.name.clone())).collect();
     let mut ends = HashMap::new();
+    let began = since;
+    let mut since = since;
     for job in cfg.jobs.iter().filter(|j| j.enabled && j.kind == Kind::LongRunningRead) {
-        if let Some(p) = progress::ends(store, &job.id, since)? {
+        // Progress then is the job's first poll of the night, as noted then: the quiet window in
+        // force by morning may have been edited or removed since.
+        let from = quiet_held::first_poll(store, &job.id)?;
+        since = since.min(from.unwrap_or(began));
+        if let Some(p) = progress::ends(store, &job.id, from.unwrap_or(began))? {
             ends.insert(job.id.clone(), p);
         }
     }

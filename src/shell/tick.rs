@@ -373,6 +373,9 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
         for (job_id, sample) in &t.samples {
             store::progress::record(tx, job_id, sample)?;
         }
+        for (job_id, at, night) in super::digest::quiet_polls(&t.cfg, &t.samples) {
+            store::quiet_held::note_first_poll(tx, &job_id, at, night)?;
+        }
         for (job_id, reason, not_before) in &t.enqueue {
             store::enqueue(tx, job_id, reason, now, *not_before)?;
         }

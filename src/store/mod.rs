@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016_live_moves.sql"),
     include_str!("migrations/017_callbacks_index.sql"),
     include_str!("migrations/018_shared_request_messages.sql"),
+    include_str!("migrations/019_quiet_from.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

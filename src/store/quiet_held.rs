@@ -34,6 +34,23 @@ pub fn mark_night(store: &mut Store, at: i64) -> Result<()> {
     })
 }
 
+/// Notes that `job_id` was polled at `at` inside quiet hours that began at `night_start`, unless
+/// a poll of this night is noted already (a note from an earlier night is replaced): the digest's
+/// "progress then" is the job's sample at its first poll of the night.
+pub fn note_first_poll(tx: &rusqlite::Transaction, job_id: &str, at: i64, night_start: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO quiet_from(job_id, at) VALUES (?1, ?2) ON CONFLICT(job_id) DO UPDATE SET at=excluded.at WHERE quiet_from.at < ?3",
+        params![job_id, at, night_start],
+    )?;
+    Ok(())
+}
+
+/// When `job_id` was first polled inside the quiet hours ([`note_first_poll`]), if noted.
+pub fn first_poll(store: &Store, job_id: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(store.conn().prepare_cached("SELECT at FROM quiet_from WHERE job_id=?1")?.query_row([job_id], |r| r.get(0)).optional()?)
+}
+
 /// Everything recorded, oldest first. Unreadable rows are skipped.
 pub fn all(store: &Store) -> Result<Vec<Recorded>> {
     let mut st = store.conn().prepare("SELECT id, at, rang, section FROM quiet_held ORDER BY id")?;
@@ -59,11 +76,13 @@ pub fn present(store: &Store, ids: &[i64]) -> Result<bool> {
     Ok(true)
 }
 
-/// Forgets the rows `ids` and runs `queue` (which queues their digest) in one transaction, so a
-/// failure in between neither loses them nor sends them twice. Returns false, changing nothing,
-/// when some row is gone already (its digest was queued by another tick or process).
-pub fn deliver(store: &mut Store, ids: &[i64], queue: impl FnOnce(&rusqlite::Transaction) -> Result<()>) -> Result<bool> {
+/// Forgets the rows `ids` and the first polls noted until `until` (the digest's time), and runs
+/// `queue` (which queues their digest) in one transaction, so a failure in between neither loses
+/// them nor sends them twice. Returns false, changing nothing, when some row is gone already (its
+/// digest was queued by another tick or process).
+pub fn deliver(store: &mut Store, ids: &[i64], until: i64, queue: impl FnOnce(&rusqlite::Transaction) -> Result<()>) -> Result<bool> {
     let done = store.write(|tx| {
+        tx.execute("DELETE FROM quiet_from WHERE at <= ?1", [until])?;
         let mut gone = 0;
         for id in ids {
             gone += tx.execute("DELETE FROM quiet_held WHERE id=?1", [id])?;
@@ -84,3 +103,22 @@ pub fn deliver(store: &mut Store, ids: &[i64], queue: impl FnOnce(&rusqlite::Tra
 #[derive(Debug, thiserror::Error)]
 #[error("the digest's rows were already delivered")]
 struct Taken;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_poll_of_a_night_is_kept_and_a_note_from_an_earlier_night_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let note = |store: &mut Store, at: i64, night: i64| store.write(|tx| note_first_poll(tx, "scan", at, night)).unwrap();
+        note(&mut store, 1000, 900);
+        note(&mut store, 1030, 900);
+        assert_eq!(first_poll(&store, "scan").unwrap(), Some(1000), "later polls of the same night keep the first");
+        note(&mut store, 90_000, 86_000);
+        assert_eq!(first_poll(&store, "scan").unwrap(), Some(90_000), "the next night starts anew");
+        assert!(deliver(&mut store, &[], 90_000, |_| Ok(())).unwrap());
+        assert_eq!(first_poll(&store, "scan").unwrap(), None, "the digest forgets what it used");
+    }
+}
