@@ -245,3 +245,16 @@ fn every_problem_and_every_typo_hint_comes_at_once() {
     assert!(e.warnings.iter().any(|w| w.contains("jobs[0].commands.stauts") && w.contains("did you mean `status`")), "{:?}", e.warnings);
     assert!(e.to_string().contains("WARNING: jobs[0].commands.stauts"), "the error shows the hint: {e}");
 }
+
+#[test]
+fn error_text_says_each_thing_once_and_shows_the_wrong_value() {
+    let one = parse_value(&json!({"version": 1, "tickSeconds": 0, "jobs": []})).expect_err("invalid").to_string();
+    assert_eq!(one.matches("must be at least 1").count(), 1, "a single problem is said once: {one}");
+    let syntax = parse_text("{\n  \"version\": 1,\n  \"jobs\": [],\n}").expect_err("invalid").to_string();
+    assert_eq!(syntax.matches("line 4").count(), 1, "the position is said once: {syntax}");
+    let v = cfg(json!([long_job("scan")]));
+    let mut v = v;
+    v["defaults"] = json!({"quietHours": {"start": 8, "end": "08:00"}});
+    let wrong = parse_value(&v).expect_err("invalid").to_string();
+    assert!(wrong.contains("found an integer 8"), "the wrong value is shown: {wrong}");
+}

@@ -35,7 +35,8 @@ impl fmt::Display for ConfigError {
         if let Some(first) = self.issues.first() {
             write!(f, ": {}: {}", first.path, first.message)?;
         }
-        for i in &self.issues {
+        // A single problem is said once, on the first line.
+        for i in self.issues.iter().filter(|_| n > 1) {
             write!(f, "\n  {}: {}", i.path, i.message)?;
         }
         for w in &self.warnings {
@@ -58,8 +59,12 @@ pub fn load(path: &Path, home: &Path) -> Result<Config, ConfigError> {
 /// Validates config text as if read from `path`.
 pub fn parse(text: &str, path: &Path, home: &Path) -> Result<Config, ConfigError> {
     let fail = |issues, warnings| ConfigError { file: path.to_path_buf(), issues, warnings };
-    let root: Value = serde_json::from_str(text)
-        .map_err(|e| fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {e}") }], Vec::new()))?;
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json ends its message with the position the path already gives.
+        let said = e.to_string();
+        let message = said.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&said).to_string();
+        fail(vec![Issue { path: format!("line {}, column {}", e.line(), e.column()), message: format!("invalid JSON: {message}") }], Vec::new())
+    })?;
     // The folder relative paths resolve against, canonical: however the config path was spelled
     // (`ops-jobs.json`, `./x/../ops-jobs.json`, a symlink), jobs get the same cwd and digest.
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -119,8 +119,8 @@ pub fn parse_hhmm(s: &str) -> Option<u16> {
 }
 
 /// A short description of a JSON value's type for error messages.
-pub fn describe(v: &Value) -> &'static str {
-    match v {
+pub fn describe(v: &Value) -> String {
+    let kind = match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
@@ -128,5 +128,12 @@ pub fn describe(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    };
+    // The value itself, when short: `found a string "8:00"` says what to fix.
+    let shown = v.to_string();
+    match v {
+        Value::Null | Value::Object(_) => kind.to_string(),
+        _ if shown.chars().count() <= 40 => format!("{kind} {shown}"),
+        _ => kind.to_string(),
     }
 }

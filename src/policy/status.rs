@@ -54,7 +54,12 @@ pub fn parse_status(stdout: &str) -> Result<JobStatus, Failure> {
     if text.is_empty() {
         return Err(Failure::new(FailureKind::Empty, "status printed nothing (expected one JSON object)"));
     }
-    let v: Value = serde_json::from_str(text).map_err(|e| Failure::new(FailureKind::NotJson, format!("status output is not JSON ({e})")))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        // Its first characters say more than the parser's position ("expected ident at ...").
+        let start: String = text.chars().take(60).collect();
+        let more = if text.chars().count() > 60 { "…" } else { "" };
+        Failure::new(FailureKind::NotJson, format!("status output is not JSON: {start:?}{more} ({e})"))
+    })?;
     let Value::Object(o) = v else {
         return Err(Failure::new(FailureKind::NotObject, "status output is not a JSON object"));
     };
@@ -131,7 +136,7 @@ mod tests {
     fn rejects_bad_output_with_a_reason() {
         for (input, want) in [
             ("", "printed nothing"),
-            ("hello", "not JSON"),
+            ("hello", "not JSON: \"hello\""),
             ("[1]", "not a JSON object"),
             (r#"{"running":1,"completed":false}"#, "boolean fields"),
             (r#"{"running":true}"#, "boolean fields"),
