@@ -83,3 +83,21 @@ fn a_script_run_through_an_interpreter_is_checked_too() {
     assert!(text.lines().any(|l| l.starts_with("ok") && l.contains("(here)") && l.contains("here.sh")), "{text}");
     assert!(text.lines().any(|l| l.starts_with("ok") && l.contains("(inline)")), "sh -c is not a script: {text}");
 }
+
+#[test]
+fn a_failing_getme_says_whether_the_token_was_refused_or_telegram_is_unreachable() {
+    let env = Env::new();
+    env.config(json!([]), json!({}));
+    // A token Telegram does not know.
+    let out = env.cli().arg("doctor").env("TELEGRAM_BOT_TOKEN", "123:wrong-token-xyz").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("getMe failed: Telegram refused the token") && text.contains("@BotFather"), "{text}");
+    assert!(text.contains("not checked (getMe failed)"), "{text}");
+    // An API URL where nothing listens: the URL and the cause are named, not the token blamed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.config(json!([]), json!({"telegram": {"apiUrl": format!("http://127.0.0.1:{closed}/")}}));
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(&format!("cannot reach http://127.0.0.1:{closed}/")) && text.to_lowercase().contains("connection refused"), "{text}");
+    assert!(!text.contains("check the token"), "{text}");
+}

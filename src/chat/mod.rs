@@ -6,7 +6,7 @@ mod attempt;
 mod chart;
 mod commands;
 mod digest;
-mod direct;
+pub mod direct;
 pub mod handlers;
 mod live;
 pub mod outbox;

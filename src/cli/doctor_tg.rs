@@ -28,9 +28,12 @@ pub async fn check(cfg: &Config, paths: &Paths, send_test: bool, f: &mut Finding
         Ok(b) => b,
         Err(e) => return f.error(format!("telegram.apiUrl: {e}")),
     };
-    let me = match bot.get_me().await {
+    let me = match crate::chat::direct::call(&bot, &teloxide::payloads::GetMe::new()).await {
         Ok(me) => me,
-        Err(e) => return f.error(format!("getMe failed: {} (check the token and the network)", token::redact(&e.to_string(), &tok))),
+        Err(e) => {
+            f.error(format!("getMe failed: {}", token::redact(&getme_failure(&e, bot.api_url().as_str(), &source), &tok)));
+            return f.warn(format!("chats {allowed:?}: not checked (getMe failed)"));
+        }
     };
     let name = me.username.clone().unwrap_or_default();
     f.ok(format!("getMe: the bot is @{name}"));
@@ -51,6 +54,27 @@ pub async fn check(cfg: &Config, paths: &Paths, send_test: bool, f: &mut Finding
                 Err(e) => f.error(format!("test message to chat {chat} failed: {}", token::redact(&e.to_string(), &tok))),
             }
         }
+    }
+}
+
+/// Why getMe failed, with what to do: the token refused, the API URL not reachable (and why),
+/// or something at that URL that is not the Bot API.
+fn getme_failure(e: &RequestError, url: &str, source: &str) -> String {
+    match e {
+        RequestError::Api(ApiError::InvalidToken) => format!("Telegram refused the token: get a new one from @BotFather and put it in {source}"),
+        RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Unauthorized") || d.starts_with("Not Found") => {
+            format!("Telegram refused the token ({d}): get a new one from @BotFather and put it in {source}")
+        }
+        RequestError::Network(n) => {
+            // The innermost cause says what happened ("Connection refused", a DNS failure, a timeout).
+            let mut cause: &dyn std::error::Error = n.as_ref();
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            format!("cannot reach {url}: {cause} (check telegram.apiUrl, the network or the proxy: HTTPS_PROXY)")
+        }
+        RequestError::InvalidJson { .. } => format!("{url} did not answer like the Bot API (its answer is not the API's JSON): check telegram.apiUrl"),
+        other => format!("{other} (at {url}; try again later)"),
     }
 }
 
