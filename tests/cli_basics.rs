@@ -259,3 +259,25 @@ fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(o.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn one_jobs_status_and_actions_that_do_not_fit_say_what_to_do_instead() {
+    let e = Env::new();
+    let stopped = e.script("st.sh", "echo '{\"running\":false,\"completed\":false}'\n");
+    let check = e.script("chk.sh", "echo ok\n");
+    e.jobs(json!([
+        {"id": "scan", "kind": "long_running_read", "risk": "read_only", "enabled": true, "commands": {"start": ["true"], "status": ["sh", stopped]}},
+        {"id": "health", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", check]}}
+    ]));
+    // status <job>, as /status <job> in the chat.
+    let o = e.run(&["status", "scan"]);
+    assert!(o.status.success() && stdout(&o).contains("- scan (") && !stdout(&o).contains("health"), "{}", show(&o));
+    assert_eq!(e.run(&["status", "nosuch"]).status.code(), Some(2));
+    // start of a check points to run.
+    let o = e.run(&["start", "health"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(stderr(&o).contains("use run"), "{}", show(&o));
+    // stop of a job that is not running says so, not "the status gives no pid".
+    let o = e.run(&["stop", "scan"]);
+    assert!(stderr(&o).contains("it is not running"), "{}", show(&o));
+}

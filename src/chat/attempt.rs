@@ -66,6 +66,21 @@ pub fn next_try(e: &RequestError, failures: u32, passing: Retry) -> EditNext {
     policy.after(failures).map_or(EditNext::GiveUp, EditNext::Again)
 }
 
+impl Verdict {
+    /// What happens next, for a log line ("retry in 2.0 s", not `Retry(1795637565616, true)`).
+    pub fn said(&self, now: i64) -> String {
+        match self {
+            Verdict::Sent(id) => format!("sent as message {id}"),
+            Verdict::Retry(at, _) => format!("retry in {:.1} s", (at - now).max(0) as f64 / 1000.0),
+            Verdict::Plain => "re-send as plain text".into(),
+            Verdict::FailMessage => "message given up".into(),
+            Verdict::FailChat => "chat given up".into(),
+            Verdict::HoldChat => "held until the chat opens the bot".into(),
+            Verdict::Migrate(c) => format!("moved to chat {c}"),
+        }
+    }
+}
+
 /// Classifies a send error; `attempts` counts the earlier failures of this message.
 pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
     let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX).max(1);
@@ -126,7 +141,7 @@ pub fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>
     };
     let err = result.as_ref().err().map(|e| redact(&e.to_string(), token)).unwrap_or_default();
     if !err.is_empty() {
-        tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, verdict = ?verdict, "send failed");
+        tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, next = %verdict.said(now_ms()), "send failed");
     }
     match verdict.clone() {
         Verdict::Sent(id) => outbox::mark_sent(&mut store, m.id, id),

@@ -230,7 +230,7 @@ fn apply_merged(db: &std::path::Path, head: &OutMsg, plan: &Plan, result: Result
         Err(e) => match classify(&e, head.attempts, now_ms()) {
             Verdict::Retry(..) | Verdict::FailChat | Verdict::HoldChat => apply(db, head, Err(e), token).map(|v| (true, v)),
             verdict => {
-                tracing::warn!(chat_id = head.chat_id, error = %redact(&e.to_string(), token), verdict = ?verdict, "merged backlog message refused; sending one by one");
+                tracing::warn!(chat_id = head.chat_id, error = %redact(&e.to_string(), token), next = %verdict.said(crate::store::outbox::now_ms()), "merged backlog message refused; sending one by one");
                 Ok((false, verdict))
             }
         },

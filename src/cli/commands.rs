@@ -16,7 +16,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
     let paths = Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref());
     match cli.command {
         Command::ValidateConfig => validate(&paths),
-        Command::Status { json } => status(&paths, json).await,
+        Command::Status { job, json } => status(&paths, job.as_deref(), json).await,
         Command::Tick { print_only, dry_run } => run_tick(&paths, print_only, dry_run).await,
         Command::Start { job, allow_risk, force } => start(&paths, &job, allow_risk, force).await,
         Command::Stop { job } => {
@@ -61,9 +61,13 @@ fn validate(paths: &Paths) -> Result<i32> {
     Ok(0)
 }
 
-async fn status(paths: &Paths, as_json: bool) -> Result<i32> {
+async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32> {
     let cfg = load(paths)?;
-    let views = crate::shell::overview::observe_all(paths, &cfg).await?;
+    if let Some(id) = only {
+        find(&cfg, id)?;
+    }
+    let mut views = crate::shell::overview::observe_all(paths, &cfg).await?;
+    views.retain(|v| only.is_none_or(|id| v.job.id == id));
     let store = Store::open(&paths.state_db)?;
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
     let refused = crate::store::callbacks::refused_summary(&store)?;

@@ -55,6 +55,8 @@ pub enum Command {
     ValidateConfig,
     /// Show every job's current status.
     Status {
+        /// Only this job (as the chat's `/status <job>`).
+        job: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -106,7 +108,7 @@ pub enum Command {
     },
     /// The daemon: tick loop (+ Telegram bot when a token is configured).
     Serve,
-    /// Run a one_shot_read job now.
+    /// Run a one_shot_read job now (a one_shot_write job: create its approval request).
     Run {
         /// Job id.
         job: String,

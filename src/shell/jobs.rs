@@ -149,7 +149,10 @@ pub fn check_explicit(job: &Job, action: Action, allow_risk: bool) -> Result<()>
         }
         (Action::Run, Kind::OneShotRead) => Ok(()),
         (Action::Run, Kind::OneShotWrite) => bail!("job {} is a write job: it runs only after an approval", job.id),
-        _ => bail!("job {} is {}: {} is not possible", job.id, job.kind.as_str(), action.as_str()),
+        (Action::Start | Action::Stop, _) => {
+            bail!("job {} is {}: {} is only for long_running_read jobs; use run", job.id, job.kind.as_str(), action.as_str())
+        }
+        _ => bail!("job {} is {}: {} is not possible (start and stop it instead)", job.id, job.kind.as_str(), action.as_str()),
     }
 }
 
@@ -202,6 +205,9 @@ async fn stop_now(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
         return Ok(Stopped::Command(out));
     }
     let st = observe(job, paths).await.map_err(|e| anyhow!("stop {}: {e}", job.id))?;
+    if !st.running {
+        bail!("stop {}: it is not running (its status says running=false)", job.id);
+    }
     let pid = st.pid.ok_or_else(|| anyhow!("stop {}: no commands.stop and the status gives no pid", job.id))? as i32;
     let pgid = runner::pgid_of(pid).ok_or_else(|| anyhow!("stop {}: pid {pid} is not running", job.id))?;
     if pgid == runner::pgid_of(std::process::id() as i32).unwrap_or(0) {
