@@ -318,6 +318,36 @@ fn auto_resume_edits_the_delivered_crash_alert_instead_of_ringing_again() {
 }
 
 #[test]
+fn the_resume_line_tells_the_progress_the_job_was_resumed_at_not_a_later_polls() {
+    let env = Env::new();
+    let dir = env.path().display().to_string();
+    std::fs::write(env.path().join("done"), "21").unwrap();
+    let progress = format!(r#","progress":{{"done":'$(cat {dir}/done)',"total":60}}"#);
+    let policy = json!({"autoResume": true, "autoResumeBackoffSeconds": 1});
+    // The resume's start holds the next status poll back until the scan has moved on.
+    let job = scan_job_full(&env, policy, &progress, &format!("[ -e {dir}/scan.pid ] && touch {dir}/hold"));
+    env.config(json!([job]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    let d = env.serve();
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("21/60")).expect("the first tick sees scan at 21/60");
+    let first = scan_pid(&env);
+    kill9(first);
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed")).expect("a crash alert");
+    assert!(eventually(T, || env.path().join("hold").exists()), "auto-resume started the job");
+    // By the next poll the resumed scan is at 41/60.
+    std::fs::write(env.path().join("done"), "41").unwrap();
+    std::fs::remove_file(env.path().join("hold")).unwrap();
+    let edited = env
+        .tg
+        .wait_for(T, |m| m.method == "editmessagetext" && m.message_id == alert.message_id && m.text.contains("→ resumed"))
+        .expect("the crash alert is edited to say the job resumed");
+    let line = edited.text.lines().find(|l| l.contains("→ resumed")).unwrap();
+    assert!(line.ends_with(" at 21/60"), "resumed at the progress it had, not a later poll's: {line}");
+    kill9(new_scan_pid(&env, first));
+    stop(d);
+}
+
+#[test]
 fn auto_resume_rewrites_a_crash_alert_still_queued_so_one_message_says_both() {
     let env = Env::new();
     env.config(json!([resuming_scan(&env, "")]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));

@@ -74,9 +74,12 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
         Ok(s) => s,
     };
     track_progress(&mut st, status, t);
+    if let Some(f) = progress_figures(status) {
+        st.last_progress_figures = Some(f);
+    }
     let seen = st.last_seen.clone().unwrap_or_default();
     let life = lifecycle::advance(&mut st, status.running, status.completed, t);
-    let resumed = resumed(&mut st, life, job, status, tz);
+    let resumed = resumed(&mut st, life, job, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
     let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
     let chain = match (seen.running, status.running, status.completed) {
@@ -152,23 +155,25 @@ fn resume_now(job: &Job, prev: &JobState, st: &mut JobState, anomaly: &Option<An
         if let Some(a @ Anomaly::Crashed { at, .. }) = anomaly {
             let key = a.key(None);
             told = prev.last_anomaly_key.as_deref() == Some(key.as_str());
-            st.resuming = Some(Resuming { key, crashed_at: *at, started_at: t });
+            let progress = st.last_progress_figures.clone();
+            st.resuming = Some(Resuming { key, crashed_at: *at, started_at: t, progress });
         }
     }
     (auto_resume, told)
 }
 
 /// When a crashed job that auto-resume started is seen running: the crash alert's key and the
-/// line that says so ("crashed 13:23:38 → resumed 13:23:39 at 2/12"). Anything but running
-/// forgets the pending resume (a new crash gets its own alert).
-fn resumed(st: &mut JobState, life: Lifecycle, job: &Job, s: &JobStatus, tz: Tz) -> Option<(String, Note)> {
+/// line that says so ("crashed 13:23:38 → resumed 13:23:39 at 2/12", the progress it was resumed
+/// at, not what it has reached by now). Anything but running forgets the pending resume (a new
+/// crash gets its own alert).
+fn resumed(st: &mut JobState, life: Lifecycle, job: &Job, tz: Tz) -> Option<(String, Note)> {
     if life != Lifecycle::Running {
         st.resuming = None;
         return None;
     }
     let r = st.resuming.take()?;
     let hms = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default().with_timezone(&tz).format("%H:%M:%S").to_string();
-    let note = Note::Resumed { job: job.id.clone(), crashed: hms(r.crashed_at), resumed: hms(r.started_at), progress: progress_figures(s) };
+    let note = Note::Resumed { job: job.id.clone(), crashed: hms(r.crashed_at), resumed: hms(r.started_at), progress: r.progress };
     Some((r.key, note))
 }
 

@@ -165,13 +165,18 @@ fn auto_resume_backoff_table() {
 #[test]
 fn a_crash_that_auto_resume_brings_back_amends_its_alert_instead_of_a_new_message() {
     let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":60}"#);
-    let crash = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    let at_progress = |done: u32| {
+        let mut s = JobStatus { running: true, ..JobStatus::default() };
+        s.progress = serde_json::from_str(&format!(r#"{{"done":{done},"total":12,"unit":"files"}}"#)).ok();
+        s
+    };
+    let before = evaluate_long(&j, &JobState::default(), &Ok(at_progress(2)), at(11, 0, 0), BERLIN).state;
+    let crash = evaluate_long(&j, &before, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(crash.auto_resume, Some(AutoResume::Start));
     let alert = crash.section.unwrap();
     let key = alert.anomaly.as_ref().map(|a| a.key(None)).unwrap();
-    let mut back = JobStatus { running: true, ..JobStatus::default() };
-    back.progress = serde_json::from_str(r#"{"done":2,"total":12,"unit":"files"}"#).ok();
-    let d = evaluate_long(&j, &crash.state, &Ok(back), at(12, 0, 1), BERLIN);
+    // Seen running again further on: the line tells where it was resumed, not where it is now.
+    let d = evaluate_long(&j, &crash.state, &Ok(at_progress(7)), at(12, 0, 1), BERLIN);
     let s = d.section.expect("the news goes out as an amendment");
     assert_eq!(s.amends.as_deref(), Some(key.as_str()));
     assert!(!s.loud && s.anomaly.is_none(), "{s:?}");

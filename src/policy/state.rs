@@ -64,6 +64,9 @@ pub struct JobState {
     /// Auto-resume started the job after this crash alert: once it is seen running, the alert
     /// is edited to say so.
     pub resuming: Option<Resuming>,
+    /// The last progress a status reported, as figures ("21/60 files"), kept while later
+    /// statuses (a crashed job's) report none: where a job auto-resume restarts stands.
+    pub last_progress_figures: Option<String>,
 }
 
 /// A crash alert whose job auto-resume started, waiting for the job to be seen running.
@@ -75,4 +78,8 @@ pub struct Resuming {
     pub crashed_at: i64,
     /// When auto-resume started the job.
     pub started_at: i64,
+    /// The job's progress when auto-resume started it (its last progress before the crash, or
+    /// the crashed status's own); the line says "resumed … at" this, not a later poll's.
+    #[serde(default)]
+    pub progress: Option<String>,
 }
