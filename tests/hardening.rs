@@ -276,3 +276,13 @@ fn asking_again_on_the_host_while_a_request_is_open_shows_it_and_creates_nothing
     assert!(run(&e, &["reject", "1"]).status.success());
     assert!(stdout(&run(&e, &["run", "w"])).contains("approval request created"), "a decided request is no longer open");
 }
+
+#[test]
+fn a_host_requester_without_user_in_the_environment_is_named_from_the_password_file() {
+    let e = Env::new();
+    write_job(&e, json!({}));
+    let o = e.cli().args(["run", "w"]).env_remove("USER").env_remove("LOGNAME").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let audit = stdout(&run(&e, &["audit"]));
+    assert!(audit.contains("requested by cli host:") && !audit.contains("host:local"), "named from /etc/passwd: {audit}");
+}

@@ -11,8 +11,20 @@ use anyhow::Result;
 
 /// The host user as recorded in the trail: login name and uid (the uid is what counts).
 fn actor() -> String {
-    let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "local".into());
-    format!("host:{login} (uid {})", approvals::host_uid())
+    let uid = approvals::host_uid();
+    let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().or_else(|| login_of(uid)).unwrap_or_else(|| "local".into());
+    format!("host:{login} (uid {uid})")
+}
+
+/// The name /etc/passwd gives `uid` (a service or `sudo -i` shell may have no $USER); the uid
+/// beside it is what the approval rules compare.
+fn login_of(uid: u32) -> Option<String> {
+    std::fs::read_to_string("/etc/passwd").ok()?.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
 }
 
 /// A timestamp in the config's timezone (UTC when the config cannot be read).
