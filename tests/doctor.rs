@@ -1,13 +1,16 @@
 //! `ops-monitor doctor` through the binary, against the fake Bot API: it names what is broken
 //! (a missing program, a status command off contract, a chat that never opened the bot) and
-//! passes once each is fixed; `--send-test` reaches every report chat; a dead heartbeat URL is named.
+//! passes once each is fixed; `--send-test` reaches every report chat; a dead heartbeat URL is named,
+//! one that answers is ok; an invalid config is named with its file and JSON path; a state that
+//! others can write is an error, one they can only read a warning; approvers are listed; a status command
+//! that times out is an error.
 
 mod support;
 
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
-use support::{long_job, Env, ME, TOKEN};
+use support::{long_job, ping_server, Env, ME, TOKEN};
 
 const NEWCOMER: i64 = 4242;
 
@@ -100,4 +103,86 @@ fn a_failing_getme_says_whether_the_token_was_refused_or_telegram_is_unreachable
     assert_eq!(code, 1, "{text}");
     assert!(text.contains(&format!("cannot reach http://127.0.0.1:{closed}/")) && text.to_lowercase().contains("connection refused"), "{text}");
     assert!(!text.contains("check the token"), "{text}");
+}
+
+#[test]
+fn an_invalid_config_is_an_error_naming_the_file_and_the_json_path() {
+    let env = Env::new();
+    let job = json!({"id": "disk", "kind": "one_shot_reed", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}});
+    env.config(json!([job]), json!({}));
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{text}");
+    let file = env.path().join("c.json");
+    let line = text.lines().find(|l| l.starts_with("ERROR config")).unwrap_or_else(|| panic!("no config error:\n{text}"));
+    assert!(line.contains(&file.display().to_string()) && line.contains("jobs[0].kind") && line.contains("validate-config"), "{line}");
+    assert!(!text.contains("getMe"), "checks that need a valid config ran anyway:\n{text}");
+}
+
+#[test]
+fn a_state_others_can_write_is_an_error_and_one_they_can_only_read_a_warning() {
+    let env = Env::new();
+    env.config(json!([]), json!({}));
+    let db = env.path().join("s.db");
+    drop(ops_framework::store::Store::open(&db).unwrap());
+    let mode = |p: &std::path::Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(env.path(), 0o700);
+    mode(&db, 0o600);
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("ok    state file {}: writable, mode 600", db.display())), "{text}");
+
+    mode(env.path(), 0o755);
+    mode(&db, 0o644);
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 0, "readable by others is a warning, not an error:\n{text}");
+    assert!(text.contains(&format!("WARN  state folder {}: mode 755 lets others read it", env.path().display())), "{text}");
+    assert!(
+        text.contains(&format!("WARN  state file {}: mode 644 lets others read it (job output, chats, audit): chmod 600 {}", db.display(), db.display())),
+        "{text}"
+    );
+
+    mode(&db, 0o666);
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(&format!("ERROR state file {}: mode 666 lets others write it (forge an approval or a press): chmod 600", db.display())), "{text}");
+    mode(env.path(), 0o700);
+}
+
+#[test]
+fn approvers_are_listed_and_write_jobs_without_approvers_are_named() {
+    let env = Env::new();
+    let verify = json!({"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}});
+    let write = json!({"id": "push", "kind": "one_shot_write", "risk": "write_external", "commands": {"run": ["true"]}, "after": [{"jobId": "v"}]});
+    env.config(json!([write, verify]), json!({"telegram": {"approverUserIds": [ME, 222]}}));
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("ok    approvers: {ME}, 222")), "{text}");
+
+    env.config(json!([write, verify]), json!({}));
+    let (_, text) = doctor(&env, &[]);
+    assert!(text.contains("WARN  no telegram.approverUserIds: write jobs (push) can be approved only on the host"), "{text}");
+}
+
+#[test]
+fn a_heartbeat_url_that_answers_is_ok_and_counts_as_one_ping() {
+    let env = Env::new();
+    let (base, seen) = ping_server();
+    env.config(json!([]), json!({"heartbeat": {"url": format!("{base}/ping/abc")}}));
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("ok    heartbeat.url {base}/ping/abc: answers")), "{text}");
+    assert_eq!(*seen.lock().unwrap(), vec!["GET /ping/abc".to_string()]);
+}
+
+#[test]
+fn a_status_command_that_times_out_is_an_error_within_its_timeout() {
+    let env = Env::new();
+    let status = env.script("status.sh", "sleep 30\n");
+    env.config(json!([long_job("scan", &status, json!({"policy": {"statusTimeoutSeconds": 1, "killGraceSeconds": 0}}))]), json!({}));
+    let t0 = std::time::Instant::now();
+    let (code, text) = doctor(&env, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(t0.elapsed() < Duration::from_secs(10), "doctor waited {:?} for a status with a 1 s timeout", t0.elapsed());
+    let line = text.lines().find(|l| l.contains("jobs[0].commands.status (scan)")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.starts_with("ERROR") && line.contains("timed out"), "{line}");
 }

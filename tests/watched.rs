@@ -8,14 +8,12 @@
 mod support;
 
 use serde_json::json;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{eventually, wait_exit, Daemon};
+use support::{eventually, ping_server, wait_exit, Daemon};
 
 fn serve(dir: &Path, envs: &[(&str, &Path)]) -> Daemon {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
@@ -30,32 +28,6 @@ fn serve(dir: &Path, envs: &[(&str, &Path)]) -> Daemon {
 fn sigterm(child: &mut Child) -> std::process::ExitStatus {
     rustix::process::kill_process(rustix::process::Pid::from_raw(child.id() as i32).unwrap(), rustix::process::Signal::TERM).unwrap();
     wait_exit(child, Duration::from_secs(10)).expect("serve exits after SIGTERM")
-}
-
-/// A tiny HTTP server on 127.0.0.1 that answers 200 and records each request's path.
-fn ping_server() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            let mut line = String::new();
-            let mut r = BufReader::new(conn.try_clone().unwrap());
-            if r.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
-                    break;
-                }
-            }
-            log.lock().unwrap().push(format!("{} {}", line.split_whitespace().next().unwrap_or(""), line.split_whitespace().nth(1).unwrap_or("")));
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
-        }
-    });
-    (url, seen)
 }
 
 #[test]

@@ -42,7 +42,8 @@ fn check_config(paths: &Paths, f: &mut Findings) -> Option<Config> {
     }
 }
 
-/// The state folder must be writable and private (0700), the database file private (0600).
+/// The state folder must be writable and private (0700), the database file private (0600):
+/// see [`check_mode`] for what is an error and what a warning.
 fn check_state(paths: &Paths, f: &mut Findings) {
     let dir = paths.state_dir();
     let db = &paths.state_db;
@@ -66,10 +67,16 @@ fn check_state(paths: &Paths, f: &mut Findings) {
     }
 }
 
+/// Writable by group or others is an error: whoever can write the state can forge an approval or
+/// a button press (or replace the file, for the folder). Only readable by them is a warning: it
+/// shows job output, chat ids and the audit trail, but controls nothing.
 fn check_mode(f: &mut Findings, p: &Path, want: u32, what: &str) {
     let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-    if mode & 0o077 != 0 {
-        f.warn(format!("{what} {}: mode {mode:o} lets others read it: chmod {want:o} {}", p.display(), p.display()));
+    let fix = format!("chmod {want:o} {}", p.display());
+    if mode & 0o022 != 0 {
+        f.error(format!("{what} {}: mode {mode:o} lets others write it (forge an approval or a press): {fix}", p.display()));
+    } else if mode & 0o077 != 0 {
+        f.warn(format!("{what} {}: mode {mode:o} lets others read it (job output, chats, audit): {fix}", p.display()));
     } else {
         f.ok(format!("{what} {}: writable, mode {mode:o}", p.display()));
     }

@@ -5,6 +5,7 @@ pub mod fake_tg;
 
 use fake_tg::FakeTg;
 use serde_json::{json, Value};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -205,4 +206,30 @@ pub fn alert_numbers(env: &Env, chat: i64) -> Vec<u64> {
 /// A numeric knob from the environment.
 pub fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A tiny HTTP server (a heartbeat service) on 127.0.0.1 that answers 200 and records each request's path.
+pub fn ping_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+                    break;
+                }
+            }
+            log.lock().unwrap().push(format!("{} {}", line.split_whitespace().next().unwrap_or(""), line.split_whitespace().nth(1).unwrap_or("")));
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+        }
+    });
+    (url, seen)
 }
