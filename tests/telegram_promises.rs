@@ -94,3 +94,24 @@ fn a_check_run_by_hand_that_prints_alert_is_failing_as_on_its_schedule() {
     assert!(reply.text.contains("the check is failing: ALERT: fan broken"), "{}", reply.text);
     stop(d);
 }
+
+#[test]
+fn logs_of_a_job_whose_log_file_blocks_still_answer_and_the_bot_stays_responsive() {
+    let env = Env::new();
+    let fifo = env.path().join("job.log");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let st = env.script("st.sh", &format!("echo '{{\"running\":true,\"completed\":false,\"logFile\":\"{}\"}}'\n", fifo.display()));
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/logs scan");
+    // Nobody writes the FIFO: reading it blocks; the reply comes without the log's tail.
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("scan has no recorded run"));
+    env.tg.message(ME, ME, "/help");
+    let help = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Commands of "));
+    // Release the blocked reader before judging, so the daemon can stop either way.
+    let f = fifo.clone();
+    std::thread::spawn(move || std::fs::write(f, "x\n"));
+    assert!(reply.is_some(), "/logs never answered: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>());
+    assert!(help.is_some(), "the bot stopped answering");
+    stop(d);
+}

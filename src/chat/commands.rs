@@ -72,7 +72,16 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
     };
     let log = match job.kind {
         crate::config::Kind::LongRunningRead => {
-            jobs::observe(job, &s.paths).await.ok().and_then(|st| st.log_file).and_then(|f| crate::shell::logfile::tail(&f))
+            // Read off the async workers and bounded: a log path that is a FIFO or on a hung
+            // mount blocks its reader, and must not hold up the bot's other chats.
+            let file = jobs::observe(job, &s.paths).await.ok().and_then(|st| st.log_file);
+            match file {
+                Some(f) => {
+                    let read = tokio::task::spawn_blocking(move || crate::shell::logfile::tail(&f));
+                    tokio::time::timeout(std::time::Duration::from_secs(5), read).await.ok().and_then(Result::ok).flatten()
+                }
+                None => None,
+            }
         }
         _ => None,
     };
