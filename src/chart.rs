@@ -3,10 +3,13 @@
 //! axis times in the configured timezone. Drawn with `plotters` into memory with a bundled font
 //! (DejaVu Sans), so it needs no system fonts and no external service.
 
+pub mod layout;
+
 use crate::policy::rate::{self, Estimate, Sample};
 use anyhow::{anyhow, Result};
 use chrono::DateTime;
 use chrono_tz::Tz;
+use layout::{mark_y, place_labels, time_ticks, Rect};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -14,6 +17,11 @@ use plotters::style::FontStyle;
 pub const SIZE: (u32, u32) = (1000, 600);
 /// Buckets of the rate panel.
 const RATE_BUCKETS: usize = 48;
+/// Time labels on the x axis at most.
+const X_TICKS: usize = 8;
+/// Room right of the plot for half the widest time label ("11-25 20:00"), which is centred on
+/// its tick: the last one is not cut off at the image's edge.
+const RIGHT_MARGIN: u32 = 48;
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Something that happened to the job, drawn as a mark on the progress line.
@@ -84,18 +92,19 @@ fn draw(d: &ChartData, rgb: &mut [u8]) -> Result<()> {
     let (top, bottom) = root.split_vertically(400);
     let (x0, x1) = x_range(d);
     let tz = d.tz;
-    let fmt = move |x: &i64| DateTime::from_timestamp(*x, 0).map(|t| t.with_timezone(&tz).format("%H:%M").to_string()).unwrap_or_default();
+    let (ticks, format) = time_ticks(x0, x1, tz, X_TICKS);
+    let fmt = move |x: &i64| DateTime::from_timestamp(*x, 0).map(|t| t.with_timezone(&tz).format(format).to_string()).unwrap_or_default();
     let total = d.samples.last().and_then(|s| s.total);
     let ymax = total.unwrap_or(0.0).max(d.samples.iter().map(|s| s.done).fold(1.0, f64::max)) * 1.05;
     let mut c = ChartBuilder::on(&top)
         .caption(format!("{} ({})", d.title, d.tz), ("sans-serif", 24))
         .margin(12)
+        .margin_right(RIGHT_MARGIN)
         .x_label_area_size(28)
         .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, 0f64..ymax)
+        .build_cartesian_2d((x0..x1).with_key_points(ticks.clone()), 0f64..ymax)
         .map_err(err)?;
     c.configure_mesh()
-        .x_labels(8)
         .x_label_formatter(&fmt)
         .y_label_formatter(&|y| rate::figure(*y))
         .y_desc(d.unit.as_str())
@@ -113,16 +122,33 @@ fn draw(d: &ChartData, rgb: &mut [u8]) -> Result<()> {
             c.draw_series(DashedLineSeries::new([(last.at, last.done), (end, y)], 10, 6, GREEN.stroke_width(2))).map_err(err)?;
         }
     }
-    for m in d.marks.iter().filter(|m| m.at >= x0 && m.at <= x1) {
-        let y = d.samples.iter().rev().find(|s| s.at <= m.at).map_or(0.0, |s| s.done);
+    let mut marks: Vec<&Mark> = d.marks.iter().filter(|m| m.at >= x0 && m.at <= x1).collect();
+    marks.sort_by_key(|m| m.at);
+    let font = ("sans-serif", 14).into_font().color(&RED);
+    let (mut anchors, mut sizes) = (Vec::new(), Vec::new());
+    for m in &marks {
+        let y = mark_y(&d.samples, m.at);
         c.draw_series([TriangleMarker::new((m.at, y), 8, RED.filled())]).map_err(err)?;
-        c.draw_series([Text::new(m.label.clone(), (m.at, y), ("sans-serif", 14).into_font().color(&RED))]).map_err(err)?;
+        anchors.push(c.backend_coord(&(m.at, y)));
+        let (w, h) = top.estimate_text_size(&m.label, &font).map_err(err)?;
+        sizes.push((w as i32, h as i32));
     }
-    draw_rate(d, &bottom, (x0, x1), &fmt)?;
+    let (xs, ys) = c.plotting_area().get_pixel_range();
+    let plot = Rect { x: xs.start, y: ys.start, w: xs.end - xs.start, h: ys.end - ys.start };
+    for (m, at) in marks.iter().zip(place_labels(&anchors, &sizes, plot)) {
+        top.draw(&Text::new(m.label.clone(), at, font.clone())).map_err(err)?;
+    }
+    draw_rate(d, &bottom, (x0, x1), ticks, &fmt)?;
     root.present().map_err(err)
 }
 
-fn draw_rate(d: &ChartData, area: &DrawingArea<BitMapBackend, plotters::coord::Shift>, (x0, x1): (i64, i64), fmt: &dyn Fn(&i64) -> String) -> Result<()> {
+fn draw_rate(
+    d: &ChartData,
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    (x0, x1): (i64, i64),
+    ticks: Vec<i64>,
+    fmt: &dyn Fn(&i64) -> String,
+) -> Result<()> {
     let percent = d.samples.last().is_some_and(|s| s.percent);
     let series = rate::rate_series(&d.samples, RATE_BUCKETS);
     let per = rate::rate_parts(series.iter().map(|p| p.1).fold(0.0, f64::max), percent).1;
@@ -132,9 +158,14 @@ fn draw_rate(d: &ChartData, area: &DrawingArea<BitMapBackend, plotters::coord::S
         _ => 3600.0,
     };
     let ymax = series.iter().map(|p| p.1 * scale).fold(1.0, f64::max) * 1.1;
-    let mut c = ChartBuilder::on(area).margin(12).x_label_area_size(28).y_label_area_size(80).build_cartesian_2d(x0..x1, 0f64..ymax).map_err(err)?;
+    let mut c = ChartBuilder::on(area)
+        .margin(12)
+        .margin_right(RIGHT_MARGIN)
+        .x_label_area_size(28)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x0..x1).with_key_points(ticks), 0f64..ymax)
+        .map_err(err)?;
     c.configure_mesh()
-        .x_labels(8)
         .x_label_formatter(fmt)
         .y_label_formatter(&|y| rate::figure(*y))
         .y_desc(format!("{}/{per}", d.unit))

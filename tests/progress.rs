@@ -87,13 +87,16 @@ fn chart_sends_a_valid_png_with_the_figures_in_its_caption() {
     let env = Env::new();
     let check = env.script("check.sh", "echo ok\n");
     let checker = json!({"id": "fsck", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", check]}});
-    env.config(json!([one_per_second(&env), checker]), json!({"tickSeconds": 1}));
+    env.config(json!([one_per_second(&env), checker]), json!({"tickSeconds": 1, "timezone": "America/New_York"}));
     let _d = env.serve();
     assert!(eventually(Duration::from_secs(20), || env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan'") >= 3));
     env.tg.message(ME, ME, "/chart scan");
     let m = env.tg.wait_for(Duration::from_secs(20), |m| m.method == "sendphoto").unwrap_or_else(|| panic!("no photo: {:?}\n{}", env.tg.requests(), env.log()));
     assert_eq!(m.chat_id, ME);
     assert!(m.text.contains("/3000 files") && m.text.contains("scan"), "caption: {}", m.text);
+    // "since" names its zone, as the report heading does (EST or EDT by the season).
+    let since = m.text.split("since ").nth(1).and_then(|s| s.split(" (").next()).unwrap_or_default();
+    assert!(since.ends_with(" EST") || since.ends_with(" EDT"), "caption: {}", m.text);
     let photos = env.tg.photos(ME);
     assert_eq!(photos.len(), 1);
     assert_eq!(png_size(&photos[0]), (1000, 600));
