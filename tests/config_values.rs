@@ -258,3 +258,14 @@ fn error_text_says_each_thing_once_and_shows_the_wrong_value() {
     let wrong = parse_value(&v).expect_err("invalid").to_string();
     assert!(wrong.contains("found an integer 8"), "the wrong value is shown: {wrong}");
 }
+
+#[test]
+fn a_write_jobs_digest_does_not_depend_on_the_order_of_jobs_even_with_an_after_cycle() {
+    let w = json!({"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["true"]}, "after": [{"jobId": "v"}]});
+    let v = json!({"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}, "after": [{"jobId": "c"}]});
+    let c = json!({"id": "c", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}, "after": [{"jobId": "v", "when": "failure"}]});
+    let digest = |jobs: Value| ok(&cfg(jobs)).jobs.iter().find(|j| j.id == "w").unwrap().digest.clone();
+    let a = digest(json!([w.clone(), v.clone(), c.clone()]));
+    assert_eq!(a, digest(json!([c.clone(), v.clone(), w.clone()])));
+    assert_eq!(a, digest(json!([v, c, w])));
+}

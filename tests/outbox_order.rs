@@ -29,3 +29,16 @@ fn alerts_go_ahead_of_fresh_bulk_but_bulk_that_waited_a_minute_goes_by_age() {
     let order: Vec<i64> = outbox::queued(&s, 1, 10).unwrap().into_iter().map(|q| q.id).collect();
     assert_eq!(order, vec![request, alert, later]);
 }
+
+#[test]
+fn routine_progress_never_ages_ahead_of_an_alert() {
+    let (_dir, mut s) = store();
+    let routine = outbox::insert_kind(&mut s, 1, &["progress".into()], true, None, outbox::Kind::Routine, None).unwrap();
+    s.write(|tx| {
+        tx.execute("UPDATE outbox SET created_at=created_at-?2 WHERE id=?1", rusqlite::params![routine, BULK_AGING_MS * 10])?;
+        Ok(())
+    })
+    .unwrap();
+    let alert = outbox::insert_parts(&mut s, 1, &["alert".into()], false, None, false).unwrap();
+    assert_eq!(outbox::head(&s, 1).unwrap().unwrap().0.id, alert, "only approval requests age");
+}

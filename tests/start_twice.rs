@@ -43,3 +43,17 @@ fn the_chat_says_a_running_job_is_running_instead_of_starting_it_again() {
     assert_eq!(starts(&env), 0, "the start command ran");
     stop(d);
 }
+
+#[test]
+fn a_second_start_moments_after_the_first_is_not_a_second_copy() {
+    let env = Env::new();
+    let st = env.script("st.sh", "echo '{\"running\":false,\"completed\":false}'\n");
+    let start = env.script("start.sh", &format!("echo x >> {}\n", env.path().join("starts").display()));
+    env.config(json!([long_job("scan", &st, json!({"commands": {"start": ["sh", start], "status": ["sh", st]}}))]), json!({}));
+    assert!(env.cli().args(["start", "scan"]).status().unwrap().success());
+    // The job does not report running yet; a second tap from a chat or the host comes now.
+    let o = env.cli().args(["start", "scan"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was started 0 s ago"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(starts(&env), 1, "a second copy was started");
+}

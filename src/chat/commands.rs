@@ -122,6 +122,7 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
             match jobs::start(&job, &s.paths, &origin, false).await {
                 Ok(jobs::Started::Ran(o)) => views::outcome_text("start", &job, &o, lang),
                 Ok(jobs::Started::AlreadyRunning(pid)) => t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())),
+                Ok(jobs::Started::JustStarted(ago)) => t!(lang, "start-just-started", id = &job.id, seconds = ago),
                 Err(e) => failed(e),
             }
         } else {

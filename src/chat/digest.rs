@@ -27,7 +27,7 @@ pub fn enqueue(store: &mut Store, chats: &[i64], d: &Digest, host: &str, tz: Tz,
         let markup = (!rows.is_empty()).then(|| serde_json::to_string(&InlineKeyboardMarkup::new(rows))).transpose()?;
         messages.push((*chat, split(&text, CHUNK_LIMIT), markup, requests));
     }
-    quiet_held::deliver(store, &d.rows, d.until, |tx| {
+    quiet_held::deliver(store, &d.rows, d.until, &d.job_ids(), |tx| {
         for (chat, parts, markup, requests) in &messages {
             let last = outbox::insert_in(tx, *chat, parts, false, markup.as_deref(), Kind::Reply, None)?;
             // Its Approve/Reject buttons go (and the outcome is added) once each is decided.

@@ -53,7 +53,10 @@ fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, cha
         lines.push(format!("#{} {}: {}", d.id, d.job_id, final_line(&d, cfg, lang)));
     }
     let keyboard = markup.as_deref().and_then(|m| keyboard_without(m, &|t| gone.contains(t))).and_then(|m| serde_json::from_str(&m).ok());
-    Ok((format!("{text}\n\n{}", lines.join("\n")), keyboard))
+    let with_lines = format!("{text}\n\n{}", lines.join("\n"));
+    // Telegram refuses an edit past its length limit for good: then only the buttons go.
+    let fits = with_lines.encode_utf16().count() <= super::text::TELEGRAM_LIMIT;
+    Ok((if fits { with_lines } else { text }, keyboard))
 }
 
 /// Edits one delivered copy of a decided request (see [`settled_view`]) and marks it settled; a
@@ -72,7 +75,7 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
         Err(e) => {
             tracing::warn!(chat_id = chat, error = %e, "could not edit the request message");
-            let failures = s.store().and_then(|mut st| approval_messages::count_failed_edit(&mut st, outbox_id)).unwrap_or(u32::MAX);
+            let failures = s.store().and_then(|mut st| approval_messages::count_failed_edit(&mut st, r.id, outbox_id)).unwrap_or(u32::MAX);
             match edit_next(&e, failures) {
                 EditNext::Again(wait) => return Some(outbox::now_ms() + wait.as_millis() as i64),
                 EditNext::GiveUp => tracing::error!(chat_id = chat, approval = r.id, failures, error = %e, "gave up editing the request message"),

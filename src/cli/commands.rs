@@ -167,6 +167,9 @@ async fn start(paths: &Paths, id: &str, allow_risk: bool, force: bool) -> Result
             let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
             return Err(Exit { code: 1, msg: format!("{id} is already running{pid}: not started again (--force starts it anyway)") }.into());
         }
+        jobs::Started::JustStarted(ago) => {
+            return Err(Exit { code: 1, msg: format!("{id} was started {ago} s ago: not started again (--force starts it anyway)") }.into());
+        }
     };
     print_outcome(&format!("start {id}"), &o);
     if !o.success() {

@@ -288,35 +288,50 @@ fn bind_after_digests(jobs: &mut [(usize, Job)]) {
     let own: HashMap<&str, (&str, Vec<&str>)> =
         jobs.iter().map(|(_, j)| (j.id.as_str(), (j.digest.as_str(), j.after.iter().map(|a| a.job_id.as_str()).collect()))).collect();
     let mut done: HashMap<String, String> = HashMap::new();
-    for (_, j) in jobs.iter() {
-        chained_digest(&j.id, &own, &mut done, &mut Vec::new());
-    }
+    // Each job's result is its own (a cycle is cut where it closes on that job's path), so the
+    // order of the jobs in the file never changes a digest.
+    let bound: HashMap<String, String> =
+        jobs.iter().filter_map(|(_, j)| Some((j.id.clone(), chained_digest(&j.id, &own, &mut done, &mut Vec::new())?.0))).collect();
     for (_, job) in jobs.iter_mut() {
-        if let Some(d) = done.remove(&job.id) {
-            job.digest = d;
+        if let Some(d) = bound.get(&job.id) {
+            job.digest = d.clone();
         }
     }
 }
 
-/// The digest of `id` bound to its `after` jobs' chained digests (memoized in `done`); a job
-/// without `after`, or one met again on the current path (a cycle), keeps its own digest.
-fn chained_digest(id: &str, own: &HashMap<&str, (&str, Vec<&str>)>, done: &mut HashMap<String, String>, path: &mut Vec<String>) -> Option<String> {
+/// The digest of `id` bound to its `after` jobs' chained digests; a job without `after` keeps
+/// its own digest. A job met again on the current path (a cycle) is cut there (its own digest).
+/// Results that did not depend on such a cut are memoized in `done`, so a chain is digested
+/// once however many jobs share it. Returns the digest and whether a cut was involved.
+fn chained_digest(id: &str, own: &HashMap<&str, (&str, Vec<&str>)>, done: &mut HashMap<String, String>, path: &mut Vec<String>) -> Option<(String, bool)> {
     if let Some(d) = done.get(id) {
-        return Some(d.clone());
+        return Some((d.clone(), false));
     }
     let (digest, after) = own.get(id)?;
-    if after.is_empty() || path.iter().any(|p| p == id) {
-        return Some(digest.to_string());
+    if path.iter().any(|p| p == id) {
+        return Some((digest.to_string(), true));
+    }
+    if after.is_empty() {
+        done.insert(id.to_string(), digest.to_string());
+        return Some((digest.to_string(), false));
     }
     path.push(id.to_string());
-    let then: Vec<Value> = after.iter().map(|a| serde_json::json!([a, chained_digest(a, own, done, path)])).collect();
+    let mut cut = false;
+    let then: Vec<Value> = after
+        .iter()
+        .map(|a| {
+            let d = chained_digest(a, own, done, path);
+            cut |= d.as_ref().is_some_and(|(_, c)| *c);
+            serde_json::json!([a, d.map(|(d, _)| d)])
+        })
+        .collect();
     path.pop();
     let mut h = Sha256::new();
     h.update(digest.as_bytes());
     h.update(canonical_json(&Value::Array(then)).as_bytes());
     let d = hex16(h);
-    if path.is_empty() {
+    if !cut {
         done.insert(id.to_string(), d.clone());
     }
-    Some(d)
+    Some((d, cut))
 }

@@ -113,6 +113,13 @@ pub struct Digest {
     pub pending: Vec<Pending>,
 }
 
+impl Digest {
+    /// The jobs this digest tells about (their first polls of the night are done with).
+    pub fn job_ids(&self) -> Vec<&str> {
+        self.jobs.iter().map(|j| j.job_id.as_str()).collect()
+    }
+}
+
 /// How things stand at digest time.
 pub struct Current<'a> {
     /// Configured jobs: (id, name), in config order.

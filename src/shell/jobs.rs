@@ -70,13 +70,40 @@ pub enum Started {
     /// The job's status says it is running already (with this pid, when reported): nothing
     /// was started, so a second copy cannot race the first over its checkpoint.
     AlreadyRunning(Option<i64>),
+    /// Started this many seconds ago (it may not report running yet): not started again.
+    JustStarted(i64),
     /// The start command ran.
     Ran(Outcome),
 }
 
-/// Starts a long job unless its status command says it runs already (`force` skips that
-/// check). A status that cannot be read does not block the start: the person asked for it.
+/// A start recorded this recently counts as under way: the job may not report running yet, and
+/// a second tap (or a second chat's Start button) must not start another copy.
+const START_SETTLE_SECONDS: i64 = 10;
+
+/// One lock per job for starts in this process: the check and the start happen as one step.
+fn start_lock(id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>> =
+        std::sync::LazyLock::new(Default::default);
+    LOCKS.lock().expect("start locks").entry(id.to_string()).or_default().clone()
+}
+
+/// Starts a long job unless it was started moments ago or its status command says it runs
+/// already (`force` skips both checks). A status that cannot be read does not block the start:
+/// the person asked for it.
 pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Result<Started> {
+    let lock = start_lock(&job.id);
+    let _one_at_a_time = lock.lock().await;
+    if !force {
+        let now = chrono::Utc::now().timestamp();
+        let store = Store::open(&paths.state_db)?;
+        let last = store.runs(&job.id, 5)?.into_iter().filter(|r| r.action == "start").map(|r| r.started_at).max();
+        // A crash or a stop seen since that start ends it: starting again is what is wanted.
+        let st = store.job_states()?.remove(&job.id).unwrap_or_default();
+        let ended = |at: i64| st.crashed_at.is_some_and(|c| c >= at) || st.stopped_at.is_some_and(|s| s >= at);
+        if let Some(at) = last.filter(|at| now - at < START_SETTLE_SECONDS && !ended(*at)) {
+            return Ok(Started::JustStarted(now - at));
+        }
+    }
     if !force && job.commands.status.is_some() {
         if let Ok(st) = observe(job, paths).await {
             if st.running && !st.completed {

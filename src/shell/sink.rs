@@ -32,7 +32,7 @@ impl Sink for ConsoleSink {
             out.flush()?;
         }
         if let Some(d) = &report.digest {
-            quiet_held::deliver(&mut Store::open(&self.state_db)?, &d.rows, d.until, |_| {
+            quiet_held::deliver(&mut Store::open(&self.state_db)?, &d.rows, d.until, &d.job_ids(), |_| {
                 if d.is_empty() {
                     return Ok(());
                 }

@@ -67,11 +67,13 @@ pub fn mark_settled_one(store: &mut Store, approval_id: i64, outbox_id: i64) -> 
     })
 }
 
-/// Counts a failed edit of the request message in outbox row `outbox_id`; returns the failures so far.
-pub fn count_failed_edit(store: &mut Store, outbox_id: i64) -> Result<u32> {
+/// Counts a failed edit of request `approval_id`'s place in outbox row `outbox_id` (each
+/// request of a digest keeps its own count); returns the failures so far.
+pub fn count_failed_edit(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<u32> {
     store.write(|tx| {
-        tx.execute("UPDATE approval_messages SET attempts=attempts+1 WHERE outbox_id=?1", [outbox_id])?;
-        let n: i64 = tx.query_row("SELECT COALESCE(MAX(attempts), 0) FROM approval_messages WHERE outbox_id=?1", [outbox_id], |r| r.get(0))?;
+        let key = params![approval_id, outbox_id];
+        tx.execute("UPDATE approval_messages SET attempts=attempts+1 WHERE approval_id=?1 AND outbox_id=?2", key)?;
+        let n: i64 = tx.query_row("SELECT COALESCE(MAX(attempts), 0) FROM approval_messages WHERE approval_id=?1 AND outbox_id=?2", key, |r| r.get(0))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     })
 }

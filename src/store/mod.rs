@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/017_callbacks_index.sql"),
     include_str!("migrations/018_shared_request_messages.sql"),
     include_str!("migrations/019_quiet_from.sql"),
+    include_str!("migrations/020_request_message_indexes.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

@@ -109,9 +109,9 @@ pub struct Queued {
     pub merge: Option<String>,
 }
 
-/// How long bulk (an approval request, routine progress) waits behind a chat's alerts and
-/// replies at most: after that it takes its place by age, so a sustained alert storm cannot
-/// hold a request back without end. The live message never ages (it is edited, not queued).
+/// How long an approval request waits behind a chat's alerts and replies at most: after that
+/// it takes its place by age, so a sustained alert storm cannot hold it back without end. Other
+/// bulk (routine progress, the live message) never ages: alerts stay ahead of it.
 pub const BULK_AGING_MS: i64 = 60_000;
 
 /// Bulk queued before this (unix ms) has aged into the chat's order by age.
@@ -123,7 +123,7 @@ fn aged_before() -> i64 {
 pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
     let mut st = store.conn().prepare(
         "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
-         WHERE status='pending' AND chat_id=?1 ORDER BY bulk AND (kind='live' OR created_at > ?3), id LIMIT ?2",
+         WHERE status='pending' AND chat_id=?1 ORDER BY bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
     )?;
     let rows = st.query_map(params![chat, limit, aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -173,7 +173,7 @@ pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
          WHERE o.status='pending' AND o.next_attempt_at <= ?1
          AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id
-                     ORDER BY p.bulk AND (p.kind='live' OR p.created_at > ?2), p.id LIMIT 1)
+                     ORDER BY p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
          ORDER BY o.id",
     )?;
     let rows = stmt.query_map(params![now, aged_before()], out_msg)?;
@@ -188,7 +188,7 @@ pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
         .conn()
         .query_row(
             "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 \
-             ORDER BY bulk AND (kind='live' OR created_at > ?2), id LIMIT 1",
+             ORDER BY bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
             params![chat, aged_before()],
             |r| Ok((out_msg(r)?, r.get(8)?)),
         )

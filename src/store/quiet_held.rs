@@ -76,13 +76,16 @@ pub fn present(store: &Store, ids: &[i64]) -> Result<bool> {
     Ok(true)
 }
 
-/// Forgets the rows `ids` and the first polls noted until `until` (the digest's time), and runs
+/// Forgets the rows `ids` and the first polls of `jobs` noted until `until` (the digest's time), and runs
 /// `queue` (which queues their digest) in one transaction, so a failure in between neither loses
 /// them nor sends them twice. Returns false, changing nothing, when some row is gone already (its
 /// digest was queued by another tick or process).
-pub fn deliver(store: &mut Store, ids: &[i64], until: i64, queue: impl FnOnce(&rusqlite::Transaction) -> Result<()>) -> Result<bool> {
+pub fn deliver(store: &mut Store, ids: &[i64], until: i64, jobs: &[&str], queue: impl FnOnce(&rusqlite::Transaction) -> Result<()>) -> Result<bool> {
     let done = store.write(|tx| {
-        tx.execute("DELETE FROM quiet_from WHERE at <= ?1", [until])?;
+        // Only the jobs this digest covers: another job may still be inside its own quiet hours.
+        for job in jobs {
+            tx.execute("DELETE FROM quiet_from WHERE at <= ?1 AND job_id=?2", rusqlite::params![until, job])?;
+        }
         let mut gone = 0;
         for id in ids {
             gone += tx.execute("DELETE FROM quiet_held WHERE id=?1", [id])?;
@@ -118,7 +121,9 @@ mod tests {
         assert_eq!(first_poll(&store, "scan").unwrap(), Some(1000), "later polls of the same night keep the first");
         note(&mut store, 90_000, 86_000);
         assert_eq!(first_poll(&store, "scan").unwrap(), Some(90_000), "the next night starts anew");
-        assert!(deliver(&mut store, &[], 90_000, |_| Ok(())).unwrap());
+        store.write(|tx| note_first_poll(tx, "backup", 89_000, 86_000)).unwrap();
+        assert!(deliver(&mut store, &[], 90_000, &["scan"], |_| Ok(())).unwrap());
         assert_eq!(first_poll(&store, "scan").unwrap(), None, "the digest forgets what it used");
+        assert_eq!(first_poll(&store, "backup").unwrap(), Some(89_000), "a job the digest did not cover keeps its note");
     }
 }
