@@ -43,12 +43,9 @@ pub fn set_lang(s: &Services, chat: i64, lang: Lang, user: Option<i64>) -> Handl
 /// `/status [job]`: the overview with the buttons that fit each job now.
 pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
-    let mut views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
-    if !arg.is_empty() {
-        views.retain(|v| v.job.id == arg);
-        if views.is_empty() {
-            return reply(s, chat, &unknown_job(cfg, arg, lang), None);
-        }
+    let views = crate::shell::overview::observe_all(&s.paths, cfg, (!arg.is_empty()).then_some(arg)).await?;
+    if views.is_empty() && !arg.is_empty() {
+        return reply(s, chat, &unknown_job(cfg, arg, lang), None);
     }
     let k = views::overview_keyboard(&mut s.store()?, chat, &views, lang)?;
     let text = views::overview_text(&s.store()?, &views, cfg, lang);

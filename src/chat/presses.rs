@@ -279,7 +279,7 @@ fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) 
 
 async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, lang: Lang) -> HandlerResult {
     let Some(msg) = q.regular_message() else { return Ok(()) };
-    let views = crate::shell::overview::observe_all(&s.paths, cfg).await?;
+    let views = crate::shell::overview::observe_all(&s.paths, cfg, None).await?;
     let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views, lang)?;
     let text = views::overview_text(&s.store()?, &views, cfg, lang);
     if super::text::split(&text, super::text::CHUNK_LIMIT).len() > 1 {

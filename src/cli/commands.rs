@@ -66,8 +66,7 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
     if let Some(id) = only {
         find(&cfg, id)?;
     }
-    let mut views = crate::shell::overview::observe_all(paths, &cfg).await?;
-    views.retain(|v| only.is_none_or(|id| v.job.id == id));
+    let views = crate::shell::overview::observe_all(paths, &cfg, only).await?;
     let store = Store::open(&paths.state_db)?;
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
     let refused = crate::store::callbacks::refused_summary(&store)?;

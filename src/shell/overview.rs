@@ -26,11 +26,13 @@ pub struct JobView {
     pub standing: Option<Standing>,
 }
 
-/// Observes every job: long jobs' status commands run concurrently; one-shot jobs show their last run.
-pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
+/// Observes every job, or only the job `only` names (none when no job has that id): long jobs'
+/// status commands run concurrently; one-shot jobs show their last run.
+pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Result<Vec<JobView>> {
     let store = Store::open(&paths.state_db)?;
+    let wanted = |job: &&crate::config::Job| only.is_none_or(|id| job.id == id);
     let mut set = tokio::task::JoinSet::new();
-    for (i, job) in cfg.jobs.iter().enumerate() {
+    for (i, job) in cfg.jobs.iter().filter(wanted).enumerate() {
         if job.kind == Kind::LongRunningRead {
             let (job, paths) = (job.clone(), paths.clone());
             set.spawn(async move { (i, jobs::observe(&job, &paths).await.map_err(|f| f.reason)) });
@@ -41,7 +43,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config) -> Result<Vec<JobView>> {
     let mut statuses = statuses.into_iter().peekable();
     let states = store.job_states()?;
     let mut out = Vec::new();
-    for (i, job) in cfg.jobs.iter().enumerate() {
+    for (i, job) in cfg.jobs.iter().filter(wanted).enumerate() {
         let status = match statuses.peek() {
             Some((j, _)) if *j == i => statuses.next().map(|(_, s)| s),
             _ => None,
