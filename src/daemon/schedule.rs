@@ -174,7 +174,7 @@ async fn job_loop(ctx: Ctx, job: Job) {
 
 async fn running_pid(paths: &Paths, job: &str) -> Option<i32> {
     let (db, job) = (paths.state_db.clone(), job.to_string());
-    let state = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_states().ok()?.remove(&job)).await.ok()??;
+    let state = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_state(&job).ok()).await.ok()??;
     let seen = state.last_seen?;
     seen.running.then_some(seen.pid).flatten().map(|p| p as i32)
 }
@@ -183,7 +183,7 @@ async fn running_pid(paths: &Paths, job: &str) -> Option<i32> {
 async fn next_check_in(paths: &Paths, job: &Job) -> Duration {
     let every = job.policy.run_every_seconds.unwrap_or(60).max(1) as i64;
     let (db, id) = (paths.state_db.clone(), job.id.clone());
-    let last = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_states().ok()?.remove(&id)?.last_check_at).await.ok().flatten();
+    let last = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_state(&id).ok()?.last_check_at).await.ok().flatten();
     let now = chrono::Utc::now().timestamp();
     let due_in = last.map_or(0, |t| t + every - now);
     Duration::from_secs(due_in.clamp(1, every) as u64)

@@ -98,7 +98,7 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
         let store = Store::open(&paths.state_db)?;
         let last = store.runs(&job.id, 5)?.into_iter().filter(|r| r.action == "start").map(|r| r.started_at).max();
         // A crash or a stop seen since that start ends it: starting again is what is wanted.
-        let st = store.job_states()?.remove(&job.id).unwrap_or_default();
+        let st = store.job_state(&job.id)?;
         let ended = |at: i64| st.crashed_at.is_some_and(|c| c >= at) || st.stopped_at.is_some_and(|s| s >= at);
         if let Some(at) = last.filter(|at| now - at < START_SETTLE_SECONDS && !ended(*at)) {
             return Ok(Started::JustStarted(now - at));

@@ -88,11 +88,7 @@ mod tests {
     use super::*;
     use crate::store::outbox;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("state.db")).unwrap();
-        (dir, s)
-    }
+    use crate::store::temp as store;
 
     #[test]
     fn holds_the_newest_twenty_and_releases_them_in_order_after_the_reply() {

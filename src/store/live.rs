@@ -169,11 +169,7 @@ mod tests {
     use super::*;
     use crate::store::outbox;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("state.db")).unwrap();
-        (dir, s)
-    }
+    use crate::store::temp as store;
 
     fn progress(job: &str, text: &str) -> impl FnOnce(&mut Vec<LivePart>) -> (String, Option<String>) {
         let p = LivePart { job: job.into(), text: text.into(), rows: vec![] };

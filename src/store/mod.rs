@@ -163,6 +163,12 @@ impl Store {
         Ok(out)
     }
 
+    /// One job's monitor state (fresh when it has none yet or its row is unreadable).
+    pub fn job_state(&self, job_id: &str) -> Result<JobState> {
+        let json: Option<String> = self.conn.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+    }
+
     /// Applies `f` to one job's state atomically (for acks, snoozes, CLI updates).
     pub fn update_job_state(&mut self, job_id: &str, f: impl FnOnce(&mut JobState)) -> Result<()> {
         self.write(|tx| {
@@ -321,6 +327,14 @@ fn prepare_file(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("create state database {}", path.display())),
     }
+}
+
+/// A store in a fresh temporary folder, for the store's unit tests (the folder goes with it).
+#[cfg(test)]
+pub(crate) fn temp() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("state.db")).unwrap();
+    (dir, store)
 }
 
 #[cfg(test)]

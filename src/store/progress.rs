@@ -69,8 +69,7 @@ mod tests {
 
     #[test]
     fn keeps_every_poll_for_a_day_and_thins_beyond() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, mut store) = crate::store::temp();
         let start = 1_700_000_400; // a bucket boundary
         let days = 2;
         store

@@ -113,8 +113,7 @@ mod tests {
 
     #[test]
     fn the_first_poll_of_a_night_is_kept_and_a_note_from_an_earlier_night_is_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, mut store) = crate::store::temp();
         let note = |store: &mut Store, at: i64, night: i64| store.write(|tx| note_first_poll(tx, "scan", at, night)).unwrap();
         note(&mut store, 1000, 900);
         note(&mut store, 1030, 900);
