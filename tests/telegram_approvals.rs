@@ -37,7 +37,7 @@ fn beats(env: &Env) -> usize {
     std::fs::read_to_string(env.path().join("beats")).unwrap_or_default().lines().count()
 }
 
-/// Waits until `n` "refused … Nothing ran." reports reached `chat` (a refused press is fully handled).
+/// Waits until `n` "refused … Nothing ran now." reports reached `chat` (a refused press is fully handled).
 fn refusals(env: &Env, chat: i64, n: usize) -> bool {
     env.tg.eventually(T, |sent| sent.iter().filter(|m| m.chat_id == chat && m.text.contains("refused") && m.text.contains("Nothing ran")).count() >= n)
 }
