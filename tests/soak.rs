@@ -1,5 +1,6 @@
-//! Long fault ("soak") tests of `serve` against the fake Bot API. They are `#[ignore]`d: a plain
-//! `cargo test` lists them as ignored; run them on request.
+//! Long fault ("soak") tests of `serve` against the fake Bot API. The long forms are `#[ignore]`d
+//! (a plain `cargo test` lists them as ignored; run them on request); a short form of each runs
+//! with every `cargo test`, so a regression cannot land unseen.
 //!
 //! ```sh
 //! cargo test --test soak --test soak_outage -- --ignored --nocapture --test-threads 1
@@ -8,7 +9,6 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `OPS_SOAK` | unset | `1` runs the tests |
 //! | `OPS_SOAK_CYCLES` | 100 | approve → run → verify cycles in `kill_9_at_random_points_…` (the checks against the `runs` table assume ≤ 190: the store keeps the last 200 runs per job) |
 //! | `OPS_SOAK_SEED` | clock | seed of the kill schedule (printed, to replay a run) |
 //! | `OPS_SOAK_OUTAGE_SECS` | 180 | how long Telegram is unreachable in `telegram_unreachable_…` (tests/soak_outage.rs) |
@@ -362,7 +362,17 @@ fn audit_outbox(env: &Env, drained: bool) -> (String, Vec<String>) {
 #[test]
 #[ignore = "soak test (minutes): cargo test --test soak -- --ignored --nocapture --test-threads 1"]
 fn kill_9_at_random_points_of_approve_run_verify_cycles_loses_and_repeats_nothing() {
-    let cycles = env_num("OPS_SOAK_CYCLES", 100);
+    kill_9_soak(env_num("OPS_SOAK_CYCLES", 100));
+}
+
+/// The soak's short form, run by every `cargo test` (about a minute): 20 cycles with a fresh
+/// seed each time (printed, so a failure replays with `OPS_SOAK_SEED`).
+#[test]
+fn kill_9_soak_short_form_20_cycles() {
+    kill_9_soak(20);
+}
+
+fn kill_9_soak(cycles: u64) {
     let seed = env_num("OPS_SOAK_SEED", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64) | 1;
     println!("soak: {cycles} cycles, seed {seed} (OPS_SOAK_SEED={seed} replays the kill schedule)");
     let env = Env::new();

@@ -21,7 +21,16 @@ fn produced(env: &Env) -> u64 {
 #[test]
 #[ignore = "soak test (minutes): cargo test --test soak_outage -- --ignored --nocapture --test-threads 1"]
 fn telegram_unreachable_for_minutes_then_every_alert_arrives_once_in_order() {
-    let outage = Duration::from_secs(env_num("OPS_SOAK_OUTAGE_SECS", 180));
+    outage_soak(Duration::from_secs(env_num("OPS_SOAK_OUTAGE_SECS", 180)));
+}
+
+/// The short form, run by every `cargo test`: a 30 s outage.
+#[test]
+fn telegram_unreachable_for_30_s_then_every_alert_arrives_once_in_order() {
+    outage_soak(Duration::from_secs(30));
+}
+
+fn outage_soak(outage: Duration) {
     let env = Env::new();
     env.config(json!([counting_alert(&env)]), json!({"tickSeconds": 5}));
     let d = env.serve();

@@ -125,7 +125,7 @@ fn a_write_job_is_never_started_by_a_schedule_or_auto_resume() {
     let w = e.script("w.sh", "touch \"$(dirname \"$0\")/wrote\"\n");
     let status = e.script("paused.sh", "echo '{\"running\":false,\"completed\":false}'\n");
     let start = e.script("start.sh", "touch \"$(dirname \"$0\")/started\"\n");
-    let cfg = json!({"version": 1, "defaults": {"runEverySeconds": 1, "autoResume": true}, "jobs": [
+    let cfg = json!({"version": 1, "defaults": {"runEverySeconds": 1, "autoResume": true, "quietHours": null}, "jobs": [
         {"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": true, "commands": {"run": ["sh", w]},
          "after": [{"jobId": "r", "when": "success"}]},
         {"id": "r", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}},

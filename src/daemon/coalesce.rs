@@ -4,6 +4,8 @@
 use crate::render::Report;
 use crate::shell::config_watch::ConfigWatch;
 use crate::shell::sink::Sink;
+use crate::store::{spool, Store};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -21,14 +23,20 @@ pub fn merge(into: &mut Report, more: Report) {
     }
 }
 
-/// Delivers reports until every sender is gone, each batch rendered with the snapshot in force.
-pub async fn run(mut rx: UnboundedReceiver<Report>, sink: Arc<dyn Sink>, config: Arc<ConfigWatch>) {
-    while let Some(mut batch) = rx.recv().await {
+/// Delivers reports until every sender is gone, each batch rendered with the snapshot in force;
+/// once the sink has queued a batch, its spool rows are forgotten (a batch that could not be
+/// queued stays spooled and is delivered at the next start).
+pub async fn run(mut rx: UnboundedReceiver<(Report, Option<i64>)>, sink: Arc<dyn Sink>, config: Arc<ConfigWatch>, state_db: PathBuf) {
+    while let Some((mut batch, first)) = rx.recv().await {
+        let mut spooled: Vec<i64> = first.into_iter().collect();
         let deadline = tokio::time::Instant::now() + WINDOW;
         loop {
             tokio::select! {
                 more = rx.recv() => match more {
-                    Some(r) => merge(&mut batch, r),
+                    Some((r, id)) => {
+                        merge(&mut batch, r);
+                        spooled.extend(id);
+                    }
                     None => break,
                 },
                 _ = tokio::time::sleep_until(deadline) => break,
@@ -38,11 +46,15 @@ pub async fn run(mut rx: UnboundedReceiver<Report>, sink: Arc<dyn Sink>, config:
             continue;
         }
         let cfg = config.config();
-        let sink = sink.clone();
-        let delivered = tokio::task::spawn_blocking(move || sink.report(&batch, cfg.as_deref())).await;
+        let (sink, db) = (sink.clone(), state_db.clone());
+        let delivered = tokio::task::spawn_blocking(move || {
+            sink.report(&batch, cfg.as_deref())?;
+            spool::remove(&mut Store::open(&db)?, &spooled)
+        })
+        .await;
         match delivered {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "could not deliver report"),
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "could not deliver report (it stays spooled for the next start)"),
             Err(e) => tracing::error!(error = %e, "report delivery panicked"),
         }
     }

@@ -20,12 +20,35 @@ use anyhow::Result;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Runs the schedules until `shutdown` resolves, delivering to `sink`; `startup` (runs found
-/// interrupted at start) is delivered first.
-pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dyn Sink>, startup: Report, shutdown: impl Future<Output = ()>) -> Result<()> {
-    if !startup.is_empty() {
-        sink.report(&startup, config.config().as_deref())?;
+/// What `serve` has to say before its schedules start: the reports a killed predecessor left
+/// spooled, then the write runs found interrupted.
+pub struct Startup {
+    /// The report.
+    pub report: Report,
+    /// The spool rows it delivers (forgotten once it is queued).
+    pub spooled: Vec<i64>,
+}
+
+impl Startup {
+    /// Reads the spool left by a previous process and adds `interrupted` after it.
+    pub fn gather(store: &Store, interrupted: Vec<crate::policy::report::Section>) -> Result<Startup> {
+        let (spooled, first, mut sections) = crate::store::spool::pending(store)?;
+        if !spooled.is_empty() {
+            tracing::warn!(reports = spooled.len(), "reports the last process decided on but had not queued are delivered now");
+        }
+        sections.extend(interrupted);
+        let at = first.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).unwrap_or_else(chrono::Utc::now);
+        Ok(Startup { report: Report { at: Some(at), sections, digest: None }, spooled })
     }
+}
+
+/// Runs the schedules until `shutdown` resolves, delivering to `sink`; `startup` is delivered
+/// first.
+pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dyn Sink>, startup: Startup, shutdown: impl Future<Output = ()>) -> Result<()> {
+    if !startup.report.is_empty() {
+        sink.report(&startup.report, config.config().as_deref())?;
+    }
+    crate::store::spool::remove(&mut Store::open(&paths.state_db)?, &startup.spooled)?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let pids = PidWatch::default();
     let live = crate::watch::Liveness::default();
@@ -35,7 +58,7 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
         tokio::spawn(pids.run()),
         tokio::spawn(config.clone().run(schedule::SUPERVISE_EVERY)),
         tokio::spawn(schedule::run(ctx)),
-        tokio::spawn(coalesce::run(rx, sink, config)),
+        tokio::spawn(coalesce::run(rx, sink, config, paths.state_db.clone())),
     ];
     shutdown.await;
     for t in tasks {
@@ -73,7 +96,7 @@ pub async fn serve(paths: Paths) -> Result<()> {
     }
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
     let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
-    let startup = Report { at: Some(chrono::Utc::now()), sections: interrupted, digest: None };
+    let startup = Startup::gather(&store, interrupted)?;
     let setup = crate::chat::setup(&cfg, &paths)?;
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
     crate::watch::back::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;

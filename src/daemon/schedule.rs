@@ -32,8 +32,8 @@ pub struct Ctx {
     pub paths: Paths,
     /// The config snapshot.
     pub config: Arc<ConfigWatch>,
-    /// Reports go to the coalescer.
-    pub reports: UnboundedSender<Report>,
+    /// Reports go to the coalescer, with the spool row that holds each until it is queued.
+    pub reports: UnboundedSender<(Report, Option<i64>)>,
     /// Pid deaths wake their job.
     pub pids: PidWatch,
     /// Each loop's passes, for the watchdog and the heartbeat.
@@ -47,7 +47,7 @@ impl Ctx {
 
     /// One tick of `scope` with the current snapshot; its report goes to the coalescer.
     async fn tick(&self, scope: Scope) -> anyhow::Result<tick::TickOutcome> {
-        let opts = TickOptions { scope: scope.clone(), config: Some(self.config.current()), ..TickOptions::default() };
+        let opts = TickOptions { scope: scope.clone(), config: Some(self.config.current()), spool: true, ..TickOptions::default() };
         let result = tick::tick(&self.paths, &opts).await;
         match &result {
             Ok(out) => {
@@ -55,7 +55,7 @@ impl Ctx {
                     tracing::warn!(error = %e, "config invalid; the last good config stays in force");
                 }
                 if !out.report.is_empty() {
-                    let _ = self.reports.send(out.report.clone());
+                    let _ = self.reports.send((out.report.clone(), out.spooled));
                 }
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), ?scope, "tick failed"),

@@ -16,21 +16,16 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// Moves the sections that must wait for the morning out of `sections` into the store, and
-/// remembers the alerts that ring inside their quiet hours.
-pub fn hold_quiet(store: &mut Store, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
+/// remembers the alerts that ring inside their quiet hours; inside the tick's transaction, so
+/// what is held and what is spooled to be said now are decided together.
+pub fn hold_quiet(tx: &rusqlite::Transaction, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
     let (held, keep): (Vec<Section>, Vec<Section>) = std::mem::take(sections).into_iter().partition(|s| holds(cfg, s, now));
     *sections = keep;
     // Routine progress is kept too (it updates the live message silently): it did not ring.
-    let rang: Vec<&Section> =
-        sections.iter().filter(|s| !crate::policy::live::is_progress(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id))).collect();
-    if !held.is_empty() || !rang.is_empty() {
-        let t = now.timestamp();
-        store.write(|tx| {
-            held.iter().try_for_each(|s| quiet_held::record(tx, t, s, false))?;
-            rang.iter().try_for_each(|s| quiet_held::record(tx, t, s, true))
-        })?;
-    }
-    Ok(())
+    let rang = sections.iter().filter(|s| !crate::policy::live::is_progress(s) && is_quiet(now, cfg.timezone, window_for(cfg, &s.job_id)));
+    let t = now.timestamp();
+    held.iter().try_for_each(|s| quiet_held::record(tx, t, s, false))?;
+    rang.into_iter().try_for_each(|s| quiet_held::record(tx, t, s, true))
 }
 
 /// The polls among `samples` that fell inside their job's quiet hours, with when those began:

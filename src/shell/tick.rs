@@ -54,11 +54,14 @@ pub struct TickOptions {
     pub scope: Scope,
     /// The daemon's config snapshot; None: read the file (the CLI).
     pub config: Option<Arc<Snapshot>>,
+    /// Spool the report in the tick's transaction (`serve`: the report waits for company before
+    /// it is queued, and a kill -9 meanwhile must not lose it; see [`store::spool`]).
+    pub spool: bool,
 }
 
 impl Default for TickOptions {
     fn default() -> Self {
-        TickOptions { dry_run: false, scope: Scope::All, config: None }
+        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false }
     }
 }
 
@@ -73,6 +76,8 @@ pub struct TickOutcome {
     pub had_config: bool,
     /// Sections held for the morning digest (quiet hours) instead of being reported now.
     pub held: usize,
+    /// The spool row holding the report until it is delivered ([`TickOptions::spool`]).
+    pub spooled: Option<i64>,
 }
 
 /// Runs one tick at `Utc::now()`. Its writes wait for the database off the async workers
@@ -82,6 +87,9 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     let mut store = Store::open(&paths.state_db)?;
     let mut out = TickOutcome::default();
     let Some((mut t, work, states)) = prepare(paths, opts, &mut store, &mut out, now)? else { return Ok(out) };
+    // What the first pass found to say (expired requests, a config error) is held and spooled
+    // with the rest.
+    t.sections.splice(0..0, std::mem::take(&mut out.report.sections));
     if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
         // What this tick claimed goes back to the queue (its owner, this process, lives on).
         if let Err(e2) = store.release_claimed(&t.claimed) {
@@ -89,15 +97,11 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
         }
         return Err(e);
     }
-    out.report.sections.extend(t.sections);
-    if !opts.dry_run {
-        let before = out.report.sections.len();
-        super::digest::hold_quiet(&mut store, &t.cfg, &mut out.report.sections, now)?;
-        out.held = before - out.report.sections.len();
-        if opts.scope.global() {
-            super::digest::mark_night(&mut store, &t.cfg, now)?;
-            out.report.digest = super::digest::due(&store, &t.cfg, now)?;
-        }
+    out.report.sections = std::mem::take(&mut t.sections);
+    (out.held, out.spooled) = (t.held, t.spooled);
+    if !opts.dry_run && opts.scope.global() {
+        super::digest::mark_night(&mut store, &t.cfg, now)?;
+        out.report.digest = super::digest::due(&store, &t.cfg, now)?;
     }
     Ok(out)
 }
@@ -141,6 +145,8 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
         claimed: Vec::new(),
         samples: Vec::new(),
         starts: Vec::new(),
+        held: 0,
+        spooled: None,
     };
     let mut work = t.queue_work(store, &opts.scope, opts.dry_run)?;
     work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
@@ -164,6 +170,10 @@ struct Tick<'a> {
     samples: Vec<(String, Sample)>,
     /// Jobs the policy said to start now (auto-resume).
     starts: Vec<String>,
+    /// Sections the commit held for the morning digest.
+    held: usize,
+    /// The spool row the commit wrote the report to.
+    spooled: Option<i64>,
 }
 
 impl Tick<'_> {
@@ -174,7 +184,7 @@ impl Tick<'_> {
         }
         self.auto_resume(opts).await;
         if !opts.dry_run {
-            commit(store, loaded, self)?;
+            commit(store, loaded, self, opts.spool)?;
         }
         Ok(())
     }
@@ -344,11 +354,12 @@ impl Tick<'_> {
     }
 }
 
-/// Writes the states of the jobs this tick evaluated, the finished and the new queue items in one
-/// transaction. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
+/// Writes the states of the jobs this tick evaluated, the finished and the new queue items, what
+/// quiet hours hold and (`spool`) the report to be said now in one transaction: a queue item is
+/// never done without its report. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
 /// them now); fields only people change (ack, snooze, stop) are taken from the stored row if they
 /// changed during the tick, read inside the transaction so no press is lost.
-fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Result<()> {
+fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &mut Tick, spool: bool) -> Result<()> {
     let now = Utc::now().timestamp();
     store.write(|tx| {
         for id in &t.evaluated {
@@ -381,6 +392,12 @@ fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &Tick) -> Re
         }
         for (id, status, error) in &t.finished {
             store::finish_queue_item(tx, *id, status, error.as_deref(), t.now.timestamp())?;
+        }
+        let before = t.sections.len();
+        super::digest::hold_quiet(tx, &t.cfg, &mut t.sections, t.now)?;
+        t.held = before - t.sections.len();
+        if spool && !t.sections.is_empty() {
+            t.spooled = Some(store::spool::put(tx, t.now.timestamp(), &t.sections)?);
         }
         Ok(())
     })

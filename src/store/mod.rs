@@ -14,6 +14,7 @@ pub mod prefs;
 pub mod progress;
 pub mod quiet_held;
 pub mod runs;
+pub mod spool;
 
 pub use runs::RunRecord;
 
@@ -59,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/018_shared_request_messages.sql"),
     include_str!("migrations/019_quiet_from.sql"),
     include_str!("migrations/020_request_message_indexes.sql"),
+    include_str!("migrations/021_report_spool.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the
