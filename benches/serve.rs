@@ -20,7 +20,7 @@
 //! 4. Backlog after an outage: 36 alerts (one job) and 1000 alerts (25 jobs), see [`backlog`].
 //!    Only this part: `OPS_BENCH_ONLY=backlog cargo bench --bench serve`.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use serde_json::json;

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// Moves the sections that must wait for the morning out of `sections` into the store, and
 /// remembers the alerts that ring inside their quiet hours; inside the tick's transaction, so
 /// what is held and what is spooled to be said now are decided together.
-pub fn hold_quiet(tx: &rusqlite::Transaction, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
+pub fn hold_quiet(tx: &crate::store::Tx, cfg: &Config, sections: &mut Vec<Section>, now: DateTime<Utc>) -> Result<()> {
     let (held, keep): (Vec<Section>, Vec<Section>) = std::mem::take(sections).into_iter().partition(|s| holds(cfg, s, now));
     *sections = keep;
     // Routine progress is kept too (it updates the live message silently): it did not ring.

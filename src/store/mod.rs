@@ -36,6 +36,9 @@ pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// A write transaction, for the shell's steps that must land together with a tick's commit.
+pub type Tx<'a> = rusqlite::Transaction<'a>;
+
 /// Runs kept per job in the history.
 pub const RUNS_KEPT_PER_JOB: i64 = 200;
 

@@ -2,7 +2,7 @@
 //! says it is back (silently, once per report chat); a clean stop and a quick restart say
 //! nothing; a clean stop followed by a long gap says it too.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

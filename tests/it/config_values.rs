@@ -1,7 +1,7 @@
 //! Config v1 values: defaults, explicit zeros, cwd resolution, the Python ops-monitor.py file
 //! format, the job digest, and edge cases of the validation rules.
 
-mod config_support;
+use crate::config_support;
 
 use config_support::*;
 use ops_framework::config::{After, Kind, Policy, QuietHours, Risk, When};

@@ -1,7 +1,7 @@
 //! Write-job approvals through the chat: approve once, every refusal answered with nothing run,
 //! concurrent presses, and kill -9 during a write run.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! hours the live message is still updated, silently; a job that completes leaves it by an edit
 //! in place (with no job left it says none runs, without buttons).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};

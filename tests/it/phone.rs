@@ -1,7 +1,7 @@
 //! The phone experience through the binary and the fake Bot API (issue: first contact, calm
 //! lifecycle, alerts you can act on).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

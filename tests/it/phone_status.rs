@@ -3,7 +3,7 @@
 //! the bar (not the raw dictionary), times in the configured timezone, words in the chat's
 //! language, no line twice.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

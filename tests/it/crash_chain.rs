@@ -1,7 +1,7 @@
 //! A kill -9 at the worst moment of an approved write's chain: the verification ran and was
 //! recorded, its report not yet queued. After the restart the person still gets the report.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! part (allowlist, locale, timezone, cadence), per-job schedules (a hung check delays nothing
 //! but itself) and events close together coalesced into one message per chat.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Hardening through the binary: alert identity of failing observations, the token kept from
 //! children, job-id rules, approvals on the host (distinct approver, digests, one transaction).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! command for another bot is ignored, a typo in a group stays unanswered, and reports can go to
 //! the host's own forum topic. Through the binary and the fake Bot API.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -27,7 +27,7 @@
 //! 2. `telegram_unreachable_for_minutes_then_every_alert_arrives_once_in_order`
 //!    (tests/soak_outage.rs): Telegram unreachable for minutes, then every alert once, in order.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1,7 +1,7 @@
 //! Chat paths README promises, through the fake Bot API: `/run` (and its button) queues the
 //! job's `after` jobs like `ops-monitor run`; `/logs` without a job offers a picker.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! cargo test --test soak_outage -- --ignored --nocapture
 //! ```
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::collections::HashMap;

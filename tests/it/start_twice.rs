@@ -1,7 +1,7 @@
 //! A person's start (CLI `start`, chat `/start` and its button) never starts a second copy of a
 //! job whose status says it is running: the two would race over one checkpoint.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

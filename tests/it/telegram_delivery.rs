@@ -1,7 +1,7 @@
 //! The durable outbox against a misbehaving fake Bot API: outages, 429, blocked and migrated
 //! chats, long and hostile text, kill -9 with unsent messages, SIGTERM, and token hygiene.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};

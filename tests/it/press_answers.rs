@@ -2,7 +2,7 @@
 //! nothing more than the failed request (teloxide-core would sleep 10 s inside it, and the chat's
 //! next updates wait behind that handler).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};

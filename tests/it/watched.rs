@@ -5,7 +5,7 @@
 //! job's loop is wedged); a clean stop ends the commands in flight (what KillMode=process in the
 //! example unit relies on).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::os::unix::net::UnixDatagram;

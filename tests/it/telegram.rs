@@ -1,6 +1,6 @@
 //! `serve` with a token against the fake Bot API: commands, buttons, allowlist, pushes.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

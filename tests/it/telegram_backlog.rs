@@ -4,7 +4,7 @@
 //! whose job has moved on to another anomaly "(since changed)";
 //! approval requests and command replies stay messages of their own with working buttons.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! Live progress through the binary: rate and ETA for a job advancing one unit per second.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

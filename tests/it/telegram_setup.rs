@@ -1,6 +1,6 @@
 //! Where `serve` gets its token and allowlist, failing closed, and shutting down on SIGINT.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::process::Stdio;

@@ -1,6 +1,6 @@
 //! `ops-monitor serve` without a token: console reports, pid watch, lock, clean shutdown.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::io::{BufRead, BufReader};
@@ -61,7 +61,7 @@ fn a_dead_job_is_noticed_within_a_second_not_a_tick_later_and_sigterm_exits_0() 
         format!("if kill -0 {pid} 2>/dev/null; then echo '{{\"running\":true,\"completed\":false,\"pid\":{pid}}}'; else echo '{{\"running\":false,\"completed\":false,\"stopReason\":\"died\"}}'; fi\n", pid = job.id()),
     )
     .unwrap();
-    let cfg = json!({"version": 1, "tickSeconds": 3600, "jobs": [{"id": "long", "kind": "long_running_read", "risk": "read_only",
+    let cfg = json!({"version": 1, "tickSeconds": 3600, "defaults": {"quietHours": null}, "jobs": [{"id": "long", "kind": "long_running_read", "risk": "read_only",
         "enabled": true, "commands": {"start": ["true"], "status": ["sh", status]}}]});
     std::fs::write(dir.path().join("c.json"), cfg.to_string()).unwrap();
     let mut child = serve(dir.path());

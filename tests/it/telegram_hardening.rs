@@ -2,7 +2,7 @@
 //! a log line; approvals survive a press Telegram refuses to answer; outbox operations give up
 //! visibly; a flood of requests never holds back the owner's alerts and replies.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Adversarial chat input from allowed and unknown chats: nothing runs, strangers get nothing,
 //! no invalid request reaches Telegram, and neither the token nor refused text is logged.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::time::Duration;

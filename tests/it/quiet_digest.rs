@@ -1,7 +1,7 @@
 //! Quiet nights through the binary and the fake Bot API: inside quiet hours only alerts ring; a
 //! completion is held and the digest at the end of the quiet hours names it, once per chat.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration as Span, Utc};
 use serde_json::json;

@@ -5,7 +5,7 @@
 //! others can write is an error, one they can only read a warning; approvers are listed; a status command
 //! that times out is an error.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;

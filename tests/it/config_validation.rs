@@ -1,7 +1,7 @@
 //! Config v1 validation: one test per rule, each checking the exact JSON path of the issue and a
 //! distinctive word of its message, and all problems of a file reported at once.
 
-mod config_support;
+use crate::config_support;
 
 use config_support::*;
 use serde_json::{json, Value};

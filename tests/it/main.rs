@@ -1,0 +1,50 @@
+//! The integration tests, one binary: each module boots the CLI or `serve` against a fake Bot
+//! API (support/fake_tg.rs) and checks what a person or the host would see. One binary links
+//! once, so a fresh `cargo test` spends its time testing rather than linking; the few tests that
+//! need a process of their own (they set process-wide environment variables) stay in tests/*.rs.
+
+mod config_support;
+mod support;
+
+mod approvals_cli;
+mod back_online;
+mod cli_basics;
+mod config_validation;
+mod config_values;
+mod config_warnings;
+mod crash_chain;
+mod crate_policy;
+mod doctor;
+mod fleet;
+mod fuzz;
+mod hardening;
+mod locales;
+mod outbox_order;
+mod phone;
+mod phone_status;
+mod press_answers;
+mod progress;
+mod quiet_digest;
+mod readme_promises;
+mod runner;
+mod selftest;
+mod serve_console;
+mod serve_shape;
+mod soak;
+mod soak_outage;
+mod start_twice;
+mod store_owner;
+mod store_pool;
+mod store_retention;
+mod telegram;
+mod telegram_adversarial;
+mod telegram_approvals;
+mod telegram_backlog;
+mod telegram_delivery;
+mod telegram_hardening;
+mod telegram_live;
+mod telegram_promises;
+mod telegram_setup;
+mod tick;
+mod tick_loops;
+mod watched;
