@@ -3,8 +3,8 @@
 //! with every `cargo test`, so a regression cannot land unseen.
 //!
 //! ```sh
-//! cargo test --test soak --test soak_outage -- --ignored --nocapture --test-threads 1
-//! OPS_SOAK_CYCLES=10 OPS_SOAK_OUTAGE_SECS=30 cargo test --test soak --test soak_outage -- --ignored --nocapture
+//! cargo test --test it soak -- --ignored --nocapture --test-threads 1
+//! OPS_SOAK_CYCLES=10 OPS_SOAK_OUTAGE_SECS=30 cargo test --test it soak -- --ignored --nocapture
 //! ```
 //!
 //! | variable | default | meaning |
@@ -360,7 +360,7 @@ fn audit_outbox(env: &Env, drained: bool) -> (String, Vec<String>) {
 }
 
 #[test]
-#[ignore = "soak test (minutes): cargo test --test soak -- --ignored --nocapture --test-threads 1"]
+#[ignore = "soak test (minutes): cargo test --test it soak::kill_9_at -- --ignored --nocapture --test-threads 1"]
 fn kill_9_at_random_points_of_approve_run_verify_cycles_loses_and_repeats_nothing() {
     kill_9_soak(env_num("OPS_SOAK_CYCLES", 100));
 }

@@ -4,7 +4,7 @@
 //! afterwards both chats receive every alert once, in order.
 //!
 //! ```sh
-//! cargo test --test soak_outage -- --ignored --nocapture
+//! cargo test --test it soak_outage -- --ignored --nocapture
 //! ```
 
 use crate::support;
@@ -19,7 +19,7 @@ fn produced(env: &Env) -> u64 {
 }
 
 #[test]
-#[ignore = "soak test (minutes): cargo test --test soak_outage -- --ignored --nocapture --test-threads 1"]
+#[ignore = "soak test (minutes): cargo test --test it soak_outage -- --ignored --nocapture --test-threads 1"]
 fn telegram_unreachable_for_minutes_then_every_alert_arrives_once_in_order() {
     outage_soak(Duration::from_secs(env_num("OPS_SOAK_OUTAGE_SECS", 180)));
 }
