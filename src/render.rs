@@ -88,7 +88,7 @@ pub fn state_word(s: &JobStatus, life: Option<Lifecycle>, lang: Lang) -> String 
         Some(Lifecycle::NotStarted) => t!(lang, "state-not-started"),
         Some(Lifecycle::Stopped) => t!(lang, "state-stopped"),
         Some(Lifecycle::Crashed) => t!(lang, "state-crashed"),
-        _ => t!(lang, "state-not-running"),
+        Some(Lifecycle::Running | Lifecycle::Completed) | None => t!(lang, "state-not-running"),
     };
     s.stop_reason.as_ref().map_or(word.clone(), |r| t!(lang, "state-with-reason", state = word, reason = r))
 }

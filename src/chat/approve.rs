@@ -5,6 +5,7 @@ use super::{outbox, Services};
 use crate::config::{Config, Job};
 use crate::i18n::{self, Lang};
 use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
+use crate::policy::press::Press;
 use crate::shell::approvals::{self, ApprovalRow, Decided};
 use crate::store::approvals::refused_before as approval_refused_before;
 use crate::store::callbacks::{issue, Callback};
@@ -66,13 +67,13 @@ fn keyboard(s: &Services, chat: i64, id: i64, lang: Lang) -> Result<InlineKeyboa
 /// tokens issued to the chat before. A press is checked against the pressing user.
 pub(super) fn buttons(store: &mut Store, chat: i64, id: i64, labels: [String; 2]) -> Result<Vec<InlineKeyboardButton>> {
     let arg = id.to_string();
-    let mut token = |action: &str| -> Result<String> {
+    let mut token = |action: Press| -> Result<String> {
         match crate::store::callbacks::issued(store, chat, action, &arg)? {
             Some(t) => Ok(t),
             None => issue(store, chat, action, None, Some(&arg)),
         }
     };
-    let (approve, reject) = (token("approve")?, token("reject")?);
+    let (approve, reject) = (token(Press::Approve)?, token(Press::Reject)?);
     let [a, r] = labels;
     Ok(vec![InlineKeyboardButton::callback(a, approve), InlineKeyboardButton::callback(r, reject)])
 }
@@ -164,7 +165,7 @@ pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
 /// answered, best effort (with the refusal when refused): a press Telegram no longer lets us
 /// answer still approves.
 pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Callback, cfg: &Config) -> Result<()> {
-    let approve = cb.action == "approve";
+    let approve = cb.action == Press::Approve;
     let user = q.from.id.0 as i64;
     let row = match cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) {
         Some(id) => approvals::get(&s.store()?, id)?,

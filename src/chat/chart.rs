@@ -6,6 +6,7 @@ use super::respond::{from_host, pick, reply, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;
+use crate::policy::press::JobPress;
 use crate::policy::retry;
 use crate::t;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use teloxide::prelude::*;
 pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> anyhow::Result<()> {
     let lang = s.lang(chat);
     if arg.is_empty() {
-        return pick(s, chat, cfg, "chart");
+        return pick(s, chat, cfg, JobPress::Chart);
     }
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let (s, tz) = (s.clone(), cfg.timezone);
@@ -27,7 +28,7 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
         };
         if let Err(e) = sent {
             tracing::error!(job = %job.id, error = %e, "could not send the chart");
-            let _ = reply(&s, chat, &t!(lang, "action-failed", action = views::action_word("chart", lang), id = &job.id, error = e.to_string()), None);
+            let _ = reply(&s, chat, &t!(lang, "action-failed", action = views::action_word(JobPress::Chart, lang), id = &job.id, error = e.to_string()), None);
         }
     });
     Ok(())

@@ -6,6 +6,7 @@ use super::views;
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::policy::press::{JobPress, Press};
 use crate::shell::jobs::{self, Action};
 use crate::store::callbacks;
 use crate::t;
@@ -21,7 +22,7 @@ pub fn choose_lang(s: &Services, chat: i64, user: Option<i64>, arg: &str) -> Han
         let mut store = s.store()?;
         let row: Vec<_> = crate::i18n::ALL
             .iter()
-            .map(|l| Ok(InlineKeyboardButton::callback(l.native_name(), callbacks::issue(&mut store, chat, "lang", None, Some(l.code()))?)))
+            .map(|l| Ok(InlineKeyboardButton::callback(l.native_name(), callbacks::issue(&mut store, chat, Press::Lang, None, Some(l.code()))?)))
             .collect::<anyhow::Result<_>>()?;
         return reply(s, chat, &t!(lang, "reply-lang-pick"), Some(&InlineKeyboardMarkup::new(vec![row])));
     }
@@ -55,7 +56,7 @@ pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Ha
 pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
     if arg.is_empty() {
-        return pick(s, chat, cfg, "logs");
+        return pick(s, chat, cfg, JobPress::Logs);
     }
     let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
@@ -63,7 +64,7 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         Some(r) => {
             let out = format!("{}\n{}", r.stdout_tail.unwrap_or_default().trim(), r.stderr_tail.unwrap_or_default().trim());
             let summary = r.summary.unwrap_or_else(|| t!(lang, "in-flight"));
-            let head = t!(lang, "reply-logs", action = views::action_word(&r.action, lang), id = &job.id, summary = summary);
+            let head = t!(lang, "reply-logs", action = views::run_action_word(&r.action, lang), id = &job.id, summary = summary);
             format!("{head}\n{}", crate::policy::check::tail_chars(&out, 3000))
         }
     };
@@ -90,9 +91,9 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
 /// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.
 pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
-    let word = views::action_word(action.as_str(), lang);
+    let word = views::action_word(JobPress::from(action), lang);
     if arg.is_empty() {
-        return pick(s, chat, cfg, action.as_str());
+        return pick(s, chat, cfg, JobPress::from(action));
     }
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     if let Err(e) = jobs::check_explicit(&job, action, false) {
@@ -104,7 +105,7 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
         let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
         let text = if action == Action::Stop {
             match jobs::stop(&job, &s.paths, &origin).await {
-                Ok(jobs::Stopped::Command(o)) => views::outcome_text("stop", &job, &o, lang),
+                Ok(jobs::Stopped::Command(o)) => views::outcome_text(JobPress::Stop, &job, &o, lang),
                 Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
                 Err(e) => failed(e),
             }
@@ -117,14 +118,14 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
         } else if action == Action::Start {
             // The same path as `ops-monitor start`: a running job is not started twice.
             match jobs::start(&job, &s.paths, &origin, false).await {
-                Ok(jobs::Started::Ran(o)) => views::outcome_text("start", &job, &o, lang),
+                Ok(jobs::Started::Ran(o)) => views::outcome_text(JobPress::Start, &job, &o, lang),
                 Ok(jobs::Started::AlreadyRunning(pid)) => t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())),
                 Ok(jobs::Started::JustStarted(ago)) => t!(lang, "start-just-started", id = &job.id, seconds = ago),
                 Err(e) => failed(e),
             }
         } else {
             match jobs::execute(&job, action, &s.paths, &origin).await {
-                Ok(o) => views::outcome_text(action.as_str(), &job, &o, lang),
+                Ok(o) => views::outcome_text(JobPress::from(action), &job, &o, lang),
                 Err(e) => failed(e),
             }
         };

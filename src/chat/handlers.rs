@@ -1,15 +1,17 @@
 //! The bot's update handling: `schema()` only routes; auth is a filter node; services come via deps.
 
-use super::commands::{act, choose_lang, logs, status};
+use super::commands::{self, act, choose_lang};
 use super::respond::{reply, reply_headed};
 use super::views;
 use super::Services;
 
 use crate::i18n::Lang;
 use crate::policy::address;
+use crate::policy::press::JobPress;
 use crate::shell::jobs::Action;
 use crate::store::callbacks;
 use crate::t;
+use dptree::case;
 use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -51,9 +53,25 @@ pub enum Cmd {
     Help,
 }
 
-/// The handler tree: allowed messages → commands (else the unknown-command help, when it is
-/// ours to give); callbacks; everything else is refused.
+/// The handler tree: allowed messages → one route per command (else the unknown-command help,
+/// when it is ours to give); callbacks; everything else is refused. Side concerns are nodes of
+/// their own: the allowlist a filter, first contact an inspection, the held backlog a guard
+/// released after the handler, the config in force a map (its absence one endpoint).
 pub fn schema() -> UpdateHandler<anyhow::Error> {
+    let commands = dptree::entry()
+        .filter_command::<Cmd>()
+        .inspect(first_contact)
+        .branch(dptree::filter(|s: Arc<Services>| s.config().is_none()).endpoint(config_invalid))
+        .filter_map(Said::of)
+        .branch(case![Cmd::Help].endpoint(help))
+        .branch(case![Cmd::Lang(arg)].endpoint(lang))
+        .branch(case![Cmd::Status(arg)].endpoint(status))
+        .branch(case![Cmd::Logs(arg)].endpoint(logs))
+        .branch(case![Cmd::Chart(arg)].endpoint(chart))
+        .branch(case![Cmd::Start(arg)].endpoint(start))
+        .branch(case![Cmd::Stop(arg)].endpoint(stop))
+        .branch(case![Cmd::Run(arg)].endpoint(run))
+        .branch(case![Cmd::Pending].endpoint(pending));
     let messages = Update::filter_message()
         .branch(
             dptree::filter(|m: Message, s: Arc<Services>| s.allowed(m.chat.id.0))
@@ -61,21 +79,98 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
                     s.heard_from(m.chat.id.0);
                     s.saw(m.chat.id.0, m.id.0);
                 })
-                .branch(dptree::entry().filter_command::<Cmd>().endpoint(|bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>| async move {
-                    let chat = m.chat.id.0;
-                    let done = on_command(bot, m, cmd, s.clone()).await;
-                    s.release_held(chat);
-                    done
-                }))
-                .endpoint(|m: Message, me: Me, s: Arc<Services>| async move {
-                    let chat = m.chat.id.0;
-                    let done = on_other(m, me, s.clone()).await;
-                    s.release_held(chat);
-                    done
-                }),
+                .map(|m: Message, s: Arc<Services>| Arc::new(ReleaseHeld { s, chat: m.chat.id.0 }))
+                .branch(commands)
+                .endpoint(on_other),
         )
         .endpoint(on_refused_message);
     dptree::entry().branch(messages).branch(super::presses::schema())
+}
+
+/// Queues what a chat missed before it opened the bot once its message was handled (the reply
+/// goes first): dptree drops an update's dependencies after the endpoint ran.
+struct ReleaseHeld {
+    s: Arc<Services>,
+    chat: i64,
+}
+
+impl Drop for ReleaseHeld {
+    fn drop(&mut self) {
+        self.s.release_held(self.chat);
+    }
+}
+
+/// What every command's handler needs: the services, the chat, who typed it, the chat's
+/// language and the config in force.
+#[derive(Clone)]
+pub struct Said {
+    s: Arc<Services>,
+    chat: i64,
+    user: Option<i64>,
+    who: String,
+    lang: Lang,
+    cfg: Arc<crate::config::Config>,
+}
+
+impl Said {
+    fn of(m: Message, s: Arc<Services>) -> Option<Said> {
+        let chat = m.chat.id.0;
+        let who = m.from.as_ref().map_or_else(|| format!("chat {chat}"), views::person_with_id);
+        Some(Said { cfg: s.config()?, lang: s.lang(chat), user: m.from.as_ref().map(|u| u.id.0 as i64), who, chat, s })
+    }
+}
+
+async fn config_invalid(m: Message, s: Arc<Services>) -> HandlerResult {
+    let chat = m.chat.id.0;
+    reply(&s, chat, &t!(s.lang(chat), "reply-config-invalid"), None)
+}
+
+async fn help(c: Said) -> HandlerResult {
+    reply_headed(&c.s, c.chat, &help_text(&c.cfg.host, c.lang), None)
+}
+
+async fn lang(c: Said, arg: String) -> HandlerResult {
+    choose_lang(&c.s, c.chat, c.user, arg.trim())
+}
+
+async fn status(c: Said, arg: String) -> HandlerResult {
+    commands::status(&c.s, c.chat, &c.cfg, arg.trim()).await
+}
+
+async fn logs(c: Said, arg: String) -> HandlerResult {
+    commands::logs(&c.s, c.chat, &c.cfg, arg.trim()).await
+}
+
+async fn chart(bot: Bot, c: Said, arg: String) -> HandlerResult {
+    super::chart::chart(bot, &c.s, c.chat, &c.cfg, arg.trim())
+}
+
+/// `/start` alone is what Telegram sends when someone opens the bot: a greeting and the picker.
+async fn start(c: Said, arg: String) -> HandlerResult {
+    if arg.trim().is_empty() {
+        let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang)?;
+        return reply_headed(&c.s, c.chat, &t!(c.lang, "reply-greeting", host = &c.cfg.host), k.as_ref());
+    }
+    act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim())
+}
+
+async fn stop(c: Said, arg: String) -> HandlerResult {
+    act(&c.s, c.chat, &c.cfg, Action::Stop, arg.trim())
+}
+
+/// Runs a check; a write job is requested for approval instead.
+async fn run(c: Said, arg: String) -> HandlerResult {
+    match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
+        Some(job) => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+        None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim()),
+    }
+}
+
+async fn pending(c: Said) -> HandlerResult {
+    if super::approve::pending(&c.s, c.chat, &c.cfg)? == 0 {
+        reply(&c.s, c.chat, &t!(c.lang, "reply-no-pending"), None)?;
+    }
+    Ok(())
 }
 
 async fn on_refused_message(m: Message, s: Arc<Services>) -> HandlerResult {
@@ -97,25 +192,32 @@ pub fn menu_description(command: &str, host: &str, lang: Lang) -> String {
     t!(lang, "cmd-menu", host = host, text = command_description(command, lang))
 }
 
-/// A command's menu description in `lang` (also used for setMyCommands per language).
+/// A command's menu description in `lang` (also used for setMyCommands per language); the
+/// command is one of [`Cmd::bot_commands`], so every variant has its line (the match is exhaustive).
 pub fn command_description(command: &str, lang: Lang) -> String {
-    match command.trim_start_matches('/') {
-        "status" => t!(lang, "cmd-status"),
-        "start" => t!(lang, "cmd-start"),
-        "stop" => t!(lang, "cmd-stop"),
-        "run" => t!(lang, "cmd-run"),
-        "logs" => t!(lang, "cmd-logs"),
-        "chart" => t!(lang, "cmd-chart"),
-        "pending" => t!(lang, "cmd-pending"),
-        "lang" => t!(lang, "cmd-lang"),
-        _ => t!(lang, "cmd-help"),
+    let Ok(cmd) = Cmd::parse(command, "") else { return command.to_string() };
+    match cmd {
+        Cmd::Status(_) => t!(lang, "cmd-status"),
+        Cmd::Start(_) => t!(lang, "cmd-start"),
+        Cmd::Stop(_) => t!(lang, "cmd-stop"),
+        Cmd::Run(_) => t!(lang, "cmd-run"),
+        Cmd::Logs(_) => t!(lang, "cmd-logs"),
+        Cmd::Chart(_) => t!(lang, "cmd-chart"),
+        Cmd::Pending => t!(lang, "cmd-pending"),
+        Cmd::Lang(_) => t!(lang, "cmd-lang"),
+        Cmd::Help => t!(lang, "cmd-help"),
     }
 }
 
 /// Remembers the first user's Telegram language as the chat's initial guess.
-fn first_contact(s: &Services, m: &Message) -> anyhow::Result<()> {
+fn first_contact(m: Message, s: Arc<Services>) {
     let user = m.from.as_ref();
-    crate::store::prefs::guess_chat_lang(&mut s.store()?, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
+    let guessed = s.store().and_then(|mut st| {
+        crate::store::prefs::guess_chat_lang(&mut st, m.chat.id.0, user.and_then(|u| u.language_code.as_deref()), user.map(|u| u.id.0 as i64))
+    });
+    if let Err(e) = guessed {
+        tracing::warn!(error = %format!("{e:#}"), "could not note the chat's language");
+    }
 }
 
 /// A message that is no known command of this bot. An unknown command gets the help only when
@@ -127,42 +229,8 @@ async fn on_other(m: Message, me: Me, s: Arc<Services>) -> HandlerResult {
         tracing::debug!(chat_id = m.chat.id.0, addressee = ?to, "command not for this bot ignored");
         return Ok(());
     }
-    first_contact(&s, &m)?;
+    first_contact(m.clone(), s.clone());
     let lang = s.lang(m.chat.id.0);
     let host = crate::config::host::of(s.config().as_deref());
     reply_headed(&s, m.chat.id.0, &format!("{}\n\n{}", t!(lang, "reply-unknown-command"), help_text(&host, lang)), None)
-}
-
-async fn on_command(bot: Bot, m: Message, cmd: Cmd, s: Arc<Services>) -> HandlerResult {
-    let chat = m.chat.id.0;
-    first_contact(&s, &m)?;
-    let lang = s.lang(chat);
-    let Some(cfg) = s.config() else { return reply(&s, chat, &t!(lang, "reply-config-invalid"), None) };
-    let user = m.from.as_ref().map(|u| u.id.0 as i64);
-    match cmd {
-        Cmd::Help => reply_headed(&s, chat, &help_text(&cfg.host, lang), None),
-        Cmd::Lang(arg) => choose_lang(&s, chat, user, arg.trim()),
-        Cmd::Status(arg) => status(&s, chat, &cfg, arg.trim()).await,
-        Cmd::Logs(arg) => logs(&s, chat, &cfg, arg.trim()).await,
-        Cmd::Chart(arg) => super::chart::chart(bot, &s, chat, &cfg, arg.trim()),
-        Cmd::Start(arg) if arg.trim().is_empty() => {
-            let k = views::picker(&mut s.store()?, chat, &cfg, "start", lang)?;
-            reply_headed(&s, chat, &t!(lang, "reply-greeting", host = &cfg.host), k.as_ref())
-        }
-        Cmd::Start(arg) => act(&s, chat, &cfg, Action::Start, arg.trim()),
-        Cmd::Stop(arg) => act(&s, chat, &cfg, Action::Stop, arg.trim()),
-        Cmd::Run(arg) => match cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => {
-                let who = m.from.as_ref().map_or_else(|| format!("chat {chat}"), views::person_with_id);
-                super::approve::request(&s, chat, user.unwrap_or(0), &who, job, &cfg).await
-            }
-            None => act(&s, chat, &cfg, Action::Run, arg.trim()),
-        },
-        Cmd::Pending => {
-            if super::approve::pending(&s, chat, &cfg)? == 0 {
-                reply(&s, chat, &t!(lang, "reply-no-pending"), None)?;
-            }
-            Ok(())
-        }
-    }
 }

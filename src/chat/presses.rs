@@ -6,6 +6,7 @@ use super::respond::answer;
 use super::{views, Services};
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::policy::press::{JobPress, Press};
 use crate::shell::jobs::Action;
 use crate::store::callbacks::{self, Callback, Redeemed};
 use crate::t;
@@ -18,53 +19,6 @@ use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 
 type HandlerResult = anyhow::Result<()>;
-
-/// What a button does, parsed once from the action stored with its token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Press {
-    /// Approve a write request.
-    Approve,
-    /// Reject a write request.
-    Reject,
-    /// Switch the chat's language.
-    Lang,
-    /// Refresh an overview in place.
-    Refresh,
-    /// Acknowledge an alert.
-    Ack,
-    /// Snooze a job's alerts for an hour.
-    Snooze,
-    /// Start a long job.
-    Start,
-    /// Stop a long job.
-    Stop,
-    /// Run a check (or request a write job).
-    Run,
-    /// Show the output tail of a job's last run.
-    Logs,
-    /// Send a long job's progress chart.
-    Chart,
-}
-
-impl std::str::FromStr for Press {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Press, String> {
-        Ok(match s {
-            "approve" => Press::Approve,
-            "reject" => Press::Reject,
-            "lang" => Press::Lang,
-            "refresh" => Press::Refresh,
-            "ack" => Press::Ack,
-            "snooze" => Press::Snooze,
-            "start" => Press::Start,
-            "stop" => Press::Stop,
-            "run" => Press::Run,
-            "logs" => Press::Logs,
-            "chart" => Press::Chart,
-            other => return Err(format!("unknown button action {other:?}")),
-        })
-    }
-}
 
 /// A press after its token was looked up.
 #[derive(Debug, Clone)]
@@ -80,18 +34,20 @@ pub enum Pressed {
 /// The callback branch of `schema()`: the allowlist as a filter node, the token redeemed once,
 /// then one endpoint per [`Press`]; everything refused or stale is answered too.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
-    let actions = dptree::filter_map(|cb: Callback| cb.action.parse::<Press>().ok())
+    let on_job = dptree::entry()
+        .branch(case![JobPress::Start].map(|| Action::Start).endpoint(on_act))
+        .branch(case![JobPress::Stop].map(|| Action::Stop).endpoint(on_act))
+        .branch(case![JobPress::Run].map(|| Action::Run).endpoint(on_act))
+        .branch(case![JobPress::Logs].endpoint(on_logs))
+        .branch(case![JobPress::Chart].endpoint(on_chart));
+    let actions = dptree::map(|cb: Callback| cb.action)
         .branch(case![Press::Approve].endpoint(decide))
         .branch(case![Press::Reject].endpoint(decide))
         .branch(case![Press::Lang].endpoint(on_lang))
         .branch(case![Press::Refresh].endpoint(on_refresh))
         .branch(case![Press::Ack].endpoint(on_ack_or_snooze))
         .branch(case![Press::Snooze].endpoint(on_ack_or_snooze))
-        .branch(case![Press::Start].endpoint(on_act))
-        .branch(case![Press::Stop].endpoint(on_act))
-        .branch(case![Press::Run].endpoint(on_act))
-        .branch(case![Press::Logs].endpoint(on_logs))
-        .branch(case![Press::Chart].endpoint(on_chart));
+        .branch(case![Press::Job(job)].chain(on_job));
     Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery, s: Arc<Services>| press_chat(&q).is_some_and(|c| s.allowed(c)))
@@ -201,7 +157,7 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
     let Some(original) = crate::store::outbox::sent_text(&s.store()?, msg.chat.id.0, msg.id.0)? else { return Ok(()) };
     let who = views::person(&q.from);
     let now = chrono::Utc::now();
-    let line = if cb.action == "snooze" {
+    let line = if cb.action == Press::Snooze {
         let until = (now + chrono::Duration::hours(1)).with_timezone(&cfg.timezone).format("%H:%M").to_string();
         t!(lang, "alert-snoozed-by", who = who, until = until)
     } else {
@@ -230,21 +186,16 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
     }
 }
 
-async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, press: Press) -> HandlerResult {
+async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, action: Action) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
-    let action = match press {
-        Press::Start => Action::Start,
-        Press::Stop => Action::Stop,
-        _ => Action::Run,
-    };
     let lang = press_lang(&s, &q);
     if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
         // A write job's button asks for an approval, exactly as typing `/run <job>` does.
-        answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("run", lang), id = &job)).await?;
+        answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
         return super::approve::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
     }
     act(&s, cb.chat_id, &cfg, action, &job)?;
-    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(action.as_str(), lang), id = &job)).await
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
 }
 
 /// The `/logs` picker's buttons: the output tail of the job's last run.
@@ -252,19 +203,19 @@ async fn on_logs(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> 
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     logs(&s, cb.chat_id, &cfg, &job).await?;
     let lang = press_lang(&s, &q);
-    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("logs", lang), id = &job)).await
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Logs, lang), id = &job)).await
 }
 
 async fn on_chart(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     super::chart::chart(bot.clone(), &s, cb.chat_id, &cfg, &job)?;
     let lang = press_lang(&s, &q);
-    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word("chart", lang), id = &job)).await
+    answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Chart, lang), id = &job)).await
 }
 
 fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) -> anyhow::Result<String> {
     let mut store = s.store()?;
-    let snooze = cb.action == "snooze";
+    let snooze = cb.action == Press::Snooze;
     let until = chrono::Utc::now().timestamp() + 3600;
     store.update_job_state(job, |st| {
         if snooze {
@@ -273,7 +224,7 @@ fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) 
             st.acked_anomaly_key = cb.arg.clone();
         }
     })?;
-    callbacks::record_event(&mut store, &cb.action, cb.chat_id, Some(user), Some(job), cb.arg.as_deref().unwrap_or(""))?;
+    callbacks::record_event(&mut store, cb.action.as_str(), cb.chat_id, Some(user), Some(job), cb.arg.as_deref().unwrap_or(""))?;
     Ok(if snooze { t!(lang, "answer-snoozed", id = job) } else { t!(lang, "answer-acked", id = job) })
 }
 
@@ -292,18 +243,5 @@ async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, 
     match super::direct::call(bot, &super::direct::edit_html(msg.chat.id.0, msg.id.0, html, Some(k))).await {
         Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
         Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Press;
-
-    #[test]
-    fn every_action_the_bot_issues_parses_and_anything_else_is_refused() {
-        for a in ["approve", "reject", "lang", "refresh", "ack", "snooze", "start", "stop", "run"] {
-            assert!(a.parse::<Press>().is_ok(), "{a}");
-        }
-        assert!("Approve".parse::<Press>().is_err() && "".parse::<Press>().is_err());
     }
 }

@@ -6,6 +6,7 @@ use super::views;
 use super::Services;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::policy::press::JobPress;
 use crate::t;
 use teloxide::payloads::AnswerCallbackQuery;
 use teloxide::prelude::*;
@@ -35,7 +36,7 @@ pub fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
 }
 
 /// A command without a job: a button per job it applies to (or words saying there is none).
-pub fn pick(s: &Services, chat: i64, cfg: &Config, action: &str) -> HandlerResult {
+pub fn pick(s: &Services, chat: i64, cfg: &Config, action: JobPress) -> HandlerResult {
     let lang = s.lang(chat);
     let k = views::picker(&mut s.store()?, chat, cfg, action, lang)?;
     let word = views::action_word(action, lang);

@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Job, Kind};
 use crate::i18n::{self, Lang};
+use crate::policy::press::{JobPress, Press};
 use crate::policy::report::Section;
 use crate::policy::standing::Standing;
 use crate::render::{self, Report};
@@ -24,39 +25,43 @@ fn room(rows: &[Vec<InlineKeyboardButton>], next: usize, reserve: usize) -> bool
     rows.iter().map(Vec::len).sum::<usize>() + next + reserve <= MAX_BUTTONS
 }
 
-fn button(store: &mut Store, chat: i64, label: String, action: &str, job: Option<&str>, arg: Option<&str>) -> Result<InlineKeyboardButton> {
+fn button(store: &mut Store, chat: i64, label: String, action: Press, job: Option<&str>, arg: Option<&str>) -> Result<InlineKeyboardButton> {
     Ok(InlineKeyboardButton::callback(label, issue(store, chat, action, job, arg)?))
 }
 
 /// Actions a person may trigger from the chat for this job.
-pub fn actions(job: &Job) -> &'static [&'static str] {
+pub fn actions(job: &Job) -> &'static [JobPress] {
     match job.kind {
-        Kind::LongRunningRead => &["start", "stop"],
-        Kind::OneShotRead => &["run"],
-        Kind::OneShotWrite => &["run"],
+        Kind::LongRunningRead => &[JobPress::Start, JobPress::Stop],
+        Kind::OneShotRead | Kind::OneShotWrite => &[JobPress::Run],
     }
 }
 
-fn label(action: &str, job: &str, lang: Lang) -> String {
+fn label(action: JobPress, job: &str, lang: Lang) -> String {
     match action {
-        "start" => t!(lang, "btn-start", job = job),
-        "stop" => t!(lang, "btn-stop", job = job),
-        "logs" => t!(lang, "btn-logs", job = job),
-        "chart" => t!(lang, "btn-chart", job = job),
-        _ => t!(lang, "btn-run", job = job),
+        JobPress::Start => t!(lang, "btn-start", job = job),
+        JobPress::Stop => t!(lang, "btn-stop", job = job),
+        JobPress::Logs => t!(lang, "btn-logs", job = job),
+        JobPress::Chart => t!(lang, "btn-chart", job = job),
+        JobPress::Run => t!(lang, "btn-run", job = job),
     }
 }
 
 /// An action's name in the reader's language.
-pub fn action_word(action: &str, lang: Lang) -> String {
+pub fn action_word(action: JobPress, lang: Lang) -> String {
     match action {
-        "start" => t!(lang, "action-start"),
-        "stop" => t!(lang, "action-stop"),
-        "run" => t!(lang, "action-run"),
-        "logs" => t!(lang, "action-logs"),
-        "chart" => t!(lang, "action-chart"),
-        other => other.to_string(),
+        JobPress::Start => t!(lang, "action-start"),
+        JobPress::Stop => t!(lang, "action-stop"),
+        JobPress::Run => t!(lang, "action-run"),
+        JobPress::Logs => t!(lang, "action-logs"),
+        JobPress::Chart => t!(lang, "action-chart"),
     }
+}
+
+/// The name of a run's action as the run history stores it ("start", "stop", "run"); a name
+/// this version does not know is shown as stored.
+pub fn run_action_word(stored: &str, lang: Lang) -> String {
+    stored.parse::<JobPress>().map_or_else(|_| stored.to_string(), |a| action_word(a, lang))
 }
 
 /// The /status overview text: a header naming the host, then per job one line with its
@@ -84,7 +89,7 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
         if let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) {
             let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
             let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
-            line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = action_word(&r.action, lang), summary = summary, when = when)));
+            line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when)));
         }
         lines.push(line);
     }
@@ -103,47 +108,53 @@ pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: 
         if !room(&rows, now.len(), 1) {
             break;
         }
-        let row: Vec<_> = now.iter().map(|a| button(store, chat, overview_label(a, &v.job, lang), a, Some(&v.job.id), None)).collect::<Result<_>>()?;
+        let row: Vec<_> =
+            now.iter().map(|a| button(store, chat, overview_label(*a, &v.job, lang), Press::Job(*a), Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
         }
     }
-    rows.push(vec![button(store, chat, t!(lang, "btn-refresh"), "refresh", None, None)?]);
+    rows.push(vec![button(store, chat, t!(lang, "btn-refresh"), Press::Refresh, None, None)?]);
     Ok(InlineKeyboardMarkup::new(rows))
 }
 
 /// The actions of a job that are possible now: Stop for a running long job, Start for one that
 /// is not running (both while its status is unknown), Run for a check, a request for a write job.
-pub fn possible_now(v: &JobView) -> &'static [&'static str] {
+pub fn possible_now(v: &JobView) -> &'static [JobPress] {
     match (&v.job.kind, &v.status) {
-        (Kind::LongRunningRead, Some(Ok(s))) if s.running => &["stop"],
-        (Kind::LongRunningRead, Some(Ok(_))) => &["start"],
-        _ => actions(&v.job),
+        (Kind::LongRunningRead, Some(Ok(s))) if s.running => &[JobPress::Stop],
+        (Kind::LongRunningRead, Some(Ok(_))) => &[JobPress::Start],
+        (Kind::LongRunningRead | Kind::OneShotRead | Kind::OneShotWrite, _) => actions(&v.job),
     }
 }
 
-fn overview_label(action: &str, job: &Job, lang: Lang) -> String {
+fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
     match (action, job.kind) {
-        ("run", Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.id),
-        _ => label(action, &job.id, lang),
+        (JobPress::Run, Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.id),
+        (JobPress::Start | JobPress::Stop | JobPress::Run | JobPress::Logs | JobPress::Chart, _) => label(action, &job.id, lang),
     }
 }
 
 /// A picker: one button per job that allows `action`.
-pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: &str, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
+pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
+    let applies = |j: &Job| match action {
+        JobPress::Logs => true,
+        JobPress::Chart => j.kind == Kind::LongRunningRead,
+        JobPress::Start | JobPress::Stop | JobPress::Run => actions(j).contains(&action),
+    };
     let rows: Vec<Vec<_>> = cfg
         .jobs
         .iter()
-        .filter(|j| action == "logs" || actions(j).contains(&action) || (action == "chart" && j.kind == Kind::LongRunningRead))
+        .filter(|j| applies(j))
         .take(MAX_BUTTONS)
-        .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), action, Some(&j.id), None)?]))
+        .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), Press::Job(action), Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }
 
 /// A run's outcome from the chat, plus the `after` jobs it queued.
 pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
-    let mut text = outcome_text("run", job, o, lang);
+    let mut text = outcome_text(JobPress::Run, job, o, lang);
     if let Some(f) = crate::shell::jobs::check_failure(o).filter(|_| o.success()) {
         text.push_str(&format!("\n{}", t!(lang, "run-check-failing", line = &f.reason)));
     }
@@ -169,7 +180,7 @@ pub fn section_rows_reusing(
     lang: Lang,
     reuse: &HashMap<String, String>,
 ) -> Result<Vec<Vec<Vec<InlineKeyboardButton>>>> {
-    let kept = |store: &mut Store, label: String, action: &str, job: &str| match reuse.get(&label) {
+    let kept = |store: &mut Store, label: String, action: Press, job: &str| match reuse.get(&label) {
         Some(token) => Ok(InlineKeyboardButton::callback(label, token.clone())),
         None => button(store, chat, label, action, Some(job), None),
     };
@@ -185,20 +196,20 @@ pub fn section_rows_reusing(
         }
         let mut mine = Vec::new();
         for j in verify {
-            mine.push(vec![kept(store, t!(lang, "btn-verify", job = &j), "run", &j)?]);
+            mine.push(vec![kept(store, t!(lang, "btn-verify", job = &j), Press::Job(JobPress::Run), &j)?]);
         }
         if chart {
-            mine.push(vec![kept(store, t!(lang, "btn-chart", job = &s.job_id), "chart", &s.job_id)?]);
+            mine.push(vec![kept(store, t!(lang, "btn-chart", job = &s.job_id), Press::Job(JobPress::Chart), &s.job_id)?]);
         }
         if let Some(a) = &s.anomaly {
             if !fix.is_empty() {
-                let row = fix.iter().map(|act| alert_button(store, chat, act, &s.job_id, lang)).collect::<Result<Vec<_>>>()?;
+                let row = fix.iter().map(|act| alert_button(store, chat, *act, &s.job_id, lang)).collect::<Result<Vec<_>>>()?;
                 mine.push(row);
             }
             let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
             mine.push(vec![
-                button(store, chat, t!(lang, "btn-ack", job = &s.job_id), "ack", Some(&s.job_id), Some(&key))?,
-                button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), "snooze", Some(&s.job_id), None)?,
+                button(store, chat, t!(lang, "btn-ack", job = &s.job_id), Press::Ack, Some(&s.job_id), Some(&key))?,
+                button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), Press::Snooze, Some(&s.job_id), None)?,
             ]);
         }
         rows.extend(mine.iter().cloned());
@@ -208,14 +219,14 @@ pub fn section_rows_reusing(
 }
 
 /// The button for `action` on an alert of `job` (Start, Stop, Run again, Logs).
-pub fn alert_button(store: &mut Store, chat: i64, action: &str, job: &str, lang: Lang) -> Result<InlineKeyboardButton> {
-    button(store, chat, alert_label(action, job, lang), action, Some(job), None)
+pub fn alert_button(store: &mut Store, chat: i64, action: JobPress, job: &str, lang: Lang) -> Result<InlineKeyboardButton> {
+    button(store, chat, alert_label(action, job, lang), Press::Job(action), Some(job), None)
 }
 
-fn alert_label(action: &str, job: &str, lang: Lang) -> String {
+fn alert_label(action: JobPress, job: &str, lang: Lang) -> String {
     match action {
-        "run" => t!(lang, "btn-run-again", job = job),
-        other => label(other, job, lang),
+        JobPress::Run => t!(lang, "btn-run-again", job = job),
+        JobPress::Start | JobPress::Stop | JobPress::Logs | JobPress::Chart => label(action, job, lang),
     }
 }
 
@@ -233,7 +244,7 @@ fn verify_jobs(s: &Section) -> Vec<String> {
 }
 
 /// The result of an action run from the chat.
-pub fn outcome_text(action: &str, job: &Job, o: &Outcome, lang: Lang) -> String {
+pub fn outcome_text(action: JobPress, job: &Job, o: &Outcome, lang: Lang) -> String {
     let summary = render::outcome_summary(o, lang);
     let mut t = t!(
         lang,

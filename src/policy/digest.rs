@@ -2,6 +2,7 @@
 //! held messages and the alerts that rang) and of how things stand now (job states, progress,
 //! open approval requests). Rendering to words happens in `render::digest`.
 
+use super::press::JobPress;
 use super::rate::Sample;
 use super::report::{Anomaly, AutoResume, Note, Section};
 use super::state::JobState;
@@ -90,7 +91,7 @@ pub struct JobNight {
     /// Older events not listed.
     pub more: usize,
     /// Actions that fit its alerts still open (start, stop, run, logs), for buttons.
-    pub actions: Vec<&'static str>,
+    pub actions: Vec<JobPress>,
 }
 
 /// The digest: what happened between `since` and `until`, per job, and what still needs a
@@ -228,12 +229,12 @@ fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sam
             }));
         }
     }
-    let mut actions: Vec<&'static str> = Vec::new();
+    let mut actions: Vec<JobPress> = Vec::new();
     for e in &events {
         if let Event::Alert { anomaly, standing: Standing::Open, .. } = &e.event {
             for a in anomaly.actions() {
                 if !actions.contains(a) {
-                    actions.push(a);
+                    actions.push(*a);
                 }
             }
         }

@@ -120,7 +120,7 @@ fn a_crash_and_its_auto_resume_and_the_buttons_of_open_alerts_only() {
     assert!(matches!(events(&d, "scan")[..], [Event::Alert { standing: Standing::Over, .. }, Event::Resumed(AutoResume::Started)]), "{:?}", events(&d, "scan"));
     let actions = |job: &str| d.jobs.iter().find(|j| j.job_id == job).unwrap().actions.clone();
     assert!(actions("scan").is_empty(), "a crash that is over needs no decision");
-    assert_eq!(actions("gone"), vec!["start", "logs"]);
+    assert_eq!(actions("gone"), vec![crate::policy::press::JobPress::Start, crate::policy::press::JobPress::Logs]);
 }
 
 #[test]

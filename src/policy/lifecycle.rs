@@ -19,6 +19,17 @@ pub enum Lifecycle {
     Crashed,
 }
 
+/// The one stall rule: a running job whose progress key has stayed the same for its
+/// `stallSeconds` (0: never) is stalled; the idle seconds. `st` holds the key last seen changing
+/// and when ([`JobState::last_progress_key`], [`JobState::last_progress_at`]); a job that
+/// reports no progress key cannot stall.
+pub fn stalled_for(job: &crate::config::Job, st: &JobState, s: &crate::policy::status::JobStatus, now: i64) -> Option<i64> {
+    let stall = job.policy.stall_seconds as i64;
+    let same_key = s.progress_key.is_some() && s.progress_key == st.last_progress_key;
+    let idle = now - st.last_progress_at?;
+    (s.running && stall > 0 && same_key && idle >= stall).then_some(idle)
+}
+
 /// Advances the lifecycle bookkeeping of `st` by one observation at `t` (Unix seconds) and
 /// returns the lifecycle now. Being started by a person or by auto-resume counts as running
 /// from then on ([`started`]), so a job that dies before it is first seen is a crash too.

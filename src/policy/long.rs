@@ -147,7 +147,8 @@ fn resume_now(job: &Job, prev: &JobState, st: &mut JobState, anomaly: &Option<An
     let auto_resume = match (anomaly, life) {
         (Some(Anomaly::Crashed { .. }), _) => decide_auto_resume(job, st, t),
         (None, Lifecycle::NotStarted) if job.enabled => decide_auto_resume(job, st, t),
-        _ => None,
+        (Some(Anomaly::Stalled { .. } | Anomaly::InvalidStatus { .. } | Anomaly::JobAlert { .. } | Anomaly::CheckFailed { .. }), _)
+        | (None, Lifecycle::NotStarted | Lifecycle::Running | Lifecycle::Completed | Lifecycle::Stopped | Lifecycle::Crashed) => None,
     };
     let mut told = false;
     if auto_resume == Some(AutoResume::Start) {
@@ -209,12 +210,8 @@ fn track_progress(st: &mut JobState, s: &JobStatus, t: i64) {
 }
 
 fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, life: Lifecycle, t: i64) -> Option<Anomaly> {
-    let stall = job.policy.stall_seconds as i64;
-    if s.running && stall > 0 && s.progress_key.is_some() {
-        let since = st.last_progress_at.map_or(0, |p| t - p);
-        if since >= stall {
-            return Some(Anomaly::Stalled { seconds: since });
-        }
+    if let Some(seconds) = lifecycle::stalled_for(job, st, s, t) {
+        return Some(Anomaly::Stalled { seconds });
     }
     if s.level.as_deref() == Some("alert") {
         return Some(Anomaly::JobAlert { message: s.message.clone() });
@@ -275,6 +272,6 @@ fn action_text(job: &Job, a: &Option<Anomaly>) -> Hint {
     match a {
         Some(Anomaly::Crashed { .. }) => Hint::Crashed { job_id: job.id.clone() },
         Some(Anomaly::Stalled { .. }) => Hint::Stalled { job_id: job.id.clone() },
-        _ => Hint::Check,
+        Some(Anomaly::InvalidStatus { .. } | Anomaly::JobAlert { .. } | Anomaly::CheckFailed { .. }) | None => Hint::Check,
     }
 }

@@ -13,6 +13,7 @@ pub mod live;
 pub mod liveness;
 pub mod long;
 pub mod outcome;
+pub mod press;
 pub mod quiet;
 pub mod rate;
 pub mod report;

@@ -2,6 +2,7 @@
 
 use super::failure::Failure;
 use super::lifecycle::Lifecycle;
+use super::press::JobPress;
 use super::rate::Estimate;
 use super::status::JobStatus;
 use crate::config::{Job, Kind};
@@ -49,12 +50,12 @@ impl Anomaly {
     }
     /// The actions that fit it, as buttons: start a crashed job, stop a stalled one, run a
     /// failing check again; each with its logs.
-    pub fn actions(&self) -> &'static [&'static str] {
+    pub fn actions(&self) -> &'static [JobPress] {
         match self {
-            Anomaly::Crashed { .. } => &["start", "logs"],
-            Anomaly::Stalled { .. } => &["stop", "logs"],
-            Anomaly::CheckFailed { .. } => &["run", "logs"],
-            _ => &[],
+            Anomaly::Crashed { .. } => &[JobPress::Start, JobPress::Logs],
+            Anomaly::Stalled { .. } => &[JobPress::Stop, JobPress::Logs],
+            Anomaly::CheckFailed { .. } => &[JobPress::Run, JobPress::Logs],
+            Anomaly::InvalidStatus { .. } | Anomaly::JobAlert { .. } => &[],
         }
     }
 }

@@ -32,14 +32,10 @@ pub enum Standing {
 pub fn long(job: &Job, st: &JobState, s: &JobStatus, now: i64) -> Standing {
     let mut seen = st.clone();
     match lifecycle::advance(&mut seen, s.running, s.completed, now) {
-        Lifecycle::Running => {
-            let stall = job.policy.stall_seconds as i64;
-            let same_key = s.progress_key.is_some() && s.progress_key == st.last_progress_key;
-            match st.last_progress_at.map(|at| now - at) {
-                Some(idle) if stall > 0 && same_key && idle >= stall => Standing::Stalled { for_seconds: idle },
-                _ => Standing::Running { for_seconds: seen.running_since.map(|since| (now - since).max(0)) },
-            }
-        }
+        Lifecycle::Running => match lifecycle::stalled_for(job, st, s, now) {
+            Some(idle) => Standing::Stalled { for_seconds: idle },
+            None => Standing::Running { for_seconds: seen.running_since.map(|since| (now - since).max(0)) },
+        },
         Lifecycle::Completed => Standing::Completed { at: seen.completed_at },
         Lifecycle::Crashed => Standing::Crashed { at: seen.crashed_at },
         Lifecycle::Stopped => Standing::Stopped { at: st.stopped_at },

@@ -39,6 +39,18 @@ impl Action {
     }
 }
 
+/// The chat button of each command.
+impl From<Action> for crate::policy::press::JobPress {
+    fn from(a: Action) -> Self {
+        use crate::policy::press::JobPress;
+        match a {
+            Action::Start => JobPress::Start,
+            Action::Stop => JobPress::Stop,
+            Action::Run => JobPress::Run,
+        }
+    }
+}
+
 fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) -> Spec {
     let dir = runner::job_state_dir(&paths.state_dir(), &job.id).map(|d| d.display().to_string()).unwrap_or_default();
     Spec {

@@ -1,8 +1,24 @@
 //! Inline buttons carry only an opaque, single-use token; its meaning lives in the store.
 
+use crate::policy::press::Press;
 use crate::store::Store;
 use anyhow::Result;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, OptionalExtension};
+
+/// Stored by its stable name.
+impl ToSql for Press {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+/// Read back typed; a name this version does not know is an error, never another action.
+impl FromSql for Press {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Press> {
+        v.as_str()?.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
 
 /// What a button does.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,8 +27,8 @@ pub struct Callback {
     pub token: String,
     /// The chat it was issued to.
     pub chat_id: i64,
-    /// refresh | start | stop | run | ack | snooze | logs.
-    pub action: String,
+    /// What the button does.
+    pub action: Press,
     /// The job it concerns.
     pub job_id: Option<String>,
     /// Extra argument (the anomaly key for ack).
@@ -46,7 +62,7 @@ pub const TOKENS_KEPT_PER_CHAT: i64 = 20_000;
 const TRIM_EVERY: i64 = 64;
 
 /// Issues a token (32 hex characters, well under Telegram's 64-byte limit).
-pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>, arg: Option<&str>) -> Result<String> {
+pub fn issue(store: &mut Store, chat_id: i64, action: Press, job_id: Option<&str>, arg: Option<&str>) -> Result<String> {
     let token = random_token()?;
     let now = chrono::Utc::now().timestamp();
     store.write(|tx| {
@@ -69,7 +85,7 @@ pub fn issue(store: &mut Store, chat_id: i64, action: &str, job_id: Option<&str>
 
 /// A token already issued to `chat_id` for `action` with `arg` and not used yet: showing the
 /// same request again reuses its Approve/Reject tokens instead of creating new rows.
-pub fn issued(store: &Store, chat_id: i64, action: &str, arg: &str) -> Result<Option<String>> {
+pub fn issued(store: &Store, chat_id: i64, action: Press, arg: &str) -> Result<Option<String>> {
     let since = chrono::Utc::now().timestamp() - 30 * 86_400;
     Ok(store
         .conn()
@@ -113,8 +129,16 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<i64>>(4)?))
             })
             .optional()?;
-        let Some((chat, action, job_id, arg, used)) = row else {
+        let Some((chat, stored, job_id, arg, used)) = row else {
             return Ok(Redeemed::Unknown);
+        };
+        let action = match stored.parse::<Press>() {
+            Ok(a) => a,
+            Err(e) => {
+                // Refused explicitly (and left unused): a newer version's button, or a damaged row.
+                tracing::error!(error = %e, chat_id, "a pressed button's stored action is unknown; refused");
+                return Ok(Redeemed::Unknown);
+            }
         };
         if chat != chat_id {
             return Ok(Redeemed::Unknown);
@@ -124,7 +148,7 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
         }
         // Approve/Reject stay pressable: the approval state machine makes decisions single-use,
         // and a refused press (non-approver) must not burn the button for the approvers.
-        if action == "approve" || action == "reject" {
+        if matches!(action, Press::Approve | Press::Reject) {
             return Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }));
         }
         tx.execute("UPDATE callbacks SET used_at=?2, used_by=?3 WHERE token=?1", params![token, chrono::Utc::now().timestamp(), user_id])?;

@@ -47,8 +47,12 @@ fn button_tokens_are_capped_per_chat_keeping_the_newest() {
             Ok(())
         })
         .unwrap();
-    let owners = issue(&mut store, 111, "start", Some("scan"), None).unwrap();
-    let newest: Vec<String> = (0..100).map(|_| issue(&mut store, -100500, "start", Some("scan"), None).unwrap()).collect();
+    let owners = issue(&mut store, 111, ops_framework::policy::press::Press::Job(ops_framework::policy::press::JobPress::Start), Some("scan"), None).unwrap();
+    let newest: Vec<String> = (0..100)
+        .map(|_| {
+            issue(&mut store, -100500, ops_framework::policy::press::Press::Job(ops_framework::policy::press::JobPress::Start), Some("scan"), None).unwrap()
+        })
+        .collect();
     let count = |chat: i64| -> i64 { store.conn().query_row("SELECT COUNT(*) FROM callbacks WHERE chat_id=?1", [chat], |r| r.get(0)).unwrap() };
     assert!(count(-100500) <= TOKENS_KEPT_PER_CHAT + 64, "the flooding chat keeps at most the cap: {}", count(-100500));
     assert_eq!(count(111), 1, "another chat's buttons are not pushed out");
