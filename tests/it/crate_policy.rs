@@ -41,9 +41,9 @@ fn unsafe_is_forbidden_and_libc_is_not_called_directly() {
     }
 }
 
-/// The layers of README "How the code is laid out": no SQL outside src/store; the bot (src/chat)
-/// never reaches back into the daemon that wires it; render, store, policy and config import nothing from
-/// the imperative shell above them.
+/// The layers of docs/ARCHITECTURE.md, every folder of src in one: no SQL outside src/store;
+/// each layer imports only those below it (the bot never reaches back into the daemon that wires
+/// it; render, store, policy and config import nothing from the imperative shell above them).
 #[test]
 fn layers_point_down_only_and_all_sql_is_in_the_store() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -66,24 +66,36 @@ fn layers_point_down_only_and_all_sql_is_in_the_store() {
             assert!(hits.is_empty(), "{path}: SQL belongs in src/store ({needle}): {hits:?}");
         }
     }
-    for (path, text) in files("chat") {
-        assert!(!text.contains(&["crate::", "daemon"].concat()), "{path}: the bot must not import the daemon");
+    // Every module of src, bottom layer first; each may import only the layers below it (or
+    // beside it, on the same line). docs/ARCHITECTURE.md draws the same table.
+    let layers: &[&[&str]] = &[&["i18n"], &["config"], &["policy"], &["store", "render", "chart"], &["shell"], &["chat"], &["watch"], &["daemon"], &["cli"]];
+    let mut modules: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|m| !["lib", "main", "i18n_tests"].contains(&m.as_str()))
+        .collect();
+    modules.sort();
+    modules.dedup();
+    for m in &modules {
+        assert!(layers.iter().any(|l| l.contains(&m.as_str())), "src/{m} has no layer: add it to this table and to docs/ARCHITECTURE.md");
     }
-    let above = |layer: &str| -> Vec<String> {
-        match layer {
-            "config" => vec!["policy", "store", "render", "shell", "chat", "daemon", "cli", "watch"],
-            "policy" => vec!["store", "render", "shell", "chat", "daemon", "cli", "watch"],
-            "store" | "render.rs" => vec!["shell", "chat", "daemon", "cli", "watch"],
-            _ => vec![],
-        }
-        .into_iter()
-        .map(|m| format!("crate::{m}::"))
-        .collect()
-    };
-    for layer in ["config", "policy", "store", "render.rs"] {
-        for (path, text) in files(layer) {
-            for up in above(layer) {
-                assert!(!text.contains(&up), "{path} reaches up into {up}");
+    for (i, layer) in layers.iter().enumerate() {
+        let above: Vec<String> = layers[i + 1..].iter().flat_map(|l| l.iter()).map(|m| format!("crate::{m}::")).collect();
+        for m in layer.iter() {
+            let mut texts = Vec::new();
+            if root.join(m).is_dir() {
+                texts.extend(files(m));
+            }
+            if root.join(format!("{m}.rs")).is_file() {
+                texts.extend(files(&format!("{m}.rs")));
+            }
+            for (path, text) in texts {
+                for up in &above {
+                    assert!(!text.contains(up.as_str()), "{path} reaches up into {up}");
+                }
             }
         }
     }
