@@ -8,8 +8,10 @@ use super::attempt::{self, Verdict};
 use super::text::CHUNK_LIMIT;
 use super::token::{redact, Token};
 use super::views;
+use crate::config::Config;
 use crate::i18n::Lang;
 use crate::policy::live::{self as policy, LivePart, Step};
+use crate::policy::state::JobState;
 use crate::render::{self, Report};
 use crate::store::callbacks;
 use crate::store::live as record;
@@ -66,6 +68,27 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
         let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
         (text, markup)
     })
+}
+
+/// Takes the jobs that no longer run out of `chat`'s live message, by their stored state
+/// ([`policy::still_running`]; gone from the config or disabled counts too), and queues its edit.
+/// True when any left. A report that says a job left updates the message at once; this keeps it
+/// true when no report comes (a completion held by quiet hours, a deliberate stop).
+pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, states: &HashMap<String, JobState>, lang: Lang) -> Result<bool> {
+    let stays = |job: &str| cfg.job(job).is_some_and(|j| j.enabled) && states.get(job).is_some_and(policy::still_running);
+    let gone: Vec<String> = record::parts(store, chat)?.into_iter().map(|p| p.job).filter(|j| !stays(j)).collect();
+    if gone.is_empty() {
+        return Ok(false);
+    }
+    let header = render::header(chrono::Utc::now(), &cfg.host, cfg.timezone, lang);
+    let idle = crate::t!(lang, "live-idle");
+    record::change(store, chat, false, |parts| {
+        parts.retain(|p| !gone.contains(&p.job));
+        let more = |n| crate::t!(lang, "live-more", count = n);
+        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &idle);
+        (text, (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string()))
+    })?;
+    Ok(true)
 }
 
 /// The live message's buttons whose tokens are still unused, by label: its edits keep them.

@@ -307,8 +307,31 @@ async fn announce_forever(bot: Bot, services: Arc<Services>) {
         if let Err(e) = amend::edit_delivered(&bot, &services).await {
             tracing::warn!(error = %format!("{e:#}"), "could not edit alerts with their news");
         }
+        if let Err(e) = reconcile_live(&services) {
+            tracing::warn!(error = %format!("{e:#}"), "could not bring the live messages up to date");
+        }
         tokio::time::sleep(ANNOUNCE_EVERY).await;
     }
+}
+
+/// Every report chat's live message follows the jobs' stored states (see [`live::reconcile`]).
+fn reconcile_live(services: &Services) -> Result<()> {
+    let Some(cfg) = services.config() else { return Ok(()) };
+    let mut store = services.store()?;
+    let chats = services.config.current().report_chats.clone();
+    if chats.iter().try_fold(true, |none, c| Ok::<_, anyhow::Error>(none && crate::store::live::parts(&store, *c)?.is_empty()))? {
+        return Ok(());
+    }
+    let states = store.job_states()?;
+    let mut any = false;
+    for chat in chats {
+        let lang = prefs::chat_lang(&store, chat, cfg.locale)?;
+        any |= live::reconcile(&mut store, chat, &cfg, &states, lang)?;
+    }
+    if any {
+        services.wake.notify_one();
+    }
+    Ok(())
 }
 
 /// Long polling that survives Telegram being unreachable at start-up or a crashed dispatcher:

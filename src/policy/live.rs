@@ -29,6 +29,14 @@ pub fn leaves(s: &Section) -> bool {
     s.is_long() && s.status.as_ref().is_some_and(|st| !st.running || st.completed)
 }
 
+/// Whether a job still belongs in the live message, by its stored state: seen running and not
+/// completed, not stopped on purpose (recorded the moment a person stops it) and not found
+/// crashed. The live message follows this at every check, not only the reports: a completion
+/// held by quiet hours or a deliberate stop says nothing, and the job must leave all the same.
+pub fn still_running(st: &super::state::JobState) -> bool {
+    st.last_seen.as_ref().is_some_and(|s| s.running && !s.completed) && !st.stopped_on_purpose && st.crashed_at.is_none()
+}
+
 /// One running job's part of the live message, as rendered for the chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LivePart {

@@ -54,13 +54,13 @@ fn progress_present(env: &Env, chat: i64) -> Vec<Sent> {
 }
 
 /// Waits for the first routine progress message sent to `chat`.
-fn first_live(env: &Env, chat: i64) -> Sent {
+pub fn first_live(env: &Env, chat: i64) -> Sent {
     let live = env.tg.wait_for(T, |m| m.chat_id == chat && m.method == "sendmessage" && m.silent() && done(&m.text).is_some());
     live.unwrap_or_else(|| panic!("no live progress message: {:#?}", env.tg.sent().iter().map(|m| (&m.method, m.silent(), &m.text)).collect::<Vec<_>>()))
 }
 
 /// The newest text of message `m`: its own, or that of its last edit.
-fn newest_text(env: &Env, m: &Sent) -> String {
+pub fn newest_text(env: &Env, m: &Sent) -> String {
     env.tg.edits(m.chat_id, m.message_id).last().map_or_else(|| m.text.clone(), |e| e.text.clone())
 }
 
@@ -257,5 +257,47 @@ fn with_two_running_jobs_one_completing_leaves_the_others_line_and_removes_its_o
     assert!(only_sync(&progress[0].1), "sync's line stays, scan's is gone: {}", progress[0].1);
     assert!(env.tg.to_chat(ME).iter().all(|m| !(m.at > stopped && m.silent())), "a job leaving posts no new live message");
     assert!(env.tg.rejected().is_empty(), "{:?}", env.tg.rejected());
+    stop(d);
+}
+
+#[test]
+fn a_job_that_completes_inside_quiet_hours_still_leaves_the_live_message() {
+    // The completion is held for the morning digest, so no report says the job left: the live
+    // message follows the job's state, not the last report.
+    let env = Env::new();
+    config(&env, json!({"timezone": "UTC", "defaults": {"quietHours": quiet_now()}}));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    std::fs::write(env.path().join("scan.stop"), "").unwrap();
+    let left = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == live.message_id && !shows(&m.text, "files"));
+    assert!(left.is_some(), "the completed job still shows as running: {}", newest_text(&env, &live));
+    stop(d);
+}
+
+#[test]
+fn a_job_stopped_from_one_chat_leaves_the_live_message_of_every_chat_within_seconds() {
+    let env = Env::new();
+    let (n, halt) = (env.path().join("done"), env.path().join("halt"));
+    let st = env.script(
+        "scan.sh",
+        &format!(
+            "if [ -f {halt} ]; then echo '{{\"running\":false,\"completed\":false}}'; exit 0; fi\n\
+             k=$(( $(cat {n} 2>/dev/null || echo 0) + 1 ))\necho $k > {n}\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$k',\"total\":1000,\"unit\":\"files\"}}}}'\n",
+            n = n.display(),
+            halt = halt.display()
+        ),
+    );
+    let job =
+        long_job("scan", &st, json!({"commands": {"start": ["true"], "status": ["sh", st], "stop": ["touch", halt]}, "policy": {"reportEverySeconds": 1}}));
+    env.config(json!([job]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    let lives: Vec<Sent> = [ME, GROUP].into_iter().map(|c| first_live(&env, c)).collect();
+    env.tg.message(GROUP, 222, "/stop scan");
+    for live in &lives {
+        let left =
+            env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.chat_id == live.chat_id && m.message_id == live.message_id && !shows(&m.text, "files"));
+        assert!(left.is_some(), "chat {}: the stopped job still shows as running: {}", live.chat_id, newest_text(&env, live));
+    }
     stop(d);
 }
