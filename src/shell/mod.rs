@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod batch;
 pub mod chart;
+mod commit;
 pub mod config_guard;
 pub mod config_watch;
 pub mod digest;

@@ -153,27 +153,28 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
     Ok(Some((t, work, states)))
 }
 
-struct Tick<'a> {
-    cfg: Arc<Config>,
-    paths: &'a Paths,
-    now: DateTime<Utc>,
-    states: HashMap<String, JobState>,
-    sections: Vec<Section>,
-    enqueue: Vec<(String, String, i64)>,
+/// One tick's state while it runs (its commit is in [`super::commit`]).
+pub(super) struct Tick<'a> {
+    pub(super) cfg: Arc<Config>,
+    pub(super) paths: &'a Paths,
+    pub(super) now: DateTime<Utc>,
+    pub(super) states: HashMap<String, JobState>,
+    pub(super) sections: Vec<Section>,
+    pub(super) enqueue: Vec<(String, String, i64)>,
     /// Queue items this tick finished: (id, status, error), written with the commit.
-    finished: Vec<(i64, &'static str, Option<String>)>,
+    pub(super) finished: Vec<(i64, &'static str, Option<String>)>,
     /// Jobs whose state this tick evaluated (only these are written).
-    evaluated: std::collections::HashSet<String>,
+    pub(super) evaluated: std::collections::HashSet<String>,
     /// Queue items this tick claimed (released again if it fails).
-    claimed: Vec<i64>,
+    pub(super) claimed: Vec<i64>,
     /// Progress samples this tick's polls measured, written with the commit.
-    samples: Vec<(String, Sample)>,
+    pub(super) samples: Vec<(String, Sample)>,
     /// Jobs the policy said to start now (auto-resume).
-    starts: Vec<String>,
+    pub(super) starts: Vec<String>,
     /// Sections the commit held for the morning digest.
-    held: usize,
+    pub(super) held: usize,
     /// The spool row the commit wrote the report to.
-    spooled: Option<i64>,
+    pub(super) spooled: Option<i64>,
 }
 
 impl Tick<'_> {
@@ -184,7 +185,7 @@ impl Tick<'_> {
         }
         self.auto_resume(opts).await;
         if !opts.dry_run {
-            commit(store, loaded, self, opts.spool)?;
+            super::commit::commit(store, loaded, self, opts.spool)?;
         }
         Ok(())
     }
@@ -352,53 +353,4 @@ impl Tick<'_> {
             }
         }
     }
-}
-
-/// Writes the states of the jobs this tick evaluated, the finished and the new queue items, what
-/// quiet hours hold and (`spool`) the report to be said now in one transaction: a queue item is
-/// never done without its report. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
-/// them now); fields only people change (ack, snooze, stop) are taken from the stored row if they
-/// changed during the tick, read inside the transaction so no press is lost.
-fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &mut Tick, spool: bool) -> Result<()> {
-    let now = Utc::now().timestamp();
-    store.write(|tx| {
-        for id in &t.evaluated {
-            let Some(st) = t.states.get(id) else { continue };
-            let mut st = st.clone();
-            if let (Some(cur), Some(old)) = (store::get_job_state(tx, id)?, loaded.get(id)) {
-                if cur.acked_anomaly_key != old.acked_anomaly_key {
-                    st.acked_anomaly_key = cur.acked_anomaly_key.clone();
-                }
-                if cur.snoozed_until != old.snoozed_until {
-                    st.snoozed_until = cur.snoozed_until;
-                }
-                if cur.stopped_on_purpose != old.stopped_on_purpose {
-                    st.stopped_on_purpose = cur.stopped_on_purpose;
-                    st.stopped_at = cur.stopped_at;
-                }
-            }
-            if loaded.get(id) != Some(&st) {
-                store::put_job_state(tx, id, &st)?;
-            }
-        }
-        for (job_id, sample) in &t.samples {
-            store::progress::record(tx, job_id, sample)?;
-        }
-        for (job_id, at, night) in super::digest::quiet_polls(&t.cfg, &t.samples) {
-            store::quiet_held::note_first_poll(tx, &job_id, at, night)?;
-        }
-        for (job_id, reason, not_before) in &t.enqueue {
-            store::enqueue(tx, job_id, reason, now, *not_before)?;
-        }
-        for (id, status, error) in &t.finished {
-            store::finish_queue_item(tx, *id, status, error.as_deref(), t.now.timestamp())?;
-        }
-        let before = t.sections.len();
-        super::digest::hold_quiet(tx, &t.cfg, &mut t.sections, t.now)?;
-        t.held = before - t.sections.len();
-        if spool && !t.sections.is_empty() {
-            t.spooled = Some(store::spool::put(tx, t.now.timestamp(), &t.sections)?);
-        }
-        Ok(())
-    })
 }
