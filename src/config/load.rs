@@ -111,7 +111,8 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     check_cross_job(r, &jobs);
     let mut jobs = jobs;
     bind_after_digests(&mut jobs);
-    for (_, j) in jobs.iter_mut() {
+    // A cron is read in its job's zone, else the config's: filled in here so a job carries it.
+    for (_, j) in jobs.iter_mut().filter(|(_, j)| j.policy.cron.is_some()) {
         j.policy.timezone.get_or_insert(timezone);
     }
     warnings.extend(super::keys::unknown_keys(root, &r.known));

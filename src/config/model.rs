@@ -120,7 +120,7 @@ pub struct Policy {
     /// one_shot_read job runs and a one_shot_write job asks for approval.
     pub cron: Option<String>,
     /// The time zone the cron is read in (`policy.timezone`); the loader fills in the config's
-    /// `timezone` when a job sets none, so a job always carries the zone its marks are in.
+    /// `timezone` for a job with a cron that sets none, so it carries the zone its marks are in.
     pub timezone: Option<Tz>,
     /// A mark missed while the daemon was stopped runs once at start (`policy.catchUp`).
     pub catch_up: bool,
