@@ -12,6 +12,7 @@ pub mod logfile;
 pub mod overview;
 pub mod paths;
 pub mod runner;
+mod scheduled;
 pub mod secrets;
 pub mod sink;
 pub mod tick;

@@ -4,6 +4,7 @@ use super::batch::{run_all, Done, Work};
 use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
+use super::scheduled::{self, Step};
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::policy::check::{evaluate_check, follow_ups, schedule_due};
 use crate::policy::long::evaluate_long;
@@ -57,11 +58,14 @@ pub struct TickOptions {
     /// Spool the report in the tick's transaction (`serve`: the report waits for company before
     /// it is queued, and a kill -9 meanwhile must not lose it; see [`store::spool`]).
     pub spool: bool,
+    /// When the daemon started (Unix seconds): a cron mark before it passed while nothing
+    /// watched, and runs late. None (the CLI's tick): marks older than a tick are late.
+    pub started: Option<i64>,
 }
 
 impl Default for TickOptions {
     fn default() -> Self {
-        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false }
+        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false, started: None }
     }
 }
 
@@ -147,9 +151,10 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
         starts: Vec::new(),
         held: 0,
         spooled: None,
+        late: HashMap::new(),
     };
     let mut work = t.queue_work(store, &opts.scope, opts.dry_run)?;
-    work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
+    work.extend(t.poll_and_schedule_work(store, opts)?);
     Ok(Some((t, work, states)))
 }
 
@@ -175,6 +180,8 @@ pub(super) struct Tick<'a> {
     pub(super) held: usize,
     /// The spool row the commit wrote the report to.
     pub(super) spooled: Option<i64>,
+    /// Checks running for a cron mark that passed while the daemon was stopped: their line.
+    pub(super) late: HashMap<String, Note>,
 }
 
 impl Tick<'_> {
@@ -242,13 +249,14 @@ impl Tick<'_> {
         self.sections.push(s);
     }
 
-    fn poll_and_schedule_work(&mut self, dry_run: bool, scope: &Scope) -> Vec<Work> {
-        let t = self.now.timestamp();
+    fn poll_and_schedule_work(&mut self, store: &mut Store, opts: &TickOptions) -> Result<Vec<Work>> {
+        let (dry_run, t) = (opts.dry_run, self.now.timestamp());
         let mut work = Vec::new();
         let cfg = self.cfg.clone();
-        for job in cfg.jobs.iter().filter(|j| j.enabled && scope.covers(&j.id)) {
+        for job in cfg.jobs.iter().filter(|j| j.enabled && opts.scope.covers(&j.id)) {
             match job.kind {
                 Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
+                _ if job.policy.cron.is_some() => work.extend(self.cron(store, job, opts)?),
                 Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
                     if dry_run {
                         self.info(job, Note::WouldRun { queued: None });
@@ -259,7 +267,28 @@ impl Tick<'_> {
                 _ => {}
             }
         }
-        work
+        Ok(work)
+    }
+
+    /// A job's cron mark: its check to run, or (a write job) its request asked in [`scheduled::step`].
+    fn cron(&mut self, store: &mut Store, job: &Job, opts: &TickOptions) -> Result<Option<Work>> {
+        let mut st = self.states.get(&job.id).cloned().unwrap_or_default();
+        let grace = (self.cfg.tick_seconds as i64).max(60);
+        let run = match scheduled::step(store, job, &mut st, self.now, opts.started, grace, opts.dry_run)? {
+            Step::Idle => return Ok(None),
+            Step::Would(note) => {
+                self.info(job, note);
+                return Ok(None);
+            }
+            Step::Marked => false,
+            Step::Run(late) => {
+                self.late.extend(late.map(|n| (job.id.clone(), n)));
+                true
+            }
+        };
+        self.states.insert(job.id.clone(), st);
+        self.evaluated.insert(job.id.clone());
+        Ok(run.then(|| Work::Check { job: job.clone(), queue_id: None, reason: None }))
     }
 
     fn absorb(&mut self, done: Done, store: &mut Store) -> Result<()> {
@@ -299,6 +328,9 @@ impl Tick<'_> {
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
+                }
+                if let Some(late) = self.late.remove(&job.id).filter(|_| queue_id.is_none()) {
+                    sec = Some(scheduled::late_section(&job, sec, late, &r));
                 }
                 self.states.insert(job.id.clone(), st);
                 self.evaluated.insert(job.id.clone());
