@@ -123,6 +123,7 @@ stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $p
 overview-header = { $host } · { jobs-count } ({ $time })
 overview-line = • { $name } ({ $id }): { $summary }
 overview-last = last { $action }: { $summary } at { $when }
+overview-next = next { $when }
 overview-refused = 🚫 { $count ->
     [one] 1 update
    *[other] { $count } updates

@@ -115,6 +115,7 @@ stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发
 overview-header = { $host } · { jobs-count }（{ $time }）
 overview-line = • { $name }（{ $id }）：{ $summary }
 overview-last = 上次{ $action }：{ $summary }，于 { $when }
+overview-next = 下次 { $when }
 overview-refused = 🚫 已拒绝 { $count } 条来自允许列表之外的消息（最近一次：聊天 { $chat }，用户 { $user }，{ $when }）
 overview-status-unavailable = 无法获取状态：{ $reason }
 overview-last-run = 上次运行：{ $summary }

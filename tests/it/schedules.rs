@@ -1,6 +1,7 @@
 //! Cron schedules (`policy.cron`): a check runs on its marks, a write job asks on its marks and
 //! never runs by itself (one request, refreshed), a mark missed while the daemon was stopped
-//! runs once at start and says so, and a bad expression is named by its path.
+//! runs once at start and says so, the next run shows in the status views, and a bad
+//! expression is named by its path.
 
 use crate::config_support::{cfg, issues, show};
 use crate::support::*;
@@ -109,6 +110,33 @@ fn a_mark_missed_while_stopped_runs_once_at_start_and_says_it_is_late() {
         .flat_map(|m| m.text.split("\n\n").map(str::to_string).collect::<Vec<_>>())
         .any(|sec| sec.contains("(skip,") && sec.contains("while stopped"));
     assert!(!skip_late, "catchUp false: the missed mark is not run late");
+}
+
+#[test]
+fn the_next_run_shows_in_status_json_and_the_chat() {
+    let env = Env::new();
+    let nightly = check(&env, "nightly", json!({"cron": "30 3 * * *", "timezone": "Asia/Kolkata"}));
+    let rotate = json!({"id": "rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+                        "commands": {"run": ["true"]}, "policy": {"cron": "0 9 1 * *"}, "after": [{"jobId": "v", "when": "success"}]});
+    env.config(json!([nightly, rotate, verify()]), json!({"timezone": "Europe/Berlin"}));
+    let o = env.cli().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && text.contains("next ") && text.contains("03:30 IST"), "{text}");
+    assert!(text.contains("09:00 CE"), "a job without a zone of its own is in the config's: {text}");
+    let o = env.cli().args(["status", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let job = &v["jobs"][0];
+    let at = job["nextRunAt"].as_i64().expect("nextRunAt");
+    let ahead = at as f64 - now_secs();
+    assert!(ahead > 0.0 && ahead <= 86400.0, "within a day: {job}");
+    assert_eq!((at + 5 * 3600 + 1800).rem_euclid(86400), 3 * 3600 + 1800, "03:30 in Kolkata (UTC+5:30): {job}");
+    assert!(job["nextRun"].as_str().unwrap().contains("03:30 IST"), "{job}");
+    assert_eq!(job["cron"], "30 3 * * *");
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    let st = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("nightly") && m.text.contains("next")).expect("/status");
+    assert!(st.text.contains("next ") && st.text.contains("03:30 IST"), "{}", st.text);
+    stop(d);
 }
 
 #[test]
