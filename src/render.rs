@@ -115,6 +115,12 @@ pub fn standing_word(standing: Standing, stop_reason: Option<&str>, now: DateTim
     }
 }
 
+/// `at` as "03:30 IST" in `tz`, with the date in front when it is not `now`'s day ("11-24
+/// 03:30 IST"): a cron mark or next run, whose zone may not be the config's.
+pub fn zoned_clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
+    local_time(at, now, tz, "%H:%M %Z", "%m-%d %H:%M %Z")
+}
+
 /// `at` as "13:23" in `tz`, with the date in front when it is not `now`'s day ("11-24 13:23").
 pub fn short_clock(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
     local_time(at, now, tz, "%H:%M", "%m-%d %H:%M")
@@ -279,6 +285,8 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::QueuedBecause(reason) => t!(lang, "chain-queued-because", reason = reason),
         Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
         Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
+        Note::WouldAsk => t!(lang, "dry-would-ask-schedule"),
+        Note::Late { missed, ran } => t!(lang, "note-late", missed = missed, ran = ran),
         Note::Info(text) => text.clone(),
         Note::Resumed { job, crashed, resumed, progress: Some(p) } => {
             t!(lang, "note-resumed-at", job = job, crashed = crashed, resumed = resumed, progress = p)

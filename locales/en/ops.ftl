@@ -88,6 +88,7 @@ note-reminder = ⏰ reminder { $count }: still so after { $duration }
 note-resumed = ▶️ { $job }: crashed { $crashed } → resumed { $resumed }
 note-resumed-at = ▶️ { $job }: crashed { $crashed } → resumed { $resumed } at { $progress }
 note-recovered = recovered: the check passes again
+note-late = missed { $missed } while stopped; ran at { $ran }
 note-log-tail = last lines of its log:
 note-output = output:
 note-result = result: { $text }
@@ -122,6 +123,7 @@ stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $p
 overview-header = { $host } · { jobs-count } ({ $time })
 overview-line = • { $name } ({ $id }): { $summary }
 overview-last = last { $action }: { $summary } at { $when }
+overview-next = next { $when }
 overview-refused = 🚫 { $count ->
     [one] 1 update
    *[other] { $count } updates
@@ -250,6 +252,7 @@ chain-unknown = queued job "{ $job }" is not in the config
 chain-queued-because = queued because: { $reason }
 dry-would-run-queued = would run (queued: { $reason })
 dry-would-run-schedule = would run (schedule due)
+dry-would-ask-schedule = would ask for approval (schedule due)
 
 ## Keeping it watched (doctor, back online)
 doctor-test = ops-monitor doctor on { $host }: test message. This chat receives the reports of { $config }.

@@ -80,6 +80,7 @@ note-reminder = ⏰ 第 { $count } 次提醒：已持续 { $duration }
 note-resumed = ▶️ { $job }：{ $crashed } 崩溃 → { $resumed } 已自动恢复
 note-resumed-at = ▶️ { $job }：{ $crashed } 崩溃 → { $resumed } 已自动恢复，进度 { $progress }
 note-recovered = 已恢复：检查再次通过
+note-late = 停止期间错过了 { $missed }；已于 { $ran } 补跑
 note-log-tail = 日志最后几行：
 note-output = 输出：
 note-result = 结果：{ $text }
@@ -114,6 +115,7 @@ stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发
 overview-header = { $host } · { jobs-count }（{ $time }）
 overview-line = • { $name }（{ $id }）：{ $summary }
 overview-last = 上次{ $action }：{ $summary }，于 { $when }
+overview-next = 下次 { $when }
 overview-refused = 🚫 已拒绝 { $count } 条来自允许列表之外的消息（最近一次：聊天 { $chat }，用户 { $user }，{ $when }）
 overview-status-unavailable = 无法获取状态：{ $reason }
 overview-last-run = 上次运行：{ $summary }
@@ -236,6 +238,7 @@ chain-unknown = 队列任务 "{ $job }" 不在配置中
 chain-queued-because = 排队原因：{ $reason }
 dry-would-run-queued = 将会运行（已排队：{ $reason }）
 dry-would-run-schedule = 将会运行（计划时间已到）
+dry-would-ask-schedule = 将会请求审批（计划时间已到）
 
 ## Keeping it watched (doctor, back online)
 doctor-test = { $host } 上的 ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。

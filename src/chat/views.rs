@@ -91,6 +91,9 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
             let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
             line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when)));
         }
+        if let Some(next) = v.next_line(lang) {
+            line.push_str(&format!("\n  {next}"));
+        }
         lines.push(line);
     }
     if let Ok(Some((n, chat, user, at))) = crate::store::callbacks::refused_summary(store) {

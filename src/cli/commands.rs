@@ -81,7 +81,9 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
                     None => Value::Null,
                 };
                 let last = v.last_run.as_ref().map(|r| json!({ "action": r.action, "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms }));
-                json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(cfg.timezone, crate::i18n::Lang::En), "status": status, "lastRun": last, "estimate": v.estimate })
+                let next_local = v.next_run.map(|at| crate::render::zoned_clock(at, chrono::Utc::now(), j.policy.timezone.unwrap_or(cfg.timezone)));
+                json!({ "id": j.id, "name": j.name, "kind": j.kind.as_str(), "risk": j.risk.as_str(), "enabled": j.enabled, "summary": v.summary(cfg.timezone, crate::i18n::Lang::En), "status": status, "lastRun": last, "estimate": v.estimate,
+                        "cron": j.policy.cron, "nextRunAt": v.next_run.map(|t| t.timestamp()), "nextRun": next_local })
             })
             .collect();
         let refused = refused.map(|(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }));
@@ -97,6 +99,9 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
                 v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
             {
                 say!("  {p}");
+            }
+            if let Some(next) = v.next_line(cfg.locale) {
+                say!("  {next}");
             }
         }
         if queue > 0 {

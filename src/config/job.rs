@@ -58,14 +58,19 @@ pub fn read_job(
     let enabled = r.bool(o, "enabled", &p("enabled")).unwrap_or(false);
     let name = r.string(o, "name", &p("name"));
     let (kind, risk) = (kind?, risk?);
-    let own_schedule = o.get("policy").and_then(Value::as_object).is_some_and(|p| p.contains_key("runEverySeconds"));
+    let own = |key: &str| o.get("policy").and_then(Value::as_object).is_some_and(|p| p.contains_key(key));
+    let own_schedule = Schedules { every: own("runEverySeconds"), cron: own("cron") };
     let present = |name: &str| o.get("commands").and_then(Value::as_object).is_some_and(|c| c.contains_key(name));
     // Checked whatever else is wrong with the entry (a bad id included): every problem at once.
     check_kind_rules(r, at, kind, risk, present, own_schedule);
     let id = id?;
     let mut policy = policy;
-    if kind != Kind::OneShotRead {
+    // A job's cron replaces an inherited runEverySeconds (both in its own policy is an error).
+    if kind != Kind::OneShotRead || policy.cron.is_some() {
         policy.run_every_seconds = None;
+    }
+    if kind == Kind::LongRunningRead {
+        policy.cron = None;
     }
     let mut job = Job { name: name.unwrap_or_else(|| id.clone()), digest: String::new(), id, kind, risk, enabled, cwd, commands, policy, approval, after };
     job.digest = digest(&job);
@@ -125,7 +130,13 @@ fn read_commands(r: &mut Reader, o: &Map<String, Value>, at: &str) -> Commands {
     c
 }
 
-fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: impl Fn(&str) -> bool, own_schedule: bool) {
+/// Which schedule keys a job's own `policy` holds.
+struct Schedules {
+    every: bool,
+    cron: bool,
+}
+
+fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: impl Fn(&str) -> bool, own_schedule: Schedules) {
     let need = |r: &mut Reader, present: bool, name: &str| {
         if !present {
             r.err(&format!("{at}.commands.{name}"), format!("is required for kind {}", kind.as_str()));
@@ -141,8 +152,14 @@ fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: i
     if kind == Kind::OneShotRead && risk != Risk::ReadOnly {
         r.err(&format!("{at}.risk"), "a one_shot_read job must be read_only");
     }
-    if kind != Kind::OneShotRead && own_schedule {
+    if kind != Kind::OneShotRead && own_schedule.every {
         r.err(&format!("{at}.policy.runEverySeconds"), "schedules are only allowed for one_shot_read jobs");
+    }
+    if kind == Kind::LongRunningRead && own_schedule.cron {
+        r.err(&format!("{at}.policy.cron"), "cron schedules are for one_shot_read jobs (they run) and one_shot_write jobs (they ask)");
+    }
+    if own_schedule.every && own_schedule.cron {
+        r.err(&format!("{at}.policy.cron"), "set either cron or runEverySeconds, not both");
     }
 }
 

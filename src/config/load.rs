@@ -111,6 +111,10 @@ fn build(r: &mut Reader, root: &Value, path: &Path, base: &Path, home: &Path) ->
     check_cross_job(r, &jobs);
     let mut jobs = jobs;
     bind_after_digests(&mut jobs);
+    // A cron is read in its job's zone, else the config's: filled in here so a job carries it.
+    for (_, j) in jobs.iter_mut().filter(|(_, j)| j.policy.cron.is_some()) {
+        j.policy.timezone.get_or_insert(timezone);
+    }
     warnings.extend(super::keys::unknown_keys(root, &r.known));
     if !telegram.allowed_chat_ids.is_empty() {
         warnings.extend(unreachable_approvers(&telegram.approver_user_ids, &telegram.allowed_chat_ids, "telegram.allowedChatIds"));
@@ -159,10 +163,16 @@ fn read_timezone(r: &mut Reader, obj: &Map<String, Value>) -> chrono_tz::Tz {
 
 fn read_defaults(r: &mut Reader, obj: &Map<String, Value>) -> Policy {
     let base = Policy::default();
-    match r.object(obj, "defaults", "defaults") {
+    let mut defaults = match r.object(obj, "defaults", "defaults") {
         Some(d) => read_policy(r, d, "defaults", &base),
         None => base,
+    };
+    // One cron for every job would have every write job ask at the same mark: a schedule is
+    // said per job.
+    if defaults.cron.take().is_some() {
+        r.err("defaults.cron", "a cron schedule belongs in a job's own policy");
     }
+    defaults
 }
 
 fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> TelegramConfig {

@@ -116,6 +116,14 @@ pub struct Policy {
     pub kill_grace_seconds: u64,
     /// Schedule for one_shot_read checks.
     pub run_every_seconds: Option<u64>,
+    /// Cron expression (`policy.cron`, checked by [`super::parse_cron`]): at each of its marks a
+    /// one_shot_read job runs and a one_shot_write job asks for approval.
+    pub cron: Option<String>,
+    /// The time zone the cron is read in (`policy.timezone`); the loader fills in the config's
+    /// `timezone` for a job with a cron that sets none, so it carries the zone its marks are in.
+    pub timezone: Option<Tz>,
+    /// A mark missed while the daemon was stopped runs once at start (`policy.catchUp`).
+    pub catch_up: bool,
 }
 
 impl Default for Policy {
@@ -131,6 +139,9 @@ impl Default for Policy {
             status_timeout_seconds: 30,
             kill_grace_seconds: 3,
             run_every_seconds: None,
+            cron: None,
+            timezone: None,
+            catch_up: true,
         }
     }
 }

@@ -25,6 +25,20 @@ pub fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Po
         },
     };
     let run_every = r.u64(obj, "runEverySeconds", &p("runEverySeconds"));
+    let cron = r.string(obj, "cron", &p("cron")).filter(|expr| match super::parse_cron(expr) {
+        Ok(_) => true,
+        Err(why) => {
+            r.err(&p("cron"), format!("invalid cron expression {expr:?}: {why}"));
+            false
+        }
+    });
+    let timezone = r.string(obj, "timezone", &p("timezone")).and_then(|name| {
+        let tz = name.parse().ok();
+        if tz.is_none() {
+            r.err(&p("timezone"), format!("unknown IANA timezone {name:?}"));
+        }
+        tz
+    });
     // A timeout of 0 would mean "kill at once": never what anyone wants, so it is an error
     // rather than a silent default (an explicit 0 elsewhere means 0 / disabled).
     let timeout = |r: &mut Reader, k: &str, base: u64| match r.u64(obj, k, &p(k)) {
@@ -58,6 +72,9 @@ pub fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Po
             Some(s) => Some(s),
             None => base.run_every_seconds,
         },
+        cron: cron.or_else(|| base.cron.clone()),
+        timezone: timezone.or(base.timezone),
+        catch_up: r.bool(obj, "catchUp", &p("catchUp")).unwrap_or(base.catch_up),
     }
 }
 

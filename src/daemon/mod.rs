@@ -52,7 +52,8 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let pids = PidWatch::default();
     let live = crate::watch::Liveness::default();
-    let ctx = schedule::Ctx { paths: paths.clone(), config: config.clone(), reports: tx, pids: pids.clone(), live: live.clone() };
+    let started = chrono::Utc::now().timestamp();
+    let ctx = schedule::Ctx { paths: paths.clone(), config: config.clone(), reports: tx, pids: pids.clone(), live: live.clone(), started };
     let tasks = [
         tokio::spawn(crate::watch::feed(live, paths.clone())),
         tokio::spawn(pids.run()),

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub pids: PidWatch,
     /// Each loop's passes, for the watchdog and the heartbeat.
     pub live: Liveness,
+    /// When this daemon started (Unix seconds): cron marks before it were missed while stopped.
+    pub started: i64,
 }
 
 impl Ctx {
@@ -47,7 +49,8 @@ impl Ctx {
 
     /// One tick of `scope` with the current snapshot; its report goes to the coalescer.
     async fn tick(&self, scope: Scope) -> anyhow::Result<tick::TickOutcome> {
-        let opts = TickOptions { scope: scope.clone(), config: Some(self.config.current()), spool: true, ..TickOptions::default() };
+        let opts =
+            TickOptions { scope: scope.clone(), config: Some(self.config.current()), spool: true, started: Some(self.started), ..TickOptions::default() };
         let result = tick::tick(&self.paths, &opts).await;
         match &result {
             Ok(out) => {
@@ -114,11 +117,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Jobs with a loop of their own: long jobs, checks with a schedule, and write jobs with a
+/// cron (each mark asks for approval; nothing runs by itself).
 fn scheduled(job: &Job) -> bool {
     match job.kind {
         Kind::LongRunningRead => true,
-        Kind::OneShotRead => job.policy.run_every_seconds.is_some_and(|s| s > 0),
-        Kind::OneShotWrite => false,
+        Kind::OneShotRead => job.policy.run_every_seconds.is_some_and(|s| s > 0) || job.policy.cron.is_some(),
+        Kind::OneShotWrite => job.policy.cron.is_some(),
     }
 }
 
@@ -179,8 +184,17 @@ async fn running_pid(paths: &Paths, job: &str) -> Option<i32> {
     seen.running.then_some(seen.pid).flatten().map(|p| p as i32)
 }
 
-/// Time until a scheduled check is due again (at least a second).
+/// Longest sleep of a cron job's loop: a clock that jumped (suspend, NTP) is seen this soon.
+const CRON_WAIT_MAX: Duration = Duration::from_secs(60);
+
+/// Time until a scheduled check is due again (at least a second); a cron job's next mark, to
+/// the millisecond, so a seconds-level schedule runs on its marks.
 async fn next_check_in(paths: &Paths, job: &Job) -> Duration {
+    if let Some(s) = crate::policy::cron::Schedule::of(job) {
+        let now = chrono::Utc::now();
+        let wait = s.next_after(now).and_then(|next| (next - now).to_std().ok()).unwrap_or(CRON_WAIT_MAX);
+        return wait.clamp(Duration::from_millis(10), CRON_WAIT_MAX);
+    }
     let every = job.policy.run_every_seconds.unwrap_or(60).max(1) as i64;
     let (db, id) = (paths.state_db.clone(), job.id.clone());
     let last = tokio::task::spawn_blocking(move || Store::open(&db).ok()?.job_state(&id).ok()?.last_check_at).await.ok().flatten();

@@ -6,6 +6,7 @@ pub mod approval;
 pub mod back;
 pub mod backlog;
 pub mod check;
+pub mod cron;
 pub mod digest;
 pub mod failure;
 pub mod lifecycle;

@@ -124,6 +124,11 @@ pub enum Note {
     QueuedBecause(String),
     /// Dry run: this would run now (queued for this reason, or its schedule is due).
     WouldRun { queued: Option<String> },
+    /// Dry run: this write job's cron mark is due, so it would ask for approval.
+    WouldAsk,
+    /// A cron mark passed while the daemon was stopped and ran at start: the mark and when it
+    /// ran, in the schedule's zone ("03:30 IST", "07:12 IST").
+    Late { missed: String, ran: String },
     /// Plain fact (validator messages and similar).
     Info(String),
     /// A crashed job that auto-resume started runs again: when it crashed and was started (local

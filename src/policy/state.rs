@@ -67,6 +67,19 @@ pub struct JobState {
     /// The last progress a status reported, as figures ("21/60 files"), kept while later
     /// statuses (a crashed job's) report none: where a job auto-resume restarts stands.
     pub last_progress_figures: Option<String>,
+    /// The last cron mark this job ran (or asked) at, skipped, or started counting from: marks
+    /// after it are due; one that passed while the daemon was stopped runs once, late.
+    pub schedule_mark: Option<ScheduleMark>,
+}
+
+/// A cron mark and the schedule it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleMark {
+    /// The schedule (expression and time zone): a changed one starts counting afresh instead of
+    /// catching up on marks of an expression that was never in force.
+    pub key: String,
+    /// The mark, Unix seconds.
+    pub at: i64,
 }
 
 /// A crash alert whose job auto-resume started, waiting for the job to be seen running.

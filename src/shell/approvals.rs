@@ -10,7 +10,9 @@ use crate::store::approvals::{self, refused_before, transition};
 use crate::store::Store;
 use anyhow::{anyhow, Result};
 
-pub use crate::store::approvals::{audit, create, expire_due, get, list, mark_interrupted, trail, ApprovalRow, AuditRow, Requested, Requester};
+pub use crate::store::approvals::{
+    ask_on_schedule, audit, create, expire_due, get, list, mark_interrupted, trail, ApprovalRow, AuditRow, Requested, Requester,
+};
 
 /// The state machine's view of a stored request.
 pub fn request_of(r: &ApprovalRow) -> Request {

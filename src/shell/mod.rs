@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod batch;
 pub mod chart;
+mod commit;
 pub mod config_guard;
 pub mod config_watch;
 pub mod digest;
@@ -11,6 +12,7 @@ pub mod logfile;
 pub mod overview;
 pub mod paths;
 pub mod runner;
+mod scheduled;
 pub mod secrets;
 pub mod sink;
 pub mod tick;

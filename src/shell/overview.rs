@@ -24,6 +24,8 @@ pub struct JobView {
     pub estimate: Option<Estimate>,
     /// Its lifecycle word and age (long jobs; checks while failing).
     pub standing: Option<Standing>,
+    /// Its next cron mark (enabled jobs with `policy.cron`).
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Observes every job, or only the job `only` names (none when no job has that id): long jobs'
@@ -59,7 +61,8 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
             Some(Err(_)) => None,
             None => standing::check(&st),
         };
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing });
+        let next_run = crate::policy::cron::Schedule::of(job).and_then(|s| s.next_after(chrono::Utc::now()));
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run });
     }
     Ok(out)
 }
@@ -75,6 +78,12 @@ pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64) -> Res
 }
 
 impl JobView {
+    /// When its cron runs it next, in the schedule's zone ("next 03:30 IST"), for the status views.
+    pub fn next_line(&self, lang: Lang) -> Option<String> {
+        let tz = self.job.policy.timezone.unwrap_or(chrono_tz::UTC);
+        self.next_run.map(|at| t!(lang, "overview-next", when = crate::render::zoned_clock(at, chrono::Utc::now(), tz)))
+    }
+
     /// One-line summary ("running 2 h 10 min", "crashed 13:23", "failing since 13:44", "last
     /// run: exit 0", "never ran") in `lang`, times in `tz`.
     pub fn summary(&self, tz: chrono_tz::Tz, lang: Lang) -> String {

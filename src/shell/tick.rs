@@ -4,6 +4,7 @@ use super::batch::{run_all, Done, Work};
 use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
+use super::scheduled::{self, Step};
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::policy::check::{evaluate_check, follow_ups, schedule_due};
 use crate::policy::long::evaluate_long;
@@ -57,11 +58,14 @@ pub struct TickOptions {
     /// Spool the report in the tick's transaction (`serve`: the report waits for company before
     /// it is queued, and a kill -9 meanwhile must not lose it; see [`store::spool`]).
     pub spool: bool,
+    /// When the daemon started (Unix seconds): a cron mark before it passed while nothing
+    /// watched, and runs late. None (the CLI's tick): marks older than a tick are late.
+    pub started: Option<i64>,
 }
 
 impl Default for TickOptions {
     fn default() -> Self {
-        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false }
+        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false, started: None }
     }
 }
 
@@ -147,33 +151,37 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
         starts: Vec::new(),
         held: 0,
         spooled: None,
+        late: HashMap::new(),
     };
     let mut work = t.queue_work(store, &opts.scope, opts.dry_run)?;
-    work.extend(t.poll_and_schedule_work(opts.dry_run, &opts.scope));
+    work.extend(t.poll_and_schedule_work(store, opts)?);
     Ok(Some((t, work, states)))
 }
 
-struct Tick<'a> {
-    cfg: Arc<Config>,
-    paths: &'a Paths,
-    now: DateTime<Utc>,
-    states: HashMap<String, JobState>,
-    sections: Vec<Section>,
-    enqueue: Vec<(String, String, i64)>,
+/// One tick's state while it runs (its commit is in [`super::commit`]).
+pub(super) struct Tick<'a> {
+    pub(super) cfg: Arc<Config>,
+    pub(super) paths: &'a Paths,
+    pub(super) now: DateTime<Utc>,
+    pub(super) states: HashMap<String, JobState>,
+    pub(super) sections: Vec<Section>,
+    pub(super) enqueue: Vec<(String, String, i64)>,
     /// Queue items this tick finished: (id, status, error), written with the commit.
-    finished: Vec<(i64, &'static str, Option<String>)>,
+    pub(super) finished: Vec<(i64, &'static str, Option<String>)>,
     /// Jobs whose state this tick evaluated (only these are written).
-    evaluated: std::collections::HashSet<String>,
+    pub(super) evaluated: std::collections::HashSet<String>,
     /// Queue items this tick claimed (released again if it fails).
-    claimed: Vec<i64>,
+    pub(super) claimed: Vec<i64>,
     /// Progress samples this tick's polls measured, written with the commit.
-    samples: Vec<(String, Sample)>,
+    pub(super) samples: Vec<(String, Sample)>,
     /// Jobs the policy said to start now (auto-resume).
-    starts: Vec<String>,
+    pub(super) starts: Vec<String>,
     /// Sections the commit held for the morning digest.
-    held: usize,
+    pub(super) held: usize,
     /// The spool row the commit wrote the report to.
-    spooled: Option<i64>,
+    pub(super) spooled: Option<i64>,
+    /// Checks running for a cron mark that passed while the daemon was stopped: their line.
+    pub(super) late: HashMap<String, Note>,
 }
 
 impl Tick<'_> {
@@ -184,7 +192,7 @@ impl Tick<'_> {
         }
         self.auto_resume(opts).await;
         if !opts.dry_run {
-            commit(store, loaded, self, opts.spool)?;
+            super::commit::commit(store, loaded, self, opts.spool)?;
         }
         Ok(())
     }
@@ -241,13 +249,14 @@ impl Tick<'_> {
         self.sections.push(s);
     }
 
-    fn poll_and_schedule_work(&mut self, dry_run: bool, scope: &Scope) -> Vec<Work> {
-        let t = self.now.timestamp();
+    fn poll_and_schedule_work(&mut self, store: &mut Store, opts: &TickOptions) -> Result<Vec<Work>> {
+        let (dry_run, t) = (opts.dry_run, self.now.timestamp());
         let mut work = Vec::new();
         let cfg = self.cfg.clone();
-        for job in cfg.jobs.iter().filter(|j| j.enabled && scope.covers(&j.id)) {
+        for job in cfg.jobs.iter().filter(|j| j.enabled && opts.scope.covers(&j.id)) {
             match job.kind {
                 Kind::LongRunningRead => work.push(Work::Poll(job.clone())),
+                _ if job.policy.cron.is_some() => work.extend(self.cron(store, job, opts)?),
                 Kind::OneShotRead if schedule_due(job, self.states.get(&job.id).unwrap_or(&JobState::default()), t) => {
                     if dry_run {
                         self.info(job, Note::WouldRun { queued: None });
@@ -258,7 +267,28 @@ impl Tick<'_> {
                 _ => {}
             }
         }
-        work
+        Ok(work)
+    }
+
+    /// A job's cron mark: its check to run, or (a write job) its request asked in [`scheduled::step`].
+    fn cron(&mut self, store: &mut Store, job: &Job, opts: &TickOptions) -> Result<Option<Work>> {
+        let mut st = self.states.get(&job.id).cloned().unwrap_or_default();
+        let grace = (self.cfg.tick_seconds as i64).max(60);
+        let run = match scheduled::step(store, job, &mut st, self.now, opts.started, grace, opts.dry_run)? {
+            Step::Idle => return Ok(None),
+            Step::Would(note) => {
+                self.info(job, note);
+                return Ok(None);
+            }
+            Step::Marked => false,
+            Step::Run(late) => {
+                self.late.extend(late.map(|n| (job.id.clone(), n)));
+                true
+            }
+        };
+        self.states.insert(job.id.clone(), st);
+        self.evaluated.insert(job.id.clone());
+        Ok(run.then(|| Work::Check { job: job.clone(), queue_id: None, reason: None }))
     }
 
     fn absorb(&mut self, done: Done, store: &mut Store) -> Result<()> {
@@ -298,6 +328,9 @@ impl Tick<'_> {
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
+                }
+                if let Some(late) = self.late.remove(&job.id).filter(|_| queue_id.is_none()) {
+                    sec = Some(scheduled::late_section(&job, sec, late, &r));
                 }
                 self.states.insert(job.id.clone(), st);
                 self.evaluated.insert(job.id.clone());
@@ -352,53 +385,4 @@ impl Tick<'_> {
             }
         }
     }
-}
-
-/// Writes the states of the jobs this tick evaluated, the finished and the new queue items, what
-/// quiet hours hold and (`spool`) the report to be said now in one transaction: a queue item is
-/// never done without its report. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
-/// them now); fields only people change (ack, snooze, stop) are taken from the stored row if they
-/// changed during the tick, read inside the transaction so no press is lost.
-fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &mut Tick, spool: bool) -> Result<()> {
-    let now = Utc::now().timestamp();
-    store.write(|tx| {
-        for id in &t.evaluated {
-            let Some(st) = t.states.get(id) else { continue };
-            let mut st = st.clone();
-            if let (Some(cur), Some(old)) = (store::get_job_state(tx, id)?, loaded.get(id)) {
-                if cur.acked_anomaly_key != old.acked_anomaly_key {
-                    st.acked_anomaly_key = cur.acked_anomaly_key.clone();
-                }
-                if cur.snoozed_until != old.snoozed_until {
-                    st.snoozed_until = cur.snoozed_until;
-                }
-                if cur.stopped_on_purpose != old.stopped_on_purpose {
-                    st.stopped_on_purpose = cur.stopped_on_purpose;
-                    st.stopped_at = cur.stopped_at;
-                }
-            }
-            if loaded.get(id) != Some(&st) {
-                store::put_job_state(tx, id, &st)?;
-            }
-        }
-        for (job_id, sample) in &t.samples {
-            store::progress::record(tx, job_id, sample)?;
-        }
-        for (job_id, at, night) in super::digest::quiet_polls(&t.cfg, &t.samples) {
-            store::quiet_held::note_first_poll(tx, &job_id, at, night)?;
-        }
-        for (job_id, reason, not_before) in &t.enqueue {
-            store::enqueue(tx, job_id, reason, now, *not_before)?;
-        }
-        for (id, status, error) in &t.finished {
-            store::finish_queue_item(tx, *id, status, error.as_deref(), t.now.timestamp())?;
-        }
-        let before = t.sections.len();
-        super::digest::hold_quiet(tx, &t.cfg, &mut t.sections, t.now)?;
-        t.held = before - t.sections.len();
-        if spool && !t.sections.is_empty() {
-            t.spooled = Some(store::spool::put(tx, t.now.timestamp(), &t.sections)?);
-        }
-        Ok(())
-    })
 }

@@ -86,10 +86,11 @@ pub fn mark_settled(store: &mut Store, outbox_id: i64) -> Result<()> {
     })
 }
 
-/// Pending requests made on the host that no chat has been shown yet (no "announced" audit row).
+/// Pending requests made on the host (by a person there or by a job's cron) that no chat has
+/// been shown yet (no "announced" audit row).
 pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
     let mut st = store.conn().prepare(
-        "SELECT id FROM approvals a WHERE state='pending' AND (requested_uid IS NOT NULL OR requested_via='cli') \
+        "SELECT id FROM approvals a WHERE state='pending' AND (requested_uid IS NOT NULL OR requested_via='cli' OR requested_via LIKE 'schedule%') \
          AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
     )?;
     let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;

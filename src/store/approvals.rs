@@ -49,7 +49,7 @@ pub struct AuditRow {
     pub approval_id: Option<i64>,
     /// Job.
     pub job_id: String,
-    /// requested | approved | rejected | refused | expired | void | run | verify | interrupted.
+    /// requested | refreshed (a cron mark asked again) | approved | rejected | refused | expired | void | run | verify | interrupted.
     pub event: String,
     /// Who.
     pub actor: Option<String>,
@@ -90,13 +90,15 @@ fn audit_tx(tx: &rusqlite::Transaction, approval_id: Option<i64>, job_id: &str, 
     Ok(())
 }
 
-/// Who asks for a run: a Telegram user, or a user on the host (by uid).
+/// Who asks for a run: a Telegram user, a user on the host (by uid), or the job's own schedule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Requester {
     /// A Telegram user id.
     User(i64),
     /// A host uid.
     Host(u32),
+    /// A cron mark of the job's `policy.cron`: nobody's own request, so any approver may decide.
+    Schedule,
 }
 
 /// Creates a pending request bound to the job's current definition.
@@ -106,33 +108,58 @@ pub enum Requester {
 /// flood of `/run` neither grows the trail nor reaches the approvers again. A job that needs no
 /// approval gets a fresh request each time (each is an explicit run).
 pub fn create(store: &mut Store, job: &Job, by: Requester, via: &str, now: i64) -> Result<Requested> {
-    let (requested_by, requested_uid) = match by {
-        Requester::User(u) => (Some(u), None),
-        Requester::Host(uid) => (None, Some(uid)),
-    };
-    let argv = serde_json::to_string(job.commands.run.as_deref().unwrap_or_default())?;
     let (id, new) = store.write(|tx| {
         if job.approval.required {
-            let open: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM approvals WHERE job_id=?1 AND state='pending' AND expires_at>?2 AND digest=?3 ORDER BY id LIMIT 1",
-                    params![job.id, now, job.digest],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(id) = open {
+            if let Some(id) = open_tx(tx, job, now)? {
                 return Ok((id, false));
             }
         }
-        tx.execute(
-            "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, requested_uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending',?9)",
-            params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64, requested_uid],
-        )?;
-        let id = tx.last_insert_rowid();
-        audit_tx(tx, Some(id), &job.id, "requested", Some(via), &format!("argv {argv}"))?;
-        Ok((id, true))
+        Ok((insert_tx(tx, job, by, via, now)?, true))
     })?;
     Ok(Requested { row: get(store, id)?.ok_or_else(|| anyhow!("request vanished"))?, new })
+}
+
+/// A cron mark of a write job asks for a run. Never stacked: while a request for the job's
+/// current definition is still pending, the mark refreshes it (its expiry moves to a full
+/// `expiresSeconds` from now, the trail says which mark) instead of creating another, whether
+/// or not the job requires approval: a schedule never runs a write job by itself.
+pub fn ask_on_schedule(store: &mut Store, job: &Job, via: &str, now: i64) -> Result<Requested> {
+    let (id, new) = store.write(|tx| {
+        if let Some(id) = open_tx(tx, job, now)? {
+            tx.execute("UPDATE approvals SET expires_at=MAX(expires_at, ?2) WHERE id=?1", params![id, now + job.approval.expires_seconds as i64])?;
+            audit_tx(tx, Some(id), &job.id, "refreshed", Some(via), "asked again on schedule while still pending")?;
+            return Ok((id, false));
+        }
+        Ok((insert_tx(tx, job, Requester::Schedule, via, now)?, true))
+    })?;
+    Ok(Requested { row: get(store, id)?.ok_or_else(|| anyhow!("request vanished"))?, new })
+}
+
+/// The oldest pending, unexpired request bound to the job's current definition.
+fn open_tx(tx: &rusqlite::Transaction, job: &Job, now: i64) -> Result<Option<i64>> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM approvals WHERE job_id=?1 AND state='pending' AND expires_at>?2 AND digest=?3 ORDER BY id LIMIT 1",
+            params![job.id, now, job.digest],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn insert_tx(tx: &rusqlite::Transaction, job: &Job, by: Requester, via: &str, now: i64) -> Result<i64> {
+    let (requested_by, requested_uid) = match by {
+        Requester::User(u) => (Some(u), None),
+        Requester::Host(uid) => (None, Some(uid)),
+        Requester::Schedule => (None, None),
+    };
+    let argv = serde_json::to_string(job.commands.run.as_deref().unwrap_or_default())?;
+    tx.execute(
+        "INSERT INTO approvals(job_id, digest, argv, cwd, requested_by, requested_via, created_at, expires_at, state, requested_uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,'pending',?9)",
+        params![job.id, job.digest, argv, job.cwd.display().to_string(), requested_by, via, now, now + job.approval.expires_seconds as i64, requested_uid],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit_tx(tx, Some(id), &job.id, "requested", Some(via), &format!("argv {argv}"))?;
+    Ok(id)
 }
 
 /// A request asked for: the new one, or the one already open for the job.

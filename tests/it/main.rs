@@ -27,6 +27,7 @@ mod progress;
 mod quiet_digest;
 mod readme_promises;
 mod runner;
+mod schedules;
 mod selftest;
 mod serve_console;
 mod serve_shape;
