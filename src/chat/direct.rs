@@ -33,7 +33,12 @@ where
     url.path_segments_mut()
         .map_err(|()| RequestError::Api(ApiError::Unknown("the Bot API URL cannot be a base".into())))?
         .extend([format!("bot{}", bot.token()), P::NAME.to_string()]);
-    let body = serde_json::to_vec(payload).map_err(|e| RequestError::InvalidJson { source: e.into(), raw: "".into() })?;
+    let body = serde_json::to_string(payload).map_err(|e| RequestError::InvalidJson { source: e.into(), raw: "".into() })?;
+    // The one masking point of everything the bot says (texts, buttons, answers, edits): after
+    // all parsing and rendering, so a token decoded from an escape or read from output stored
+    // by a process that did not know it is masked all the same.
+    let html = body.contains(r#""parse_mode":"HTML""#);
+    let body = crate::shell::secrets::mask_outgoing(&body, html);
     // `RequestError::from(reqwest::Error)` strips the URL (it holds the token) from the error.
     let response = bot.client().post(url).header("Content-Type", "application/json").body(body).send().await?;
     let text = response.text().await?;
@@ -48,7 +53,10 @@ pub async fn send_photo(bot: &Bot, chat: i64, png: Vec<u8>, caption: &str, threa
         .map_err(|()| RequestError::Api(ApiError::Unknown("the Bot API URL cannot be a base".into())))?
         .extend([format!("bot{}", bot.token()), "sendPhoto".to_string()]);
     let photo = reqwest::multipart::Part::bytes(png).file_name("chart.png").mime_str("image/png")?;
-    let mut form = reqwest::multipart::Form::new().text("chat_id", chat.to_string()).text("caption", caption.to_string()).part("photo", photo);
+    let mut form = reqwest::multipart::Form::new()
+        .text("chat_id", chat.to_string())
+        .text("caption", crate::shell::secrets::mask_outgoing(caption, false))
+        .part("photo", photo);
     if let Some(t) = thread {
         form = form.text("message_thread_id", t.to_string());
     }

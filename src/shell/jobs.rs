@@ -174,7 +174,17 @@ pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, Failure> {
     if out.stdout_bytes as usize > MAX_STATUS_BYTES {
         return Err(too_big(out.stdout_bytes));
     }
-    parse_status(&out.stdout)
+    parse_status(&decoded_and_masked(&out.stdout))
+}
+
+/// The status JSON with its string escapes decoded (re-serialised) and the token masked again: a
+/// token written as `\u0031\u0032…` is masked in the raw output only once it is decoded. Text
+/// that is not JSON is left to the parser to refuse.
+fn decoded_and_masked(stdout: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(stdout.trim()) {
+        Ok(v) => crate::shell::secrets::mask(&v.to_string()),
+        Err(_) => stdout.to_string(),
+    }
 }
 
 /// Checks that `action` is allowed for `job` when asked by a person (CLI or chat).

@@ -51,6 +51,23 @@ pub fn mask(text: &str) -> String {
     out
 }
 
+/// [`mask`] for what leaves for a chat: also the forms a secret takes once text was decoded or
+/// encoded on its way (URL-encoded, as in a request path an error page echoes). Applied to every
+/// request body the bot sends, after all parsing and rendering; `html`: the text is Telegram
+/// HTML, where the mask must be escaped to stay text.
+pub fn mask_outgoing(text: &str, html: bool) -> String {
+    let with = if html { "&lt;token&gt;" } else { MASK };
+    let mut out = text.to_string();
+    for s in registered() {
+        for form in [s.clone(), s.replace(':', "%3A"), s.replace(':', "%3a")] {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), with);
+            }
+        }
+    }
+    out
+}
+
 /// Like [`mask`], for the tail of a longer output: a capture that starts inside a secret (the
 /// cut fell through it) has that leading piece masked too.
 pub fn mask_tail(text: &str) -> String {

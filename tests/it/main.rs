@@ -18,6 +18,7 @@ mod doctor;
 mod fleet;
 mod fuzz;
 mod hardening;
+mod hardening_round2;
 mod locales;
 mod outbox_order;
 mod phone;

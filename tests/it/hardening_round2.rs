@@ -1,0 +1,71 @@
+//! Hardening, second round, through the binary and the fake Bot API: the token's paths to a
+//! chat, disabled write jobs, a state folder others can write, and the edges users hit.
+
+use crate::support;
+
+use serde_json::json;
+use std::time::Duration;
+use support::*;
+
+const T: Duration = Duration::from_secs(30);
+
+/// The token's secret part and its URL-encoded whole: neither may reach a chat.
+fn leaked(env: &Env) -> Vec<String> {
+    let secret = TOKEN.split_once(':').unwrap().1;
+    let encoded = TOKEN.replace(':', "%3A");
+    env.tg.sent().iter().map(|m| m.body.to_string()).filter(|b| b.contains(secret) || b.contains(&encoded)).collect()
+}
+
+#[test]
+fn the_token_never_reaches_a_chat_url_encoded_or_unicode_escaped() {
+    let env = Env::new();
+    let encoded = TOKEN.replace(':', "%3A");
+    let escaped: String = TOKEN.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    // A check printing the token URL-encoded, and a long job whose status message carries it
+    // \u-escaped (the raw output is masked before it is parsed; the escape only decodes after).
+    let check = env.script("check.sh", &format!("echo 'calling https://example.invalid/bot{encoded}/getMe'\n"));
+    let status = env.script("st.sh", &format!("printf '%s\\n' '{{\"running\":true,\"completed\":false,\"message\":\"{escaped}\"}}'\n"));
+    env.config(
+        json!([
+            {"id": "check", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", check]}},
+            long_job("scan", &status, json!({}))
+        ]),
+        json!({"telegram": {"allowedChatIds": [ME]}}),
+    );
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run check");
+    env.tg.message(ME, ME, "/status");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("calling https")).is_some(), "the check's output came: {:?}", env.tg.to_chat(ME));
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("• scan")).is_some(), "/status answered");
+    assert!(
+        env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("message: &lt;token&gt;")).is_some(),
+        "the decoded token is masked: {:?}",
+        env.tg.to_chat(ME)
+    );
+    assert!(leaked(&env).is_empty(), "the token reached the chat: {:#?}", leaked(&env));
+    stop(d);
+    // (Env's drop checks that neither the log nor the state file holds it.)
+}
+
+#[test]
+fn output_stored_by_a_cli_run_that_did_not_know_the_token_is_masked_on_its_way_to_the_chat() {
+    let env = Env::new();
+    let plain = env.script("plain.sh", &format!("echo 'token is {TOKEN}'\n"));
+    env.config(
+        json!([{"id": "plain", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", plain]}}]),
+        json!({"telegram": {"allowedChatIds": [ME]}}),
+    );
+    // The service's environment file is not the shell's: this run stores the token as printed.
+    let ran = env.cli().env_remove("TELEGRAM_BOT_TOKEN").args(["run", "plain"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&ran.stdout).contains("token is"), "{ran:?}");
+    let d = env.serve();
+    env.tg.message(ME, ME, "/logs plain");
+    let logs = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("token is"));
+    assert!(logs.is_some_and(|m| m.text.contains("token is &lt;token&gt;")), "/logs masks it: {:?}", env.tg.to_chat(ME));
+    assert!(leaked(&env).is_empty(), "the token reached the chat: {:#?}", leaked(&env));
+    stop(d);
+    // The run this test planted holds the token (the CLI could not know it): remove it, so that
+    // Env's own check (log and state file) still guards everything else.
+    let db = env.db().unwrap();
+    db.execute_batch("DELETE FROM runs; DELETE FROM outbox; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+}
