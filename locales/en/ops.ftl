@@ -241,6 +241,7 @@ refuse-expired = this request has expired
 refuse-not-approver = you are not an approver of write jobs
 refuse-own = the job requires a different person to approve than the one who asked
 refuse-changed = the job's definition changed since the request; ask again
+refuse-disabled = the job is disabled (enabled: false in the config)
 refuse-gone = the job is no longer in the config
 
 ## Config errors, chain queue, dry run
@@ -279,3 +280,4 @@ live-more = { $count ->
 }
 live-idle = No job running now
 live-idle-after = No job running now · last: { $jobs }
+reply-write-disabled = { $id } is disabled (enabled: false in the config): nothing was requested. Enable it in the config to run it.

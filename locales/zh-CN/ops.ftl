@@ -227,6 +227,7 @@ refuse-expired = 该请求已过期（expired）
 refuse-not-approver = 你不是写入任务的审批人
 refuse-own = 该任务要求由请求人以外的人批准
 refuse-changed = 自请求以来任务定义已更改（changed）；请重新请求
+refuse-disabled = 该任务已停用（enabled: false）
 refuse-gone = 该任务已不在配置中
 
 ## 配置错误、链式队列、演练
@@ -258,3 +259,4 @@ backlog-changed = { $heading } — { $what }（已变化）
 live-more = ……还有 { $count } 个运行中的任务：/status
 live-idle = 当前没有运行中的任务
 live-idle-after = 当前没有运行中的任务 · 最近：{ $jobs }
+reply-write-disabled = { $id } 已停用（配置中 enabled: false）：未创建请求。请在配置中启用后再运行。

@@ -53,6 +53,7 @@ pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
         Refusal::OwnRequest => t!(lang, "refuse-own"),
         Refusal::JobChanged => t!(lang, "refuse-changed"),
         Refusal::JobGone => t!(lang, "refuse-gone"),
+        Refusal::JobDisabled => t!(lang, "refuse-disabled"),
     }
 }
 
@@ -111,6 +112,10 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
 /// is already open for the job, only the asking chat sees it again.
 /// `who` is the person as Telegram shows them (see [`super::views::person`]).
 pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &Job, cfg: &Config) -> Result<()> {
+    if !job.enabled {
+        let lang = s.lang(chat);
+        return super::respond::reply(s, chat, &t!(lang, "reply-write-disabled", id = &job.id), None);
+    }
     let asked = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), who, chrono::Utc::now().timestamp())?;
     let r = asked.row;
     if !job.approval.required {

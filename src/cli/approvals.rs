@@ -55,6 +55,9 @@ pub fn describe(r: &ApprovalRow, job: Option<&Job>, tz: chrono_tz::Tz) -> String
 /// `run <write job>`: creates a request, or shows the one already open (or, with
 /// `approval.required: false`, runs it now).
 pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32> {
+    if !job.enabled {
+        return Err(super::Exit::usage(format!("job {} is disabled (enabled: false in the config): nothing was requested; enable it to run it", job.id)));
+    }
     let mut store = Store::open(&paths.state_db)?;
     let asked =
         approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;

@@ -95,6 +95,9 @@ pub enum Refusal {
     /// The job is gone from the config.
     #[error("the job is no longer in the config")]
     JobGone,
+    /// The job is disabled (`enabled: false`): it may not run, approved or not.
+    #[error("the job is disabled (enabled: false in the config)")]
+    JobDisabled,
 }
 
 /// Why a request that is no longer pending cannot be decided, in words (CLI and logs; the chat
@@ -131,6 +134,9 @@ pub fn decide(req: &Request, job: Option<&Job>, who: Decider, approvers: &[i64],
     let Some(job) = job else {
         return Err(Refusal::JobGone);
     };
+    if !job.enabled {
+        return Err(Refusal::JobDisabled);
+    }
     if job.digest != req.digest {
         return Err(Refusal::JobChanged);
     }

@@ -71,7 +71,7 @@ fn jobs_started_by_run_tick_or_approve_never_see_the_token_in_their_or_the_paren
             {"id": "run", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", run]}},
             {"id": "tick", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", tick]},
              "policy": {"runEverySeconds": 60}},
-            {"id": "write", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", write]},
+            {"id": "write", "kind": "one_shot_write", "enabled": true, "risk": "write_local", "commands": {"run": ["sh", write]},
              "after": [{"jobId": "verify"}]},
             {"id": "verify", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", verify]}}
         ]),
@@ -114,7 +114,7 @@ fn write_job(e: &Env, approval: Value) {
     let v = e.script("v.sh", "echo verified\n").display().to_string();
     e.config(
         json!([
-            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "cwd": ".", "commands": {"run": ["sh", w]}, "approval": approval,
+            {"id": "w", "kind": "one_shot_write", "enabled": true, "risk": "write_local", "cwd": ".", "commands": {"run": ["sh", w]}, "approval": approval,
              "after": [{"jobId": "v"}]},
             {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
         ]),
@@ -163,7 +163,7 @@ fn changing_a_job_further_down_the_verification_chain_voids_it_too() {
     let deep = e.script("deep.sh", "echo deep\n").display().to_string();
     let jobs = |deep: &str| {
         json!([
-            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "w", "kind": "one_shot_write", "enabled": true, "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
             {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}, "after": [{"jobId": "deep"}]},
             {"id": "deep", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", deep]}}
         ])
@@ -203,7 +203,7 @@ fn a_request_made_under_a_symlinked_home_is_approved_under_its_real_path() {
     let v = e.script("v.sh", "echo verified\n").display().to_string();
     e.config(
         json!([
-            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "w", "kind": "one_shot_write", "enabled": true, "risk": "write_local", "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
             {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["sh", v]}}
         ]),
         json!({}),

@@ -69,3 +69,32 @@ fn output_stored_by_a_cli_run_that_did_not_know_the_token_is_masked_on_its_way_t
     let db = env.db().unwrap();
     db.execute_batch("DELETE FROM runs; DELETE FROM outbox; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
 }
+
+#[test]
+fn a_disabled_write_job_cannot_be_requested_from_the_chat_or_the_cli_nor_approved_once_disabled() {
+    let env = Env::new();
+    let w = env.script("w.sh", "touch \"$(dirname \"$0\")/wrote\"\n");
+    let jobs = |enabled: bool| {
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": enabled, "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}
+        ])
+    };
+    env.config(jobs(false), json!({"telegram": {"allowedChatIds": [ME], "approverUserIds": [ME]}}));
+    let cli = env.cli().args(["run", "w"]).output().unwrap();
+    assert_eq!(cli.status.code(), Some(2), "{cli:?}");
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("disabled"), "{cli:?}");
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("w is disabled")).is_some(), "{:?}", env.tg.to_chat(ME));
+    assert_eq!(env.count("SELECT COUNT(*) FROM approvals"), 0, "nothing was requested");
+    // Asked while enabled, disabled before the press: Approve runs nothing.
+    env.config(jobs(true), json!({"telegram": {"allowedChatIds": [ME], "approverUserIds": [ME]}}));
+    env.tg.message(ME, ME, "/run w");
+    let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #")).expect("a request");
+    env.config(jobs(false), json!({"telegram": {"allowedChatIds": [ME], "approverUserIds": [ME]}}));
+    env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("disabled")).is_some(), "{:?}", env.tg.to_chat(ME));
+    assert!(!env.path().join("wrote").exists(), "the disabled write job ran");
+    stop(d);
+}

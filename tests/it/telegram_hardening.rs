@@ -19,7 +19,7 @@ fn secret() -> &'static str {
 fn write_job(env: &Env, extra: serde_json::Value) {
     env.script("w.sh", &format!("echo ran >> {}\n", env.path().join("ran").display()));
     let jobs = json!([
-        {"id": "w", "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["sh", env.path().join("w.sh")]},
+        {"id": "w", "kind": "one_shot_write", "enabled": true, "risk": "write_local", "commands": {"run": ["sh", env.path().join("w.sh")]},
          "after": [{"jobId": "v"}]},
         {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "verified"]}}
     ]);
@@ -113,7 +113,7 @@ const BOB: i64 = 333;
 fn a_request_flood_reaches_the_approver_once_per_job_and_never_delays_their_replies() {
     let env = Env::new();
     let mut jobs: Vec<serde_json::Value> = (0..8)
-        .map(|i| json!({"id": format!("w{i}"), "kind": "one_shot_write", "risk": "write_local", "commands": {"run": ["true"]}, "after": [{"jobId": "v"}]}))
+        .map(|i| json!({"id": format!("w{i}"), "kind": "one_shot_write", "enabled": true, "risk": "write_local", "commands": {"run": ["true"]}, "after": [{"jobId": "v"}]}))
         .collect();
     jobs.push(json!({"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}));
     env.config(serde_json::Value::Array(jobs), json!({"telegram": {"approverUserIds": [ME]}}));
