@@ -177,6 +177,7 @@ fn exit_code(e: &anyhow::Error) -> i32 {
     } else if e.downcast_ref::<crate::config::ConfigError>().is_some()
         || e.downcast_ref::<crate::chat::FailClosed>().is_some()
         || e.downcast_ref::<crate::chat::token::TokenFileUnreadable>().is_some()
+        || e.downcast_ref::<crate::shell::paths::StateExposed>().is_some()
     {
         EXIT_USAGE
     } else if e.downcast_ref::<crate::daemon::LockHeld>().is_some() {

@@ -89,6 +89,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
 /// until SIGTERM/SIGINT.
 pub async fn serve(paths: Paths) -> Result<()> {
     let shutdown = shutdown_signal();
+    crate::shell::paths::check_private_state(&paths)?;
     let mut store = Store::open(&paths.state_db)?;
     let _lock = ServeLock::acquire(&paths.state_db)?;
     let repaired = store.repair(chrono::Utc::now().timestamp())?;

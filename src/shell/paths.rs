@@ -34,6 +34,35 @@ impl Paths {
     }
 }
 
+/// The state folder or file can be written by other users: they could forge an approval or a
+/// button press (or replace the file). `serve` refuses to start on it (exit 2), as `doctor`
+/// reports it.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {path}: mode {mode:o} lets other users write it (they could forge an approval or a button press); refusing to start: chmod {want:o} {path}")]
+pub struct StateExposed {
+    /// "state folder" or "state file".
+    pub what: &'static str,
+    /// The path.
+    pub path: String,
+    /// Its permission bits.
+    pub mode: u32,
+    /// The mode to set.
+    pub want: u32,
+}
+
+/// Refuses a state folder or file (those that exist) that group or others may write.
+pub fn check_private_state(paths: &Paths) -> Result<(), StateExposed> {
+    use std::os::unix::fs::PermissionsExt;
+    for (what, p, want) in [("state folder", paths.state_dir(), 0o700), ("state file", paths.state_db.clone(), 0o600)] {
+        let Ok(meta) = std::fs::metadata(&p) else { continue };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(StateExposed { what, path: p.display().to_string(), mode: mode & 0o777, want });
+        }
+    }
+    Ok(())
+}
+
 /// `p` against the current directory (lexically: no symlink is resolved, nothing must exist).
 fn absolute(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)

@@ -98,3 +98,35 @@ fn a_disabled_write_job_cannot_be_requested_from_the_chat_or_the_cli_nor_approve
     assert!(!env.path().join("wrote").exists(), "the disabled write job ran");
     stop(d);
 }
+
+#[test]
+fn serve_refuses_a_state_folder_or_file_other_users_can_write_and_says_the_chmod() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.config(json!([]), json!({}));
+    let state = env.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let serve = |db: &std::path::Path| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ops-monitor"));
+        c.arg("--config-file").arg(env.path().join("c.json")).arg("--state-file").arg(db).arg("serve");
+        c.env("TELEGRAM_BOT_TOKEN", TOKEN).env("OPENCLAW_HOME", env.path());
+        let mut child = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let status = wait_exit(&mut child, Duration::from_secs(20));
+        let _ = child.kill();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        (status.and_then(|s| s.code()), err)
+    };
+    let (code, err) = serve(&state.join("s.db"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("mode 777") && err.contains(&format!("chmod 700 {}", state.display())), "{err}");
+    assert!(!state.join("s.db").exists(), "nothing was created in it");
+    // A private folder with a state file others can write.
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(state.join("s.db"), "").unwrap();
+    std::fs::set_permissions(state.join("s.db"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (code, err) = serve(&state.join("s.db"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("chmod 600"), "{err}");
+}
