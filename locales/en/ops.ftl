@@ -281,3 +281,8 @@ live-more = { $count ->
 live-idle = No job running now
 live-idle-after = No job running now · last: { $jobs }
 reply-write-disabled = { $id } is disabled (enabled: false in the config): nothing was requested. Enable it in the config to run it.
+reply-dropped-note = ({ $count } older { $count ->
+        [one] reply
+       *[other] replies
+    } dropped: this chat asked faster than Telegram lets a bot answer)
+reply-in-flight = { $action } { $id } is already under way from this chat; its result follows

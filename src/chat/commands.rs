@@ -99,8 +99,15 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
     if let Err(e) = jobs::check_explicit(&job, action, false) {
         return reply(s, chat, &t!(lang, "reply-refused", reason = e.to_string()), None);
     }
+    // The same action on the same job from one chat runs once at a time: a burst of /run (or
+    // presses) waits for the run in flight instead of starting copies of it.
+    let Some(flight) = s.in_flight(chat, action, &job.id) else {
+        return reply(s, chat, &t!(lang, "reply-in-flight", action = &word, id = &job.id), None);
+    };
     let s = s.clone();
+    let asked = super::respond::asking();
     tokio::spawn(async move {
+        let _flight = flight;
         let origin = format!("chat:{chat}");
         let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
         let text = if action == Action::Stop {
@@ -129,7 +136,11 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
                 Err(e) => failed(e),
             }
         };
-        if let Err(e) = reply(&s, chat, &text, None) {
+        let queued = match asked {
+            Some(key) => super::respond::asked(key, async { reply(&s, chat, &text, None) }).await,
+            None => reply(&s, chat, &text, None),
+        };
+        if let Err(e) = queued {
             tracing::error!(error = %e, "could not queue the action result");
         }
     });

@@ -104,6 +104,8 @@ impl Drop for ReleaseHeld {
 /// language and the config in force.
 #[derive(Clone)]
 pub struct Said {
+    /// Who asked what ("<user>:/status scan"): the key its replies coalesce under.
+    key: String,
     s: Arc<Services>,
     chat: i64,
     user: Option<i64>,
@@ -116,7 +118,17 @@ impl Said {
     fn of(m: Message, s: Arc<Services>) -> Option<Said> {
         let chat = m.chat.id.0;
         let who = m.from.as_ref().map_or_else(|| format!("chat {chat}"), views::person_with_id);
-        Some(Said { cfg: s.config()?, lang: s.lang(chat), user: m.from.as_ref().map(|u| u.id.0 as i64), who, chat, s })
+        let user = m.from.as_ref().map(|u| u.id.0 as i64);
+        // The command as typed, without the bot's @name and with its argument's spacing folded.
+        let typed = m.text().unwrap_or_default().split_whitespace().map(|w| w.split('@').next().unwrap_or(w)).collect::<Vec<_>>().join(" ");
+        let key = format!("{}:{}", user.unwrap_or(chat), typed.chars().take(200).collect::<String>());
+        Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, who, chat, s })
+    }
+
+    /// Runs the handling of this command: its replies coalesce under its key (a person's burst of
+    /// one command keeps one waiting answer).
+    async fn answering(&self, f: impl std::future::Future<Output = HandlerResult>) -> HandlerResult {
+        super::respond::asked(self.key.clone(), f).await
     }
 }
 
@@ -126,19 +138,19 @@ async fn config_invalid(m: Message, s: Arc<Services>) -> HandlerResult {
 }
 
 async fn help(c: Said) -> HandlerResult {
-    reply_headed(&c.s, c.chat, &help_text(&c.cfg.host, c.lang), None)
+    c.answering(async { reply_headed(&c.s, c.chat, &help_text(&c.cfg.host, c.lang), None) }).await
 }
 
 async fn lang(c: Said, arg: String) -> HandlerResult {
-    choose_lang(&c.s, c.chat, c.user, arg.trim())
+    c.answering(async { choose_lang(&c.s, c.chat, c.user, arg.trim()) }).await
 }
 
 async fn status(c: Said, arg: String) -> HandlerResult {
-    commands::status(&c.s, c.chat, &c.cfg, arg.trim()).await
+    c.answering(commands::status(&c.s, c.chat, &c.cfg, arg.trim())).await
 }
 
 async fn logs(c: Said, arg: String) -> HandlerResult {
-    commands::logs(&c.s, c.chat, &c.cfg, arg.trim()).await
+    c.answering(commands::logs(&c.s, c.chat, &c.cfg, arg.trim())).await
 }
 
 async fn chart(bot: Bot, c: Said, arg: String) -> HandlerResult {
@@ -147,30 +159,39 @@ async fn chart(bot: Bot, c: Said, arg: String) -> HandlerResult {
 
 /// `/start` alone is what Telegram sends when someone opens the bot: a greeting and the picker.
 async fn start(c: Said, arg: String) -> HandlerResult {
-    if arg.trim().is_empty() {
-        let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang)?;
-        return reply_headed(&c.s, c.chat, &t!(c.lang, "reply-greeting", host = &c.cfg.host), k.as_ref());
-    }
-    act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim())
+    c.answering(async {
+        if arg.trim().is_empty() {
+            let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang)?;
+            return reply_headed(&c.s, c.chat, &t!(c.lang, "reply-greeting", host = &c.cfg.host), k.as_ref());
+        }
+        act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim())
+    })
+    .await
 }
 
 async fn stop(c: Said, arg: String) -> HandlerResult {
-    act(&c.s, c.chat, &c.cfg, Action::Stop, arg.trim())
+    c.answering(async { act(&c.s, c.chat, &c.cfg, Action::Stop, arg.trim()) }).await
 }
 
 /// Runs a check; a write job is requested for approval instead.
 async fn run(c: Said, arg: String) -> HandlerResult {
-    match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-        Some(job) => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
-        None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim()),
-    }
+    c.answering(async {
+        match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
+            Some(job) => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+            None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim()),
+        }
+    })
+    .await
 }
 
 async fn pending(c: Said) -> HandlerResult {
-    if super::approve::pending(&c.s, c.chat, &c.cfg)? == 0 {
-        reply(&c.s, c.chat, &t!(c.lang, "reply-no-pending"), None)?;
-    }
-    Ok(())
+    c.answering(async {
+        if super::approve::pending(&c.s, c.chat, &c.cfg)? == 0 {
+            reply(&c.s, c.chat, &t!(c.lang, "reply-no-pending"), None)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn on_refused_message(m: Message, s: Arc<Services>) -> HandlerResult {

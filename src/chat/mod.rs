@@ -46,6 +46,23 @@ pub struct Services {
     pub config: Arc<ConfigWatch>,
     /// Wakes the outbox sender after a message was queued.
     pub wake: Arc<Notify>,
+    /// Actions from the chat running now (chat, action, job): each runs once at a time.
+    pub running: ActionsRunning,
+}
+
+/// The actions from chats running now: (chat, action, job).
+pub type ActionsRunning = Arc<std::sync::Mutex<std::collections::HashSet<(i64, &'static str, String)>>>;
+
+/// An action from a chat in flight; it is over when this is dropped.
+pub struct InFlight {
+    running: ActionsRunning,
+    key: (i64, &'static str, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+    }
 }
 
 impl Services {
@@ -55,6 +72,12 @@ impl Services {
     pub fn allowed(&self, chat: i64) -> bool {
         self.config.refresh();
         self.config.current().allowlist.contains(&chat)
+    }
+    /// Marks `action` on `job` from `chat` as running; None when it runs already.
+    pub fn in_flight(&self, chat: i64, action: crate::shell::jobs::Action, job: &str) -> Option<InFlight> {
+        let key = (chat, action.as_str(), job.to_string());
+        let fresh = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        fresh.then(|| InFlight { running: self.running.clone(), key })
     }
     /// The allowed chats now.
     pub fn allowlist(&self) -> Vec<i64> {
@@ -242,7 +265,7 @@ fn make_bot(b: &BotSetup) -> Result<Bot> {
 /// (bounded wait); returns how many messages are still pending (the daemon sends them later).
 pub async fn deliver_now(paths: &Paths, b: &BotSetup, report: &Report, cfg: Option<&Config>) -> Result<i64> {
     let config = Arc::new(ConfigWatch::load(paths, b.allow_from.clone()));
-    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: Arc::new(Notify::new()) });
+    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: Arc::new(Notify::new()), running: Arc::default() });
     OutboxSink { services }.report(report, cfg)?;
     sender::flush(&make_bot(b)?, &paths.state_db, &b.token, &config, std::time::Duration::from_secs(30)).await
 }
@@ -278,7 +301,7 @@ impl Running {
 pub fn start(paths: &Paths, b: BotSetup, config: Arc<ConfigWatch>) -> Result<Running> {
     let bot = make_bot(&b)?;
     let wake = Arc::new(Notify::new());
-    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: wake.clone() });
+    let services = Arc::new(Services { paths: paths.clone(), config: config.clone(), wake: wake.clone(), running: Arc::default() });
     let stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>> = Arc::default();
     let poll_errors = Arc::new(PollErrors { services: services.clone(), token: b.token.clone() });
     let menu = MenuHost::default();

@@ -31,10 +31,34 @@ pub fn enqueue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup
     queue(store, chat_id, text, silent, markup, false)
 }
 
+/// Queues a notice that goes out with the alerts, ahead of replies (the "back online" line: what
+/// changed while the daemon was away follows it); never merged.
+pub fn enqueue_notice(store: &mut Store, chat_id: i64, text: &str, silent: bool) -> Result<i64> {
+    outbox::insert_kind(store, chat_id, &split(text, CHUNK_LIMIT), silent, None, Kind::Alert, None)
+}
+
 /// Like [`enqueue`] for bulk (requests to approvers, routine progress): in each chat, alerts
 /// and replies queued later still go out first, so a flood of bulk never delays them.
 pub fn enqueue_bulk(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>) -> Result<i64> {
     queue(store, chat_id, text, silent, markup, true)
+}
+
+/// Queues the reply to `key`'s command ([`outbox::insert_reply`]: a burst of one command keeps
+/// one pending answer, a chat's waiting replies are capped); `note(n)` is the line saying `n`
+/// older replies were dropped.
+pub fn enqueue_reply(
+    store: &mut Store,
+    chat_id: i64,
+    text: &str,
+    markup: Option<&InlineKeyboardMarkup>,
+    key: &str,
+    note: impl Fn(usize) -> String,
+) -> Result<i64> {
+    let markup = markup.map(serde_json::to_string).transpose()?;
+    outbox::insert_reply(store, chat_id, key, markup.as_deref(), |dropped| {
+        let text = if dropped > 0 { format!("{text}\n\n{}", note(dropped)) } else { text.to_string() };
+        split(&text, CHUNK_LIMIT)
+    })
 }
 
 fn queue(store: &mut Store, chat_id: i64, text: &str, silent: bool, markup: Option<&InlineKeyboardMarkup>, bulk: bool) -> Result<i64> {

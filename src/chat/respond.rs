@@ -24,9 +24,36 @@ pub fn from_host(s: &Services, lang: Lang, text: &str) -> String {
     t!(lang, "reply-from", host = crate::config::host::of(s.config().as_deref()), text = text)
 }
 
+tokio::task_local! {
+    /// Who asked for the replies being queued and with which command ("<user>:status"), while
+    /// that command's handler (or the task it started) runs: see [`reply_headed`].
+    pub static ASKED: String;
+}
+
+/// Runs `f` as the handling of `key`'s command: its replies coalesce under that key.
+pub async fn asked<F: std::future::Future>(key: String, f: F) -> F::Output {
+    ASKED.scope(key, f).await
+}
+
+/// The command being answered now, if any.
+pub fn asking() -> Option<String> {
+    ASKED.try_with(Clone::clone).ok()
+}
+
 /// Queues `text`, which names the host already (the overview, the greeting, the help), as it is.
+/// A reply to a command ([`asked`]) replaces that person's earlier answer to the same command if
+/// it still waits, and the chat's waiting replies are capped: a chatty group can queue only so
+/// much, and its alerts go first anyway.
 pub fn reply_headed(s: &Services, chat: i64, text: &str, markup: Option<&teloxide::types::InlineKeyboardMarkup>) -> anyhow::Result<()> {
-    outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
+    match asking() {
+        Some(key) => {
+            let lang = s.lang(chat);
+            outbox::enqueue_reply(&mut s.store()?, chat, text, markup, &key, |n| t!(lang, "reply-dropped-note", count = n))?;
+        }
+        None => {
+            outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
+        }
+    }
     s.wake.notify_one();
     Ok(())
 }

@@ -169,7 +169,7 @@ mod tests {
 
     fn job(distinct: bool, argv: &str) -> Job {
         let text = format!(
-            r#"{{"version":1,"jobs":[{{"id":"w","kind":"one_shot_write","risk":"write_local","commands":{{"run":["{argv}"]}},
+            r#"{{"version":1,"jobs":[{{"id":"w","kind":"one_shot_write","risk":"write_local","enabled":true,"commands":{{"run":["{argv}"]}},
                "approval":{{"distinctApprover":{distinct}}},"after":[{{"jobId":"v"}}]}},
                {{"id":"v","kind":"one_shot_read","risk":"read_only","commands":{{"run":["true"]}}}}]}}"#
         );
@@ -193,6 +193,9 @@ mod tests {
         assert_eq!(decide(&r, Some(&j), Decider::User(30), &approvers, false, 500), Err(Refusal::NotApprover), "nor reject");
         assert_eq!(decide(&r, Some(&j), Decider::User(20), &approvers, true, 1000), Err(Refusal::Expired));
         assert_eq!(decide(&r, None, Decider::User(20), &approvers, true, 500), Err(Refusal::JobGone));
+        let off = Job { enabled: false, ..j.clone() };
+        assert_eq!(decide(&r, Some(&off), Decider::User(20), &approvers, true, 500), Err(Refusal::JobDisabled));
+        assert_eq!(decide(&r, Some(&off), Decider::User(20), &approvers, false, 500), Ok(State::Rejected), "a disabled job's request can still be rejected");
         assert_eq!(decide(&r, Some(&job(false, "b")), Decider::User(20), &approvers, true, 500), Err(Refusal::JobChanged));
         let used = Request { state: State::Running, ..r.clone() };
         assert_eq!(decide(&used, Some(&j), Decider::User(20), &approvers, true, 500), Err(Refusal::NotPending("running")));

@@ -67,7 +67,10 @@ pub fn release(store: &mut Store, chat: i64, heading: impl FnOnce(i64) -> String
         tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 1, ?3)", params![chat, heading(n), now])?;
         for old in ids {
             tx.execute(
-                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) SELECT chat_id, text, html, silent, markup, created_at, bulk, kind, merge FROM outbox WHERE id=?1",
+                // Released as the backlog of the reply that opened the chat: after it, in order (an
+                // alert held this long no longer jumps ahead of the person's own answer).
+                "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge)
+                 SELECT chat_id, text, html, silent, markup, created_at, bulk, CASE kind WHEN 'alert' THEN 'reply' ELSE kind END, merge FROM outbox WHERE id=?1",
                 [old],
             )?;
             let new = tx.last_insert_rowid();

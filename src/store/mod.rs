@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/019_quiet_from.sql"),
     include_str!("migrations/020_request_message_indexes.sql"),
     include_str!("migrations/021_report_spool.sql"),
+    include_str!("migrations/022_reply_key.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

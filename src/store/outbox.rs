@@ -83,6 +83,20 @@ pub fn insert_in(
     kind: Kind,
     merge: Option<&str>,
 ) -> Result<i64> {
+    insert_rows(tx, chat_id, parts, silent, markup, kind, merge, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_rows(
+    tx: &rusqlite::Transaction,
+    chat_id: i64,
+    parts: &[String],
+    silent: bool,
+    markup: Option<&str>,
+    kind: Kind,
+    merge: Option<&str>,
+    key: Option<&str>,
+) -> Result<i64> {
     let now = now_ms();
     let merge = if parts.len() == 1 { merge } else { None };
     let n = parts.len();
@@ -90,12 +104,40 @@ pub fn insert_in(
     for (i, p) in parts.iter().enumerate() {
         let m = if i + 1 == n { markup } else { None };
         tx.execute(
-            "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![chat_id, p, silent, m, now, kind.bulk(), kind.as_str(), merge],
+            "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge, reply_key) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![chat_id, p, silent, m, now, kind.bulk(), kind.as_str(), merge, key],
         )?;
         last = tx.last_insert_rowid();
     }
     Ok(last)
+}
+
+/// Replies that may wait in one chat at once; a chat that asks faster than Telegram lets the bot
+/// answer (a group: one message every 3 s) loses its oldest waiting replies, never its alerts.
+pub const REPLIES_WAITING_PER_CHAT: usize = 20;
+
+/// Queues a reply asked for as `key` ("<user>:<command>"): that person's earlier answer to the
+/// same command still waiting is replaced (a burst gets one answer, the newest), and when the
+/// chat already has [`REPLIES_WAITING_PER_CHAT`] replies waiting the oldest go (status
+/// `dropped`). `parts(dropped)` gives the message's parts, told how many were dropped.
+pub fn insert_reply(store: &mut Store, chat_id: i64, key: &str, markup: Option<&str>, parts: impl Fn(usize) -> Vec<String>) -> Result<i64> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE outbox SET status='superseded', last_error='replaced by a newer answer to the same command' \
+             WHERE chat_id=?1 AND reply_key=?2 AND status='pending' AND attempts=0",
+            params![chat_id, key],
+        )?;
+        let waiting: Vec<i64> = {
+            let mut st = tx.prepare("SELECT id FROM outbox WHERE chat_id=?1 AND status='pending' AND kind='reply' ORDER BY id")?;
+            let rows = st.query_map([chat_id], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let over = (waiting.len() + 1).saturating_sub(REPLIES_WAITING_PER_CHAT);
+        for id in &waiting[..over] {
+            tx.execute("UPDATE outbox SET status='dropped', last_error='dropped: more replies waited in this chat than it can be sent' WHERE id=?1", [id])?;
+        }
+        insert_rows(tx, chat_id, &parts(over), false, markup, Kind::Reply, None, Some(key))
+    })
 }
 
 /// A pending row of a chat's queue as the backlog merger sees it.
@@ -123,7 +165,7 @@ fn aged_before() -> i64 {
 pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
     let mut st = store.conn().prepare(
         "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
-         WHERE status='pending' AND chat_id=?1 ORDER BY bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
+         WHERE status='pending' AND chat_id=?1 ORDER BY kind!='alert', bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
     )?;
     let rows = st.query_map(params![chat, limit, aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -165,15 +207,15 @@ fn out_msg(r: &rusqlite::Row) -> rusqlite::Result<OutMsg> {
     })
 }
 
-/// The next pending message of each chat (alerts and replies before bulk younger than
-/// [`BULK_AGING_MS`], then oldest first)
+/// The next pending message of each chat (alerts first, then replies, then bulk younger than
+/// [`BULK_AGING_MS`]; oldest first within each)
 /// whose retry time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     let mut stmt = store.conn().prepare(
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
          WHERE o.status='pending' AND o.next_attempt_at <= ?1
          AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id
-                     ORDER BY p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
+                     ORDER BY p.kind!='alert', p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
          ORDER BY o.id",
     )?;
     let rows = stmt.query_map(params![now, aged_before()], out_msg)?;
@@ -188,7 +230,7 @@ pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
         .conn()
         .query_row(
             "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 \
-             ORDER BY bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
+             ORDER BY kind!='alert', bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
             params![chat, aged_before()],
             |r| Ok((out_msg(r)?, r.get(8)?)),
         )

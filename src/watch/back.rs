@@ -32,7 +32,7 @@ pub fn on_start(paths: &Paths, cfg: &Config, report_chats: Option<&[i64]>) -> Re
             Some(chats) => {
                 for chat in chats {
                     let lang = prefs::chat_lang(&store, *chat, cfg.locale)?;
-                    crate::chat::outbox::enqueue(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true, None)?;
+                    crate::chat::outbox::enqueue_notice(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true)?;
                 }
             }
             None => println!("{}\n", text(back, &cfg.host, cfg.locale, cfg.timezone)),

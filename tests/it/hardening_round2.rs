@@ -130,3 +130,34 @@ fn serve_refuses_a_state_folder_or_file_other_users_can_write_and_says_the_chmod
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("chmod 600"), "{err}");
 }
+
+#[test]
+fn a_member_sending_100_status_cannot_hold_back_a_crash_alert_in_the_group() {
+    let env = Env::new();
+    let dead = env.path().join("dead");
+    let st = env.script(
+        "scan.sh",
+        &format!(
+            "if [ -f {d} ]; then echo '{{\"running\":false,\"completed\":false,\"stopReason\":\"worker died\"}}'; else echo '{{\"running\":true,\"completed\":false}}'; fi\n",
+            d = dead.display()
+        ),
+    );
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("running")).is_some(), "first sighting: {:?} {}", env.tg.sent(), env.log());
+    for _ in 0..100 {
+        env.tg.message(GROUP, 222, "/status");
+    }
+    // Every /status is in: the group's queue is as full as that member can make it.
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM outbox WHERE chat_id=-100500 AND kind='reply'") >= 1));
+    std::thread::sleep(Duration::from_secs(2)); // let the burst be handled (the bot answers as it can)
+    let crashed = std::time::Instant::now();
+    std::fs::write(&dead, "").unwrap();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("crashed"));
+    let took = alert.as_ref().map(|m| m.at.duration_since(crashed));
+    assert!(took.is_some_and(|t| t <= Duration::from_secs(10)), "the crash alert reached the group after {took:?}");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM outbox WHERE chat_id=-100500 AND status='pending'") == 0));
+    let replies = env.tg.to_chat(GROUP).iter().filter(|m| m.text.contains("• scan") && !m.text.contains("crashed")).count();
+    assert!(replies <= 20, "{replies} replies to one member's burst of /status");
+    stop(d);
+}

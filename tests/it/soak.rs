@@ -322,7 +322,10 @@ fn audit_outbox(env: &Env, drained: bool) -> (String, Vec<String>) {
     }
     for (sql, what) in [
         ("SELECT COUNT(*) FROM outbox WHERE status='failed' AND COALESCE(last_error,'')=''", "failed outbox rows without a reason"),
-        ("SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent','failed','migrated')", "outbox rows neither sent nor failed"),
+        (
+            "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent','failed','migrated','superseded','dropped','released')",
+            "outbox rows neither sent nor failed",
+        ),
     ] {
         let n = env.count(sql);
         if n != 0 {
