@@ -89,6 +89,7 @@ note-resumed = ▶️ { $job }: crashed { $crashed } → resumed { $resumed }
 note-resumed-at = ▶️ { $job }: crashed { $crashed } → resumed { $resumed } at { $progress }
 note-recovered = recovered: the check passes again
 note-late = missed { $missed } while stopped; ran at { $ran }
+note-log-unreadable = its log { $path } could not be read: { $reason }
 note-log-tail = last lines of its log:
 note-output = output:
 note-result = result: { $text }

@@ -81,6 +81,7 @@ note-resumed = ▶️ { $job }：{ $crashed } 崩溃 → { $resumed } 已自动�
 note-resumed-at = ▶️ { $job }：{ $crashed } 崩溃 → { $resumed } 已自动恢复，进度 { $progress }
 note-recovered = 已恢复：检查再次通过
 note-late = 停止期间错过了 { $missed }；已于 { $ran } 补跑
+note-log-unreadable = 无法读取其日志 { $path }：{ $reason }
 note-log-tail = 日志最后几行：
 note-output = 输出：
 note-result = 结果：{ $text }

@@ -75,8 +75,9 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
             let file = jobs::observe(job, &s.paths).await.ok().and_then(|st| st.log_file);
             match file {
                 Some(f) => {
-                    let read = tokio::task::spawn_blocking(move || crate::shell::logfile::tail(&f));
-                    tokio::time::timeout(std::time::Duration::from_secs(5), read).await.ok().and_then(Result::ok).flatten()
+                    // Bounded (a FIFO or a hung mount): no tail rather than a handler that never returns.
+                    let read = tokio::task::spawn_blocking(move || crate::shell::logfile::tail_within(&f, crate::shell::logfile::READ_WITHIN));
+                    read.await.ok().and_then(Result::ok).flatten()
                 }
                 None => None,
             }

@@ -104,6 +104,9 @@ pub enum Note {
     Output(String),
     /// The last lines of the job's `logFile`.
     LogTail(String),
+    /// The job's `logFile` could not be read in time (a FIFO, a hung mount) or is not a file:
+    /// the alert goes out without its tail, saying why.
+    LogUnreadable { path: String, reason: String },
     /// Exit code / timeout summary of a command.
     Outcome(String),
     /// A chained job was queued.

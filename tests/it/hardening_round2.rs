@@ -161,3 +161,26 @@ fn a_member_sending_100_status_cannot_hold_back_a_crash_alert_in_the_group() {
     assert!(replies <= 20, "{replies} replies to one member's burst of /status");
     stop(d);
 }
+
+#[test]
+fn a_crash_alert_goes_out_without_the_tail_when_the_log_is_a_fifo() {
+    let env = Env::new();
+    let (dead, fifo) = (env.path().join("dead"), env.path().join("job.log"));
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let st = env.script(
+        "scan.sh",
+        &format!(
+            "if [ -f {d} ]; then echo '{{\"running\":false,\"completed\":false,\"logFile\":\"{f}\"}}'; else echo '{{\"running\":true,\"completed\":false,\"logFile\":\"{f}\"}}'; fi\n",
+            d = dead.display(),
+            f = fifo.display()
+        ),
+    );
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("running")).is_some(), "first sighting");
+    std::fs::write(&dead, "").unwrap();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed"));
+    let alert = alert.unwrap_or_else(|| panic!("no crash alert: {:?}", env.tg.to_chat(ME)));
+    assert!(alert.text.contains("could not be read: not a regular file"), "{}", alert.text);
+    stop(d);
+}
