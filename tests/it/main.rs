@@ -30,6 +30,7 @@ mod runner;
 mod selftest;
 mod serve_console;
 mod serve_shape;
+mod setup;
 mod soak;
 mod soak_outage;
 mod start_twice;
