@@ -258,6 +258,7 @@ dry-would-ask-schedule = would ask for approval (schedule due)
 
 ## Keeping it watched (doctor, back online)
 doctor-test = ops-monitor doctor on { $host }: test message. This chat receives the reports of { $config }.
+setup-greeting = ✅ ops-monitor on { $host } is connected to this chat: reports, alerts and approval requests come here once ops-monitor serve runs. Then send /status.
 back-online = { $host }: ops-monitor is back — down { $duration } (since { $since }, { $why })
 back-why-unclean = unclean stop
 back-why-clean = stopped cleanly

@@ -244,6 +244,7 @@ dry-would-ask-schedule = 将会请求审批（计划时间已到）
 
 ## Keeping it watched (doctor, back online)
 doctor-test = { $host } 上的 ops-monitor doctor：测试消息。此聊天会收到 { $config } 的报告。
+setup-greeting = ✅ { $host } 上的 ops-monitor 已连接到此聊天：ops-monitor serve 运行后，报告、警报和审批请求会发到这里。然后发送 /status。
 back-online = { $host }：ops-monitor 已恢复 — 停机 { $duration }（自 { $since } 起，{ $why }）
 back-why-unclean = 非正常停止
 back-why-clean = 正常停止

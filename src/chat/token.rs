@@ -15,6 +15,17 @@ use std::sync::OnceLock;
 pub struct Token(SecretString);
 
 impl Token {
+    /// A token typed by a person (`ops-monitor setup`); registered for masking by the caller.
+    pub fn new(secret: String) -> Token {
+        Token(secret.into())
+    }
+
+    /// `TELEGRAM_BOT_TOKEN` as the process started with it (it is removed from the environment
+    /// right after start), for `setup`, which takes no token from openclaw.json.
+    pub fn from_env() -> Option<Token> {
+        env_token().map(Token::new)
+    }
+
     /// The secret itself (for building the Bot and redacting only).
     pub fn expose(&self) -> &str {
         self.0.expose_secret()

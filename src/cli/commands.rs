@@ -39,10 +39,14 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor { send_test } => super::doctor::run(&paths, send_test).await,
         Command::Selftest => super::selftest::run().await,
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
-        Command::Serve => {
+        Command::Serve { console } => {
             load(&paths)?;
-            crate::daemon::serve(paths).await?;
+            crate::daemon::serve(paths, console).await?;
             Ok(0)
+        }
+        Command::Setup { wait, chat_id, force } => {
+            let opts = super::setup::Options { wait, chat_id, force, explicit_config: cli.config_file.is_some() };
+            super::setup::run(&paths, &opts).await
         }
     }
 }

@@ -59,7 +59,7 @@ pub async fn check(cfg: &Config, paths: &Paths, send_test: bool, f: &mut Finding
 
 /// Why getMe failed, with what to do: the token refused, the API URL not reachable (and why),
 /// or something at that URL that is not the Bot API.
-fn getme_failure(e: &RequestError, url: &str, source: &str) -> String {
+pub(super) fn getme_failure(e: &RequestError, url: &str, source: &str) -> String {
     match e {
         RequestError::Api(ApiError::InvalidToken) => format!("Telegram refused the token: get a new one from @BotFather and put it in {source}"),
         RequestError::Api(ApiError::Unknown(d)) if d.starts_with("Unauthorized") || d.starts_with("Not Found") => {

@@ -16,6 +16,9 @@ mod doctor_tg;
 mod findings;
 mod selftest;
 mod selftest_lab;
+mod setup;
+mod setup_files;
+mod setup_wait;
 
 use clap::{Parser, Subcommand};
 
@@ -107,7 +110,25 @@ pub enum Command {
         job: Option<String>,
     },
     /// The daemon: tick loop (+ Telegram bot when a token is configured).
-    Serve,
+    Serve {
+        /// Print reports to the console and leave Telegram alone, even where a token is found
+        /// (the demo: an OpenClaw install's token would send it to that bot's chats).
+        #[arg(long)]
+        console: bool,
+    },
+    /// Connect your phone: checks the bot token, learns your chat id from your /start, writes
+    /// the token file and a starter config, and greets you in the chat.
+    Setup {
+        /// How long to wait for your /start: seconds, or with a unit (90s, 5m).
+        #[arg(long, default_value = "5m", value_parser = wait_time, value_name = "TIME")]
+        wait: std::time::Duration,
+        /// Your chat id, when you know it: no waiting for a /start.
+        #[arg(long, value_name = "ID")]
+        chat_id: Option<i64>,
+        /// Replace an existing config (the old one is kept beside it as .bak).
+        #[arg(long)]
+        force: bool,
+    },
     /// Run a one_shot_read job now (a one_shot_write job: create its approval request).
     Run {
         /// Job id.
@@ -167,6 +188,20 @@ impl Exit {
 /// A request id as every output shows it (`#2`) or bare (`2`).
 fn request_id(s: &str) -> Result<i64, String> {
     s.trim().trim_start_matches('#').parse().map_err(|_| format!("{s:?} is not a request id (like 2 or #2; see `ops-monitor pending`)"))
+}
+
+/// A wait as `setup --wait` takes it: `300`, `90s`, `5m`, `1h`.
+fn wait_time(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("{s:?} is not a wait (like 300, 90s or 5m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?}: the unit is s, m or h (like 90s or 5m)")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// The exit code of a failed command (README "Exit codes"): retrying does not help with 2, so a

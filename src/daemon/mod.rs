@@ -85,9 +85,9 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
     }
 }
 
-/// The daemon: lock, repair, config snapshot, then the schedules (and the bot, with a token)
-/// until SIGTERM/SIGINT.
-pub async fn serve(paths: Paths) -> Result<()> {
+/// The daemon: lock, repair, config snapshot, then the schedules (and the bot, with a token,
+/// unless `console` asks for the console) until SIGTERM/SIGINT.
+pub async fn serve(paths: Paths, console: bool) -> Result<()> {
     let shutdown = shutdown_signal();
     crate::shell::paths::check_private_state(&paths)?;
     let mut store = Store::open(&paths.state_db)?;
@@ -99,7 +99,7 @@ pub async fn serve(paths: Paths) -> Result<()> {
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
     let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
     let startup = Startup::gather(&store, interrupted)?;
-    let setup = crate::chat::setup(&cfg, &paths)?;
+    let setup = if console { None } else { crate::chat::setup(&cfg, &paths)? };
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
     crate::watch::back::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;
     match setup {
@@ -112,7 +112,10 @@ pub async fn serve(paths: Paths) -> Result<()> {
             Ok(())
         }
         None => {
-            eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console");
+            match console {
+                true => eprintln!("ops-monitor serve --console: reports are printed to the console; Telegram is not used"),
+                false => eprintln!("ops-monitor serve: no Telegram token configured; reports are printed to the console"),
+            }
             run_schedules(&paths, config, Arc::new(ConsoleSink { state_db: paths.state_db.clone() }), startup, shutdown).await
         }
     }

@@ -1,5 +1,5 @@
 //! The crate's own rules about code it does not hand-write: unsafe is forbidden crate-wide, and
-//! system calls, randomness and HTML escaping come from kept crates (README "Dependencies").
+//! system calls, randomness and HTML escaping come from kept crates (docs/ARCHITECTURE.md "Dependencies").
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
@@ -151,10 +151,10 @@ fn the_bot_modules_import_each_other_without_cycles() {
 }
 
 #[test]
-fn every_dependency_is_named_in_the_readme_dependencies_table() {
+fn every_dependency_is_named_in_the_architecture_dependencies_table() {
     let manifest = read("Cargo.toml");
-    let readme = read("README.md");
-    let table = readme.split("## Dependencies").nth(1).and_then(|t| t.split("\n## ").next()).expect("README has a Dependencies section");
+    let readme = read("docs/ARCHITECTURE.md");
+    let table = readme.split("## Dependencies").nth(1).and_then(|t| t.split("\n## ").next()).expect("docs/ARCHITECTURE.md has a Dependencies section");
     let mut missing = Vec::new();
     let mut section = "";
     for line in manifest.lines().map(str::trim) {
@@ -168,5 +168,5 @@ fn every_dependency_is_named_in_the_readme_dependencies_table() {
             missing.push(name.to_string());
         }
     }
-    assert!(missing.is_empty(), "crates without a line saying why in README's Dependencies table: {missing:?}");
+    assert!(missing.is_empty(), "crates without a line saying why in docs/ARCHITECTURE.md's Dependencies table: {missing:?}");
 }

@@ -32,6 +32,7 @@ mod schedules;
 mod selftest;
 mod serve_console;
 mod serve_shape;
+mod setup;
 mod soak;
 mod soak_outage;
 mod start_twice;

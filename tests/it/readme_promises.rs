@@ -246,3 +246,82 @@ fn the_systemd_example_lingers_keeps_the_token_private_and_does_not_loop_on_a_ba
     let o = run(dir.path(), &["serve"]);
     assert_eq!(o.status.code(), Some(code), "{}", show(&o));
 }
+
+/// README's demo command, as README spells it (the part from `--config-file` on).
+fn readme_demo_args() -> Vec<String> {
+    let line = blocks(&readme(), "sh")
+        .iter()
+        .flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>())
+        .find(|l| l.contains("ops-jobs.example.json") && l.split_whitespace().any(|w| w == "serve"))
+        .expect("README shows the demo's serve command");
+    let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    let from = words.iter().position(|w| w == "--config-file").expect("the demo command names its config");
+    words[from..].to_vec()
+}
+
+#[test]
+fn the_readme_demo_prints_to_the_console_even_where_an_openclaw_token_exists() {
+    // An OpenClaw install with a bot token and an allowlist: without asking for the console,
+    // serve would report to that bot's chats.
+    let home = tempfile::tempdir().unwrap();
+    let tg = crate::support::fake_tg::FakeTg::start(crate::support::TOKEN);
+    let openclaw = json!({"channels": {"telegram": {"botToken": crate::support::TOKEN, "allowFrom": [crate::support::ME]}}});
+    std::fs::write(home.path().join("openclaw.json"), openclaw.to_string()).unwrap();
+    let mut args = readme_demo_args();
+    let state = args.iter().position(|a| a == "--state-file").expect("the demo command names its state file") + 1;
+    args[state] = home.path().join("demo/state.db").display().to_string();
+    let mut child = bin()
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("OPENCLAW_HOME", home.path())
+        .env("TELEGRAM_API_URL", tg.url())
+        .env("SCAN_STEP_SECONDS", "0.3")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let report = rx.recv_timeout(Duration::from_secs(20)).ok().filter(|l| l.starts_with("Ops report"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(report.is_some(), "the demo's first report is printed on the console: {report:?}");
+    assert_eq!(tg.count("sendmessage") + tg.count("getupdates"), 0, "the demo did not use the OpenClaw bot: {:?}", tg.requests());
+}
+
+#[test]
+fn the_demo_status_counts_a_zombie_worker_as_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    // A child that has exited but is not reaped yet (this test is its parent): `kill -0` still
+    // finds it; the demo's status must not.
+    let mut zombie = Command::new("true").spawn().unwrap();
+    let stat = format!("/proc/{}/stat", zombie.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&stat).map_or(true, |s| !s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z'))) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::write(dir.path().join("pid"), zombie.id().to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/jobs/scan-status.sh");
+    let o = Command::new("sh").arg(script).env("OPS_STATE_DIR", dir.path()).output().unwrap();
+    let _ = zombie.wait();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&o)));
+    assert_eq!(v["running"], json!(false), "a zombie worker is not running: {v}");
+}
+
+#[test]
+fn the_demo_is_visible_at_any_hour_shows_an_approval_and_can_be_reset() {
+    let example: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ops-jobs.example.json")).unwrap()).unwrap();
+    let quiet = &example["defaults"]["quietHours"];
+    assert!(quiet.is_null() || *quiet == json!(false), "no quiet hours in the demo: {quiet}");
+    assert!(example["jobs"].as_array().unwrap().iter().all(|j| j["policy"].get("quietHours").is_none()), "no job brings its own");
+    let write = example["jobs"].as_array().unwrap().iter().find(|j| j["kind"] == "one_shot_write").expect("the demo has a write job");
+    assert_eq!(write["enabled"], json!(true), "its approval can be tried");
+    let readme = readme();
+    assert!(readme.contains("demo approve 1") && readme.contains("\nrm -rf /tmp/ops-demo\n"), "README shows the approval and the reset");
+}
