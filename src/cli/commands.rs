@@ -38,6 +38,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Audit { job } => super::approvals::audit(&paths, job.as_deref()),
         Command::Doctor { send_test } => super::doctor::run(&paths, send_test).await,
         Command::Selftest => super::selftest::run().await,
+        Command::Report(args) => super::report::run(&args),
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
         Command::Serve { console } => {
             load(&paths)?;

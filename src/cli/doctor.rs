@@ -102,9 +102,10 @@ async fn check_jobs(cfg: &Config, paths: &Paths, f: &mut Findings) {
             }
         }
         if job.kind == Kind::LongRunningRead && runnable {
+            let what = if job.commands.status.is_some() { "commands.status" } else { "status file" };
             match crate::shell::jobs::observe(job, paths).await {
-                Ok(s) => f.ok(format!("jobs[{i}].commands.status ({}): valid contract JSON (running={}, completed={})", job.id, s.running, s.completed)),
-                Err(why) => f.error(format!("jobs[{i}].commands.status ({}): {why}", job.id)),
+                Ok(s) => f.ok(format!("jobs[{i}].{what} ({}): valid contract JSON (running={}, completed={})", job.id, s.running, s.completed)),
+                Err(why) => f.error(format!("jobs[{i}].{what} ({}): {why}", job.id)),
             }
         }
     }

@@ -14,6 +14,7 @@ mod common;
 mod doctor;
 mod doctor_tg;
 mod findings;
+mod report;
 mod selftest;
 mod selftest_lab;
 mod setup;
@@ -150,6 +151,9 @@ pub enum Command {
     },
     /// Run the built-in scenarios against a temporary state (no config, token or network).
     Selftest,
+    /// For a long job's own scripts: write its progress to $OPS_STATUS_FILE (the status
+    /// contract), so it is watched without a status command. Needs no config file.
+    Report(report::ReportArgs),
     /// Plays a job's command in `selftest`: prints FILE, or writes TEXT into it.
     #[command(hide = true)]
     SelftestProbe {

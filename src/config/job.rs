@@ -64,6 +64,11 @@ pub fn read_job(
     // Checked whatever else is wrong with the entry (a bad id included): every problem at once.
     check_kind_rules(r, at, kind, risk, present, own_schedule);
     let id = id?;
+    if kind == Kind::LongRunningRead && !present("status") {
+        warnings.push(format!(
+            "{at}.commands.status is absent: job {id} is watched only through the status file it writes ($OPS_STATUS_FILE, e.g. `ops-monitor report`); until it writes one it shows 'no status yet'"
+        ));
+    }
     let mut policy = policy;
     // A job's cron replaces an inherited runEverySeconds (both in its own policy is an error).
     if kind != Kind::OneShotRead || policy.cron.is_some() {
@@ -145,7 +150,6 @@ fn check_kind_rules(r: &mut Reader, at: &str, kind: Kind, risk: Risk, present: i
     match kind {
         Kind::LongRunningRead => {
             need(r, present("start"), "start");
-            need(r, present("status"), "status");
         }
         Kind::OneShotRead | Kind::OneShotWrite => need(r, present("run"), "run"),
     }

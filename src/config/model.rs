@@ -114,6 +114,9 @@ pub struct Policy {
     pub status_timeout_seconds: u64,
     /// Seconds between SIGTERM and SIGKILL when a command's timeout kills its process group.
     pub kill_grace_seconds: u64,
+    /// A long job's pushed status file (`$OPS_STATUS_FILE`) stands for its status command while
+    /// younger than this (`policy.statusFileMaxAgeSeconds`; None: `stallSeconds`).
+    pub status_file_max_age_seconds: Option<u64>,
     /// Schedule for one_shot_read checks.
     pub run_every_seconds: Option<u64>,
     /// Cron expression (`policy.cron`, checked by [`super::parse_cron`]): at each of its marks a
@@ -138,6 +141,7 @@ impl Default for Policy {
             timeout_seconds: 300,
             status_timeout_seconds: 30,
             kill_grace_seconds: 3,
+            status_file_max_age_seconds: None,
             run_every_seconds: None,
             cron: None,
             timezone: None,
@@ -151,7 +155,7 @@ impl Default for Policy {
 pub struct Commands {
     /// Starts a long job (should return quickly).
     pub start: Option<Vec<String>>,
-    /// Prints the status contract JSON.
+    /// Prints the status contract JSON; optional for a long job that writes `$OPS_STATUS_FILE`.
     pub status: Option<Vec<String>>,
     /// Stops a long job.
     pub stop: Option<Vec<String>>,

@@ -50,6 +50,13 @@ pub fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Po
     };
     let timeout_seconds = timeout(r, "timeoutSeconds", base.timeout_seconds);
     let status_timeout_seconds = timeout(r, "statusTimeoutSeconds", base.status_timeout_seconds);
+    let status_file_max_age_seconds = match r.u64(obj, "statusFileMaxAgeSeconds", &p("statusFileMaxAgeSeconds")) {
+        Some(0) => {
+            r.err(&p("statusFileMaxAgeSeconds"), "must be at least 1 (seconds)");
+            base.status_file_max_age_seconds
+        }
+        v => v.or(base.status_file_max_age_seconds),
+    };
     let kill_grace_seconds = match r.u64(obj, "killGraceSeconds", &p("killGraceSeconds")) {
         Some(s) if s > MAX_KILL_GRACE_SECONDS => {
             r.err(&p("killGraceSeconds"), format!("must be at most {MAX_KILL_GRACE_SECONDS} (seconds)"));
@@ -67,6 +74,7 @@ pub fn read_policy(r: &mut Reader, obj: &Map<String, Value>, at: &str, base: &Po
         timeout_seconds,
         status_timeout_seconds,
         kill_grace_seconds,
+        status_file_max_age_seconds,
         run_every_seconds: match run_every {
             Some(0) => None,
             Some(s) => Some(s),

@@ -5,9 +5,11 @@
 mod coalesce;
 mod lock;
 pub mod schedule;
+mod status_watch;
 mod watch;
 
 pub use lock::{LockHeld, ServeLock};
+pub use status_watch::StatusWatch;
 pub use watch::PidWatch;
 
 use crate::config;
@@ -53,7 +55,15 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
     let pids = PidWatch::default();
     let live = crate::watch::Liveness::default();
     let started = chrono::Utc::now().timestamp();
-    let ctx = schedule::Ctx { paths: paths.clone(), config: config.clone(), reports: tx, pids: pids.clone(), live: live.clone(), started };
+    let ctx = schedule::Ctx {
+        paths: paths.clone(),
+        config: config.clone(),
+        reports: tx,
+        pids: pids.clone(),
+        files: StatusWatch::default(),
+        live: live.clone(),
+        started,
+    };
     let tasks = [
         tokio::spawn(crate::watch::feed(live, paths.clone())),
         tokio::spawn(pids.run()),

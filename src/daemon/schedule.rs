@@ -7,6 +7,7 @@
 //! commands' timeouts and a slack), so systemd's watchdog and the heartbeat stop being fed when
 //! any loop that does the work wedges, not only the global one.
 
+use super::status_watch::StatusWatch;
 use super::watch::PidWatch;
 use crate::config::{Job, Kind};
 use crate::policy::liveness::{self, pass_budget, GLOBAL, SLACK, SUPERVISOR};
@@ -36,6 +37,8 @@ pub struct Ctx {
     pub reports: UnboundedSender<(Report, Option<i64>)>,
     /// Pid deaths wake their job.
     pub pids: PidWatch,
+    /// Writes of a long job's status file wake it.
+    pub files: StatusWatch,
     /// Each loop's passes, for the watchdog and the heartbeat.
     pub live: Liveness,
     /// When this daemon started (Unix seconds): cron marks before it were missed while stopped.
@@ -91,6 +94,7 @@ pub async fn run(ctx: Ctx) {
             }
             if !same && !wanted.iter().any(|w| &w.id == id) {
                 ctx.pids.set(id, None);
+                ctx.files.forget(id);
             }
             same && !handle.0.is_finished()
         });
@@ -154,10 +158,20 @@ async fn spawn_due_items(ctx: &Ctx) {
     }
 }
 
+/// Least time between two ticks of a job woken by its status file: a job that reports many
+/// times a second is read a few times a second, each read showing its latest report.
+const FILE_WAKE_SPACING: Duration = Duration::from_millis(200);
+
 /// One job's own schedule.
 async fn job_loop(ctx: Ctx, job: Job) {
     let waker = ctx.pids.waker(&job.id);
+    let file = (job.kind == Kind::LongRunningRead).then(|| crate::shell::status_file::path(&ctx.paths, &job.id)).flatten();
+    let written = match &file {
+        Some(f) => ctx.files.watch(&job.id, f),
+        None => Arc::new(tokio::sync::Notify::new()),
+    };
     loop {
+        let began = tokio::time::Instant::now();
         let _ = ctx.tick(Scope::Job(job.id.clone())).await;
         let wait = match job.kind {
             Kind::LongRunningRead => {
@@ -173,6 +187,10 @@ async fn job_loop(ctx: Ctx, job: Job) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = waker.notified() => tracing::info!(job = %job.id, "its process exited; polling now"),
+            _ = written.notified() => {
+                tracing::debug!(job = %job.id, "its status file changed; reading it now");
+                tokio::time::sleep_until(began + FILE_WAKE_SPACING).await;
+            }
         }
     }
 }

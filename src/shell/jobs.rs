@@ -2,6 +2,7 @@
 
 use super::paths::Paths;
 use super::runner::{self, Outcome, Spec};
+use super::status_file;
 use crate::config::{Job, Kind, Risk, When};
 use crate::policy::check::{follow_ups, FollowUp};
 use crate::policy::failure::Failure;
@@ -53,10 +54,17 @@ impl From<Action> for crate::policy::press::JobPress {
 
 fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) -> Spec {
     let dir = runner::job_state_dir(&paths.state_dir(), &job.id).map(|d| d.display().to_string()).unwrap_or_default();
+    let mut env = vec![("OPS_JOB_ID".into(), job.id.clone()), ("OPS_RUN_ID".into(), run_id.to_string()), ("OPS_STATE_DIR".into(), dir)];
+    // Every command of a long job, start included: the worker it launches is what reports.
+    if job.kind == Kind::LongRunningRead {
+        if let Some(file) = status_file::path(paths, &job.id) {
+            env.push((status_file::ENV.into(), file.display().to_string()));
+        }
+    }
     Spec {
         argv: argv.to_vec(),
         cwd: job.cwd.clone(),
-        env: vec![("OPS_JOB_ID".into(), job.id.clone()), ("OPS_RUN_ID".into(), run_id.to_string()), ("OPS_STATE_DIR".into(), dir)],
+        env,
         timeout: Duration::from_secs(timeout.max(1)),
         kill_grace: Duration::from_secs(job.policy.kill_grace_seconds),
     }
@@ -69,6 +77,9 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     let mut store = Store::open(&paths.state_db)?;
     if action == Action::Start {
         store.update_job_state(&job.id, |st| crate::policy::lifecycle::started(st, now))?;
+        if job.kind == Kind::LongRunningRead {
+            status_file::prepare_start(job, paths)?;
+        }
     }
     let run_id = store.begin_run(&job.id, action.as_str(), origin, now)?;
     let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
@@ -116,7 +127,7 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
             return Ok(Started::JustStarted(now - at));
         }
     }
-    if !force && job.commands.status.is_some() {
+    if !force {
         if let Ok(st) = observe(job, paths).await {
             if st.running && !st.completed {
                 return Ok(Started::AlreadyRunning(st.pid));
@@ -156,13 +167,38 @@ pub fn check_failure(out: &Outcome) -> Option<Failure> {
     crate::policy::check::failure(&check_result(out))
 }
 
-/// Runs the status command (bounded by the job's status timeout) and parses the contract.
+/// The job's status: its pushed file while fresh (no process spawned), else its status command
+/// (bounded by the status timeout). A job without a status command is watched through its file
+/// alone: a stale file still counts (its unchanged progress stalls), and no file is "no status
+/// yet" (not running, never an alert by itself).
 pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, Failure> {
-    let Some(argv) = job.commands.status.as_ref() else {
-        return Err(Failure::new(crate::policy::failure::FailureKind::Spawn, "no commands.status"));
+    let pushed = match status_file::path(paths, &job.id) {
+        Some(p) => read_pushed(&p, job).await,
+        None => status_file::Pushed::Missing,
     };
-    let out = runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await;
-    status_from_outcome(&out)
+    let stale = match pushed {
+        status_file::Pushed::Fresh(r) => return r,
+        status_file::Pushed::Stale(r) => Some(r),
+        status_file::Pushed::Missing => None,
+    };
+    match (job.commands.status.as_ref(), stale) {
+        (Some(argv), _) => status_from_outcome(&runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await),
+        (None, Some(r)) => r,
+        (None, None) => Ok(JobStatus { message: Some(format!("no status yet (it writes ${})", status_file::ENV)), ..JobStatus::default() }),
+    }
+}
+
+/// Reads the pushed file; a fresh file that does not parse is read once more a moment later, so
+/// a job that rewrites it in place (not atomically) is not reported for a torn read.
+async fn read_pushed(p: &std::path::Path, job: &Job) -> status_file::Pushed {
+    let read = || status_file::read(p, status_file::max_age(job), std::time::SystemTime::now());
+    match read() {
+        status_file::Pushed::Fresh(Err(_)) => {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            read()
+        }
+        other => other,
+    }
 }
 
 /// Turns a status command's outcome into the contract or a typed failure with its reason.

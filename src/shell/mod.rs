@@ -15,5 +15,6 @@ pub mod runner;
 mod scheduled;
 pub mod secrets;
 pub mod sink;
+pub mod status_file;
 pub mod tick;
 pub mod verify;

@@ -156,6 +156,16 @@ pub struct Queued {
 /// bulk (routine progress, the live message) never ages: alerts stay ahead of it.
 pub const BULK_AGING_MS: i64 = 60_000;
 
+/// How long a reply (or notice) waits behind a chat's alerts at most: then it takes its place by
+/// age, so alerts arriving at the chat's pace cannot starve it (a burst of one command keeps
+/// only one waiting answer, so an aged reply delays an alert by one slot at most).
+pub const REPLY_AGING_MS: i64 = 10_000;
+
+/// Replies queued before this (unix ms) have aged into the chat's order by age.
+fn reply_aged_before() -> i64 {
+    now_ms() - REPLY_AGING_MS
+}
+
 /// Bulk queued before this (unix ms) has aged into the chat's order by age.
 fn aged_before() -> i64 {
     now_ms() - BULK_AGING_MS
@@ -165,9 +175,9 @@ fn aged_before() -> i64 {
 pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
     let mut st = store.conn().prepare(
         "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
-         WHERE status='pending' AND chat_id=?1 ORDER BY kind!='alert', bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
+         WHERE status='pending' AND chat_id=?1 ORDER BY kind!='alert' AND (kind!='reply' OR created_at > ?4), bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
     )?;
-    let rows = st.query_map(params![chat, limit, aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
+    let rows = st.query_map(params![chat, limit, aged_before(), reply_aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -207,18 +217,19 @@ fn out_msg(r: &rusqlite::Row) -> rusqlite::Result<OutMsg> {
     })
 }
 
-/// The next pending message of each chat (alerts first, then replies, then bulk younger than
-/// [`BULK_AGING_MS`]; oldest first within each)
+/// The next pending message of each chat (alerts first, then replies (a reply older than
+/// [`REPLY_AGING_MS`] by age among the alerts), then bulk younger than [`BULK_AGING_MS`];
+/// oldest first within each)
 /// whose retry time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
     let mut stmt = store.conn().prepare(
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
          WHERE o.status='pending' AND o.next_attempt_at <= ?1
          AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id
-                     ORDER BY p.kind!='alert', p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
+                     ORDER BY p.kind!='alert' AND (p.kind!='reply' OR p.created_at > ?3), p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
          ORDER BY o.id",
     )?;
-    let rows = stmt.query_map(params![now, aged_before()], out_msg)?;
+    let rows = stmt.query_map(params![now, aged_before(), reply_aged_before()], out_msg)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -230,8 +241,8 @@ pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
         .conn()
         .query_row(
             "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 \
-             ORDER BY kind!='alert', bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
-            params![chat, aged_before()],
+             ORDER BY kind!='alert' AND (kind!='reply' OR created_at > ?3), bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
+            params![chat, aged_before(), reply_aged_before()],
             |r| Ok((out_msg(r)?, r.get(8)?)),
         )
         .optional()?)

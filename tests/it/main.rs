@@ -25,6 +25,7 @@ mod phone;
 mod phone_status;
 mod press_answers;
 mod progress;
+mod push;
 mod quiet_digest;
 mod readme_promises;
 mod runner;

@@ -151,11 +151,14 @@ fn ready_waits_for_the_first_status_poll_of_each_long_job() {
     assert!(sigterm(&mut child).success());
 }
 
-/// A real wedge: the job's status names a `logFile` that is a FIFO nobody writes to (as a log on
-/// a hung network mount would), and the crash alert's log tail blocks reading it. No command
-/// timeout covers that read, so only the loop's own deadline can tell.
+/// What used to wedge a job loop for good: the job's status names a `logFile` that is a FIFO
+/// nobody writes to (as a log on a hung network mount would), and the crash alert's log tail
+/// blocked reading it, so only the loop's own deadline could tell (the watchdog and the
+/// heartbeat stopped). The tail read is bounded now (a FIFO is refused at once, any read is given
+/// up after 3 s): the loop keeps passing, systemd keeps being fed and the heartbeat stays good.
+/// (The deadline logic itself is unit-tested in policy/liveness.rs.)
 #[test]
-fn a_wedged_job_loop_stops_the_watchdog_and_fails_the_heartbeat_until_it_moves_again() {
+fn a_log_fifo_no_longer_wedges_the_job_loop_the_watchdog_and_the_heartbeat_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let (base, seen) = ping_server();
     let sock = dir.path().join("notify.sock");
@@ -175,21 +178,11 @@ fn a_wedged_job_loop_stops_the_watchdog_and_fails_the_heartbeat_until_it_moves_a
     let count = |p: &str| seen.lock().unwrap().iter().filter(|s| *s == p).count();
     assert!(notify.until(Duration::from_secs(15), |g| g.iter().any(|l| l == "READY=1")), "{:?}", notify.lines());
     assert!(eventually(Duration::from_secs(15), || count("GET /hb") >= 1), "pings: {:?}", seen.lock().unwrap());
-    // The second poll sees the crash; its log tail never returns. Within its pass budget
-    // (tick 1 s, status and start 1 s each with 1 s grace, 30 s slack) the loop is overdue.
-    assert!(eventually(Duration::from_secs(60), || count("GET /hb/fail") >= 1), "pings: {:?}", seen.lock().unwrap());
-    assert!(notify.until(Duration::from_secs(5), |g| g.iter().any(|l| l.starts_with("STATUS=job scan overdue by"))), "{:?}", notify.lines());
-    let fed = notify.watchdogs();
-    std::thread::sleep(Duration::from_secs(2)); // an observation window: nothing may arrive in it
-    assert_eq!(notify.watchdogs(), fed, "WATCHDOG=1 while the job's loop is wedged: {:?}", notify.lines());
-    let oks = count("GET /hb");
-
-    // Something writes to the FIFO: the read returns, the loop passes again, all is well again.
-    // (The reader may close before the write ends: a broken pipe there is fine.)
-    let writer = std::thread::spawn(move || std::fs::write(&fifo, "last words\n"));
-    assert!(eventually(Duration::from_secs(15), || count("GET /hb") > oks), "pings: {:?}", seen.lock().unwrap());
-    assert!(notify.until(Duration::from_secs(5), |_| notify.watchdogs() > fed), "{:?}", notify.lines());
-    let _ = writer.join().unwrap();
+    // The second poll sees the crash and tries the FIFO's tail: the loop goes on all the same.
+    let (oks, fed) = (count("GET /hb"), notify.watchdogs());
+    assert!(eventually(Duration::from_secs(20), || count("GET /hb") >= oks + 3), "pings: {:?}", seen.lock().unwrap());
+    assert!(notify.until(Duration::from_secs(5), |_| notify.watchdogs() > fed + 2), "{:?}", notify.lines());
+    assert_eq!(count("GET /hb/fail"), 0, "the heartbeat failed: {:?}", seen.lock().unwrap());
     assert!(sigterm(&mut child).success());
 }
 
