@@ -175,6 +175,9 @@ pub struct Exit {
     pub msg: String,
 }
 
+/// Threads the runtime may add for blocking work (store writes, bounded file reads).
+pub const MAX_BLOCKING_THREADS: usize = 16;
+
 /// Exit code: a job or action failed (non-zero exit, timeout), or an unexpected error.
 pub const EXIT_FAILED: i32 = 1;
 /// Exit code: bad usage, unknown job or request id, invalid config, a fail-closed start.
@@ -233,7 +236,10 @@ pub fn main() -> i32 {
     // (no thread exists yet) and before any command can spawn a job.
     crate::chat::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
     init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    // Blocking work (store writes, log reads) on at most 16 threads: each thread that ever ran
+    // keeps a malloc arena, so an unbounded pool under 1000 jobs grew the daemon by gigabytes.
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(MAX_BLOCKING_THREADS).enable_all().build().expect("tokio runtime");
     let code = match rt.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {

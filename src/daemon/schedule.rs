@@ -170,6 +170,7 @@ async fn job_loop(ctx: Ctx, job: Job) {
         Some(f) => ctx.files.watch(&job.id, f),
         None => Arc::new(tokio::sync::Notify::new()),
     };
+    let mut first = true;
     loop {
         let began = tokio::time::Instant::now();
         let _ = ctx.tick(Scope::Job(job.id.clone())).await;
@@ -179,7 +180,14 @@ async fn job_loop(ctx: Ctx, job: Job) {
                 // again: that would poll the status four times a second until it is reaped.
                 let pid = running_pid(&ctx.paths, &job.id).await.filter(|p| crate::shell::runner::pid_running(*p));
                 ctx.pids.set(&job.id, pid);
-                Duration::from_secs(ctx.tick_seconds())
+                let every = Duration::from_secs(ctx.tick_seconds());
+                // Every loop starts at once; after its first pass each is moved by its own share
+                // of the period, so a thousand jobs are polled spread over it, not in one burst.
+                if std::mem::take(&mut first) {
+                    every + spread(&job.id, every)
+                } else {
+                    every
+                }
             }
             _ => next_check_in(&ctx.paths, &job).await,
         };
@@ -204,6 +212,12 @@ async fn running_pid(paths: &Paths, job: &str) -> Option<i32> {
 
 /// Longest sleep of a cron job's loop: a clock that jumped (suspend, NTP) is seen this soon.
 const CRON_WAIT_MAX: Duration = Duration::from_secs(60);
+
+/// A job's fixed share of `every` (from its id): where in the period its polls fall.
+fn spread(id: &str, every: Duration) -> Duration {
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    every.mul_f64((h % 1000) as f64 / 1000.0)
+}
 
 /// Time until a scheduled check is due again (at least a second); a cron job's next mark, to
 /// the millisecond, so a seconds-level schedule runs on its marks.

@@ -61,7 +61,15 @@ pub(super) async fn run_all(work: Vec<Work>, paths: &Paths) -> Vec<Done> {
             (i, done)
         });
     }
-    let mut all: Vec<(usize, Done)> = set.join_all().await;
+    let mut all: Vec<(usize, Done)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(done) => all.push(done),
+            // Cancelled as the daemon stops (or a panic, already reported by its hook): that
+            // piece of work is left out of this tick instead of taking the tick down with it.
+            Err(e) => tracing::warn!(error = %e, "a command of this tick did not finish"),
+        }
+    }
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, d)| d).collect()
 }

@@ -94,13 +94,19 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     // What the first pass found to say (expired requests, a config error) is held and spooled
     // with the rest.
     t.sections.splice(0..0, std::mem::take(&mut out.report.sections));
-    if let Err(e) = t.run_and_commit(work, &mut store, &states, opts).await {
-        // What this tick claimed goes back to the queue (its owner, this process, lives on).
-        if let Err(e2) = store.release_claimed(&t.claimed) {
-            tracing::error!(error = %e2, "could not release the queue items of a failed tick");
+    // The connection goes back to the pool while the commands run (they may wait for the
+    // process-wide command limit): a thousand job loops waiting hold no thousand connections.
+    drop(store);
+    let mut store = match t.run_and_commit(work, &states, opts).await {
+        Ok(store) => store,
+        Err(e) => {
+            // What this tick claimed goes back to the queue (its owner, this process, lives on).
+            if let Err(e2) = Store::open(&paths.state_db).and_then(|mut s| s.release_claimed(&t.claimed)) {
+                tracing::error!(error = %e2, "could not release the queue items of a failed tick");
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     out.report.sections = std::mem::take(&mut t.sections);
     (out.held, out.spooled) = (t.held, t.spooled);
     if !opts.dry_run && opts.scope.global() {
@@ -133,7 +139,14 @@ fn prepare<'a>(paths: &'a Paths, opts: &TickOptions, store: &mut Store, out: &mu
     out.report.sections.extend(err_section.filter(|_| opts.scope.global()));
     let Some(cfg) = cfg else { return Ok(None) };
     out.had_config = true;
-    let states = store.job_states()?;
+    // Only the states this tick can evaluate: a job's own loop reads its own row, not all of
+    // them (with a thousand jobs, every poll parsed a thousand states).
+    let states = match &opts.scope {
+        Scope::Job(id) => store.job_states_of(&[id.as_str()])?,
+        Scope::Items(items) => store.job_states_of(&items.iter().map(|i| i.job_id.as_str()).collect::<Vec<_>>())?,
+        Scope::Global => HashMap::new(),
+        Scope::All => store.job_states()?,
+    };
     if !opts.dry_run && opts.scope.global() {
         out.report.sections.extend(super::verify::expired_sections(store, &cfg, now.timestamp())?);
     }
@@ -185,16 +198,21 @@ pub(super) struct Tick<'a> {
 }
 
 impl Tick<'_> {
-    async fn run_and_commit(&mut self, work: Vec<Work>, store: &mut Store, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<()> {
+    async fn run_and_commit(&mut self, work: Vec<Work>, loaded: &HashMap<String, JobState>, opts: &TickOptions) -> Result<Store> {
         let done = run_all(work, self.paths).await;
+        let mut store = Store::open(&self.paths.state_db)?;
         for d in done {
-            self.absorb(d, store)?;
+            self.absorb(d, &mut store)?;
         }
-        self.auto_resume(opts).await;
+        if !self.starts.is_empty() {
+            drop(store);
+            self.auto_resume(opts).await;
+            store = Store::open(&self.paths.state_db)?;
+        }
         if !opts.dry_run {
-            super::commit::commit(store, loaded, self, opts.spool)?;
+            super::commit::commit(&mut store, loaded, self, opts.spool)?;
         }
-        Ok(())
+        Ok(store)
     }
 
     fn queue_work(&mut self, store: &mut Store, scope: &Scope, dry_run: bool) -> Result<Vec<Work>> {

@@ -169,6 +169,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored states of `ids` (those that have one; unreadable rows start fresh).
+    pub fn job_states_of(&self, ids: &[&str]) -> Result<HashMap<String, JobState>> {
+        let mut stmt = self.conn.prepare_cached("SELECT state FROM job_state WHERE job_id=?1")?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(json) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.insert(id.to_string(), serde_json::from_str(&json).unwrap_or_default());
+            }
+        }
+        Ok(out)
+    }
+
     /// One job's monitor state (fresh when it has none yet or its row is unreadable).
     pub fn job_state(&self, job_id: &str) -> Result<JobState> {
         let json: Option<String> = self.conn.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
