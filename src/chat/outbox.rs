@@ -21,7 +21,7 @@ pub fn body(m: &OutMsg) -> String {
     if m.html {
         to_html(&m.text)
     } else {
-        m.text.clone()
+        super::text::shown(&m.text)
     }
 }
 

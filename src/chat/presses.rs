@@ -68,8 +68,10 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .endpoint(refused)
 }
 
+/// The chat a press came from; a message too old for Telegram to show the bot (inaccessible)
+/// still names its chat, so its owner is not told "Not allowed".
 fn press_chat(q: &CallbackQuery) -> Option<i64> {
-    q.regular_message().map(|m| m.chat.id.0)
+    q.message.as_ref().map(|m| m.chat().id.0)
 }
 
 fn press_lang(s: &Services, q: &CallbackQuery) -> Lang {

@@ -71,15 +71,40 @@ pub fn pick(s: &Services, chat: i64, cfg: &Config, action: JobPress) -> HandlerR
     reply(s, chat, &text, k.as_ref())
 }
 
+/// Telegram's limit for a press's answer (0-200 characters): longer ones are refused whole.
+pub const ANSWER_LIMIT: usize = 200;
+
+/// `text` cut to [`ANSWER_LIMIT`] characters (an ellipsis shows the cut).
+pub fn answer_text(text: &str) -> String {
+    if text.chars().count() <= ANSWER_LIMIT {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(ANSWER_LIMIT - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Answers a press, best effort: Telegram refuses answers to presses that waited too long
 /// (queued while the daemon was down), and what the press asked for must happen all the same.
 /// Sent on the direct path: a 5xx costs no built-in 10 s sleep, which would hold up the
 /// chat's next updates behind this handler.
 pub async fn answer(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
     let mut req = AnswerCallbackQuery::new(q.id.clone());
-    req.text = Some(text.to_string());
+    req.text = Some(answer_text(text));
     if let Err(e) = super::direct::call(bot, &req).await {
         tracing::warn!(error = %e, "could not answer a button press (it was handled all the same)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_press_answer_is_cut_to_telegrams_200_characters() {
+        let long = format!("Acting on {}", "j".repeat(251));
+        let cut = super::answer_text(&long);
+        assert_eq!(cut.chars().count(), super::ANSWER_LIMIT);
+        assert!(cut.ends_with('…'));
+        assert_eq!(super::answer_text("short"), "short");
+    }
 }

@@ -11,12 +11,37 @@ use teloxide::utils::html::escape;
 
 /// Plain text to HTML: everything escaped; the header and job heading lines in bold.
 pub fn to_html(plain: &str) -> String {
-    plain
+    shown(plain)
         .lines()
         .enumerate()
         .map(|(i, l)| if (i == 0 && is_header(l)) || l.starts_with("• ") { format!("<b>{}</b>", escape(l)) } else { escape(l) })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `text` as a chat may show it: ANSI escape sequences (colours a job printed) removed, and
+/// control characters and bidirectional overrides dropped (a job's output could otherwise
+/// reorder what the reader sees, "exe.txt" shown as "txt.exe"); newlines and tabs stay.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI: ESC [ parameters… final byte (@ to ~); other escapes: ESC and one char.
+                if chars.next_if_eq(&'[').is_some() {
+                    while chars.next().is_some_and(|f| !('@'..='~').contains(&f)) {}
+                } else {
+                    chars.next();
+                }
+            }
+            '\n' | '\t' => out.push(c),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// True for a report header line in any language ("Ops report · …", "🛠️ Ops 快报 · …"): the
@@ -90,6 +115,13 @@ fn split_long_line(line: &str, limit: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ansi_escapes_controls_and_bidi_overrides_never_reach_a_chat() {
+        assert_eq!(super::shown("\u{1b}[31mred\u{1b}[0m ok\tx\ny\u{7}"), "red ok\tx\ny");
+        assert_eq!(super::shown("invoice\u{202e}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(super::to_html("a \u{2066}b\u{2069} <c>"), "a b &lt;c&gt;");
+    }
+
     use super::*;
 
     #[test]

@@ -91,7 +91,11 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
                         "cron": j.policy.cron, "nextRunAt": v.next_run.map(|t| t.timestamp()), "nextRun": next_local })
             })
             .collect();
-        let refused = refused.map(|(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }));
+        // A count scripts can add to: zero (with no last one) rather than null when none came.
+        let refused = refused.map_or_else(
+            || json!({ "count": 0, "lastChatId": null, "lastUserId": null, "lastAt": null }),
+            |(n, chat, user, at)| json!({ "count": n, "lastChatId": chat, "lastUserId": user, "lastAt": at }),
+        );
         say!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
         for v in &views {

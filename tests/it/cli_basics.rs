@@ -169,6 +169,7 @@ fn failed_run_exits_1_and_is_recorded() {
     let job = v["jobs"].as_array().unwrap().iter().find(|j| j["id"] == "chk").expect("job chk in status");
     assert_eq!(job["lastRun"]["exitCode"], json!(3), "{job}");
     assert_eq!(job["lastRun"]["action"], json!("run"), "{job}");
+    assert_eq!(v["refusedUpdates"]["count"], json!(0), "a count, not null, when nothing was refused: {v}");
 }
 
 #[test]
