@@ -139,11 +139,20 @@ fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
 }
 
 /// A picker: one button per job that allows `action`.
+/// Start and Stop are offered only where they can be done now (by the stored state: Start for a
+/// job that does not run, Stop for one that does).
 pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
+    let states = match action {
+        JobPress::Start | JobPress::Stop => store.job_states()?,
+        JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
+    };
+    let runs = |j: &Job| states.get(&j.id).is_some_and(crate::policy::live::still_running);
     let applies = |j: &Job| match action {
         JobPress::Logs => true,
         JobPress::Chart => j.kind == Kind::LongRunningRead,
-        JobPress::Start | JobPress::Stop | JobPress::Run => actions(j).contains(&action),
+        JobPress::Start => actions(j).contains(&action) && !runs(j),
+        JobPress::Stop => actions(j).contains(&action) && runs(j),
+        JobPress::Run => actions(j).contains(&action),
     };
     let rows: Vec<Vec<_>> = cfg
         .jobs

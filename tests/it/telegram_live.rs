@@ -301,3 +301,20 @@ fn a_job_stopped_from_one_chat_leaves_the_live_message_of_every_chat_within_seco
     }
     stop(d);
 }
+
+#[test]
+fn pickers_offer_start_only_for_jobs_that_do_not_run_and_stop_only_for_those_that_do() {
+    let env = Env::new();
+    let idle = env.script("idle.sh", "echo '{\"running\":false,\"completed\":false}'\n");
+    env.config(json!([counting(&env), long_job("idle", &idle, json!({}))]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    first_live(&env, ME); // scan has been seen running
+    env.tg.message(ME, ME, "/start");
+    let greeting = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Hello")).expect("the greeting");
+    assert!(greeting.button("Start scan").is_none(), "Start offered for a running job: {:?}", greeting.body);
+    assert!(greeting.button("Start idle").is_some(), "Start not offered for a job that does not run: {:?}", greeting.body);
+    env.tg.message(ME, ME, "/stop");
+    let pick = env.tg.wait_for(T, |m| m.chat_id == ME && m.button("Stop scan").is_some()).expect("Stop offered for the running job");
+    assert!(pick.button("Stop idle").is_none(), "Stop offered for a job that does not run: {:?}", pick.body);
+    stop(d);
+}
