@@ -150,6 +150,14 @@ pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome
         for f in &queued {
             crate::store::enqueue(tx, &f.job_id, &f.reason, now, f.not_before)?;
         }
+        // The check's standing moves as after a scheduled run: passing clears "failing" at once
+        // (no late "recovered" for the person who just saw it pass), failing counts as reported
+        // (they see it in the run's reply). The reply is the report, so the section is dropped.
+        if job.kind == crate::config::Kind::OneShotRead {
+            let prev = crate::store::get_job_state(tx, &job.id)?.unwrap_or_default();
+            let (st, _, _) = crate::policy::check::evaluate_check(job, &prev, &check_result(&out), now, true);
+            crate::store::put_job_state(tx, &job.id, &st)?;
+        }
         Ok(())
     })?;
     Ok((out, queued))

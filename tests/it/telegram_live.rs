@@ -318,3 +318,28 @@ fn pickers_offer_start_only_for_jobs_that_do_not_run_and_stop_only_for_those_tha
     assert!(pick.button("Stop idle").is_none(), "Stop offered for a job that does not run: {:?}", pick.body);
     stop(d);
 }
+
+#[test]
+fn a_check_run_by_hand_that_passes_clears_failing_at_once_and_no_late_recovered_rings() {
+    let env = Env::new();
+    let ok = env.path().join("fixed");
+    let chk = env.script("chk.sh", &format!("[ -f {} ] && echo fine && exit 0\necho broken; exit 3\n", ok.display()));
+    let job =
+        json!({"id": "chk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", chk]}, "policy": {"runEverySeconds": 3}});
+    env.config(json!([job]), json!({"tickSeconds": 1, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("broken")).is_some(), "the scheduled run failed and said so");
+    std::fs::write(&ok, "").unwrap();
+    let mark = env.tg.sent().len();
+    env.tg.message(ME, ME, "/run chk");
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("fine")).is_some(), "the run's reply");
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" jobs (") || m.text.contains(" job (")).expect("/status");
+    assert!(!overview.text.contains("failing"), "still failing after it passed: {}", overview.text);
+    // The next scheduled runs pass too: nothing says "recovered" to the person who fixed it.
+    let runs = env.count("SELECT COUNT(*) FROM runs WHERE job_id='chk'");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM runs WHERE job_id='chk'") >= runs + 2));
+    let late: Vec<String> = env.tg.sent()[mark..].iter().filter(|m| m.text.contains("recovered")).map(|m| m.text.clone()).collect();
+    assert!(late.is_empty(), "a late 'recovered': {late:?}");
+    stop(d);
+}
