@@ -203,6 +203,16 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
                 if let Err(e) = report(&s2, chat, &row, &d) {
                     tracing::error!(error = %e, "could not queue the decision result");
                 }
+                // Every other chat that was shown the request (the group that asked for it, the
+                // other approvers) learns what the run came to, silently.
+                if matches!(d, Decided::Ran { .. }) {
+                    let others = s2.store().and_then(|st| approval_messages::chats_shown(&st, row.id)).unwrap_or_default();
+                    for other in others.into_iter().filter(|c| *c != chat) {
+                        if let Err(e) = report_to(&s2, other, &row, &d, true) {
+                            tracing::error!(error = %e, "could not tell a chat what the approved run came to");
+                        }
+                    }
+                }
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), approval = id, "decision failed"),
         }
@@ -213,6 +223,11 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
 /// Queues the outcome of request `r` for `chat`, naming the host ("Request #4 · nas"): another
 /// host's request #4 is a different one.
 fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
+    report_to(s, chat, r, d, false)
+}
+
+/// [`report`] to `chat`, without sound when `silent`.
+fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool) -> Result<()> {
     let lang = s.lang(chat);
     let host = crate::config::host::of(s.config().as_deref());
     let t = match d {
@@ -239,7 +254,7 @@ fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
             t
         }
     };
-    outbox::enqueue(&mut s.store()?, chat, &t, false, None)?;
+    outbox::enqueue(&mut s.store()?, chat, &t, silent, None)?;
     s.wake.notify_one();
     Ok(())
 }

@@ -13,6 +13,13 @@ pub fn record(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<()>
     })
 }
 
+/// The chats that were shown request `approval_id` (a copy queued or sent).
+pub fn chats_shown(store: &Store, approval_id: i64) -> Result<Vec<i64>> {
+    let mut st = store.conn().prepare("SELECT DISTINCT o.chat_id FROM approval_messages m JOIN outbox o ON o.id=m.outbox_id WHERE m.approval_id=?1")?;
+    let chats = st.query_map([approval_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(chats)
+}
+
 /// Whether `chat` already has a copy of request `approval_id` waiting in its outbox: asking again
 /// while it waits adds nothing (a flood of `/run` in a group would otherwise queue a copy per
 /// ask, each delaying that group's alerts by its pace).

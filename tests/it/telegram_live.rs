@@ -343,3 +343,28 @@ fn a_check_run_by_hand_that_passes_clears_failing_at_once_and_no_late_recovered_
     assert!(late.is_empty(), "a late 'recovered': {late:?}");
     stop(d);
 }
+
+#[test]
+fn the_group_that_asked_for_a_write_run_approved_in_private_gets_its_result() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo rotated\n");
+    env.config(
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": true, "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["true"]}}
+        ]),
+        json!({"telegram": {"approverUserIds": [ME]}}),
+    );
+    let d = env.serve();
+    env.tg.message(GROUP, 222, "/run w");
+    let copy = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the approver's copy");
+    env.tg.press(&copy, ME, &copy.button("Approve").unwrap());
+    assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("ran once")).is_some(), "the approver's chat gets the result");
+    let group = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("ran once"));
+    assert!(
+        group.as_ref().is_some_and(|m| m.text.contains("rotated") && m.silent()),
+        "the asking group gets the result, silently: {:?}",
+        env.tg.to_chat(GROUP)
+    );
+    stop(d);
+}
