@@ -58,7 +58,9 @@ impl Ctx {
         match &result {
             Ok(out) => {
                 if let (Some(e), Scope::Global) = (&out.config_error, &scope) {
-                    tracing::warn!(error = %e, "config invalid; the last good config stays in force");
+                    if config_error_due(e) {
+                        tracing::warn!(error = %e, "config invalid; the last good config stays in force (said again hourly while it stays)");
+                    }
                 }
                 if !out.report.is_empty() {
                     let _ = self.reports.send((out.report.clone(), out.spooled));
@@ -68,6 +70,17 @@ impl Ctx {
         }
         result
     }
+}
+
+/// The invalid config's error is logged when it is new and then hourly, not at every tick.
+fn config_error_due(error: &str) -> bool {
+    static LAST: std::sync::Mutex<Option<(String, std::time::Instant)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let due = last.as_ref().is_none_or(|(e, at)| e != error || at.elapsed() >= Duration::from_secs(3600));
+    if due {
+        *last = Some((error.to_string(), std::time::Instant::now()));
+    }
+    due
 }
 
 /// Runs the schedules until the task is aborted: one task per enabled job (restarted when its

@@ -102,6 +102,8 @@ pub async fn feed(live: Liveness, paths: Paths) {
     let step = watchdog.map_or(Duration::from_secs(1), |w| w.min(Duration::from_secs(1)));
     let pinger = heartbeat::Pinger::default();
     let (mut ready, mut shown, mut was_late, mut alive_at) = (false, String::new(), false, Instant::now());
+    // WATCHDOG=1 every half WatchdogSec (systemd's advice), not at every check of the loops.
+    let mut fed_at: Option<Instant> = None;
     loop {
         tokio::time::sleep(step).await;
         let now = Instant::now();
@@ -126,8 +128,9 @@ pub async fn feed(live: Liveness, paths: Paths) {
             ready = true;
             states.push(NotifyState::Ready);
         }
-        if late.is_empty() && watchdog.is_some() {
+        if late.is_empty() && watchdog.is_some_and(|w| fed_at.is_none_or(|t| now.duration_since(t) + step / 2 >= w)) {
             states.push(NotifyState::Watchdog);
+            fed_at = Some(now);
         }
         if status != shown && !status.is_empty() {
             states.push(NotifyState::Status(&status));

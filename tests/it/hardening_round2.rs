@@ -184,3 +184,16 @@ fn a_crash_alert_goes_out_without_the_tail_when_the_log_is_a_fifo() {
     assert!(alert.text.contains("could not be read: not a regular file"), "{}", alert.text);
     stop(d);
 }
+
+#[test]
+fn an_invalid_config_is_logged_once_not_at_every_tick() {
+    let env = Env::new();
+    env.config(json!([]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    assert!(eventually(T, || env.log().contains("Telegram bot on")));
+    std::fs::write(env.path().join("c.json"), "{ not json").unwrap();
+    assert!(eventually(T, || env.log().contains("config invalid")), "{}", env.log());
+    std::thread::sleep(Duration::from_secs(4)); // an observation window of four global ticks: nothing may be added in it
+    assert_eq!(env.log().matches("config invalid").count(), 1, "{}", env.log());
+    stop(d);
+}

@@ -207,3 +207,22 @@ fn a_clean_stop_ends_a_check_in_flight_even_one_that_ignores_sigterm_within_its_
     // Grace 1 s, plus slack.
     assert!(eventually(Duration::from_secs(4), || pids.iter().all(|p| !running(*p))), "the check outlived serve's clean stop: {pids:?}");
 }
+
+/// systemd is fed every half WatchdogSec, as its documentation advises, not at every check.
+#[test]
+fn watchdog_is_fed_every_half_watchdogsec_not_every_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("notify.sock");
+    let notify = Notify::bind(&sock);
+    std::fs::write(dir.path().join("c.json"), json!({"version": 1, "tickSeconds": 1, "jobs": []}).to_string()).unwrap();
+    let mut child = serve(dir.path(), &[("NOTIFY_SOCKET", &sock), ("WATCHDOG_USEC", Path::new("4000000"))]);
+    assert!(notify.until(Duration::from_secs(15), |g| g.iter().any(|l| l == "READY=1")), "{:?}", notify.lines());
+    let first = notify.watchdogs();
+    assert!(notify.until(Duration::from_secs(10), |_| notify.watchdogs() >= first + 3), "fed: {:?}", notify.lines());
+    let t0 = std::time::Instant::now();
+    let at = notify.watchdogs();
+    assert!(notify.until(Duration::from_secs(20), |_| notify.watchdogs() >= at + 4), "fed: {:?}", notify.lines());
+    // 4 feeds at one per 2 s take about 8 s (at one a second they took 4).
+    assert!(t0.elapsed() >= Duration::from_secs(6), "4 WATCHDOG=1 in {:?}", t0.elapsed());
+    assert!(sigterm(&mut child).success());
+}
