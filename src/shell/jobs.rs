@@ -83,7 +83,13 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     }
     let run_id = store.begin_run(&job.id, action.as_str(), origin, now)?;
     let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
-    Store::open(&paths.state_db)?.finish_run(run_id, &out, chrono::Utc::now().timestamp())?;
+    // A check's run is judged as the check is: exit 0 with an ALERT line is a failed run.
+    let verdict = (action == Action::Run && job.kind == Kind::OneShotRead).then(|| check_failure(&out)).flatten().filter(|_| out.success());
+    let (ok, summary) = match &verdict {
+        Some(f) => (false, f.reason.clone()),
+        None => (out.success(), out.summary()),
+    };
+    Store::open(&paths.state_db)?.finish_run_as(run_id, &out, ok, &summary, chrono::Utc::now().timestamp())?;
     Ok(out)
 }
 

@@ -53,10 +53,16 @@ impl Store {
 
     /// Records how a run ended.
     pub fn finish_run(&mut self, id: i64, out: &crate::policy::outcome::Outcome, now: i64) -> Result<()> {
+        self.finish_run_as(id, out, out.success(), &out.summary(), now)
+    }
+
+    /// [`Store::finish_run`] with the verdict and summary given: a check that exited 0 but
+    /// printed ALERT is a failed run, and says so.
+    pub fn finish_run_as(&mut self, id: i64, out: &crate::policy::outcome::Outcome, ok: bool, summary: &str, now: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET finished_at=?2, ok=?3, summary=?4, exit_code=?5, duration_ms=?6, stdout_tail=?7, stderr_tail=?8 WHERE id=?1",
-                params![id, now, out.success(), out.summary(), out.exit_code(), out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
+                params![id, now, ok, summary, out.exit_code(), out.duration_ms as i64, tail(&out.stdout), tail(&out.stderr)],
             )?;
             Ok(())
         })

@@ -197,3 +197,19 @@ fn an_invalid_config_is_logged_once_not_at_every_tick() {
     assert_eq!(env.log().matches("config invalid").count(), 1, "{}", env.log());
     stop(d);
 }
+
+#[test]
+fn a_check_that_prints_alert_but_exits_0_is_stored_as_a_failed_run() {
+    let env = Env::new();
+    let chk = env.script("chk.sh", "echo 'ALERT: disk almost full'\nexit 0\n");
+    env.config(json!([{"id": "chk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", chk]}}]), json!({}));
+    let ran = env.cli().args(["run", "chk"]).output().unwrap();
+    assert_eq!(ran.status.code(), Some(1), "{ran:?}");
+    let db = env.db().unwrap();
+    let (ok, summary): (bool, String) = db.query_row("SELECT ok, summary FROM runs WHERE job_id='chk'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert!(!ok, "stored as a success");
+    assert!(summary.contains("ALERT: disk almost full"), "{summary}");
+    let status = env.cli().args(["status", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(v["jobs"][0]["lastRun"]["summary"].as_str().unwrap().contains("ALERT"), "{v}");
+}
