@@ -379,7 +379,12 @@ async fn poll_forever(
             tokio::time::sleep(pause).await;
             continue;
         }
-        register_menu(&bot, &token, &services.config, &menu, true).await;
+        // The menu is registered beside polling, not before it: a Bot API answering 5xx to
+        // setMyCommands (teloxide waits 10 s after each) must not keep the bot deaf at start.
+        {
+            let (bot, token, config, menu) = (bot.clone(), token.clone(), services.config.clone(), menu.clone());
+            tokio::spawn(async move { register_menu(&bot, &token, &config, &menu, true).await });
+        }
         let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
             .dependencies(dptree::deps![services.clone()])
             .default_handler(|_| async {})

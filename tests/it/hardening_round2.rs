@@ -213,3 +213,18 @@ fn a_check_that_prints_alert_but_exits_0_is_stored_as_a_failed_run() {
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(v["jobs"][0]["lastRun"]["summary"].as_str().unwrap().contains("ALERT"), "{v}");
 }
+
+#[test]
+fn a_bot_api_failing_setmycommands_does_not_keep_the_bot_deaf_at_start() {
+    let env = Env::new();
+    env.tg.quirk("setmycommands", Some(support::fake_tg::Quirk::ServerError(502)));
+    env.config(json!([]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let started = std::time::Instant::now();
+    let d = env.serve();
+    env.tg.message(ME, ME, "/help");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("/status"));
+    let took = reply.map(|m| m.at.duration_since(started));
+    // teloxide waits 10 s after each 5xx; the menu registers beside polling, so that wait is not the bot's.
+    assert!(took.is_some_and(|t| t < Duration::from_secs(8)), "/help answered after {took:?}");
+    stop(d);
+}
