@@ -246,7 +246,9 @@ fn decide_auto_resume(job: &Job, st: &mut JobState, t: i64) -> Option<AutoResume
 
 fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, sec: &mut Section) -> bool {
     let t = now.timestamp();
-    if s.running != seen.running || s.completed != seen.completed {
+    // A completed job whose process then exits (running: true → false, completed both times)
+    // has no news: its completion was reported once.
+    if (s.running != seen.running || s.completed != seen.completed) && !(s.completed && seen.completed) {
         return true;
     }
     if s.completed && !st.reported_completed {

@@ -210,6 +210,14 @@ fn auto_resume_never_starts_a_non_read_only_job() {
 }
 
 #[test]
+fn a_completed_job_whose_process_then_exits_is_not_reported_completed_twice() {
+    let j = long(r#"{"reportEverySeconds":60}"#);
+    let done_running = || Ok(JobStatus { running: true, completed: true, ..JobStatus::default() });
+    let steps = [(at(12, 0, 0), running("a")), (at(12, 0, 60), done_running()), (at(12, 0, 120), completed()), (at(12, 0, 180), completed())];
+    assert_eq!(run(&j, &steps).0, vec![true, true, false, false], "running+completed, then not running+completed: one completion");
+}
+
+#[test]
 fn completion_is_reported_exactly_once_and_chains_success() {
     let j = long(r#"{"reportEverySeconds":60}"#);
     let steps = [
