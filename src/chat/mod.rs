@@ -375,7 +375,17 @@ async fn poll_forever(
         if let Err(e) = bot.get_me().await {
             failures += 1;
             let pause = policy.wait(failures);
-            tracing::warn!(error = %token::redact(&e.to_string(), &token), retry_in = ?pause, "Telegram unreachable; commands wait, reports stay queued");
+            let error = token::redact(&e.to_string(), &token);
+            match e {
+                // It answered, but not with the Bot API's JSON: a proxy, a captive portal or a
+                // wrong telegram.apiUrl, not an outage.
+                teloxide::RequestError::InvalidJson { .. } => tracing::warn!(
+                    error = %error,
+                    retry_in = ?pause,
+                    "the Bot API answered getMe with something that is not its JSON (a proxy, or a wrong telegram.apiUrl?); commands wait, reports stay queued"
+                ),
+                _ => tracing::warn!(error = %error, retry_in = ?pause, "Telegram unreachable; commands wait, reports stay queued"),
+            }
             tokio::time::sleep(pause).await;
             continue;
         }

@@ -228,3 +228,14 @@ fn a_bot_api_failing_setmycommands_does_not_keep_the_bot_deaf_at_start() {
     assert!(took.is_some_and(|t| t < Duration::from_secs(8)), "/help answered after {took:?}");
     stop(d);
 }
+
+#[test]
+fn get_me_answering_200_with_bad_json_is_not_called_telegram_unreachable() {
+    let env = Env::new();
+    env.tg.quirk("getme", Some(support::fake_tg::Quirk::Null));
+    env.config(json!([]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(eventually(T, || env.log().contains("not its JSON")), "{}", env.log());
+    assert!(!env.log().contains("Telegram unreachable"), "{}", env.log());
+    stop(d);
+}
