@@ -288,3 +288,4 @@ reply-dropped-note = ({ $count } older { $count ->
        *[other] replies
     } dropped: this chat asked faster than Telegram lets a bot answer)
 reply-in-flight = { $action } { $id } is already under way from this chat; its result follows
+chart-failed = the chart of { $id } could not be sent (Telegram refused it or could not be reached; the details are in the daemon's log). Try again in a minute.

@@ -264,3 +264,4 @@ live-idle-after = 当前没有运行中的任务 · 最近：{ $jobs }
 reply-write-disabled = { $id } 已停用（配置中 enabled: false）：未创建请求。请在配置中启用后再运行。
 reply-dropped-note = （已丢弃 { $count } 条较早的回复：本聊天的请求快于 Telegram 允许机器人回复的速度）
 reply-in-flight = 本聊天的 { $action } { $id } 正在进行中；结果随后发送
+chart-failed = 无法发送 { $id } 的图表（Telegram 拒绝或无法连接；详情见守护进程日志）。请稍后重试。

@@ -3,7 +3,6 @@
 
 use super::attempt::{next_try, EditNext};
 use super::respond::{from_host, pick, reply, unknown_job};
-use super::views;
 use super::Services;
 use crate::config::Config;
 use crate::policy::press::JobPress;
@@ -28,7 +27,8 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
         };
         if let Err(e) = sent {
             tracing::error!(job = %job.id, error = %e, "could not send the chart");
-            let _ = reply(&s, chat, &t!(lang, "action-failed", action = views::action_word(JobPress::Chart, lang), id = &job.id, error = e.to_string()), None);
+            // The person gets words; the raw error (a parser's, an HTTP client's) goes to the log.
+            let _ = reply(&s, chat, &t!(lang, "chart-failed", id = &job.id), None);
         }
     });
     Ok(())

@@ -172,3 +172,16 @@ fn a_chart_meeting_a_telegram_5xx_is_retried_quickly_not_after_ten_seconds() {
     assert!(took < Duration::from_secs(3), "the chart waited {took:?} after the 502");
     assert!(!env.tg.to_chat(ME).iter().any(|m| m.text.contains("failed")), "no failure was told");
 }
+
+#[test]
+fn a_chart_telegram_keeps_refusing_is_told_in_words_not_with_the_raw_error() {
+    let env = Env::new();
+    env.config(json!([one_per_second(&env)]), json!({"tickSeconds": 1}));
+    let _d = env.serve();
+    assert!(eventually(Duration::from_secs(20), || env.count("SELECT COUNT(*) FROM progress_samples WHERE job_id='scan'") >= 3));
+    env.tg.quirk("sendphoto", Some(support::fake_tg::Quirk::ServerError(502)));
+    env.tg.message(ME, ME, "/chart scan");
+    let told = env.tg.wait_for(Duration::from_secs(30), |m| m.chat_id == ME && m.text.contains("could not be sent"));
+    let told = told.unwrap_or_else(|| panic!("no words: {:?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
+    assert!(!told.text.contains("502") && !told.text.contains("Bad Gateway"), "{}", told.text);
+}
