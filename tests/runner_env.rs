@@ -19,6 +19,7 @@ async fn token_variables_and_values_are_absent_from_a_childs_environment() {
         env: vec![("OPS_JOB_ID".into(), "j1".into())],
         timeout: Duration::from_secs(5),
         kill_grace: Duration::from_millis(200),
+        reap: false,
     };
     let out = runner::run(&spec).await;
     assert!(out.success());

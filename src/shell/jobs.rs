@@ -52,7 +52,7 @@ impl From<Action> for crate::policy::press::JobPress {
     }
 }
 
-fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) -> Spec {
+fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64, reap: bool) -> Spec {
     let dir = runner::job_state_dir(&paths.state_dir(), &job.id).map(|d| d.display().to_string()).unwrap_or_default();
     let mut env = vec![("OPS_JOB_ID".into(), job.id.clone()), ("OPS_RUN_ID".into(), run_id.to_string()), ("OPS_STATE_DIR".into(), dir)];
     // Every command of a long job, start included: the worker it launches is what reports.
@@ -67,6 +67,7 @@ fn spec(job: &Job, argv: &[String], paths: &Paths, run_id: i64, timeout: u64) ->
         env,
         timeout: Duration::from_secs(timeout.max(1)),
         kill_grace: Duration::from_secs(job.policy.kill_grace_seconds),
+        reap,
     }
 }
 
@@ -82,7 +83,9 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
         }
     }
     let run_id = store.begin_run(&job.id, action.as_str(), origin, now)?;
-    let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds)).await;
+    // A run (a check, a write) is over when it exits: what it left in its group goes with it. A
+    // start's worker, and whatever a stop command starts, live on.
+    let out = runner::run(&spec(job, &argv, paths, run_id, job.policy.timeout_seconds, action == Action::Run)).await;
     // A check's run is judged as the check is: exit 0 with an ALERT line is a failed run.
     let verdict = (action == Action::Run && job.kind == Kind::OneShotRead).then(|| check_failure(&out)).flatten().filter(|_| out.success());
     let (ok, summary) = match &verdict {
@@ -196,7 +199,7 @@ pub async fn observe(job: &Job, paths: &Paths) -> Result<JobStatus, Failure> {
         status_file::Pushed::Missing => None,
     };
     match (job.commands.status.as_ref(), stale) {
-        (Some(argv), _) => status_from_outcome(&runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds)).await),
+        (Some(argv), _) => status_from_outcome(&runner::run(&spec(job, argv, paths, 0, job.policy.status_timeout_seconds, true)).await),
         (None, Some(r)) => r,
         (None, None) => Ok(JobStatus { message: Some(format!("no status yet (it writes ${})", status_file::ENV)), ..JobStatus::default() }),
     }

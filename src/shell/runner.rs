@@ -29,6 +29,9 @@ pub struct Spec {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL of a timed-out group (`policy.killGraceSeconds`).
     pub kill_grace: Duration,
+    /// End what the command left running in its group when it exits (a check or a status
+    /// command; not a `start`, whose worker is meant to live on).
+    pub reap: bool,
 }
 
 /// Keeps the last `cap` bytes written, counting all of them.
@@ -102,7 +105,13 @@ pub async fn run(spec: &Spec) -> Outcome {
     let pumps = [tokio::spawn(pump(child.stdout.take().expect("piped"), so.clone())), tokio::spawn(pump(child.stderr.take().expect("piped"), se.clone()))];
     out.life = tokio::select! {
         s = child.wait() => match s {
-            Ok(s) => Life::ended(s),
+            Ok(s) => {
+                if spec.reap && group_alive(pid as i32) {
+                    // Left behind by a check or a status command: one orphan per run otherwise.
+                    kill_group(pid as i32, &mut child, spec.kill_grace).await;
+                }
+                Life::ended(s)
+            }
             // A wait on our own child fails only if the OS lost it; the group is then ended
             // the same way as on timeout, and SIGKILL is what ended it.
             Err(_) => {

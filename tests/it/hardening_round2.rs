@@ -239,3 +239,21 @@ fn get_me_answering_200_with_bad_json_is_not_called_telegram_unreachable() {
     assert!(!env.log().contains("Telegram unreachable"), "{}", env.log());
     stop(d);
 }
+
+#[test]
+fn what_a_check_leaves_running_when_it_exits_is_ended_with_it() {
+    let env = Env::new();
+    let pidfile = env.path().join("orphan.pid");
+    let chk = env.script("chk.sh", &format!("sleep 1000 &\necho $! > {}\necho done\n", pidfile.display()));
+    env.config(json!([{"id": "chk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", chk]}}]), json!({}));
+    let ran = env.cli().args(["run", "chk"]).output().unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let alive =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X'])));
+    let gone = eventually(T, || !alive());
+    if !gone {
+        let _ = rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), rustix::process::Signal::KILL);
+    }
+    assert!(gone, "the check's background sleep (pid {pid}) outlived it");
+}

@@ -13,6 +13,7 @@ fn spec(argv: &[&str], timeout_ms: u64) -> Spec {
         env: vec![],
         timeout: Duration::from_millis(timeout_ms),
         kill_grace: GRACE,
+        reap: false,
     }
 }
 
