@@ -63,11 +63,16 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     record::change(store, chat, !new.is_empty(), |parts| {
         policy::upsert(parts, new);
         parts.retain(|p| !leaving.contains(&p.job.as_str()));
-        let more = |n| crate::t!(lang, "live-more", count = n);
-        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &idle);
-        let markup = (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string());
-        (text, markup)
+        rendered(&header, parts, &idle, lang)
     })
+}
+
+/// The live message's text and keyboard (JSON) for `parts` under `header`, within Telegram's
+/// limits; `idle` when no part is left.
+fn rendered(header: &str, parts: &[LivePart], idle: &str, lang: Lang) -> (String, Option<String>) {
+    let more = |n| crate::t!(lang, "live-more", count = n);
+    let (text, rows) = policy::compose(header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, idle);
+    (text, (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string()))
 }
 
 /// Takes the jobs that no longer run out of `chat`'s live message, by their stored state
@@ -84,9 +89,7 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, states: &HashMap<St
     let idle = crate::t!(lang, "live-idle");
     record::change(store, chat, false, |parts| {
         parts.retain(|p| !gone.contains(&p.job));
-        let more = |n| crate::t!(lang, "live-more", count = n);
-        let (text, rows) = policy::compose(&header, parts, CHUNK_LIMIT, views::MAX_BUTTONS, more, &idle);
-        (text, (!rows.is_empty()).then(|| serde_json::json!({ "inline_keyboard": rows }).to_string()))
+        rendered(&header, parts, &idle, lang)
     })?;
     Ok(true)
 }

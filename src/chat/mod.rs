@@ -342,10 +342,17 @@ fn reconcile_live(services: &Services) -> Result<()> {
     let Some(cfg) = services.config() else { return Ok(()) };
     let mut store = services.store()?;
     let chats = services.config.current().report_chats.clone();
-    if chats.iter().try_fold(true, |none, c| Ok::<_, anyhow::Error>(none && crate::store::live::parts(&store, *c)?.is_empty()))? {
+    // Only the jobs the live messages show: every 2 s, with a thousand jobs configured.
+    let mut shown = Vec::new();
+    for c in &chats {
+        shown.extend(crate::store::live::parts(&store, *c)?.into_iter().map(|p| p.job));
+    }
+    if shown.is_empty() {
         return Ok(());
     }
-    let states = store.job_states()?;
+    shown.sort();
+    shown.dedup();
+    let states = store.job_states_of(&shown.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut any = false;
     for chat in chats {
         let lang = prefs::chat_lang(&store, chat, cfg.locale)?;

@@ -234,6 +234,11 @@ pub fn status_from_outcome(out: &Outcome) -> Result<JobStatus, Failure> {
 /// token written as `\u0031\u0032…` is masked in the raw output only once it is decoded. Text
 /// that is not JSON is left to the parser to refuse.
 fn decoded_and_masked(stdout: &str) -> String {
+    // Only a \u escape can spell the token's characters (digits, letters, ':', '-', '_')
+    // otherwise: without one the output, masked when captured, is parsed once, as before.
+    if !stdout.contains("\\u") {
+        return stdout.to_string();
+    }
     match serde_json::from_str::<serde_json::Value>(stdout.trim()) {
         Ok(v) => crate::shell::secrets::mask(&v.to_string()),
         Err(_) => stdout.to_string(),

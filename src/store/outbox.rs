@@ -3,7 +3,7 @@
 
 use super::Store;
 use anyhow::Result;
-use rusqlite::params;
+use rusqlite::{named_params, params};
 
 /// One queued message part.
 #[derive(Debug, Clone)]
@@ -171,13 +171,26 @@ fn aged_before() -> i64 {
     now_ms() - BULK_AGING_MS
 }
 
+/// A chat's sending order over its pending rows `p`, one rule for the sender's head, every
+/// chat's head and the backlog merger (they must agree): alerts first, then replies (a reply
+/// older than [`REPLY_AGING_MS`] by age among the alerts), then bulk younger than
+/// [`BULK_AGING_MS`]; oldest first within each. Parameters `:reply_aged` and `:bulk_aged`.
+macro_rules! send_order {
+    () => {
+        "p.kind!='alert' AND (p.kind!='reply' OR p.created_at > :reply_aged), p.bulk AND (p.kind!='request' OR p.created_at > :bulk_aged), p.id"
+    };
+}
+
 /// The chat's pending rows in sending order, from its head, at most `limit`.
 pub fn queued(store: &Store, chat: i64, limit: i64) -> Result<Vec<Queued>> {
-    let mut st = store.conn().prepare(
-        "SELECT id, silent, CASE WHEN kind IN ('alert', 'routine') AND html=1 THEN merge END FROM outbox
-         WHERE status='pending' AND chat_id=?1 ORDER BY kind!='alert' AND (kind!='reply' OR created_at > ?4), bulk AND (kind!='request' OR created_at > ?3), id LIMIT ?2",
-    )?;
-    let rows = st.query_map(params![chat, limit, aged_before(), reply_aged_before()], |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
+    let mut st = store.conn().prepare(concat!(
+        "SELECT p.id, p.silent, CASE WHEN p.kind IN ('alert', 'routine') AND p.html=1 THEN p.merge END FROM outbox p
+         WHERE p.status='pending' AND p.chat_id=:chat ORDER BY ",
+        send_order!(),
+        " LIMIT :limit"
+    ))?;
+    let args = named_params! {":chat": chat, ":limit": limit, ":bulk_aged": aged_before(), ":reply_aged": reply_aged_before()};
+    let rows = st.query_map(args, |r| Ok(Queued { id: r.get(0)?, silent: r.get(1)?, merge: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -217,19 +230,17 @@ fn out_msg(r: &rusqlite::Row) -> rusqlite::Result<OutMsg> {
     })
 }
 
-/// The next pending message of each chat (alerts first, then replies (a reply older than
-/// [`REPLY_AGING_MS`] by age among the alerts), then bulk younger than [`BULK_AGING_MS`];
-/// oldest first within each)
-/// whose retry time has come.
+/// The next pending message of each chat (in its sending order, `send_order!`) whose retry
+/// time has come.
 pub fn due_heads(store: &Store, now: i64) -> Result<Vec<OutMsg>> {
-    let mut stmt = store.conn().prepare(
+    let mut stmt = store.conn().prepare(concat!(
         "SELECT o.id, o.chat_id, o.text, o.html, o.silent, o.markup, o.attempts, o.kind='live' FROM outbox o
-         WHERE o.status='pending' AND o.next_attempt_at <= ?1
-         AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id
-                     ORDER BY p.kind!='alert' AND (p.kind!='reply' OR p.created_at > ?3), p.bulk AND (p.kind!='request' OR p.created_at > ?2), p.id LIMIT 1)
-         ORDER BY o.id",
-    )?;
-    let rows = stmt.query_map(params![now, aged_before(), reply_aged_before()], out_msg)?;
+         WHERE o.status='pending' AND o.next_attempt_at <= :now
+         AND o.id = (SELECT p.id FROM outbox p WHERE p.status='pending' AND p.chat_id=o.chat_id ORDER BY ",
+        send_order!(),
+        " LIMIT 1) ORDER BY o.id"
+    ))?;
+    let rows = stmt.query_map(named_params! {":now": now, ":bulk_aged": aged_before(), ":reply_aged": reply_aged_before()}, out_msg)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -240,9 +251,13 @@ pub fn head(store: &Store, chat: i64) -> Result<Option<(OutMsg, i64)>> {
     Ok(store
         .conn()
         .query_row(
-            "SELECT id, chat_id, text, html, silent, markup, attempts, kind='live', next_attempt_at FROM outbox WHERE status='pending' AND chat_id=?1 \
-             ORDER BY kind!='alert' AND (kind!='reply' OR created_at > ?3), bulk AND (kind!='request' OR created_at > ?2), id LIMIT 1",
-            params![chat, aged_before(), reply_aged_before()],
+            concat!(
+                "SELECT p.id, p.chat_id, p.text, p.html, p.silent, p.markup, p.attempts, p.kind='live', p.next_attempt_at FROM outbox p
+                 WHERE p.status='pending' AND p.chat_id=:chat ORDER BY ",
+                send_order!(),
+                " LIMIT 1"
+            ),
+            named_params! {":chat": chat, ":bulk_aged": aged_before(), ":reply_aged": reply_aged_before()},
             |r| Ok((out_msg(r)?, r.get(8)?)),
         )
         .optional()?)
