@@ -270,6 +270,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::Output(o) => format!("{}\n{o}", t!(lang, "note-output")),
         Note::LogTail(o) => format!("{}\n{o}", t!(lang, "note-log-tail")),
         Note::LogUnreadable { path, reason } => t!(lang, "note-log-unreadable", path = path.as_str(), reason = reason.as_str()),
+        Note::StateReset { error } => t!(lang, "note-state-reset", error = error.as_str()),
         Note::Outcome(o) => t!(lang, "note-result", text = o),
         Note::Queued { job_id, delay_seconds } => t!(lang, "note-queued", job = job_id, delay = i18n::duration(lang, *delay_seconds)),
         Note::Verification { approval_id, ok } => {

@@ -10,6 +10,7 @@ use super::token::{redact, Token};
 use super::views;
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::policy::decisions::Decisions;
 use crate::policy::live::{self as policy, LivePart, Step};
 use crate::policy::state::JobState;
 use crate::render::{self, Report};
@@ -79,8 +80,10 @@ fn rendered(header: &str, parts: &[LivePart], idle: &str, lang: Lang) -> (String
 /// ([`policy::still_running`]; gone from the config or disabled counts too), and queues its edit.
 /// True when any left. A report that says a job left updates the message at once; this keeps it
 /// true when no report comes (a completion held by quiet hours, a deliberate stop).
-pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, states: &HashMap<String, JobState>, lang: Lang) -> Result<bool> {
-    let stays = |job: &str| cfg.job(job).is_some_and(|j| j.enabled) && states.get(job).is_some_and(policy::still_running);
+pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<String, JobState>, &HashMap<String, Decisions>), lang: Lang) -> Result<bool> {
+    let (states, said) = known;
+    let runs = |job: &str| states.get(job).is_some_and(|st| policy::still_running(st, said.get(job).unwrap_or(&Decisions::default())));
+    let stays = |job: &str| cfg.job(job).is_some_and(|j| j.enabled) && runs(job);
     let gone: Vec<String> = record::parts(store, chat)?.into_iter().map(|p| p.job).filter(|j| !stays(j)).collect();
     if gone.is_empty() {
         return Ok(false);

@@ -20,6 +20,7 @@ pub mod token;
 mod views;
 
 use crate::config::Config;
+use crate::policy::decisions::reaches_snoozed_chat;
 use crate::policy::report::Section;
 use crate::render::Report;
 use crate::shell::config_watch::ConfigWatch;
@@ -147,11 +148,15 @@ impl Sink for OutboxSink {
         let amends_only = |s: &Section| s.amends.is_some() && s.anomaly.is_none();
         // Routine progress goes to the chat's live progress message.
         let news: Vec<Section> = live::others(report).sections.into_iter().filter(|s| !amends_only(s)).collect();
+        // A chat's own snooze (a non-approver's) keeps reminders out of that chat alone.
+        let snoozed = crate::store::decisions::chat_snoozes(&store, chrono::Utc::now().timestamp())?;
         for chat in &chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
             live::update(&mut store, *chat, report, &host, tz, lang)?;
+            let heard = |s: &&Section| !snoozed.contains(&(*chat, s.job_id.clone())) || reaches_snoozed_chat(s);
+            let news: Vec<Section> = news.iter().filter(heard).cloned().collect();
             if !news.is_empty() {
-                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news.clone(), digest: None }, &host, tz, lang)?;
+                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news, digest: None }, &host, tz, lang)?;
             }
             let mut unmatched = Vec::new();
             for s in report.sections.iter().filter(|s| s.amends.is_some()) {
@@ -352,11 +357,13 @@ fn reconcile_live(services: &Services) -> Result<()> {
     }
     shown.sort();
     shown.dedup();
-    let states = store.job_states_of(&shown.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let ids: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let states = store.job_states_of(&ids)?;
+    let said = crate::store::decisions::of_jobs(&store, &ids)?;
     let mut any = false;
     for chat in chats {
         let lang = prefs::chat_lang(&store, chat, cfg.locale)?;
-        any |= live::reconcile(&mut store, chat, &cfg, &states, lang)?;
+        any |= live::reconcile(&mut store, chat, &cfg, (&states, &said), lang)?;
     }
     if any {
         services.wake.notify_one();

@@ -9,6 +9,7 @@ use crate::i18n::Lang;
 use crate::policy::press::{JobPress, Press};
 use crate::shell::jobs::Action;
 use crate::store::callbacks::{self, Callback, Redeemed};
+use crate::store::decisions;
 use crate::t;
 use dptree::case;
 use std::sync::Arc;
@@ -146,9 +147,39 @@ async fn job_or_answer(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback
 
 async fn on_ack_or_snooze(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
-    let t = ack_or_snooze(&s, &cb, q.from.id.0 as i64, &job, press_lang(&s, &q))?;
+    let user = q.from.id.0 as i64;
+    // An approver's snooze holds for every chat; anyone else's for their own chat only.
+    let everywhere = cb.action == Press::Ack || super::approve::approver_ids(&s, &cfg).contains(&user);
+    let t = ack_or_snooze(&s, &cb, user, &job, press_lang(&s, &q), everywhere)?;
     answer(&bot, &q, &t).await?;
+    if everywhere {
+        mark_other_copies(&s, &cb, &job, &views::person(&q.from), &cfg)?;
+    }
     mark_alert(&bot, &q, &s, &cb, &cfg).await
+}
+
+/// The line an Ack or Snooze adds to an alert, in `lang`.
+fn marked_line(action: Press, who: &str, cfg: &Config, lang: Lang) -> String {
+    let now = chrono::Utc::now();
+    if action == Press::Snooze {
+        let until = (now + chrono::Duration::hours(1)).with_timezone(&cfg.timezone).format("%H:%M").to_string();
+        t!(lang, "alert-snoozed-by", who = who, until = until)
+    } else {
+        t!(lang, "alert-acked-by", who = who, at = now.with_timezone(&cfg.timezone).format("%H:%M").to_string())
+    }
+}
+
+/// An Ack (or an approver's Snooze) belongs to the alert, not to the copy pressed: every other
+/// chat's copy of it gets the same line and loses its Ack and Snooze buttons, silently (an edit).
+fn mark_other_copies(s: &Services, cb: &Callback, job: &str, who: &str, cfg: &Config) -> anyhow::Result<()> {
+    let Some(key) = cb.arg.as_deref() else { return Ok(()) };
+    let mut store = s.store()?;
+    for chat in s.config.current().report_chats.iter().filter(|c| **c != cb.chat_id) {
+        let line = marked_line(cb.action, who, cfg, s.lang(*chat));
+        super::amend::alert(&mut store, *chat, job, key, &line, &[Press::Ack, Press::Snooze])?;
+    }
+    s.wake.notify_one();
+    Ok(())
 }
 
 /// Edits the alert an Ack or Snooze was pressed on: one line says who did it and when (or until
@@ -157,14 +188,7 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
     let Some(msg) = q.regular_message() else { return Ok(()) };
     let lang = s.lang(msg.chat.id.0);
     let Some(original) = crate::store::outbox::sent_text(&s.store()?, msg.chat.id.0, msg.id.0)? else { return Ok(()) };
-    let who = views::person(&q.from);
-    let now = chrono::Utc::now();
-    let line = if cb.action == Press::Snooze {
-        let until = (now + chrono::Duration::hours(1)).with_timezone(&cfg.timezone).format("%H:%M").to_string();
-        t!(lang, "alert-snoozed-by", who = who, until = until)
-    } else {
-        t!(lang, "alert-acked-by", who = who, at = now.with_timezone(&cfg.timezone).format("%H:%M").to_string())
-    };
+    let line = marked_line(cb.action, &views::person(&q.from), cfg, lang);
     let pressed = q.data.clone().unwrap_or_default();
     let rows: Vec<Vec<teloxide::types::InlineKeyboardButton>> = msg
         .reply_markup()
@@ -215,19 +239,28 @@ async fn on_chart(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) ->
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Chart, lang), id = &job)).await
 }
 
-fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang) -> anyhow::Result<String> {
+/// Records an Ack (for the alert, every chat) or a Snooze (every chat, or only `cb`'s when not
+/// `everywhere`) as the person's decision; the answer to show them.
+fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang, everywhere: bool) -> anyhow::Result<String> {
     let mut store = s.store()?;
-    let snooze = cb.action == Press::Snooze;
-    let until = chrono::Utc::now().timestamp() + 3600;
-    store.update_job_state(job, |st| {
-        if snooze {
-            st.snoozed_until = Some(until);
-        } else {
-            st.acked_anomaly_key = cb.arg.clone();
+    let now = chrono::Utc::now().timestamp();
+    let until = now + 3600;
+    let answer = match cb.action {
+        Press::Snooze if everywhere => {
+            decisions::decide(&mut store, job, |d| d.snoozed_until = Some(until))?;
+            t!(lang, "answer-snoozed", id = job)
         }
-    })?;
+        Press::Snooze => {
+            decisions::snooze_in_chat(&mut store, job, cb.chat_id, until)?;
+            t!(lang, "answer-snoozed-here", id = job)
+        }
+        _ => {
+            decisions::decide(&mut store, job, |d| d.acked = cb.arg.clone().map(|k| (k, now)))?;
+            t!(lang, "answer-acked", id = job)
+        }
+    };
     callbacks::record_event(&mut store, cb.action.as_str(), cb.chat_id, Some(user), Some(job), cb.arg.as_deref().unwrap_or(""))?;
-    Ok(if snooze { t!(lang, "answer-snoozed", id = job) } else { t!(lang, "answer-acked", id = job) })
+    Ok(answer)
 }
 
 async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, lang: Lang) -> HandlerResult {

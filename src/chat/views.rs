@@ -142,11 +142,11 @@ fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
 /// Start and Stop are offered only where they can be done now (by the stored state: Start for a
 /// job that does not run, Stop for one that does).
 pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
-    let states = match action {
-        JobPress::Start | JobPress::Stop => store.job_states()?,
+    let (states, said) = match action {
+        JobPress::Start | JobPress::Stop => (store.job_states()?, crate::store::decisions::all(store)?),
         JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
     };
-    let runs = |j: &Job| states.get(&j.id).is_some_and(crate::policy::live::still_running);
+    let runs = |j: &Job| states.get(&j.id).is_some_and(|st| crate::policy::live::still_running(st, said.get(&j.id).unwrap_or(&Default::default())));
     let applies = |j: &Job| match action {
         JobPress::Logs => true,
         JobPress::Chart => j.kind == Kind::LongRunningRead,
@@ -221,7 +221,7 @@ pub fn section_rows_reusing(
             let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
             mine.push(vec![
                 button(store, chat, t!(lang, "btn-ack", job = &s.job_id), Press::Ack, Some(&s.job_id), Some(&key))?,
-                button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), Press::Snooze, Some(&s.job_id), None)?,
+                button(store, chat, t!(lang, "btn-snooze", job = &s.job_id), Press::Snooze, Some(&s.job_id), Some(&key))?,
             ]);
         }
         rows.extend(mine.iter().cloned());

@@ -107,7 +107,8 @@ pub async fn serve(paths: Paths, console: bool) -> Result<()> {
         tracing::warn!(runs = repaired, "runs in flight at the last stop were marked interrupted");
     }
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
+    let mut interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
+    interrupted.extend(reset_states(&mut store, &cfg)?);
     let startup = Startup::gather(&store, interrupted)?;
     let setup = if console { None } else { crate::chat::setup(&cfg, &paths)? };
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
@@ -129,4 +130,23 @@ pub async fn serve(paths: Paths, console: bool) -> Result<()> {
             run_schedules(&paths, config, Arc::new(ConsoleSink { state_db: paths.state_db.clone() }), startup, shutdown).await
         }
     }
+}
+
+/// Repairs the job states on start ([`Store::repair_states`]): each job whose state could not be
+/// read is told once, by a section of its own, and logged.
+fn reset_states(store: &mut Store, cfg: &config::Config) -> Result<Vec<crate::policy::report::Section>> {
+    let bad = store.repair_states(chrono::Utc::now().timestamp())?;
+    Ok(bad
+        .into_iter()
+        .map(|(job, error)| {
+            tracing::warn!(job = job.as_str(), error = error.as_str(), "the job's stored state could not be read; moved to job_state_unreadable");
+            let mut s = match cfg.job(&job) {
+                Some(j) => crate::policy::report::Section::for_job(j),
+                None => crate::policy::report::Section::system(&job, &job),
+            };
+            s.loud = true;
+            s.notes.push(crate::policy::report::Note::StateReset { error });
+            s
+        })
+        .collect())
 }

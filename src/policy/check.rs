@@ -1,5 +1,6 @@
 //! Policy for one-shot check results (schedules, chains, verification runs).
 
+use super::decisions::Decisions;
 use super::failure::{Failure, FailureKind};
 use super::long::{anomaly_due, clear_anomaly};
 use super::report::{Anomaly, Note, Section};
@@ -53,7 +54,7 @@ pub fn tail_chars(s: &str, max: usize) -> String {
 
 /// Decides what to report about a check run. `dedup` applies the anomaly repeat backoff
 /// (schedules); chained runs report every failure. Returns new state, section, and the chain.
-pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, dedup: bool) -> (JobState, Option<Section>, When) {
+pub fn evaluate_check(job: &Job, prev: &JobState, said: &Decisions, r: &CheckResult, now: i64, dedup: bool) -> (JobState, Option<Section>, When) {
     let mut st = prev.clone();
     st.last_check_at = Some(now);
     let failing = failure(r);
@@ -61,7 +62,7 @@ pub fn evaluate_check(job: &Job, prev: &JobState, r: &CheckResult, now: i64, ded
     let report = match &failing {
         Some(f) => {
             let a = Anomaly::CheckFailed { failure: f.clone() };
-            let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, now, !dedup);
+            let due = anomaly_due(&mut st, said, &a.key(None), job.policy.report_every_seconds, now, !dedup);
             sec.anomaly = Some(a);
             sec.notes.extend(super::long::reminder(&st, now));
             due

@@ -2,6 +2,7 @@
 //! held messages and the alerts that rang) and of how things stand now (job states, progress,
 //! open approval requests). Rendering to words happens in `render::digest`.
 
+use super::decisions::Decisions;
 use super::press::JobPress;
 use super::rate::Sample;
 use super::report::{Anomaly, AutoResume, Note, Section};
@@ -127,6 +128,8 @@ pub struct Current<'a> {
     pub jobs: &'a [(String, String)],
     /// Every job's state now.
     pub states: &'a HashMap<String, JobState>,
+    /// What people decided about each job (acks).
+    pub said: &'a HashMap<String, Decisions>,
     /// Progress per job: first sample since the quiet hours began, and the latest.
     pub progress: &'a HashMap<String, (Sample, Sample)>,
     /// Pending approval requests (expired ones are left out here).
@@ -183,7 +186,7 @@ pub fn build(all: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
         .filter_map(|(id, name)| {
             let mine: Vec<&Recorded> = recorded.iter().copied().filter(|r| r.section.job_id == id).collect();
             let progress = now.progress.get(&id).copied().filter(|(a, b)| !mine.is_empty() || a != b);
-            night(&id, &name, &mine, progress, now.states.get(&id))
+            night(&id, &name, &mine, progress, (now.states.get(&id), now.said.get(&id)))
         })
         .collect();
     Some(Digest {
@@ -197,7 +200,7 @@ pub fn build(all: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
     })
 }
 
-fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sample)>, st: Option<&JobState>) -> Option<JobNight> {
+fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sample)>, st: Known) -> Option<JobNight> {
     if mine.is_empty() && progress.is_none() {
         return None;
     }
@@ -245,7 +248,7 @@ fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sam
 }
 
 /// An alert: listed once per anomaly identity, counting how often it rang.
-fn alert(events: &mut Vec<Timed>, keys: &mut Vec<(String, usize)>, at: i64, a: &Anomaly, s: &Section, st: Option<&JobState>) {
+fn alert(events: &mut Vec<Timed>, keys: &mut Vec<(String, usize)>, at: i64, a: &Anomaly, s: &Section, st: Known) {
     let key = a.key(s.status.as_ref().and_then(|x| x.progress_key.as_deref()));
     match keys.iter().find(|(k, _)| *k == key) {
         Some((_, i)) => {
@@ -255,7 +258,7 @@ fn alert(events: &mut Vec<Timed>, keys: &mut Vec<(String, usize)>, at: i64, a: &
         }
         None => {
             keys.push((key.clone(), events.len()));
-            events.push(Timed { at, event: Event::Alert { anomaly: a.clone(), rang: 1, standing: standing(st, &key) } });
+            events.push(Timed { at, event: Event::Alert { anomaly: a.clone(), rang: 1, standing: standing(st.0, st.1, &key) } });
         }
     }
 }
@@ -273,10 +276,13 @@ fn plain(s: &Section) -> Option<Event> {
     }
 }
 
+/// A job's stored state and what people decided about it, either possibly unknown.
+type Known<'a> = (Option<&'a JobState>, Option<&'a Decisions>);
+
 /// Where the alert with `key` stands given the job's state now.
-pub fn standing(st: Option<&JobState>, key: &str) -> Standing {
+pub fn standing(st: Option<&JobState>, said: Option<&Decisions>, key: &str) -> Standing {
     match st {
-        Some(st) if st.last_anomaly_key.as_deref() == Some(key) && st.acked_anomaly_key.as_deref() == Some(key) => Standing::Acknowledged,
+        Some(st) if st.last_anomaly_key.as_deref() == Some(key) && said.is_some_and(|d| d.acked(key, st.anomaly_since)) => Standing::Acknowledged,
         Some(st) if st.last_anomaly_key.as_deref() == Some(key) => Standing::Open,
         _ => Standing::Over,
     }

@@ -32,21 +32,31 @@ fn sample(at: i64, done: f64) -> Sample {
 struct World {
     jobs: Vec<(String, String)>,
     states: HashMap<String, JobState>,
+    said: HashMap<String, Decisions>,
     progress: HashMap<String, (Sample, Sample)>,
     pending: Vec<Pending>,
 }
 
 impl World {
     fn new(ids: &[&str]) -> World {
-        World { jobs: ids.iter().map(|i| (i.to_string(), i.to_string())).collect(), states: HashMap::new(), progress: HashMap::new(), pending: Vec::new() }
+        World {
+            jobs: ids.iter().map(|i| (i.to_string(), i.to_string())).collect(),
+            states: HashMap::new(),
+            said: HashMap::new(),
+            progress: HashMap::new(),
+            pending: Vec::new(),
+        }
     }
     fn digest(&self, recorded: &[Recorded]) -> Option<Digest> {
-        build(recorded, 0, &Current { jobs: &self.jobs, states: &self.states, progress: &self.progress, pending: &self.pending, now: 1000 })
+        build(recorded, 0, &Current { jobs: &self.jobs, states: &self.states, said: &self.said, progress: &self.progress, pending: &self.pending, now: 1000 })
     }
     fn anomaly(&mut self, job: &str, key: &str, acked: bool) {
         let st = self.states.entry(job.into()).or_default();
         st.last_anomaly_key = Some(key.into());
-        st.acked_anomaly_key = acked.then(|| key.into());
+        st.anomaly_since = Some(1);
+        if acked {
+            self.said.insert(job.into(), Decisions { acked: Some((key.into(), 2)), ..Decisions::default() });
+        }
     }
 }
 

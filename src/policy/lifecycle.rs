@@ -1,6 +1,7 @@
 //! Words for what happened to a long job that is not running: never started, stopped on purpose,
 //! or crashed. Only a crash is an alert; the other two are facts a person already knows.
 
+use super::decisions::Decisions;
 use super::state::JobState;
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +32,14 @@ pub fn stalled_for(job: &crate::config::Job, st: &JobState, s: &crate::policy::s
 }
 
 /// Advances the lifecycle bookkeeping of `st` by one observation at `t` (Unix seconds) and
-/// returns the lifecycle now. Being started by a person or by auto-resume counts as running
-/// from then on ([`started`]), so a job that dies before it is first seen is a crash too.
-pub fn advance(st: &mut JobState, running: bool, completed: bool, t: i64) -> Lifecycle {
+/// returns the lifecycle now. A start asked for by a person ([`Decisions::started_at`]) or by
+/// auto-resume ([`started`]) counts as running from then on, so a job that dies before it is
+/// first seen is a crash too; a stop on purpose ([`Decisions::stopped_at`]) is no crash.
+pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bool, t: i64) -> Lifecycle {
+    if let Some(at) = said.started_at.filter(|at| st.start_taken.is_none_or(|taken| taken < *at)) {
+        st.start_taken = Some(at);
+        started(st, at);
+    }
     if completed {
         st.running_since = None;
         st.crashed_at = None;
@@ -46,7 +52,7 @@ pub fn advance(st: &mut JobState, running: bool, completed: bool, t: i64) -> Lif
         st.crashed_at = None;
         return Lifecycle::Running;
     }
-    if st.stopped_on_purpose {
+    if said.stopped() {
         st.running_since = None;
         st.crashed_at = None;
         return Lifecycle::Stopped;
@@ -64,24 +70,15 @@ pub fn advance(st: &mut JobState, running: bool, completed: bool, t: i64) -> Lif
 
 /// The lifecycle last stored in `st` for an observation, without changing anything (for
 /// `/status`).
-pub fn current(st: &JobState, running: bool, completed: bool) -> Lifecycle {
+pub fn current(st: &JobState, said: &Decisions, running: bool, completed: bool) -> Lifecycle {
     let mut copy = st.clone();
-    advance(&mut copy, running, completed, st.crashed_at.unwrap_or(0))
+    advance(&mut copy, said, running, completed, st.crashed_at.unwrap_or(0))
 }
 
-/// A start was asked for (a person or auto-resume) at `t`: the job counts as running from now,
-/// and a stop on purpose is over.
+/// Auto-resume started the job at `t`: it counts as running from now.
 pub fn started(st: &mut JobState, t: i64) {
-    st.stopped_on_purpose = false;
-    st.stopped_at = None;
     st.crashed_at = None;
     st.running_since = Some(t);
-}
-
-/// A person stopped the job on purpose at `t`.
-pub fn stopped(st: &mut JobState, t: i64) {
-    st.stopped_on_purpose = true;
-    st.stopped_at = Some(t);
 }
 
 #[cfg(test)]
@@ -104,18 +101,19 @@ mod tests {
         ];
         for (name, steps) in table {
             let mut st = JobState::default();
+            let mut said = Decisions::default();
             for (i, (event, want)) in steps.iter().enumerate() {
                 let t = i as i64 * 10;
                 let got = match *event {
                     "start" => {
-                        started(&mut st, t);
+                        said.start(t);
                         None
                     }
                     "stop" => {
-                        stopped(&mut st, t);
+                        said.stop(t);
                         None
                     }
-                    e => Some(advance(&mut st, e == "run", e == "done", t)),
+                    e => Some(advance(&mut st, &said, e == "run", e == "done", t)),
                 };
                 assert_eq!(got, *want, "{name}: step {i} ({event})");
             }
@@ -125,11 +123,12 @@ mod tests {
     #[test]
     fn a_crash_remembers_how_long_the_job_ran() {
         let mut st = JobState::default();
-        advance(&mut st, true, false, 100);
-        advance(&mut st, true, false, 150);
-        assert_eq!(advance(&mut st, false, false, 190), Crashed);
+        let said = Decisions::default();
+        advance(&mut st, &said, true, false, 100);
+        advance(&mut st, &said, true, false, 150);
+        assert_eq!(advance(&mut st, &said, false, false, 190), Crashed);
         assert_eq!(st.crash_ran_seconds, Some(90));
         assert_eq!(st.crashed_at, Some(190));
-        assert_eq!(current(&st, false, false), Crashed, "current() does not change the verdict");
+        assert_eq!(current(&st, &said, false, false), Crashed, "current() does not change the verdict");
     }
 }

@@ -1,5 +1,6 @@
 //! The monitoring policy: a pure function of (job, previous state, observation, now, timezone).
 
+use super::decisions::Decisions;
 use super::failure::Failure;
 use super::lifecycle::{self, Lifecycle};
 use super::rate::{figure, Sample};
@@ -27,13 +28,10 @@ pub struct LongDecision {
 }
 
 /// Decides whether an anomaly is reported now and updates the anomaly bookkeeping.
-pub fn anomaly_due(st: &mut JobState, key: &str, report_every: u64, now: i64, force: bool) -> bool {
+pub fn anomaly_due(st: &mut JobState, said: &Decisions, key: &str, report_every: u64, now: i64, force: bool) -> bool {
     let new = st.last_anomaly_key.as_deref() != Some(key);
-    if new {
-        st.acked_anomaly_key = None;
-    }
-    let acked = st.acked_anomaly_key.as_deref() == Some(key);
-    let snoozed = st.snoozed_until.is_some_and(|t| t > now);
+    let acked = said.acked(key, st.anomaly_since);
+    let snoozed = said.snoozed(now);
     let backoff = ANOMALY_REPEAT_MIN_SECONDS.max(report_every as i64);
     let elapsed = st.last_anomaly_report_at.map_or(i64::MAX, |t| now - t);
     let due = new || force || (!acked && !snoozed && elapsed >= backoff);
@@ -60,17 +58,16 @@ pub fn reminder(st: &JobState, now: i64) -> Option<Note> {
 pub fn clear_anomaly(st: &mut JobState) {
     st.last_anomaly_key = None;
     st.last_anomaly_report_at = None;
-    st.acked_anomaly_key = None;
     st.anomaly_since = None;
     st.anomaly_reminders = 0;
 }
 
 /// Evaluates a long_running_read job; `obs` is the parsed status or why there is none.
-pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
+pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<JobStatus, Failure>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
     let t = now.timestamp();
     let mut st = prev.clone();
     let status = match obs {
-        Err(failure) => return invalid_status(job, st, failure, t),
+        Err(failure) => return invalid_status(job, st, said, failure, t),
         Ok(s) => s,
     };
     track_progress(&mut st, status, t);
@@ -78,7 +75,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
         st.last_progress_figures = Some(f);
     }
     let seen = st.last_seen.clone().unwrap_or_default();
-    let life = lifecycle::advance(&mut st, status.running, status.completed, t);
+    let life = lifecycle::advance(&mut st, said, status.running, status.completed, t);
     let resumed = resumed(&mut st, life, job, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
     let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
@@ -95,7 +92,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
         Some(a) => {
             let key = a.key(status.progress_key.as_deref());
             let force = auto_resume == Some(AutoResume::Start);
-            anomaly_due(&mut st, &key, job.policy.report_every_seconds, t, force)
+            anomaly_due(&mut st, said, &key, job.policy.report_every_seconds, t, force)
         }
         None => {
             clear_anomaly(&mut st);
@@ -105,7 +102,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
                     section.loud = false;
                     match &auto_resume {
                         Some(AutoResume::Start) => true,
-                        Some(AutoResume::Blocked) => anomaly_due(&mut st, "autoresume-blocked", job.policy.report_every_seconds, t, false),
+                        Some(AutoResume::Blocked) => anomaly_due(&mut st, said, "autoresume-blocked", job.policy.report_every_seconds, t, false),
                         _ => false,
                     }
                 }
@@ -114,7 +111,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
                     section.loud = false;
                     true
                 }
-                _ => routine_or_change(job, &mut st, status, &seen, now, &mut section),
+                _ => routine_or_change(job, &mut st, said, status, &seen, now, &mut section),
             }
         }
     };
@@ -191,9 +188,9 @@ fn progress_figures(s: &JobStatus) -> Option<String> {
     Some(if unit.is_empty() { figures } else { format!("{figures} {unit}") })
 }
 
-fn invalid_status(job: &Job, mut st: JobState, failure: &Failure, t: i64) -> LongDecision {
+fn invalid_status(job: &Job, mut st: JobState, said: &Decisions, failure: &Failure, t: i64) -> LongDecision {
     let a = Anomaly::InvalidStatus { failure: failure.clone() };
-    let due = anomaly_due(&mut st, &a.key(None), job.policy.report_every_seconds, t, false);
+    let due = anomaly_due(&mut st, said, &a.key(None), job.policy.report_every_seconds, t, false);
     let mut s = Section::for_job(job);
     s.anomaly = Some(a);
     LongDecision { state: st, section: due.then_some(s), auto_resume: None, chain: None }
@@ -244,7 +241,7 @@ fn decide_auto_resume(job: &Job, st: &mut JobState, t: i64) -> Option<AutoResume
     Some(AutoResume::Start)
 }
 
-fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, sec: &mut Section) -> bool {
+fn routine_or_change(job: &Job, st: &mut JobState, said: &Decisions, s: &JobStatus, seen: &Seen, now: DateTime<Utc>, sec: &mut Section) -> bool {
     let t = now.timestamp();
     // A completed job whose process then exits (running: true → false, completed both times)
     // has no news: its completion was reported once.
@@ -255,7 +252,7 @@ fn routine_or_change(job: &Job, st: &mut JobState, s: &JobStatus, seen: &Seen, n
         return true;
     }
     let every = job.policy.report_every_seconds as i64;
-    let snoozed = st.snoozed_until.is_some_and(|u| u > t);
+    let snoozed = said.snoozed(t);
     let due = st.last_report_at.is_none_or(|r| t - r >= every);
     let changed = !job.policy.only_on_change || s.progress_key != st.last_reported_progress_key;
     // Inside quiet hours too: routine progress only updates the live message, without sound.

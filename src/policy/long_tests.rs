@@ -1,6 +1,7 @@
 //! Table-driven tests of the pure policy with a fake clock.
 
 use super::check::{evaluate_check, schedule_due, CheckResult};
+use super::decisions::Decisions;
 use super::failure::{Failure, FailureKind};
 use super::long::evaluate_long;
 use super::report::{Anomaly, AutoResume, Note};
@@ -39,6 +40,9 @@ fn paused() -> Result<JobStatus, Failure> {
     Ok(JobStatus::default())
 }
 
+/// No decisions by anyone.
+const NO: &Decisions = &Decisions { acked: None, snoozed_until: None, stopped_at: None, started_at: None };
+
 fn completed() -> Result<JobStatus, Failure> {
     Ok(JobStatus { completed: true, ..JobStatus::default() })
 }
@@ -48,7 +52,7 @@ fn run(j: &Job, steps: &[(DateTime<Utc>, Result<JobStatus, Failure>)]) -> (Vec<b
     let mut st = JobState::default();
     let mut out = Vec::new();
     for (t, obs) in steps {
-        let d = evaluate_long(j, &st, obs, *t, BERLIN);
+        let d = evaluate_long(j, &st, NO, obs, *t, BERLIN);
         out.push(d.section.is_some());
         st = d.state;
     }
@@ -72,12 +76,12 @@ fn stall_is_reported_after_stall_seconds_then_repeated_with_backoff() {
 #[test]
 fn anomaly_repeat_uses_report_every_when_larger() {
     let j = long(r#"{"stallSeconds":60,"reportEverySeconds":1800}"#);
-    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
-    let d1 = evaluate_long(&j, &d0.state, &running("a"), at(12, 0, 60), BERLIN);
+    let d0 = evaluate_long(&j, &JobState::default(), NO, &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, NO, &running("a"), at(12, 0, 60), BERLIN);
     assert!(matches!(d1.section.as_ref().unwrap().anomaly, Some(Anomaly::Stalled { seconds: 60 })));
-    let d2 = evaluate_long(&j, &d1.state, &running("a"), at(12, 0, 60 + 1000), BERLIN);
+    let d2 = evaluate_long(&j, &d1.state, NO, &running("a"), at(12, 0, 60 + 1000), BERLIN);
     assert!(d2.section.is_none(), "1000 s < 1800 s");
-    let d3 = evaluate_long(&j, &d2.state, &running("a"), at(12, 0, 60 + 1800), BERLIN);
+    let d3 = evaluate_long(&j, &d2.state, NO, &running("a"), at(12, 0, 60 + 1800), BERLIN);
     assert!(d3.section.is_some());
 }
 
@@ -91,33 +95,33 @@ fn explicit_zero_stall_disables_stall_detection() {
 
 /// The state after the job was seen running at 11:00.
 fn was_running(j: &Job) -> JobState {
-    evaluate_long(j, &JobState::default(), &running("a"), at(11, 0, 0), BERLIN).state
+    evaluate_long(j, &JobState::default(), NO, &running("a"), at(11, 0, 0), BERLIN).state
 }
 
 #[test]
 fn changed_anomaly_is_reported_at_once_and_ack_silences_repeats() {
     let j = long(r#"{"reportEverySeconds":0}"#);
-    let d0 = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    let d0 = evaluate_long(&j, &was_running(&j), NO, &paused(), at(12, 0, 0), BERLIN);
     assert!(d0.section.is_some());
-    let mut st = d0.state;
-    st.acked_anomaly_key = st.last_anomaly_key.clone();
-    let d1 = evaluate_long(&j, &st, &paused(), at(12, 0, 5000), BERLIN);
+    let st = d0.state;
+    let acked = Decisions { acked: st.last_anomaly_key.clone().map(|k| (k, at(12, 0, 10).timestamp())), ..Decisions::default() };
+    let d1 = evaluate_long(&j, &st, &acked, &paused(), at(12, 0, 5000), BERLIN);
     assert!(d1.section.is_none(), "acknowledged: not repeated");
     let changed = Ok(JobStatus { stop_reason: Some("disk full".into()), ..JobStatus::default() });
-    let d2 = evaluate_long(&j, &d1.state, &changed, at(12, 0, 5060), BERLIN);
+    let d2 = evaluate_long(&j, &d1.state, &acked, &changed, at(12, 0, 5060), BERLIN);
     assert!(d2.section.is_some(), "changed anomaly comes at once despite the ack");
 }
 
 #[test]
 fn crashed_job_requires_action_unless_auto_resume_handles_it() {
     let j = long("{}");
-    let d = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &was_running(&j), NO, &paused(), at(12, 0, 0), BERLIN);
     let s = d.section.unwrap();
     assert!(matches!(s.anomaly, Some(Anomaly::Crashed { ran_seconds: Some(3600), .. })), "{:?}", s.anomaly);
     assert!(s.notes.iter().any(|n| matches!(n, Note::Hint(_))));
     assert_eq!(d.chain, Some(When::Failure));
     let j = long(r#"{"autoResume":true}"#);
-    let d = evaluate_long(&j, &was_running(&j), &paused(), at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &was_running(&j), NO, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(d.auto_resume, Some(AutoResume::Start));
     assert!(!d.section.unwrap().notes.iter().any(|n| matches!(n, Note::Hint(_))));
 }
@@ -125,10 +129,10 @@ fn crashed_job_requires_action_unless_auto_resume_handles_it() {
 #[test]
 fn a_never_started_job_is_no_alert_and_auto_resume_starts_it_silently() {
     let j = long("{}");
-    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &JobState::default(), NO, &paused(), at(12, 0, 0), BERLIN);
     assert!(d.section.is_none(), "never started: listed in /status, no report");
     let j = long(r#"{"autoResume":true}"#);
-    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &JobState::default(), NO, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(d.auto_resume, Some(AutoResume::Start));
     let s = d.section.unwrap();
     assert!(s.anomaly.is_none() && !s.loud, "started (auto-resume) silently: {s:?}");
@@ -138,9 +142,10 @@ fn a_never_started_job_is_no_alert_and_auto_resume_starts_it_silently() {
 fn a_job_stopped_on_purpose_is_no_alert_and_not_auto_resumed() {
     let j = long(r#"{"autoResume":true}"#);
     let mut st = was_running(&j);
-    super::lifecycle::stopped(&mut st, 0);
+    let mut said = Decisions::default();
+    said.stop(0);
     for secs in [0, 5000, 50_000] {
-        let d = evaluate_long(&j, &st, &paused(), at(12, 0, secs), BERLIN);
+        let d = evaluate_long(&j, &st, &said, &paused(), at(12, 0, secs), BERLIN);
         assert!(d.section.is_none(), "no report at +{secs}s");
         assert_eq!(d.auto_resume, None);
         assert_eq!(d.chain, None, "a stop is no failure");
@@ -154,7 +159,7 @@ fn auto_resume_backoff_table() {
     let mut st = JobState::default();
     let mut verdicts = Vec::new();
     for secs in [0, 300, 899, 900, 1000, 1800] {
-        let d = evaluate_long(&j, &st, &paused(), at(12, 0, secs), BERLIN);
+        let d = evaluate_long(&j, &st, NO, &paused(), at(12, 0, secs), BERLIN);
         verdicts.push(d.auto_resume.clone().unwrap());
         st = d.state;
     }
@@ -170,20 +175,20 @@ fn a_crash_that_auto_resume_brings_back_amends_its_alert_instead_of_a_new_messag
         s.progress = serde_json::from_str(&format!(r#"{{"done":{done},"total":12,"unit":"files"}}"#)).ok();
         s
     };
-    let before = evaluate_long(&j, &JobState::default(), &Ok(at_progress(2)), at(11, 0, 0), BERLIN).state;
-    let crash = evaluate_long(&j, &before, &paused(), at(12, 0, 0), BERLIN);
+    let before = evaluate_long(&j, &JobState::default(), NO, &Ok(at_progress(2)), at(11, 0, 0), BERLIN).state;
+    let crash = evaluate_long(&j, &before, NO, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(crash.auto_resume, Some(AutoResume::Start));
     let alert = crash.section.unwrap();
     let key = alert.anomaly.as_ref().map(|a| a.key(None)).unwrap();
     // Seen running again further on: the line tells where it was resumed, not where it is now.
-    let d = evaluate_long(&j, &crash.state, &Ok(at_progress(7)), at(12, 0, 1), BERLIN);
+    let d = evaluate_long(&j, &crash.state, NO, &Ok(at_progress(7)), at(12, 0, 1), BERLIN);
     let s = d.section.expect("the news goes out as an amendment");
     assert_eq!(s.amends.as_deref(), Some(key.as_str()));
     assert!(!s.loud && s.anomaly.is_none(), "{s:?}");
     let resumed = Note::Resumed { job: "j".into(), crashed: "12:00:00".into(), resumed: "12:00:00".into(), progress: Some("2/12 files".into()) };
     assert_eq!(s.notes, vec![resumed]);
     assert!(d.state.resuming.is_none(), "said once");
-    let again = evaluate_long(&j, &d.state, &running("a"), at(12, 0, 2), BERLIN);
+    let again = evaluate_long(&j, &d.state, NO, &running("a"), at(12, 0, 2), BERLIN);
     assert!(again.section.is_none_or(|s| s.amends.is_none()));
 }
 
@@ -192,10 +197,10 @@ fn a_crash_reported_while_auto_resume_waited_is_not_reported_again_when_it_start
     let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":60}"#);
     let mut st = was_running(&j);
     st.last_auto_resume_at = Some(at(11, 59, 30).timestamp());
-    let waiting = evaluate_long(&j, &st, &paused(), at(12, 0, 0), BERLIN);
+    let waiting = evaluate_long(&j, &st, NO, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(waiting.auto_resume, Some(AutoResume::Backoff));
     assert!(waiting.section.is_some_and(|s| s.anomaly.is_some()), "the crash alert");
-    let start = evaluate_long(&j, &waiting.state, &paused(), at(12, 0, 40), BERLIN);
+    let start = evaluate_long(&j, &waiting.state, NO, &paused(), at(12, 0, 40), BERLIN);
     assert_eq!(start.auto_resume, Some(AutoResume::Start), "the tick still starts it");
     assert!(start.section.is_none(), "no second alert: the first is edited once it runs");
     assert!(start.state.resuming.is_some());
@@ -204,7 +209,7 @@ fn a_crash_reported_while_auto_resume_waited_is_not_reported_again_when_it_start
 #[test]
 fn auto_resume_never_starts_a_non_read_only_job() {
     let j = job("long_running_read", "write_local", r#"{"autoResume":true}"#);
-    let d = evaluate_long(&j, &JobState::default(), &paused(), at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &JobState::default(), NO, &paused(), at(12, 0, 0), BERLIN);
     assert_eq!(d.auto_resume, Some(AutoResume::Blocked));
     assert!(d.section.is_some());
 }
@@ -228,18 +233,18 @@ fn completion_is_reported_exactly_once_and_chains_success() {
         (at(12, 0, 7200), completed()),
     ];
     assert_eq!(run(&j, &steps).0, vec![true, true, false, false, false]);
-    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
-    let d1 = evaluate_long(&j, &d0.state, &completed(), at(12, 0, 60), BERLIN);
+    let d0 = evaluate_long(&j, &JobState::default(), NO, &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, NO, &completed(), at(12, 0, 60), BERLIN);
     assert_eq!(d1.chain, Some(When::Success));
-    let d2 = evaluate_long(&j, &d1.state, &completed(), at(12, 0, 120), BERLIN);
+    let d2 = evaluate_long(&j, &d1.state, NO, &completed(), at(12, 0, 120), BERLIN);
     assert_eq!(d2.chain, None);
 }
 
 #[test]
 fn a_running_job_that_stops_without_completing_chains_failure() {
     let j = long("{}");
-    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
-    let d1 = evaluate_long(&j, &d0.state, &paused(), at(12, 0, 60), BERLIN);
+    let d0 = evaluate_long(&j, &JobState::default(), NO, &running("a"), at(12, 0, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, NO, &paused(), at(12, 0, 60), BERLIN);
     assert_eq!(d1.chain, Some(When::Failure));
 }
 
@@ -259,7 +264,7 @@ fn routine_progress_respects_interval_and_only_on_change_day_and_night() {
     ];
     let mut st = JobState::default();
     for (t, key, want) in table {
-        let d = evaluate_long(&j, &st, &running(key), t, BERLIN);
+        let d = evaluate_long(&j, &st, NO, &running(key), t, BERLIN);
         assert_eq!(d.section.is_some(), want, "at {t} key {key}");
         if let Some(s) = &d.section {
             assert_eq!(s.loud, t == at(20, 0, 0), "routine progress is silent, the status change is loud");
@@ -286,14 +291,14 @@ fn quiet_hours_never_hold_back_anomalies_or_status_changes() {
 #[test]
 fn snooze_pauses_routine_and_repeats_but_not_new_anomalies() {
     let j = long(r#"{"reportEverySeconds":600,"stallSeconds":0}"#);
-    let d0 = evaluate_long(&j, &JobState::default(), &running("a"), at(12, 0, 0), BERLIN);
-    let mut st = d0.state;
-    st.snoozed_until = Some(at(13, 0, 0).timestamp());
-    let d1 = evaluate_long(&j, &st, &running("b"), at(12, 20, 0), BERLIN);
+    let d0 = evaluate_long(&j, &JobState::default(), NO, &running("a"), at(12, 0, 0), BERLIN);
+    let st = d0.state;
+    let said = Decisions { snoozed_until: Some(at(13, 0, 0).timestamp()), ..Decisions::default() };
+    let d1 = evaluate_long(&j, &st, &said, &running("b"), at(12, 20, 0), BERLIN);
     assert!(d1.section.is_none(), "routine held while snoozed");
-    let d2 = evaluate_long(&j, &d1.state, &paused(), at(12, 30, 0), BERLIN);
+    let d2 = evaluate_long(&j, &d1.state, &said, &paused(), at(12, 30, 0), BERLIN);
     assert!(d2.section.is_some(), "a new anomaly still comes");
-    let d3 = evaluate_long(&j, &d2.state, &paused(), at(12, 50, 0), BERLIN);
+    let d3 = evaluate_long(&j, &d2.state, &said, &paused(), at(12, 50, 0), BERLIN);
     assert!(d3.section.is_none(), "repeat held (backoff and snooze)");
 }
 
@@ -301,12 +306,12 @@ fn snooze_pauses_routine_and_repeats_but_not_new_anomalies() {
 fn invalid_status_is_an_alert_naming_the_reason_and_is_not_repeated_at_once() {
     let j = long("{}");
     let bad: Result<JobStatus, Failure> = Err(Failure::new(FailureKind::NotJson, "status output is not JSON"));
-    let d0 = evaluate_long(&j, &JobState::default(), &bad, at(12, 0, 0), BERLIN);
+    let d0 = evaluate_long(&j, &JobState::default(), NO, &bad, at(12, 0, 0), BERLIN);
     match &d0.section.as_ref().unwrap().anomaly {
         Some(Anomaly::InvalidStatus { failure }) => assert!(failure.reason.contains("not JSON")),
         other => panic!("{other:?}"),
     }
-    let d1 = evaluate_long(&j, &d0.state, &bad, at(12, 1, 0), BERLIN);
+    let d1 = evaluate_long(&j, &d0.state, NO, &bad, at(12, 1, 0), BERLIN);
     assert!(d1.section.is_none());
 }
 
@@ -314,7 +319,7 @@ fn invalid_status_is_an_alert_naming_the_reason_and_is_not_repeated_at_once() {
 fn job_level_alert_is_an_anomaly() {
     let j = long("{}");
     let s = Ok(JobStatus { running: true, level: Some("alert".into()), message: Some("disk errors".into()), ..JobStatus::default() });
-    let d = evaluate_long(&j, &JobState::default(), &s, at(12, 0, 0), BERLIN);
+    let d = evaluate_long(&j, &JobState::default(), NO, &s, at(12, 0, 0), BERLIN);
     assert!(matches!(d.section.unwrap().anomaly, Some(Anomaly::JobAlert { .. })));
 }
 
@@ -351,7 +356,7 @@ fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
     ];
     let mut st = JobState::default();
     for (secs, r, want) in table {
-        let (s, sec, _) = evaluate_check(&j, &st, &r, secs, true);
+        let (s, sec, _) = evaluate_check(&j, &st, NO, &r, secs, true);
         assert_eq!(sec.is_some(), want, "at +{secs}");
         if secs == 240 {
             assert!(sec.unwrap().notes.contains(&Note::Recovered));
@@ -363,8 +368,8 @@ fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
 #[test]
 fn chained_check_reports_every_failure() {
     let j = job("one_shot_read", "read_only", "{}");
-    let (st, a, w) = evaluate_check(&j, &JobState::default(), &check(true, "ACTION REQUIRED: test"), 0, false);
-    let (_, b, _) = evaluate_check(&j, &st, &check(true, "ACTION REQUIRED: test"), 10, false);
+    let (st, a, w) = evaluate_check(&j, &JobState::default(), NO, &check(true, "ACTION REQUIRED: test"), 0, false);
+    let (_, b, _) = evaluate_check(&j, &st, NO, &check(true, "ACTION REQUIRED: test"), 10, false);
     assert!(a.is_some() && b.is_some());
     assert_eq!(w, When::Success);
 }
@@ -400,7 +405,7 @@ fn a_repeated_anomaly_says_it_is_a_reminder_and_which_one() {
     let mut st = JobState::default();
     let mut reminders = Vec::new();
     for secs in [0, 600, 1500, 2400, 2460] {
-        let d = evaluate_long(&j, &st, &running("a"), at(12, 0, secs), BERLIN);
+        let d = evaluate_long(&j, &st, NO, &running("a"), at(12, 0, secs), BERLIN);
         if let Some(s) = &d.section {
             reminders.push(s.notes.iter().find_map(|n| match n {
                 Note::Reminder { count, for_seconds } => Some((*count, *for_seconds)),

@@ -7,6 +7,7 @@ pub mod back;
 pub mod backlog;
 pub mod check;
 pub mod cron;
+pub mod decisions;
 pub mod digest;
 pub mod failure;
 pub mod lifecycle;

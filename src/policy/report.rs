@@ -107,6 +107,9 @@ pub enum Note {
     /// The job's `logFile` could not be read in time (a FIFO, a hung mount) or is not a file:
     /// the alert goes out without its tail, saying why.
     LogUnreadable { path: String, reason: String },
+    /// The job's saved monitor state could not be read at start-up: it starts fresh (the row is
+    /// kept aside in the store for a person to look at).
+    StateReset { error: String },
     /// Exit code / timeout summary of a command.
     Outcome(String),
     /// A chained job was queued.

@@ -2,6 +2,7 @@
 //! ("running 2 h 10 min", "stalled 4 min", "crashed 13:23", "completed 12:41", "failing since
 //! 13:44"), decided from the stored state and a fresh observation at `now`.
 
+use super::decisions::Decisions;
 use super::lifecycle::{self, Lifecycle};
 use super::state::JobState;
 use super::status::JobStatus;
@@ -29,16 +30,16 @@ pub enum Standing {
 }
 
 /// Where the long job `job` stands, given its stored state `st` and fresh status `s` at `now`.
-pub fn long(job: &Job, st: &JobState, s: &JobStatus, now: i64) -> Standing {
+pub fn long(job: &Job, st: &JobState, said: &Decisions, s: &JobStatus, now: i64) -> Standing {
     let mut seen = st.clone();
-    match lifecycle::advance(&mut seen, s.running, s.completed, now) {
+    match lifecycle::advance(&mut seen, said, s.running, s.completed, now) {
         Lifecycle::Running => match lifecycle::stalled_for(job, st, s, now) {
             Some(idle) => Standing::Stalled { for_seconds: idle },
             None => Standing::Running { for_seconds: seen.running_since.map(|since| (now - since).max(0)) },
         },
         Lifecycle::Completed => Standing::Completed { at: seen.completed_at },
         Lifecycle::Crashed => Standing::Crashed { at: seen.crashed_at },
-        Lifecycle::Stopped => Standing::Stopped { at: st.stopped_at },
+        Lifecycle::Stopped => Standing::Stopped { at: said.stopped_at },
         Lifecycle::NotStarted => Standing::NotStarted,
     }
 }
@@ -63,23 +64,24 @@ mod tests {
         JobStatus { running, completed, progress_key: key.map(str::to_string), ..JobStatus::default() }
     }
 
+    const NO: &Decisions = &Decisions { acked: None, snoozed_until: None, stopped_at: None, started_at: None };
+
     #[test]
     fn words_and_times_for_each_lifecycle() {
         let j = job(600);
         let running = JobState { running_since: Some(1000), last_progress_key: Some("k".into()), last_progress_at: Some(1000), ..JobState::default() };
-        assert_eq!(long(&j, &running, &status(true, false, Some("k")), 1300), Standing::Running { for_seconds: Some(300) });
-        assert_eq!(long(&j, &running, &status(true, false, Some("k")), 1700), Standing::Stalled { for_seconds: 700 });
-        assert_eq!(long(&j, &running, &status(true, false, Some("k2")), 1700), Standing::Running { for_seconds: Some(700) }, "progress moved");
-        assert_eq!(long(&j, &running, &status(false, false, None), 1800), Standing::Crashed { at: Some(1800) }, "first noticed now");
+        assert_eq!(long(&j, &running, NO, &status(true, false, Some("k")), 1300), Standing::Running { for_seconds: Some(300) });
+        assert_eq!(long(&j, &running, NO, &status(true, false, Some("k")), 1700), Standing::Stalled { for_seconds: 700 });
+        assert_eq!(long(&j, &running, NO, &status(true, false, Some("k2")), 1700), Standing::Running { for_seconds: Some(700) }, "progress moved");
+        assert_eq!(long(&j, &running, NO, &status(false, false, None), 1800), Standing::Crashed { at: Some(1800) }, "first noticed now");
         let crashed = JobState { crashed_at: Some(1500), ..JobState::default() };
-        assert_eq!(long(&j, &crashed, &status(false, false, None), 1800), Standing::Crashed { at: Some(1500) });
+        assert_eq!(long(&j, &crashed, NO, &status(false, false, None), 1800), Standing::Crashed { at: Some(1500) });
         let done = JobState { completed_at: Some(1600), ..JobState::default() };
-        assert_eq!(long(&j, &done, &status(false, true, None), 1800), Standing::Completed { at: Some(1600) });
-        let mut stopped = running.clone();
-        lifecycle::stopped(&mut stopped, 1650);
-        assert_eq!(long(&j, &stopped, &status(false, false, None), 1800), Standing::Stopped { at: Some(1650) });
-        assert_eq!(long(&j, &JobState::default(), &status(false, false, None), 1800), Standing::NotStarted);
-        assert_eq!(long(&job(0), &running, &status(true, false, Some("k")), 99_999), Standing::Running { for_seconds: Some(98_999) }, "no stall rule");
+        assert_eq!(long(&j, &done, NO, &status(false, true, None), 1800), Standing::Completed { at: Some(1600) });
+        let stopped = Decisions { stopped_at: Some(1650), ..Decisions::default() };
+        assert_eq!(long(&j, &running, &stopped, &status(false, false, None), 1800), Standing::Stopped { at: Some(1650) });
+        assert_eq!(long(&j, &JobState::default(), NO, &status(false, false, None), 1800), Standing::NotStarted);
+        assert_eq!(long(&job(0), &running, NO, &status(true, false, Some("k")), 99_999), Standing::Running { for_seconds: Some(98_999) }, "no stall rule");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Per-job monitor state carried from tick to tick (stored as JSON in the store).
+//! Per-job monitor state carried from tick to tick (stored as JSON in the store): what the ticks
+//! observed. What people decided (ack, snooze, stop) is [`super::decisions::Decisions`], apart.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,10 +34,6 @@ pub struct JobState {
     pub last_anomaly_key: Option<String>,
     /// When it was last reported.
     pub last_anomaly_report_at: Option<i64>,
-    /// Anomaly acknowledged by a person (not repeated until it changes).
-    pub acked_anomaly_key: Option<String>,
-    /// Routine reports and repeats paused until then.
-    pub snoozed_until: Option<i64>,
     /// Completion was reported.
     pub reported_completed: bool,
     /// Last auto-resume attempt.
@@ -51,10 +48,9 @@ pub struct JobState {
     pub crashed_at: Option<i64>,
     /// How long the crashed run had run.
     pub crash_ran_seconds: Option<i64>,
-    /// A person stopped it: no alert, no auto-resume until someone starts it again.
-    pub stopped_on_purpose: bool,
-    /// When it was stopped on purpose (for `/status`: "stopped 13:30").
-    pub stopped_at: Option<i64>,
+    /// The last start a person asked for ([`super::decisions::Decisions::started_at`]) that
+    /// this state has taken in: a newer one counts the job as running from then.
+    pub start_taken: Option<i64>,
     /// When it was first seen completed (for `/status`: "completed 12:41").
     pub completed_at: Option<i64>,
     /// When the anomaly being reported first came.

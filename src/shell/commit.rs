@@ -10,28 +10,15 @@ use std::collections::HashMap;
 /// Writes the states of the jobs this tick evaluated, the finished and the new queue items, what
 /// quiet hours hold and (`spool`) the report to be said now in one transaction: a queue item is
 /// never done without its report. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
-/// them now); fields only people change (ack, snooze, stop) are taken from the stored row if they
-/// changed during the tick, read inside the transaction so no press is lost.
+/// them now). What people decide (ack, snooze, stop) is not in these rows at all
+/// ([`crate::store::decisions`]): a press during the tick cannot be undone by its commit.
 pub(super) fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &mut Tick, spool: bool) -> Result<()> {
     let now = Utc::now().timestamp();
     store.write(|tx| {
         for id in &t.evaluated {
             let Some(st) = t.states.get(id) else { continue };
-            let mut st = st.clone();
-            if let (Some(cur), Some(old)) = (store::get_job_state(tx, id)?, loaded.get(id)) {
-                if cur.acked_anomaly_key != old.acked_anomaly_key {
-                    st.acked_anomaly_key = cur.acked_anomaly_key.clone();
-                }
-                if cur.snoozed_until != old.snoozed_until {
-                    st.snoozed_until = cur.snoozed_until;
-                }
-                if cur.stopped_on_purpose != old.stopped_on_purpose {
-                    st.stopped_on_purpose = cur.stopped_on_purpose;
-                    st.stopped_at = cur.stopped_at;
-                }
-            }
-            if loaded.get(id) != Some(&st) {
-                store::put_job_state(tx, id, &st)?;
+            if loaded.get(id) != Some(st) {
+                store::put_job_state(tx, id, st)?;
             }
         }
         for (job_id, sample) in &t.samples {

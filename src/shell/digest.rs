@@ -10,7 +10,7 @@ use crate::policy::digest::{build, quiet_start, Current, Digest, Pending};
 use crate::policy::quiet::{holds, is_quiet, window_for};
 use crate::policy::rate::Sample;
 use crate::policy::report::Section;
-use crate::store::{progress, quiet_held, Store};
+use crate::store::{decisions, progress, quiet_held, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -75,5 +75,6 @@ pub fn due(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Option<Dig
         .map(|r| Pending { id: r.id, job_id: r.job_id, asked_by: r.requested_via, expires_at: r.expires_at })
         .collect();
     let states = store.job_states()?;
-    Ok(build(&over, since, &Current { jobs: &jobs, states: &states, progress: &ends, pending: &pending, now: now.timestamp() }))
+    let said = decisions::all(store)?;
+    Ok(build(&over, since, &Current { jobs: &jobs, states: &states, said: &said, progress: &ends, pending: &pending, now: now.timestamp() }))
 }

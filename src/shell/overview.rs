@@ -44,6 +44,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
     statuses.sort_by_key(|(i, _)| *i);
     let mut statuses = statuses.into_iter().peekable();
     let states = store.job_states()?;
+    let said = crate::store::decisions::all(&store)?;
     let mut out = Vec::new();
     for (i, job) in cfg.jobs.iter().filter(wanted).enumerate() {
         let status = match statuses.peek() {
@@ -57,7 +58,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
         };
         let st = states.get(&job.id).cloned().unwrap_or_default();
         let standing = match &status {
-            Some(Ok(s)) => Some(standing::long(job, &st, s, now)),
+            Some(Ok(s)) => Some(standing::long(job, &st, said.get(&job.id).unwrap_or(&Default::default()), s, now)),
             Some(Err(_)) => None,
             None => standing::check(&st),
         };

@@ -314,7 +314,10 @@ impl Tick<'_> {
         match done {
             Done::Poll(job, obs) => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
-                let d = evaluate_long(&job, &prev, &obs, self.now, self.cfg.timezone);
+                // Read after the observation: a stop pressed while the status command ran is
+                // known before the job's absence is judged.
+                let said = store::decisions::of(store, &job.id)?;
+                let d = evaluate_long(&job, &prev, &said, &obs, self.now, self.cfg.timezone);
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
                 if d.auto_resume == Some(AutoResume::Start) {
@@ -343,7 +346,8 @@ impl Tick<'_> {
             Done::Check { job, queue_id, reason, out } => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
                 let r = super::jobs::check_result(&out);
-                let (st, mut sec, when) = evaluate_check(&job, &prev, &r, t, queue_id.is_none());
+                let said = store::decisions::of(store, &job.id)?;
+                let (st, mut sec, when) = evaluate_check(&job, &prev, &said, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
                 }

@@ -58,34 +58,51 @@ pub fn rewrite_queued(store: &mut Store, outbox_id: i64, text: &str, markup: Opt
     })
 }
 
-/// Adds `line` to what the delivered message of row `outbox_id` still has to say.
-pub fn add_amend(store: &mut Store, outbox_id: i64, line: &str) -> Result<()> {
+/// Adds `line` to what the delivered message of row `outbox_id` still has to say, and the
+/// `gone` actions (space-separated) to the buttons it loses.
+pub fn add_amend(store: &mut Store, outbox_id: i64, line: &str, gone: &str) -> Result<()> {
     store.write(|tx| {
         tx.execute(
-            "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END WHERE outbox_id=?1",
-            params![outbox_id, line],
+            "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END,
+             gone = TRIM(COALESCE(gone, '') || ' ' || ?3) WHERE outbox_id=?1",
+            params![outbox_id, line, gone],
         )?;
         Ok(())
     })
 }
 
-/// A delivered alert with lines still to add: (outbox id, chat, Telegram message id, job, lines).
-pub type Amend = (i64, i64, i32, String, String);
+/// A delivered alert with lines still to add.
+#[derive(Debug, Clone)]
+pub struct Amend {
+    /// Its outbox row.
+    pub outbox_id: i64,
+    /// The chat.
+    pub chat: i64,
+    /// The Telegram message.
+    pub message_id: i32,
+    /// The job it is about.
+    pub job: String,
+    /// The lines to add.
+    pub lines: String,
+    /// The actions whose buttons go (space-separated).
+    pub gone: String,
+}
 
 /// Delivered alerts with lines still to add, oldest first.
 pub fn pending_amends(store: &Store) -> Result<Vec<Amend>> {
     let mut st = store.conn().prepare(
-        "SELECT a.outbox_id, a.chat_id, o.tg_message_id, a.job_id, a.amend FROM alert_messages a JOIN outbox o ON o.id=a.outbox_id
+        "SELECT a.outbox_id, a.chat_id, o.tg_message_id, a.job_id, a.amend, COALESCE(a.gone, '') FROM alert_messages a JOIN outbox o ON o.id=a.outbox_id
          WHERE a.amend IS NOT NULL AND o.tg_message_id IS NOT NULL ORDER BY a.outbox_id",
     )?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let rows =
+        st.query_map([], |r| Ok(Amend { outbox_id: r.get(0)?, chat: r.get(1)?, message_id: r.get(2)?, job: r.get(3)?, lines: r.get(4)?, gone: r.get(5)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The lines of row `outbox_id` were added to its message (or never can be).
 pub fn amended(store: &mut Store, outbox_id: i64) -> Result<()> {
     store.write(|tx| {
-        tx.execute("UPDATE alert_messages SET amend=NULL WHERE outbox_id=?1", [outbox_id])?;
+        tx.execute("UPDATE alert_messages SET amend=NULL, gone=NULL WHERE outbox_id=?1", [outbox_id])?;
         Ok(())
     })
 }
@@ -129,4 +146,26 @@ pub fn tokens(store: &Store, chat: i64, action: &str, job: &str) -> Result<HashS
     let mut st = store.conn().prepare("SELECT token FROM callbacks WHERE chat_id=?1 AND action=?2 AND job_id=?3")?;
     let rows = st.query_map(params![chat, action, job], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::outbox;
+
+    #[test]
+    fn an_alert_rewritten_while_it_was_being_sent_is_edited_afterwards() {
+        let (_dir, mut store) = crate::store::temp();
+        let id = outbox::insert_parts(&mut store, 7, &["ALERT disk full".into()], false, Some(r#"{"inline_keyboard":[]}"#), false).unwrap();
+        record(&mut store, id, 7, "disk", "alert:disk full").unwrap();
+        let (sending, _) = outbox::head(&store, 7).unwrap().unwrap();
+        // An Ack in another chat rewrites the row while its send is on the wire.
+        assert!(rewrite_queued(&mut store, id, "ALERT disk full\n✅ Acknowledged", None, None).unwrap());
+        outbox::mark_sent_as(&mut store, &sending, 55).unwrap();
+        let (shown_text, _) = shown(&store, 7, 55).unwrap().unwrap();
+        assert_eq!(shown_text, "ALERT disk full", "the message shows what went out");
+        let amends = pending_amends(&store).unwrap();
+        assert_eq!(amends.len(), 1, "the added line waits for an edit");
+        assert_eq!((amends[0].message_id, amends[0].lines.as_str()), (55, "✅ Acknowledged"));
+    }
 }

@@ -5,7 +5,10 @@ pub mod alerts;
 pub mod approval_messages;
 pub mod approvals;
 pub mod callbacks;
+pub mod decisions;
 pub mod held;
+mod job_state;
+pub use job_state::{get_job_state, parse_state, put_job_state};
 pub mod live;
 pub mod outbox;
 pub mod owner;
@@ -18,10 +21,8 @@ pub mod spool;
 
 pub use runs::RunRecord;
 
-use crate::policy::state::JobState;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/020_request_message_indexes.sql"),
     include_str!("migrations/021_report_spool.sql"),
     include_str!("migrations/022_reply_key.sql"),
+    include_str!("migrations/023_decisions.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the
@@ -157,46 +159,6 @@ impl Store {
         self.write(|tx| set_meta(tx, key, value))
     }
 
-    /// All per-job monitor states (unreadable rows start fresh).
-    pub fn job_states(&self) -> Result<HashMap<String, JobState>> {
-        let mut stmt = self.conn.prepare("SELECT job_id, state FROM job_state")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (id, json) = row?;
-            out.insert(id, serde_json::from_str(&json).unwrap_or_default());
-        }
-        Ok(out)
-    }
-
-    /// The stored states of `ids` (those that have one; unreadable rows start fresh).
-    pub fn job_states_of(&self, ids: &[&str]) -> Result<HashMap<String, JobState>> {
-        let mut stmt = self.conn.prepare_cached("SELECT state FROM job_state WHERE job_id=?1")?;
-        let mut out = HashMap::new();
-        for id in ids {
-            if let Some(json) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-                out.insert(id.to_string(), serde_json::from_str(&json).unwrap_or_default());
-            }
-        }
-        Ok(out)
-    }
-
-    /// One job's monitor state (fresh when it has none yet or its row is unreadable).
-    pub fn job_state(&self, job_id: &str) -> Result<JobState> {
-        let json: Option<String> = self.conn.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
-    }
-
-    /// Applies `f` to one job's state atomically (for acks, snoozes, CLI updates).
-    pub fn update_job_state(&mut self, job_id: &str, f: impl FnOnce(&mut JobState)) -> Result<()> {
-        self.write(|tx| {
-            let cur: Option<String> = tx.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
-            let mut st: JobState = cur.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
-            f(&mut st);
-            put_job_state(tx, job_id, &st)
-        })
-    }
-
     /// Queues a chain item.
     pub fn enqueue(&mut self, job_id: &str, reason: &str, now: i64, not_before: i64) -> Result<()> {
         self.write(|tx| enqueue(tx, job_id, reason, now, not_before))
@@ -278,21 +240,6 @@ fn retry_busy_with<T>(policy: crate::policy::retry::Retry, mut f: impl FnMut() -
 
 fn queue_row(r: &rusqlite::Row) -> rusqlite::Result<QueueItem> {
     Ok(QueueItem { id: r.get(0)?, job_id: r.get(1)?, reason: r.get(2)?, not_before: r.get(3)?, status: r.get(4)? })
-}
-
-/// Reads one job's state inside a transaction (None when never stored).
-pub fn get_job_state(tx: &rusqlite::Transaction, job_id: &str) -> Result<Option<JobState>> {
-    let cur: Option<String> = tx.query_row("SELECT state FROM job_state WHERE job_id=?1", [job_id], |r| r.get(0)).optional()?;
-    Ok(cur.map(|j| serde_json::from_str(&j).unwrap_or_default()))
-}
-
-/// Writes one job's state inside a transaction.
-pub fn put_job_state(tx: &rusqlite::Transaction, job_id: &str, st: &JobState) -> Result<()> {
-    tx.execute(
-        "INSERT INTO job_state(job_id, state) VALUES (?1, ?2) ON CONFLICT(job_id) DO UPDATE SET state=excluded.state",
-        params![job_id, serde_json::to_string(st)?],
-    )?;
-    Ok(())
 }
 
 /// Sets a meta value inside a transaction.

@@ -283,6 +283,25 @@ pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
     })
 }
 
+/// Row `m` went out as message `tg_message_id`, with the text it had when the send began. When
+/// news rewrote the row meanwhile (an Ack in another chat, a resume: [`super::alerts`]), the
+/// message shows the old text: the lines added are left to the alert's edit, which also takes
+/// the rewritten row's keyboard.
+pub fn mark_sent_as(store: &mut Store, m: &OutMsg, tg_message_id: i32) -> Result<()> {
+    store.write(|tx| {
+        let now: String = tx.query_row("SELECT text FROM outbox WHERE id=?1", [m.id], |r| r.get(0))?;
+        tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![m.id, now_ms(), tg_message_id])?;
+        if let Some(added) = now.strip_prefix(m.text.as_str()).map(|a| a.trim_start_matches('\n')).filter(|a| !a.is_empty()) {
+            tx.execute("UPDATE outbox SET shown=?2 WHERE id=?1", params![m.id, m.text])?;
+            tx.execute(
+                "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END WHERE outbox_id=?1",
+                params![m.id, added],
+            )?;
+        }
+        prune(tx)
+    })
+}
+
 /// Forgets delivered and failed rows beyond the newest 2000.
 fn prune(tx: &rusqlite::Transaction) -> Result<()> {
     tx.execute("DELETE FROM outbox WHERE status NOT IN ('pending', 'held') AND id NOT IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 2000)", [])?;

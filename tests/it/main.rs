@@ -14,6 +14,7 @@ mod config_values;
 mod config_warnings;
 mod crash_chain;
 mod crate_policy;
+mod decisions;
 mod doctor;
 mod fleet;
 mod fuzz;

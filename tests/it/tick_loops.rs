@@ -34,15 +34,12 @@ async fn a_slow_check_tick_does_not_write_back_another_jobs_old_state() {
     }
     assert!(p("started").exists(), "the check runs");
     // Meanwhile: the long-job loop stores news, and a person snoozes the job.
-    store
-        .update_job_state("long", |s| {
-            s.reported_completed = true;
-            s.snoozed_until = Some(42);
-        })
-        .unwrap();
+    store.update_job_state("long", |s| s.reported_completed = true).unwrap();
+    ops_framework::store::decisions::decide(&mut store, "long", |d| d.snoozed_until = Some(42)).unwrap();
     checks.await.unwrap().unwrap();
     let states = store.job_states().unwrap();
     let long = &states["long"];
-    assert!(long.reported_completed && long.snoozed_until == Some(42), "rolled back: {long:?}");
+    assert!(long.reported_completed, "rolled back: {long:?}");
+    assert_eq!(ops_framework::store::decisions::of(&store, "long").unwrap().snoozed_until, Some(42), "the snooze was undone");
     assert!(states["check"].last_check_at.is_some(), "the check's own state was written");
 }
