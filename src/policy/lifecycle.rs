@@ -2,7 +2,7 @@
 //! or crashed. Only a crash is an alert; the other two are facts a person already knows.
 
 use super::decisions::Decisions;
-use super::state::JobState;
+use super::state::{JobState, Run};
 use serde::{Deserialize, Serialize};
 
 /// Where a long job stands, as a person would say it.
@@ -40,31 +40,22 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
         st.start_taken = Some(at);
         started(st, at);
     }
-    if completed {
-        st.running_since = None;
-        st.crashed_at = None;
-        st.completed_at.get_or_insert(t);
-        return Lifecycle::Completed;
-    }
-    st.completed_at = None;
-    if running {
-        st.running_since.get_or_insert(t);
-        st.crashed_at = None;
-        return Lifecycle::Running;
-    }
-    if said.stopped() {
-        st.running_since = None;
-        st.crashed_at = None;
-        return Lifecycle::Stopped;
-    }
-    if let Some(since) = st.running_since.take() {
-        st.crashed_at = Some(t);
-        st.crash_ran_seconds = Some((t - since).max(0));
-    }
-    if st.crashed_at.is_some() {
-        Lifecycle::Crashed
-    } else {
-        Lifecycle::NotStarted
+    st.run = match (completed, running, st.run) {
+        (true, _, Run::Completed { at }) => Run::Completed { at },
+        (true, _, _) => Run::Completed { at: t },
+        (false, true, Run::Running { since }) => Run::Running { since },
+        (false, true, _) => Run::Running { since: t },
+        (false, false, _) if said.stopped() => Run::Idle,
+        (false, false, Run::Running { since }) => Run::Crashed { at: t, ran_seconds: (t - since).max(0) },
+        (false, false, Run::Completed { .. }) => Run::Idle,
+        (false, false, run @ (Run::Idle | Run::Crashed { .. })) => run,
+    };
+    match st.run {
+        Run::Completed { .. } => Lifecycle::Completed,
+        Run::Running { .. } => Lifecycle::Running,
+        Run::Idle if said.stopped() => Lifecycle::Stopped,
+        Run::Crashed { .. } => Lifecycle::Crashed,
+        Run::Idle => Lifecycle::NotStarted,
     }
 }
 
@@ -72,13 +63,12 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
 /// `/status`).
 pub fn current(st: &JobState, said: &Decisions, running: bool, completed: bool) -> Lifecycle {
     let mut copy = st.clone();
-    advance(&mut copy, said, running, completed, st.crashed_at.unwrap_or(0))
+    advance(&mut copy, said, running, completed, st.run.crashed_at().unwrap_or(0))
 }
 
 /// Auto-resume started the job at `t`: it counts as running from now.
 pub fn started(st: &mut JobState, t: i64) {
-    st.crashed_at = None;
-    st.running_since = Some(t);
+    st.run = Run::Running { since: t };
 }
 
 #[cfg(test)]
@@ -127,8 +117,7 @@ mod tests {
         advance(&mut st, &said, true, false, 100);
         advance(&mut st, &said, true, false, 150);
         assert_eq!(advance(&mut st, &said, false, false, 190), Crashed);
-        assert_eq!(st.crash_ran_seconds, Some(90));
-        assert_eq!(st.crashed_at, Some(190));
+        assert_eq!(st.run, Run::Crashed { at: 190, ran_seconds: 90 });
         assert_eq!(current(&st, &said, false, false), Crashed, "current() does not change the verdict");
     }
 }

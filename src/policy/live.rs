@@ -34,7 +34,7 @@ pub fn leaves(s: &Section) -> bool {
 /// crashed. The live message follows this at every check, not only the reports: a completion
 /// held by quiet hours or a deliberate stop says nothing, and the job must leave all the same.
 pub fn still_running(st: &super::state::JobState, said: &super::decisions::Decisions) -> bool {
-    st.last_seen.as_ref().is_some_and(|s| s.running && !s.completed) && !said.stopped() && st.crashed_at.is_none()
+    st.last_seen.as_ref().is_some_and(|s| s.running && !s.completed) && !said.stopped() && st.run.crashed_at().is_none()
 }
 
 /// One running job's part of the live message, as rendered for the chat.

@@ -5,7 +5,7 @@ use super::failure::Failure;
 use super::lifecycle::{self, Lifecycle};
 use super::rate::{figure, Sample};
 use super::report::{Anomaly, AutoResume, Hint, Note, Section};
-use super::state::{JobState, Resuming, Seen};
+use super::state::{JobState, Resuming, Run, Seen};
 use super::status::JobStatus;
 use crate::config::{Job, Risk, When};
 use chrono::{DateTime, Utc};
@@ -217,8 +217,11 @@ fn detect_anomaly(job: &Job, st: &JobState, s: &JobStatus, life: Lifecycle, t: i
         let (exit_code, signal) = (s.exit_code, s.signal.clone());
         return Some(Anomaly::Crashed {
             stop_reason: s.stop_reason.clone(),
-            ran_seconds: st.crash_ran_seconds,
-            at: st.crashed_at.unwrap_or(t),
+            ran_seconds: match st.run {
+                Run::Crashed { ran_seconds, .. } => Some(ran_seconds),
+                _ => None,
+            },
+            at: st.run.crashed_at().unwrap_or(t),
             exit_code,
             signal,
         });

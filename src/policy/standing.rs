@@ -4,7 +4,7 @@
 
 use super::decisions::Decisions;
 use super::lifecycle::{self, Lifecycle};
-use super::state::JobState;
+use super::state::{JobState, Run};
 use super::status::JobStatus;
 use crate::config::Job;
 use serde::Serialize;
@@ -35,10 +35,15 @@ pub fn long(job: &Job, st: &JobState, said: &Decisions, s: &JobStatus, now: i64)
     match lifecycle::advance(&mut seen, said, s.running, s.completed, now) {
         Lifecycle::Running => match lifecycle::stalled_for(job, st, s, now) {
             Some(idle) => Standing::Stalled { for_seconds: idle },
-            None => Standing::Running { for_seconds: seen.running_since.map(|since| (now - since).max(0)) },
+            None => Standing::Running { for_seconds: seen.run.since().map(|since| (now - since).max(0)) },
         },
-        Lifecycle::Completed => Standing::Completed { at: seen.completed_at },
-        Lifecycle::Crashed => Standing::Crashed { at: seen.crashed_at },
+        Lifecycle::Completed => Standing::Completed {
+            at: match seen.run {
+                Run::Completed { at } => Some(at),
+                _ => None,
+            },
+        },
+        Lifecycle::Crashed => Standing::Crashed { at: seen.run.crashed_at() },
         Lifecycle::Stopped => Standing::Stopped { at: said.stopped_at },
         Lifecycle::NotStarted => Standing::NotStarted,
     }
@@ -69,14 +74,14 @@ mod tests {
     #[test]
     fn words_and_times_for_each_lifecycle() {
         let j = job(600);
-        let running = JobState { running_since: Some(1000), last_progress_key: Some("k".into()), last_progress_at: Some(1000), ..JobState::default() };
+        let running = JobState { run: Run::Running { since: 1000 }, last_progress_key: Some("k".into()), last_progress_at: Some(1000), ..JobState::default() };
         assert_eq!(long(&j, &running, NO, &status(true, false, Some("k")), 1300), Standing::Running { for_seconds: Some(300) });
         assert_eq!(long(&j, &running, NO, &status(true, false, Some("k")), 1700), Standing::Stalled { for_seconds: 700 });
         assert_eq!(long(&j, &running, NO, &status(true, false, Some("k2")), 1700), Standing::Running { for_seconds: Some(700) }, "progress moved");
         assert_eq!(long(&j, &running, NO, &status(false, false, None), 1800), Standing::Crashed { at: Some(1800) }, "first noticed now");
-        let crashed = JobState { crashed_at: Some(1500), ..JobState::default() };
+        let crashed = JobState { run: Run::Crashed { at: 1500, ran_seconds: 0 }, ..JobState::default() };
         assert_eq!(long(&j, &crashed, NO, &status(false, false, None), 1800), Standing::Crashed { at: Some(1500) });
-        let done = JobState { completed_at: Some(1600), ..JobState::default() };
+        let done = JobState { run: Run::Completed { at: 1600 }, ..JobState::default() };
         assert_eq!(long(&j, &done, NO, &status(false, true, None), 1800), Standing::Completed { at: Some(1600) });
         let stopped = Decisions { stopped_at: Some(1650), ..Decisions::default() };
         assert_eq!(long(&j, &running, &stopped, &status(false, false, None), 1800), Standing::Stopped { at: Some(1650) });

@@ -42,17 +42,11 @@ pub struct JobState {
     pub last_check_at: Option<i64>,
     /// The check is failing (for "recovered").
     pub check_failing: bool,
-    /// Since when the current run is seen running (or was started).
-    pub running_since: Option<i64>,
-    /// When the job was found gone without `completed` (cleared once it runs again).
-    pub crashed_at: Option<i64>,
-    /// How long the crashed run had run.
-    pub crash_ran_seconds: Option<i64>,
+    /// Where the job's current (or last) run stands, as observed.
+    pub run: Run,
     /// The last start a person asked for ([`super::decisions::Decisions::started_at`]) that
     /// this state has taken in: a newer one counts the job as running from then.
     pub start_taken: Option<i64>,
-    /// When it was first seen completed (for `/status`: "completed 12:41").
-    pub completed_at: Option<i64>,
     /// When the anomaly being reported first came.
     pub anomaly_since: Option<i64>,
     /// Reminders of it sent so far.
@@ -66,6 +60,49 @@ pub struct JobState {
     /// The last cron mark this job ran (or asked) at, skipped, or started counting from: marks
     /// after it are due; one that passed while the daemon was stopped runs once, late.
     pub schedule_mark: Option<ScheduleMark>,
+}
+
+/// Where a long job's run stands, as the ticks observed it: one of these at a time, each with
+/// what belongs to it. (Stopped on purpose is a person's decision, apart: `Decisions`.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Run {
+    /// Never seen running since the last completion or stop (or never at all).
+    #[default]
+    Idle,
+    /// Seen running (or started) since then.
+    Running {
+        /// Since when (Unix seconds).
+        since: i64,
+    },
+    /// Found completed at.
+    Completed {
+        /// When first seen completed.
+        at: i64,
+    },
+    /// Found gone without `completed` (cleared once it runs again).
+    Crashed {
+        /// When the crash was found.
+        at: i64,
+        /// How long the crashed run had run.
+        ran_seconds: i64,
+    },
+}
+
+impl Run {
+    /// When the current run started, if it is running.
+    pub fn since(self) -> Option<i64> {
+        match self {
+            Run::Running { since } => Some(since),
+            Run::Idle | Run::Completed { .. } | Run::Crashed { .. } => None,
+        }
+    }
+    /// When the crash was found, if the last run crashed.
+    pub fn crashed_at(self) -> Option<i64> {
+        match self {
+            Run::Crashed { at, .. } => Some(at),
+            Run::Idle | Run::Running { .. } | Run::Completed { .. } => None,
+        }
+    }
 }
 
 /// A cron mark and the schedule it belongs to.

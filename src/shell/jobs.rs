@@ -132,7 +132,7 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
         // A crash or a stop seen since that start ends it: starting again is what is wanted.
         let st = store.job_state(&job.id)?;
         let stopped_at = crate::store::decisions::of(&store, &job.id)?.stopped_at;
-        let ended = |at: i64| st.crashed_at.is_some_and(|c| c >= at) || stopped_at.is_some_and(|s| s >= at);
+        let ended = |at: i64| st.run.crashed_at().is_some_and(|c| c >= at) || stopped_at.is_some_and(|s| s >= at);
         if let Some(at) = last.filter(|at| now - at < START_SETTLE_SECONDS && !ended(*at)) {
             return Ok(Started::JustStarted(now - at));
         }

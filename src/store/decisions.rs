@@ -108,5 +108,11 @@ mod tests {
         assert_eq!((d.snoozed_until, d.stopped_at, d.started_at), (Some(99), Some(50), None));
         assert_eq!(of(&store, "idle").unwrap(), Decisions::default());
         assert!(store.job_state("scan").is_ok(), "the old row still reads");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let old = r#"{"running_since":null,"crashed_at":70,"crash_ran_seconds":20}"#;
+        conn.execute("UPDATE job_state SET state=?1 WHERE job_id='scan'", [old]).unwrap();
+        conn.execute_batch(super::super::MIGRATIONS.iter().find(|m| m.contains("'$.crash_ran_seconds'")).unwrap()).unwrap();
+        let run = store.job_state("scan").unwrap().run;
+        assert_eq!(run, crate::policy::state::Run::Crashed { at: 70, ran_seconds: 20 }, "a crash stays a crash");
     }
 }

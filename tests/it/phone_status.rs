@@ -13,9 +13,10 @@ const T: Duration = Duration::from_secs(30);
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Tokyo;
 
 /// A field of the job's stored state (Unix seconds), once a tick wrote it.
-fn state_time(env: &Env, job: &str, field: &str) -> Option<i64> {
+/// A time in `job`'s stored state, by its JSON pointer ("/anomaly_since", "/run/Crashed/at").
+fn state_time(env: &Env, job: &str, pointer: &str) -> Option<i64> {
     let text: String = env.db().and_then(|db| db.query_row("SELECT state FROM job_state WHERE job_id=?1", [job], |r| r.get(0))).ok()?;
-    serde_json::from_str::<serde_json::Value>(&text).ok()?[field].as_i64()
+    serde_json::from_str::<serde_json::Value>(&text).ok()?.pointer(pointer)?.as_i64()
 }
 
 /// `t` as "HH:MM" in the configured timezone (the tests' times are all today there, or the
@@ -64,7 +65,7 @@ fn status_says_each_jobs_lifecycle_word_with_its_age_its_message_and_its_progres
     // (Its status says it runs already: the start is forced to record one, as a restart would.)
     assert!(env.cli().args(["start", "scan", "--force"]).status().unwrap().success());
     let d = env.serve();
-    assert!(eventually(T, || state_time(&env, "gone", "running_since").is_some()), "a tick saw gone running");
+    assert!(eventually(T, || state_time(&env, "gone", "/run/Running/since").is_some()), "a tick saw gone running");
     std::fs::remove_file(&on).unwrap();
     env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("gone (gone") && m.text.contains("crashed")).expect("gone crashed");
     env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("stuck (stuck") && m.text.contains("stalled")).expect("stuck stalled");
@@ -80,11 +81,11 @@ fn status_says_each_jobs_lifecycle_word_with_its_age_its_message_and_its_progres
     assert!(o.text.contains("▓") && o.text.contains(" 25% · 3/12 files"), "the bar and done/total unit: {}", o.text);
     assert!(!o.text.contains("phase="), "not the raw dictionary: {}", o.text);
     assert!(line_of(&o.text, "stuck").starts_with("• stuck (stuck): stalled "), "{}", o.text);
-    let crashed = state_time(&env, "gone", "crashed_at").expect("crashed_at");
+    let crashed = state_time(&env, "gone", "/run/Crashed/at").expect("crashed_at");
     assert!(line_of(&o.text, "gone").ends_with(&format!("crashed {}", hm(crashed))), "crash time in Tokyo: {}", o.text);
-    let completed = state_time(&env, "done", "completed_at").expect("completed_at");
+    let completed = state_time(&env, "done", "/run/Completed/at").expect("completed_at");
     assert!(line_of(&o.text, "done").ends_with(&format!("completed {}", hm(completed))), "{}", o.text);
-    let since = state_time(&env, "disk", "anomaly_since").expect("anomaly_since");
+    let since = state_time(&env, "disk", "/anomaly_since").expect("anomaly_since");
     assert!(line_of(&o.text, "disk").ends_with(&format!("failing since {}", hm(since))), "{}", o.text);
     assert!(!o.text.contains("last start"), "a running job's successful start is no news: {}", o.text);
     assert!(!o.text.contains("exit 0"), "a failing check's exit 0 does not read as all well: {}", o.text);

@@ -158,7 +158,7 @@ fn the_digest_has_buttons_for_what_needs_a_decision_and_approvals_check_the_pres
     night(&env, &jobs, true, json!({}));
     let _d = env.serve();
     // Seen running (held: a status change), then gone without completing: a crash, which rings.
-    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state LIKE '%\"running_since\":1%'") == 1));
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state LIKE '%\"Running\":{\"since\":1%'") == 1));
     std::fs::write(&dead, "").unwrap();
     assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("crashed") && !m.silent()).is_some(), "the crash rang");
     env.tg.message(GROUP, BOB, "/run w");
