@@ -8,10 +8,10 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod engine;
 pub mod i18n;
 pub mod policy;
 pub mod render;
-pub mod shell;
 pub mod store;
 pub mod watch;
 

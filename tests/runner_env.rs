@@ -1,7 +1,7 @@
 //! Children never see the bot token (own test binary: it changes the process environment).
 
-use ops_framework::shell::runner::{self, Spec};
-use ops_framework::shell::secrets;
+use ops_framework::engine::runner::{self, Spec};
+use ops_framework::engine::secrets;
 use std::time::Duration;
 
 #[tokio::test]

@@ -113,7 +113,7 @@ pub fn classify(e: &RequestError, attempts: i64, now: i64) -> Verdict {
 /// Sends one outbox message (into forum topic `thread` when given); through [`super::direct`],
 /// so a 5xx costs only the outbox's own backoff, not teloxide-core's extra 10 s.
 pub async fn send(bot: &Bot, m: &OutMsg, thread: Option<i32>) -> Result<i32, RequestError> {
-    let mut req = SendMessage::new(ChatId(m.chat_id), super::outbox::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
+    let mut req = SendMessage::new(ChatId(m.chat_id), super::outbox_queue::body(m)).disable_notification(m.silent).link_preview_options(LinkPreviewOptions {
         is_disabled: true,
         url: None,
         prefer_small_media: false,
@@ -155,7 +155,7 @@ pub fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>
             tracing::info!(chat_id = m.chat_id, held = n, "messages held until the chat opens the bot");
             Ok(())
         }
-        Verdict::Migrate(new) => super::outbox::migrate(&mut store, m, new),
+        Verdict::Migrate(new) => super::outbox_queue::migrate(&mut store, m, new),
     }?;
     Ok(verdict)
 }

@@ -38,7 +38,7 @@ where
     // all parsing and rendering, so a token decoded from an escape or read from output stored
     // by a process that did not know it is masked all the same.
     let html = body.contains(r#""parse_mode":"HTML""#);
-    let body = crate::shell::secrets::mask_outgoing(&body, html);
+    let body = crate::engine::secrets::mask_outgoing(&body, html);
     // `RequestError::from(reqwest::Error)` strips the URL (it holds the token) from the error.
     let response = bot.client().post(url).header("Content-Type", "application/json").body(body).send().await?;
     let text = response.text().await?;
@@ -55,7 +55,7 @@ pub async fn send_photo(bot: &Bot, chat: i64, png: Vec<u8>, caption: &str, threa
     let photo = reqwest::multipart::Part::bytes(png).file_name("chart.png").mime_str("image/png")?;
     let mut form = reqwest::multipart::Form::new()
         .text("chat_id", chat.to_string())
-        .text("caption", crate::shell::secrets::mask_outgoing(caption, false))
+        .text("caption", crate::engine::secrets::mask_outgoing(caption, false))
         .part("photo", photo);
     if let Some(t) = thread {
         form = form.text("message_thread_id", t.to_string());

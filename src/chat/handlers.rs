@@ -1,14 +1,14 @@
 //! The bot's update handling: `schema()` only routes; auth is a filter node; services come via deps.
 
-use super::commands::{self, act, choose_lang};
+use super::command_acts::{self, act, choose_lang};
 use super::respond::{reply, reply_headed};
 use super::views;
 use super::Services;
 
+use crate::engine::jobs::Action;
 use crate::i18n::Lang;
 use crate::policy::address;
 use crate::policy::press::JobPress;
-use crate::shell::jobs::Action;
 use crate::store::callbacks;
 use crate::t;
 use dptree::case;
@@ -146,15 +146,15 @@ async fn lang(c: Said, arg: String) -> HandlerResult {
 }
 
 async fn status(c: Said, arg: String) -> HandlerResult {
-    c.answering(commands::status(&c.s, c.chat, &c.cfg, arg.trim())).await
+    c.answering(command_acts::status(&c.s, c.chat, &c.cfg, arg.trim())).await
 }
 
 async fn logs(c: Said, arg: String) -> HandlerResult {
-    c.answering(commands::logs(&c.s, c.chat, &c.cfg, arg.trim())).await
+    c.answering(command_acts::logs(&c.s, c.chat, &c.cfg, arg.trim())).await
 }
 
 async fn chart(bot: Bot, c: Said, arg: String) -> HandlerResult {
-    super::chart::chart(bot, &c.s, c.chat, &c.cfg, arg.trim())
+    super::chart_reply::chart(bot, &c.s, c.chat, &c.cfg, arg.trim())
 }
 
 /// `/start` alone is what Telegram sends when someone opens the bot: a greeting and the picker.
@@ -177,7 +177,7 @@ async fn stop(c: Said, arg: String) -> HandlerResult {
 async fn run(c: Said, arg: String) -> HandlerResult {
     c.answering(async {
         match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+            Some(job) => super::approval_chat::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
             None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim()),
         }
     })
@@ -186,7 +186,7 @@ async fn run(c: Said, arg: String) -> HandlerResult {
 
 async fn pending(c: Said) -> HandlerResult {
     c.answering(async {
-        if super::approve::pending(&c.s, c.chat, &c.cfg)? == 0 {
+        if super::approval_chat::pending(&c.s, c.chat, &c.cfg)? == 0 {
             reply(&c.s, c.chat, &t!(c.lang, "reply-no-pending"), None)?;
         }
         Ok(())

@@ -1,15 +1,15 @@
 //! The Telegram transport: bot (long polling), durable outbox sender, and the report sink.
 
-mod amend;
-mod approve;
+mod alert_edits;
+mod approval_chat;
 mod attempt;
-mod chart;
-mod commands;
-mod digest;
+mod chart_reply;
+mod command_acts;
+mod digest_send;
 pub mod direct;
 pub mod handlers;
-mod live;
-pub mod outbox;
+mod live_message;
+pub mod outbox_queue;
 mod presses;
 mod probe;
 mod respond;
@@ -20,12 +20,12 @@ pub mod token;
 mod views;
 
 use crate::config::Config;
+use crate::engine::config_watch::ConfigWatch;
+use crate::engine::paths::Paths;
+use crate::engine::sink::Sink;
 use crate::policy::decisions::reaches_snoozed_chat;
 use crate::policy::report::Section;
 use crate::render::Report;
-use crate::shell::config_watch::ConfigWatch;
-use crate::shell::paths::Paths;
-use crate::shell::sink::Sink;
 use crate::store::{prefs, Store};
 use anyhow::Result;
 use std::sync::Arc;
@@ -75,7 +75,7 @@ impl Services {
         self.config.current().allowlist.contains(&chat)
     }
     /// Marks `action` on `job` from `chat` as running; None when it runs already.
-    pub fn in_flight(&self, chat: i64, action: crate::shell::jobs::Action, job: &str) -> Option<InFlight> {
+    pub fn in_flight(&self, chat: i64, action: crate::engine::jobs::Action, job: &str) -> Option<InFlight> {
         let key = (chat, action.as_str(), job.to_string());
         let fresh = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
         fresh.then(|| InFlight { running: self.running.clone(), key })
@@ -105,7 +105,7 @@ impl Services {
     /// Message `message_id` appeared in `chat` outside the outbox (a person's message, a photo):
     /// the chat's live progress message moves below it with the next routine report.
     pub fn saw(&self, chat: i64, message_id: i32) {
-        if let Err(e) = self.store().and_then(|mut st| crate::store::live::saw(&mut st, chat, message_id)) {
+        if let Err(e) = self.store().and_then(|mut st| crate::store::live_parts::saw(&mut st, chat, message_id)) {
             tracing::warn!(error = %e, "could not note a message posted to the chat");
         }
     }
@@ -147,29 +147,29 @@ impl Sink for OutboxSink {
         // (sent on its own, silently, to a chat that never got that alert).
         let amends_only = |s: &Section| s.amends.is_some() && s.anomaly.is_none();
         // Routine progress goes to the chat's live progress message.
-        let news: Vec<Section> = live::others(report).sections.into_iter().filter(|s| !amends_only(s)).collect();
+        let news: Vec<Section> = live_message::others(report).sections.into_iter().filter(|s| !amends_only(s)).collect();
         // A chat's own snooze (a non-approver's) keeps reminders out of that chat alone.
-        let snoozed = crate::store::decisions::chat_snoozes(&store, chrono::Utc::now().timestamp())?;
+        let snoozed = crate::store::decision_rows::chat_snoozes(&store, chrono::Utc::now().timestamp())?;
         for chat in &chats {
             let lang = prefs::chat_lang(&store, *chat, default)?;
-            live::update(&mut store, *chat, report, &host, tz, lang)?;
+            live_message::update(&mut store, *chat, report, &host, tz, lang)?;
             let heard = |s: &&Section| !snoozed.contains(&(*chat, s.job_id.clone())) || reaches_snoozed_chat(s);
             let news: Vec<Section> = news.iter().filter(heard).cloned().collect();
             if !news.is_empty() {
-                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news, digest: None }, &host, tz, lang)?;
+                outbox_queue::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news, digest: None }, &host, tz, lang)?;
             }
             let mut unmatched = Vec::new();
             for s in report.sections.iter().filter(|s| s.amends.is_some()) {
-                if !amend::queue(&mut store, *chat, s, lang)? && amends_only(s) {
+                if !alert_edits::queue(&mut store, *chat, s, lang)? && amends_only(s) {
                     unmatched.push(s.clone());
                 }
             }
             if !unmatched.is_empty() {
-                outbox::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: unmatched, digest: None }, &host, tz, lang)?;
+                outbox_queue::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: unmatched, digest: None }, &host, tz, lang)?;
             }
         }
         if let Some(d) = &report.digest {
-            digest::enqueue(&mut store, &chats, d, &host, tz, default)?;
+            digest_send::enqueue(&mut store, &chats, d, &host, tz, default)?;
         }
         self.services.wake.notify_one();
         Ok(())
@@ -193,12 +193,12 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     let Some(token) = found.token else {
         return Ok(None);
     };
-    let (allowlist, _) = crate::shell::config_watch::chats(cfg, &found.allow_from);
+    let (allowlist, _) = crate::engine::config_watch::chats(cfg, &found.allow_from);
     if allowlist.is_empty() {
         return Err(FailClosed.into());
     }
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
-    crate::shell::secrets::register(token.expose());
+    crate::engine::secrets::register(token.expose());
     crate::store::outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allow_from: found.allow_from, api_url }))
 }
@@ -326,13 +326,13 @@ const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// edits the messages of every request that left the pending state (decided, expired, void).
 async fn announce_forever(bot: Bot, services: Arc<Services>) {
     loop {
-        if let Err(e) = approve::announce_host_requests(&services) {
+        if let Err(e) = approval_chat::announce_host_requests(&services) {
             tracing::warn!(error = %format!("{e:#}"), "could not announce host approval requests");
         }
         if let Err(e) = settle::settle_decided(&bot, &services).await {
             tracing::warn!(error = %format!("{e:#}"), "could not update decided request messages");
         }
-        if let Err(e) = amend::edit_delivered(&bot, &services).await {
+        if let Err(e) = alert_edits::edit_delivered(&bot, &services).await {
             tracing::warn!(error = %format!("{e:#}"), "could not edit alerts with their news");
         }
         if let Err(e) = reconcile_live(&services) {
@@ -342,7 +342,7 @@ async fn announce_forever(bot: Bot, services: Arc<Services>) {
     }
 }
 
-/// Every report chat's live message follows the jobs' stored states (see [`live::reconcile`]).
+/// Every report chat's live message follows the jobs' stored states (see [`live_message::reconcile`]).
 fn reconcile_live(services: &Services) -> Result<()> {
     let Some(cfg) = services.config() else { return Ok(()) };
     let mut store = services.store()?;
@@ -350,7 +350,7 @@ fn reconcile_live(services: &Services) -> Result<()> {
     // Only the jobs the live messages show: every 2 s, with a thousand jobs configured.
     let mut shown = Vec::new();
     for c in &chats {
-        shown.extend(crate::store::live::parts(&store, *c)?.into_iter().map(|p| p.job));
+        shown.extend(crate::store::live_parts::parts(&store, *c)?.into_iter().map(|p| p.job));
     }
     if shown.is_empty() {
         return Ok(());
@@ -359,11 +359,11 @@ fn reconcile_live(services: &Services) -> Result<()> {
     shown.dedup();
     let ids: Vec<&str> = shown.iter().map(String::as_str).collect();
     let states = store.job_states_of(&ids)?;
-    let said = crate::store::decisions::of_jobs(&store, &ids)?;
+    let said = crate::store::decision_rows::of_jobs(&store, &ids)?;
     let mut any = false;
     for chat in chats {
         let lang = prefs::chat_lang(&store, chat, cfg.locale)?;
-        any |= live::reconcile(&mut store, chat, &cfg, (&states, &said), lang)?;
+        any |= live_message::reconcile(&mut store, chat, &cfg, (&states, &said), lang)?;
     }
     if any {
         services.wake.notify_one();
@@ -466,7 +466,7 @@ impl PollErrors {
         for chat in &self.services.config.current().report_chats {
             let lang = self.services.lang(*chat);
             let host = crate::config::host::of(self.services.config().as_deref());
-            outbox::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict", host = host), false, None)?;
+            outbox_queue::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict", host = host), false, None)?;
         }
         self.services.wake.notify_one();
         Ok(())

@@ -1,15 +1,15 @@
 //! Button presses (callback queries): routed by the action stored with their token; every one
 //! is answered, also when refused or stale.
 
-use super::commands::{act, logs, set_lang};
+use super::command_acts::{act, logs, set_lang};
 use super::respond::answer;
 use super::{views, Services};
 use crate::config::Config;
+use crate::engine::jobs::Action;
 use crate::i18n::Lang;
 use crate::policy::press::{JobPress, Press};
-use crate::shell::jobs::Action;
 use crate::store::callbacks::{self, Callback, Redeemed};
-use crate::store::decisions;
+use crate::store::decision_rows;
 use crate::t;
 use dptree::case;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ async fn config_or_answer(bot: &Bot, q: &CallbackQuery, s: &Services) -> anyhow:
 
 async fn decide(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
     let Some(cfg) = config_or_answer(&bot, &q, &s).await? else { return Ok(()) };
-    super::approve::on_press(&bot, &q, &s, &cb, &cfg).await
+    super::approval_chat::on_press(&bot, &q, &s, &cb, &cfg).await
 }
 
 async fn on_lang(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
@@ -149,7 +149,7 @@ async fn on_ack_or_snooze(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Call
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     let user = q.from.id.0 as i64;
     // An approver's snooze holds for every chat; anyone else's for their own chat only.
-    let everywhere = cb.action == Press::Ack || super::approve::approver_ids(&s, &cfg).contains(&user);
+    let everywhere = cb.action == Press::Ack || super::approval_chat::approver_ids(&s, &cfg).contains(&user);
     let t = ack_or_snooze(&s, &cb, user, &job, press_lang(&s, &q), everywhere)?;
     answer(&bot, &q, &t).await?;
     if everywhere {
@@ -176,7 +176,7 @@ fn mark_other_copies(s: &Services, cb: &Callback, job: &str, who: &str, cfg: &Co
     let mut store = s.store()?;
     for chat in s.config.current().report_chats.iter().filter(|c| **c != cb.chat_id) {
         let line = marked_line(cb.action, who, cfg, s.lang(*chat));
-        super::amend::alert(&mut store, *chat, job, key, &line, &[Press::Ack, Press::Snooze])?;
+        super::alert_edits::alert(&mut store, *chat, job, key, &line, &[Press::Ack, Press::Snooze])?;
     }
     s.wake.notify_one();
     Ok(())
@@ -218,7 +218,7 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, acti
     if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
         // A write job's button asks for an approval, exactly as typing `/run <job>` does.
         answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
-        return super::approve::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
+        return super::approval_chat::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
     }
     act(&s, cb.chat_id, &cfg, action, &job)?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
@@ -234,7 +234,7 @@ async fn on_logs(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> 
 
 async fn on_chart(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
-    super::chart::chart(bot.clone(), &s, cb.chat_id, &cfg, &job)?;
+    super::chart_reply::chart(bot.clone(), &s, cb.chat_id, &cfg, &job)?;
     let lang = press_lang(&s, &q);
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Chart, lang), id = &job)).await
 }
@@ -247,15 +247,15 @@ fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang, 
     let until = now + 3600;
     let answer = match cb.action {
         Press::Snooze if everywhere => {
-            decisions::decide(&mut store, job, |d| d.snoozed_until = Some(until))?;
+            decision_rows::decide(&mut store, job, |d| d.snoozed_until = Some(until))?;
             t!(lang, "answer-snoozed", id = job)
         }
         Press::Snooze => {
-            decisions::snooze_in_chat(&mut store, job, cb.chat_id, until)?;
+            decision_rows::snooze_in_chat(&mut store, job, cb.chat_id, until)?;
             t!(lang, "answer-snoozed-here", id = job)
         }
         _ => {
-            decisions::decide(&mut store, job, |d| d.acked = cb.arg.clone().map(|k| (k, now)))?;
+            decision_rows::decide(&mut store, job, |d| d.acked = cb.arg.clone().map(|k| (k, now)))?;
             t!(lang, "answer-acked", id = job)
         }
     };
@@ -265,12 +265,12 @@ fn ack_or_snooze(s: &Services, cb: &Callback, user: i64, job: &str, lang: Lang, 
 
 async fn refresh(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cfg: &Config, lang: Lang) -> HandlerResult {
     let Some(msg) = q.regular_message() else { return Ok(()) };
-    let views = crate::shell::overview::observe_all(&s.paths, cfg, None).await?;
+    let views = crate::engine::overview::observe_all(&s.paths, cfg, None).await?;
     let k = views::overview_keyboard(&mut s.store()?, msg.chat.id.0, &views, lang)?;
     let text = views::overview_text(&s.store()?, &views, cfg, lang);
     if super::text::split(&text, super::text::CHUNK_LIMIT).len() > 1 {
         // Too long for one message (many jobs): a fresh overview in several parts instead of an edit.
-        super::outbox::enqueue(&mut s.store()?, msg.chat.id.0, &text, false, Some(&k))?;
+        super::outbox_queue::enqueue(&mut s.store()?, msg.chat.id.0, &text, false, Some(&k))?;
         s.wake.notify_one();
         return Ok(());
     }

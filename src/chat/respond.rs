@@ -1,7 +1,7 @@
 //! How the bot answers: a reply queued to the chat's outbox, the answer to a press, the words
 //! for an unknown job and the job pickers. The lowest layer of the bot: it imports no handler.
 
-use super::outbox;
+use super::outbox_queue;
 use super::views;
 use super::Services;
 use crate::config::Config;
@@ -48,10 +48,10 @@ pub fn reply_headed(s: &Services, chat: i64, text: &str, markup: Option<&teloxid
     match asking() {
         Some(key) => {
             let lang = s.lang(chat);
-            outbox::enqueue_reply(&mut s.store()?, chat, text, markup, &key, |n| t!(lang, "reply-dropped-note", count = n))?;
+            outbox_queue::enqueue_reply(&mut s.store()?, chat, text, markup, &key, |n| t!(lang, "reply-dropped-note", count = n))?;
         }
         None => {
-            outbox::enqueue(&mut s.store()?, chat, text, false, markup)?;
+            outbox_queue::enqueue(&mut s.store()?, chat, text, false, markup)?;
         }
     }
     s.wake.notify_one();

@@ -4,9 +4,9 @@
 use super::attempt::{apply, classify, send, Verdict};
 pub use super::attempt::{BASE_BACKOFF_MS, MAX_BACKOFF_MS};
 use super::token::{redact, Token};
+use crate::engine::config_watch::ConfigWatch;
 use crate::policy::backlog::Plan;
 use crate::policy::retry;
-use crate::shell::config_watch::ConfigWatch;
 use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
@@ -53,7 +53,7 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, confi
         }
         let thread = config.current().thread_of(m.chat_id);
         let applied = if m.live {
-            super::live::deliver(bot, db, m, thread, token).await
+            super::live_message::deliver(bot, db, m, thread, token).await
         } else {
             let result = send(bot, m, thread).await;
             apply(db, m, result, token)
@@ -174,7 +174,7 @@ impl ChatWorker {
                 tokio::time::sleep(Duration::from_millis((slot - now_ms()) as u64)).await;
             }
             if m.live {
-                match super::live::deliver(&self.bot, &self.db, &m, self.config.current().thread_of(self.chat), &self.token).await {
+                match super::live_message::deliver(&self.bot, &self.db, &m, self.config.current().thread_of(self.chat), &self.token).await {
                     Ok(Verdict::Sent(_)) => {
                         self.last_sent.lock().expect("pacer").insert(self.chat, now_ms());
                     }
@@ -211,7 +211,7 @@ impl ChatWorker {
     /// The chat's backlog merged into the next message (led by the head row), if it has one.
     fn merged(&self, head: &OutMsg, outage: bool) -> Option<(OutMsg, Plan)> {
         let host = crate::config::host::of(self.config.config().as_deref());
-        Store::open(&self.db).and_then(|s| super::outbox::merged_next(&s, head, outage, &host)).unwrap_or_else(|e| {
+        Store::open(&self.db).and_then(|s| super::outbox_queue::merged_next(&s, head, outage, &host)).unwrap_or_else(|e| {
             tracing::error!(error = %e, "outbox backlog read failed; sending one by one");
             None
         })

@@ -2,14 +2,14 @@
 //! host), expired, void or interrupted, every delivered copy is edited to say so and loses its
 //! buttons, so nobody presses a button that can only be refused.
 
-use super::approve::request_text;
+use super::approval_chat::request_text;
 use super::attempt::{edit_next, EditNext};
 use super::Services;
 use crate::config::Config;
+use crate::engine::approval_flow::{self, ApprovalRow};
 use crate::i18n::Lang;
 use crate::policy::amend::keyboard_without;
 use crate::policy::approval::State;
-use crate::shell::approvals::{self, ApprovalRow};
 use crate::store::{approval_messages, callbacks, outbox};
 use crate::t;
 use anyhow::Result;
@@ -48,7 +48,7 @@ fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, cha
     let mut gone = HashSet::new();
     let mut lines = Vec::new();
     for id in approval_messages::decided_in(&store, outbox_id)? {
-        let Some(d) = approvals::get(&store, id)? else { continue };
+        let Some(d) = approval_flow::get(&store, id)? else { continue };
         gone.extend(callbacks::request_tokens(&store, chat, id)?);
         lines.push(format!("#{} {}: {}", d.id, d.job_id, final_line(&d, cfg, lang)));
     }
@@ -106,7 +106,7 @@ pub async fn settle_decided(bot: &Bot, s: &Services) -> Result<usize> {
     }
     let Some(cfg) = s.config() else { return Ok(0) };
     for (approval, outbox_id, shared) in &rows {
-        let Some(r) = approvals::get(&s.store()?, *approval)? else { continue };
+        let Some(r) = approval_flow::get(&s.store()?, *approval)? else { continue };
         if let Some(at) = settle_message(bot, s, &r, &cfg, *outbox_id, *shared).await {
             let wait = (at - outbox::now_ms()).clamp(0, 60_000) as u64;
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;

@@ -3,7 +3,7 @@
 //! dropped), and registered so children never inherit it.
 
 use crate::config::{parse_id, Config};
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -97,13 +97,13 @@ pub fn prepare(paths: &Paths) {
     let _ = env_token();
     let token_file = crate::config::load(&paths.config, &paths.home).ok().and_then(|c| c.telegram.token_file);
     if let Ok(Found { token: Some(t), file, .. }) = resolve_with(token_file.as_deref(), &paths.home) {
-        crate::shell::secrets::register(t.expose());
+        crate::engine::secrets::register(t.expose());
         // Once per process (this runs once, before logging starts): stderr, journald under systemd.
         if let Some(w) = file.as_deref().and_then(exposed_file_warning) {
             eprintln!("WARNING: {w}");
         }
     }
-    crate::shell::secrets::scrub_own_environment();
+    crate::engine::secrets::scrub_own_environment();
 }
 
 /// Replaces every occurrence of the token in `s` (for anything logged or reported).

@@ -1,13 +1,13 @@
 //! Chat views: the /status overview, job pickers, alert buttons, action results.
 
 use crate::config::{Config, Job, Kind};
+use crate::engine::overview::JobView;
+use crate::engine::runner::Outcome;
 use crate::i18n::{self, Lang};
 use crate::policy::press::{JobPress, Press};
 use crate::policy::report::Section;
 use crate::policy::standing::Standing;
 use crate::render::{self, Report};
-use crate::shell::overview::JobView;
-use crate::shell::runner::Outcome;
 use crate::store::callbacks::issue;
 use crate::store::Store;
 use crate::t;
@@ -143,7 +143,7 @@ fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
 /// job that does not run, Stop for one that does).
 pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
     let (states, said) = match action {
-        JobPress::Start | JobPress::Stop => (store.job_states()?, crate::store::decisions::all(store)?),
+        JobPress::Start | JobPress::Stop => (store.job_states()?, crate::store::decision_rows::all(store)?),
         JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
     };
     let runs = |j: &Job| states.get(&j.id).is_some_and(|st| crate::policy::live::still_running(st, said.get(&j.id).unwrap_or(&Default::default())));
@@ -167,7 +167,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang
 /// A run's outcome from the chat, plus the `after` jobs it queued.
 pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
     let mut text = outcome_text(JobPress::Run, job, o, lang);
-    if let Some(f) = crate::shell::jobs::check_failure(o).filter(|_| o.success()) {
+    if let Some(f) = crate::engine::jobs::check_failure(o).filter(|_| o.success()) {
         text.push_str(&format!("\n{}", t!(lang, "run-check-failing", line = &f.reason)));
     }
     for f in queued {

@@ -3,7 +3,7 @@
 
 use super::Exit;
 use crate::config::{self, Config, Job};
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use anyhow::Result;
 
 /// Loads the config or fails with exit code 2 and every problem listed.
@@ -16,7 +16,7 @@ pub fn find<'a>(cfg: &'a Config, id: &str) -> Result<&'a Job> {
     cfg.job(id).ok_or_else(|| Exit::usage(format!("unknown job id {id:?}; known: {}", cfg.job_ids().join(", "))))
 }
 
-pub fn print_outcome(label: &str, o: &crate::shell::runner::Outcome) {
+pub fn print_outcome(label: &str, o: &crate::engine::runner::Outcome) {
     // The same words as the chat and the audit trail ("exit 0 in 1.3 s").
     say!("{label}: {} in {}", o.summary(), crate::i18n::millis(crate::i18n::Lang::En, o.duration_ms));
     if !o.stdout.trim().is_empty() {

@@ -3,7 +3,7 @@
 
 use super::findings::Findings;
 use crate::config::{self, Config, Job, Kind};
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use anyhow::Result;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -103,7 +103,7 @@ async fn check_jobs(cfg: &Config, paths: &Paths, f: &mut Findings) {
         }
         if job.kind == Kind::LongRunningRead && runnable {
             let what = if job.commands.status.is_some() { "commands.status" } else { "status file" };
-            match crate::shell::jobs::observe(job, paths).await {
+            match crate::engine::jobs::observe(job, paths).await {
                 Ok(s) => f.ok(format!("jobs[{i}].{what} ({}): valid contract JSON (running={}, completed={})", job.id, s.running, s.completed)),
                 Err(why) => f.error(format!("jobs[{i}].{what} ({}): {why}", job.id)),
             }

@@ -4,7 +4,7 @@
 use super::findings::Findings;
 use crate::chat::token::{self, Token};
 use crate::config::{Config, Kind};
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 

@@ -8,13 +8,13 @@ macro_rules! say {
     };
 }
 
-mod approvals;
-mod commands;
+mod approve_cmd;
 mod common;
 mod doctor;
 mod doctor_tg;
 mod findings;
-mod report;
+mod job_cmds;
+mod report_cmd;
 mod selftest;
 mod selftest_lab;
 mod setup;
@@ -153,7 +153,7 @@ pub enum Command {
     Selftest,
     /// For a long job's own scripts: write its progress to $OPS_STATUS_FILE (the status
     /// contract), so it is watched without a status command. Needs no config file.
-    Report(report::ReportArgs),
+    Report(report_cmd::ReportArgs),
     /// Plays a job's command in `selftest`: prints FILE, or writes TEXT into it.
     #[command(hide = true)]
     SelftestProbe {
@@ -219,7 +219,7 @@ fn exit_code(e: &anyhow::Error) -> i32 {
     } else if e.downcast_ref::<crate::config::ConfigError>().is_some()
         || e.downcast_ref::<crate::chat::FailClosed>().is_some()
         || e.downcast_ref::<crate::chat::token::TokenFileUnreadable>().is_some()
-        || e.downcast_ref::<crate::shell::paths::StateExposed>().is_some()
+        || e.downcast_ref::<crate::engine::paths::StateExposed>().is_some()
     {
         EXIT_USAGE
     } else if e.downcast_ref::<crate::daemon::LockHeld>().is_some() {
@@ -234,17 +234,17 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     // The token is found, registered and wiped from the environment before the runtime starts
     // (no thread exists yet) and before any command can spawn a job.
-    crate::chat::token::prepare(&crate::shell::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
+    crate::chat::token::prepare(&crate::engine::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));
     init_logging();
     // Blocking work (store writes, log reads) on at most 16 threads: each thread that ever ran
     // keeps a malloc arena, so an unbounded pool under 1000 jobs grew the daemon by gigabytes.
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(MAX_BLOCKING_THREADS).enable_all().build().expect("tokio runtime");
-    let code = match rt.block_on(commands::dispatch(cli)) {
+    let code = match rt.block_on(job_cmds::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             let code = exit_code(&e);
-            eprintln!("ERROR: {}", crate::shell::secrets::mask(&format!("{e:#}")));
+            eprintln!("ERROR: {}", crate::engine::secrets::mask(&format!("{e:#}")));
             code
         }
     };
@@ -252,7 +252,7 @@ pub fn main() -> i32 {
     // flight (SIGTERM to each group, SIGKILL after its grace): wait for that before exiting, or
     // a command that ignores SIGTERM would outlive us. A thread stuck in a blocking read is left.
     rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    if !crate::shell::runner::await_ending_groups(ENDING_WAIT) {
+    if !crate::engine::runner::await_ending_groups(ENDING_WAIT) {
         tracing::warn!("some commands in flight were still being ended at exit");
     }
     code
@@ -274,7 +274,7 @@ struct MaskedStderr;
 impl std::io::Write for MaskedStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         // The formatter writes each event in one call, so a token is never split between calls.
-        let line = crate::shell::secrets::mask(&String::from_utf8_lossy(buf));
+        let line = crate::engine::secrets::mask(&String::from_utf8_lossy(buf));
         std::io::stderr().lock().write_all(line.as_bytes())?;
         Ok(buf.len())
     }

@@ -1,9 +1,9 @@
 //! A throw-away installation for `selftest`: a temporary folder with its own config and state,
 //! job commands played by `ops-monitor selftest-probe` (this very binary), no token, no network.
 
+use crate::engine::paths::Paths;
+use crate::engine::tick::{self, TickOptions, TickOutcome};
 use crate::policy::report::Section;
-use crate::shell::paths::Paths;
-use crate::shell::tick::{self, TickOptions, TickOutcome};
 use crate::store::Store;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};

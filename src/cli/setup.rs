@@ -7,7 +7,7 @@
 use super::setup_wait::{self, Person};
 use super::Exit;
 use crate::chat::token::Token;
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -79,7 +79,7 @@ fn obtain_token(tty: bool) -> Result<Token> {
             ))
         }
     };
-    crate::shell::secrets::register(token.expose());
+    crate::engine::secrets::register(token.expose());
     if !plausible(token.expose()) {
         return Err(Exit::usage("that does not look like a bot token (digits, a colon, then letters: 123456789:AAF…); copy it again from @BotFather"));
     }

@@ -6,7 +6,7 @@
 use super::setup_wait::Person;
 use super::Exit;
 use crate::chat::token::Token;
-use crate::shell::paths::Paths;
+use crate::engine::paths::Paths;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::io::Write;

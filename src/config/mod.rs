@@ -1,7 +1,7 @@
 //! The ops-jobs.json v1 format (plus additive extensions): model, loading, validation.
 
 mod canonical;
-mod cron;
+mod cron_check;
 pub mod host;
 mod job;
 mod keys;
@@ -11,7 +11,7 @@ mod parts;
 mod reader;
 
 pub use canonical::canonical_json;
-pub use cron::parse_cron;
+pub use cron_check::parse_cron;
 pub use load::{load, parse, unreachable_approvers, ConfigError};
 pub use model::*;
 pub use reader::Issue;

@@ -1,9 +1,9 @@
 //! Events that happen close together reach a chat as one message: reports from the per-job
 //! schedules are gathered for at most [`WINDOW`] after the first one and delivered together.
 
+use crate::engine::config_watch::ConfigWatch;
+use crate::engine::sink::Sink;
 use crate::render::Report;
-use crate::shell::config_watch::ConfigWatch;
-use crate::shell::sink::Sink;
 use crate::store::{spool, Store};
 use std::path::PathBuf;
 use std::sync::Arc;

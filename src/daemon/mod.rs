@@ -13,10 +13,10 @@ pub use status_watch::StatusWatch;
 pub use watch::PidWatch;
 
 use crate::config;
+use crate::engine::config_watch::ConfigWatch;
+use crate::engine::paths::Paths;
+use crate::engine::sink::{ConsoleSink, Sink};
 use crate::render::Report;
-use crate::shell::config_watch::ConfigWatch;
-use crate::shell::paths::Paths;
-use crate::shell::sink::{ConsoleSink, Sink};
 use crate::store::Store;
 use anyhow::Result;
 use std::future::Future;
@@ -75,7 +75,7 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
     for t in tasks {
         t.abort();
     }
-    crate::watch::back::stopped_cleanly(paths);
+    crate::watch::back_online::stopped_cleanly(paths);
     Ok(())
 }
 
@@ -99,7 +99,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
 /// unless `console` asks for the console) until SIGTERM/SIGINT.
 pub async fn serve(paths: Paths, console: bool) -> Result<()> {
     let shutdown = shutdown_signal();
-    crate::shell::paths::check_private_state(&paths)?;
+    crate::engine::paths::check_private_state(&paths)?;
     let mut store = Store::open(&paths.state_db)?;
     let _lock = ServeLock::acquire(&paths.state_db)?;
     let repaired = store.repair(chrono::Utc::now().timestamp())?;
@@ -107,12 +107,12 @@ pub async fn serve(paths: Paths, console: bool) -> Result<()> {
         tracing::warn!(runs = repaired, "runs in flight at the last stop were marked interrupted");
     }
     let cfg = config::load(&paths.config, &paths.home).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut interrupted = crate::shell::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
+    let mut interrupted = crate::engine::verify::interrupted_sections(&mut store, &cfg, chrono::Utc::now().timestamp())?;
     interrupted.extend(reset_states(&mut store, &cfg)?);
     let startup = Startup::gather(&store, interrupted)?;
     let setup = if console { None } else { crate::chat::setup(&cfg, &paths)? };
     let config = Arc::new(ConfigWatch::load(&paths, setup.as_ref().map(|b| b.allow_from.clone()).unwrap_or_default()));
-    crate::watch::back::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;
+    crate::watch::back_online::on_start(&paths, &cfg, setup.as_ref().map(|_| config.current().report_chats.clone()).as_deref())?;
     match setup {
         Some(setup) => {
             eprintln!("ops-monitor serve: Telegram bot on, {} allowed chat(s)", config.current().allowlist.len());

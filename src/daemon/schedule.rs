@@ -10,11 +10,11 @@
 use super::status_watch::StatusWatch;
 use super::watch::PidWatch;
 use crate::config::{Job, Kind};
+use crate::engine::config_watch::ConfigWatch;
+use crate::engine::paths::Paths;
+use crate::engine::tick::{self, Scope, TickOptions};
 use crate::policy::liveness::{self, pass_budget, GLOBAL, SLACK, SUPERVISOR};
 use crate::render::Report;
-use crate::shell::config_watch::ConfigWatch;
-use crate::shell::paths::Paths;
-use crate::shell::tick::{self, Scope, TickOptions};
 use crate::store::Store;
 use crate::watch::Liveness;
 use std::collections::HashMap;
@@ -178,7 +178,7 @@ const FILE_WAKE_SPACING: Duration = Duration::from_millis(200);
 /// One job's own schedule.
 async fn job_loop(ctx: Ctx, job: Job) {
     let waker = ctx.pids.waker(&job.id);
-    let file = (job.kind == Kind::LongRunningRead).then(|| crate::shell::status_file::path(&ctx.paths, &job.id)).flatten();
+    let file = (job.kind == Kind::LongRunningRead).then(|| crate::engine::status_file::path(&ctx.paths, &job.id)).flatten();
     let written = match &file {
         Some(f) => ctx.files.watch(&job.id, f),
         None => Arc::new(tokio::sync::Notify::new()),
@@ -191,7 +191,7 @@ async fn job_loop(ctx: Ctx, job: Job) {
             Kind::LongRunningRead => {
                 // A pid already gone (a zombie its status command still counts) is not watched
                 // again: that would poll the status four times a second until it is reaped.
-                let pid = running_pid(&ctx.paths, &job.id).await.filter(|p| crate::shell::runner::pid_running(*p));
+                let pid = running_pid(&ctx.paths, &job.id).await.filter(|p| crate::engine::runner::pid_running(*p));
                 ctx.pids.set(&job.id, pid);
                 let every = Duration::from_secs(ctx.tick_seconds());
                 // Every loop starts at once; after its first pass each is moved by its own share

@@ -2,7 +2,7 @@
 //! crate), so a report reaches /status and the live message within a second, not a tick later,
 //! and without spawning its status command.
 
-use crate::shell::status_file::FILE_NAME;
+use crate::engine::status_file::FILE_NAME;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

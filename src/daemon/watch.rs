@@ -1,7 +1,7 @@
 //! Notices the death of a supervised long job within about a second, not a tick later, and wakes
 //! that job's own schedule.
 
-use crate::shell::runner::pid_running;
+use crate::engine::runner::pid_running;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

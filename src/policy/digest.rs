@@ -1,6 +1,6 @@
 //! The morning digest as facts: a pure function of what happened during the quiet hours (the
 //! held messages and the alerts that rang) and of how things stand now (job states, progress,
-//! open approval requests). Rendering to words happens in `render::digest`.
+//! open approval requests). Rendering to words happens in `render::digest_text`.
 
 use super::decisions::Decisions;
 use super::press::JobPress;

@@ -3,13 +3,13 @@
 
 pub mod alerts;
 pub mod approval_messages;
-pub mod approvals;
+pub mod approval_rows;
 pub mod callbacks;
-pub mod decisions;
+pub mod decision_rows;
 pub mod held;
 mod job_state;
 pub use job_state::{get_job_state, parse_state, put_job_state};
-pub mod live;
+pub mod live_parts;
 pub mod outbox;
 pub mod owner;
 pub mod pool;

@@ -22,7 +22,7 @@ pub struct OutMsg {
     pub markup: Option<String>,
     /// Failed attempts so far.
     pub attempts: i64,
-    /// The chat's live progress message ([`super::live`]): edited in place, not sent anew.
+    /// The chat's live progress message ([`super::live_parts`]): edited in place, not sent anew.
     pub live: bool,
 }
 

@@ -6,14 +6,14 @@
 //! `serve` calls [`stopping`] on SIGTERM, and [`back`]'s `on_start` / `stopped_cleanly` around
 //! its loops.
 
-pub mod back;
+pub mod back_online;
 pub mod heartbeat;
 pub mod systemd;
 
 use crate::config::{Config, Heartbeat};
+use crate::engine::paths::Paths;
+use crate::engine::tick::TickOutcome;
 use crate::policy::liveness::{self, LoopRecord, Overdue};
-use crate::shell::paths::Paths;
-use crate::shell::tick::TickOutcome;
 use sd_notify::NotifyState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,9 +80,9 @@ impl Liveness {
         };
         let heartbeat = match cfg {
             Some(c) => c.heartbeat.clone(),
-            None => crate::shell::config_watch::last_good(paths).and_then(|c| c.heartbeat),
+            None => crate::engine::config_watch::last_good(paths).and_then(|c| c.heartbeat),
         };
-        back::alive(paths);
+        back_online::alive(paths);
         self.with(|i| i.verdict = Some(Verdict { healthy, status, heartbeat }));
         self.passed(liveness::GLOBAL, next);
     }
@@ -142,9 +142,9 @@ pub async fn feed(live: Liveness, paths: Paths) {
         if let Some(v) = verdict {
             pinger.beat(v.heartbeat, v.healthy && late.is_empty());
         }
-        if alive_at.elapsed() >= back::ALIVE_EVERY {
+        if alive_at.elapsed() >= back_online::ALIVE_EVERY {
             let paths = paths.clone();
-            tokio::task::spawn_blocking(move || back::alive(&paths));
+            tokio::task::spawn_blocking(move || back_online::alive(&paths));
             alive_at = Instant::now();
         }
     }

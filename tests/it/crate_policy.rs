@@ -68,7 +68,7 @@ fn layers_point_down_only_and_all_sql_is_in_the_store() {
     }
     // Every module of src, bottom layer first; each may import only the layers below it (or
     // beside it, on the same line). docs/ARCHITECTURE.md draws the same table.
-    let layers: &[&[&str]] = &[&["i18n"], &["config"], &["policy"], &["store", "render", "chart"], &["shell"], &["chat"], &["watch"], &["daemon"], &["cli"]];
+    let layers: &[&[&str]] = &[&["i18n"], &["config"], &["policy"], &["store", "render", "chart"], &["engine"], &["chat"], &["watch"], &["daemon"], &["cli"]];
     let mut modules: Vec<String> = std::fs::read_dir(&root)
         .unwrap()
         .flatten()
@@ -169,4 +169,21 @@ fn every_dependency_is_named_in_the_architecture_dependencies_table() {
         }
     }
     assert!(missing.is_empty(), "crates without a line saying why in docs/ARCHITECTURE.md's Dependencies table: {missing:?}");
+}
+
+/// A module's name says its role and is the only one of its name: four `digest.rs` in four
+/// folders made "the digest code" four places to look (docs/ARCHITECTURE.md "Names").
+#[test]
+fn every_module_name_is_unique_in_the_tree() {
+    let mut files = Vec::new();
+    sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (path, _) in files {
+        let name = path.rsplit('/').next().unwrap().to_string();
+        if name != "mod.rs" {
+            seen.entry(name).or_default().push(path);
+        }
+    }
+    let twice: Vec<_> = seen.into_iter().filter(|(_, paths)| paths.len() > 1).collect();
+    assert!(twice.is_empty(), "module names used more than once: {twice:#?}");
 }

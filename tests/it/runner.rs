@@ -1,6 +1,6 @@
 //! The command runner: process-group timeout, bounded capture, scrubbed environment, bad commands.
 
-use ops_framework::shell::runner::{self, Life, Spec, CAPTURE_BYTES};
+use ops_framework::engine::runner::{self, Life, Spec, CAPTURE_BYTES};
 use std::time::{Duration, Instant};
 
 /// The kill grace of these tests: short, so a timeout test waits milliseconds, not seconds.

@@ -1,8 +1,8 @@
 //! The store layer owns the database: one connection reused per process, and SQLite's waits
 //! (another process holding the write lock) never stall the daemon's other tasks.
 
-use ops_framework::shell::paths::Paths;
-use ops_framework::shell::tick::{tick, TickOptions};
+use ops_framework::engine::paths::Paths;
+use ops_framework::engine::tick::{tick, TickOptions};
 use ops_framework::store::Store;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};

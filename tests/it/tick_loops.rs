@@ -2,8 +2,8 @@
 //! jobs it evaluated, so a slow check tick never rolls back what the other loop or a person
 //! stored meanwhile.
 
-use ops_framework::shell::paths::Paths;
-use ops_framework::shell::tick::{tick, Scope, TickOptions};
+use ops_framework::engine::paths::Paths;
+use ops_framework::engine::tick::{tick, Scope, TickOptions};
 use ops_framework::store::Store;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -35,11 +35,11 @@ async fn a_slow_check_tick_does_not_write_back_another_jobs_old_state() {
     assert!(p("started").exists(), "the check runs");
     // Meanwhile: the long-job loop stores news, and a person snoozes the job.
     store.update_job_state("long", |s| s.reported_completed = true).unwrap();
-    ops_framework::store::decisions::decide(&mut store, "long", |d| d.snoozed_until = Some(42)).unwrap();
+    ops_framework::store::decision_rows::decide(&mut store, "long", |d| d.snoozed_until = Some(42)).unwrap();
     checks.await.unwrap().unwrap();
     let states = store.job_states().unwrap();
     let long = &states["long"];
     assert!(long.reported_completed, "rolled back: {long:?}");
-    assert_eq!(ops_framework::store::decisions::of(&store, "long").unwrap().snoozed_until, Some(42), "the snooze was undone");
+    assert_eq!(ops_framework::store::decision_rows::of(&store, "long").unwrap().snoozed_until, Some(42), "the snooze was undone");
     assert!(states["check"].last_check_at.is_some(), "the check's own state was written");
 }

@@ -44,7 +44,7 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
     statuses.sort_by_key(|(i, _)| *i);
     let mut statuses = statuses.into_iter().peekable();
     let states = store.job_states()?;
-    let said = crate::store::decisions::all(&store)?;
+    let said = crate::store::decision_rows::all(&store)?;
     let mut out = Vec::new();
     for (i, job) in cfg.jobs.iter().filter(wanted).enumerate() {
         let status = match statuses.peek() {

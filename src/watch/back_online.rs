@@ -4,9 +4,9 @@
 //! changed meanwhile (jobs that ended or crashed while nobody watched).
 
 use crate::config::Config;
+use crate::engine::paths::Paths;
 use crate::i18n::Lang;
 use crate::policy::back::{assess, Back, LastRun};
-use crate::shell::paths::Paths;
 use crate::store::{self, prefs, Store};
 use anyhow::Result;
 use chrono::{TimeZone, Utc};
@@ -32,7 +32,7 @@ pub fn on_start(paths: &Paths, cfg: &Config, report_chats: Option<&[i64]>) -> Re
             Some(chats) => {
                 for chat in chats {
                     let lang = prefs::chat_lang(&store, *chat, cfg.locale)?;
-                    crate::chat::outbox::enqueue_notice(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true)?;
+                    crate::chat::outbox_queue::enqueue_notice(&mut store, *chat, &text(back, &cfg.host, lang, cfg.timezone), true)?;
                 }
             }
             None => println!("{}\n", text(back, &cfg.host, cfg.locale, cfg.timezone)),

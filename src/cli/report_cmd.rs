@@ -3,7 +3,7 @@
 //! no config file: only the variable that ops-monitor gives every command of a long job.
 
 use super::Exit;
-use crate::shell::status_file;
+use crate::engine::status_file;
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 /// quiet hours hold and (`spool`) the report to be said now in one transaction: a queue item is
 /// never done without its report. Jobs it did not evaluate are left alone (the other tick loop or the CLI may own
 /// them now). What people decide (ack, snooze, stop) is not in these rows at all
-/// ([`crate::store::decisions`]): a press during the tick cannot be undone by its commit.
+/// ([`crate::store::decision_rows`]): a press during the tick cannot be undone by its commit.
 pub(super) fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &mut Tick, spool: bool) -> Result<()> {
     let now = Utc::now().timestamp();
     store.write(|tx| {
@@ -24,7 +24,7 @@ pub(super) fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &
         for (job_id, sample) in &t.samples {
             store::progress::record(tx, job_id, sample)?;
         }
-        for (job_id, at, night) in super::digest::quiet_polls(&t.cfg, &t.samples) {
+        for (job_id, at, night) in super::quiet_hours::quiet_polls(&t.cfg, &t.samples) {
             store::quiet_held::note_first_poll(tx, &job_id, at, night)?;
         }
         for (job_id, reason, not_before) in &t.enqueue {
@@ -34,7 +34,7 @@ pub(super) fn commit(store: &mut Store, loaded: &HashMap<String, JobState>, t: &
             store::finish_queue_item(tx, *id, status, error.as_deref(), t.now.timestamp())?;
         }
         let before = t.sections.len();
-        super::digest::hold_quiet(tx, &t.cfg, &mut t.sections, t.now)?;
+        super::quiet_hours::hold_quiet(tx, &t.cfg, &mut t.sections, t.now)?;
         t.held = before - t.sections.len();
         if spool && !t.sections.is_empty() {
             t.spooled = Some(store::spool::put(tx, t.now.timestamp(), &t.sections)?);

@@ -1,5 +1,5 @@
 //! Write-job approvals' rows: requests, atomic single-use state changes, and the audit trail.
-//! The flow that decides and runs them is `shell::approvals`; the state machine is
+//! The flow that decides and runs them is `engine::approval_flow`; the state machine is
 //! `policy::approval`.
 
 use super::Store;

@@ -3,15 +3,15 @@
 use super::common::{load, print_outcome};
 use super::Exit;
 use crate::config::Job;
+use crate::engine::approval_flow::{self, ApprovalRow, Decided};
+use crate::engine::paths::Paths;
 use crate::policy::approval::Decider;
-use crate::shell::approvals::{self, ApprovalRow, Decided};
-use crate::shell::paths::Paths;
 use crate::store::Store;
 use anyhow::Result;
 
 /// The host user as recorded in the trail: login name and uid (the uid is what counts).
 fn actor() -> String {
-    let uid = approvals::host_uid();
+    let uid = approval_flow::host_uid();
     let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().or_else(|| login_of(uid)).unwrap_or_else(|| "local".into());
     format!("host:{login} (uid {uid})")
 }
@@ -59,8 +59,13 @@ pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32>
         return Err(super::Exit::usage(format!("job {} is disabled (enabled: false in the config): nothing was requested; enable it to run it", job.id)));
     }
     let mut store = Store::open(&paths.state_db)?;
-    let asked =
-        approvals::create(&mut store, job, approvals::Requester::Host(approvals::host_uid()), &format!("cli {}", actor()), chrono::Utc::now().timestamp())?;
+    let asked = approval_flow::create(
+        &mut store,
+        job,
+        approval_flow::Requester::Host(approval_flow::host_uid()),
+        &format!("cli {}", actor()),
+        chrono::Utc::now().timestamp(),
+    )?;
     let r = asked.row;
     if !job.approval.required {
         say!("approval.required is false: running {} now (explicit request)", job.id);
@@ -75,7 +80,7 @@ pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32>
 /// `pending`.
 pub fn pending(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
-    let rows = approvals::list(&Store::open(&paths.state_db)?, Some(crate::policy::approval::State::Pending))?;
+    let rows = approval_flow::list(&Store::open(&paths.state_db)?, Some(crate::policy::approval::State::Pending))?;
     if rows.is_empty() {
         say!("no open requests");
     }
@@ -88,10 +93,10 @@ pub fn pending(paths: &Paths) -> Result<i32> {
 /// `approve <id>` / `reject <id>`.
 pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     let cfg = load(paths)?;
-    if approvals::get(&Store::open(&paths.state_db)?, id)?.is_none() {
+    if approval_flow::get(&Store::open(&paths.state_db)?, id)?.is_none() {
         return Err(Exit::usage(format!("no approval request #{id} (see `ops-monitor pending` or `audit`)")));
     }
-    let (row, decided) = approvals::decide(paths, &cfg, id, Decider::Host(approvals::host_uid()), &actor(), approve, &[]).await?;
+    let (row, decided) = approval_flow::decide(paths, &cfg, id, Decider::Host(approval_flow::host_uid()), &actor(), approve, &[]).await?;
     match decided {
         // Nothing ran and asking again will not change that: a usage-class exit (2).
         Decided::Refused(r) => Err(Exit::usage(format!("request #{id} ({}): refused: {r}", row.job_id))),
@@ -117,7 +122,7 @@ pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
 pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
     let cfg = crate::config::load(&paths.config, &paths.home).ok();
     let tz = cfg.as_ref().map_or(chrono_tz::UTC, |c| c.timezone);
-    let trail = approvals::trail(&Store::open(&paths.state_db)?, job)?;
+    let trail = approval_flow::trail(&Store::open(&paths.state_db)?, job)?;
     if trail.is_empty() {
         // A job the config does not know and the trail never saw is a typo (exit 2, as for
         // run/start); a job removed from the config keeps its history.

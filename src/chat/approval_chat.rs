@@ -1,13 +1,13 @@
 //! Write-job approvals in the chat: requests with Approve/Reject, the presser checked (not the
 //! chat), the request messages edited after the decision, /pending.
 
-use super::{outbox, Services};
+use super::{outbox_queue, Services};
 use crate::config::{Config, Job};
+use crate::engine::approval_flow::{self, ApprovalRow, Decided};
 use crate::i18n::{self, Lang};
 use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::policy::press::Press;
-use crate::shell::approvals::{self, ApprovalRow, Decided};
-use crate::store::approvals::refused_before as approval_refused_before;
+use crate::store::approval_rows::refused_before as approval_refused_before;
 use crate::store::callbacks::{issue, Callback};
 use crate::store::{approval_messages, Store};
 use crate::t;
@@ -100,8 +100,8 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
         body = format!("{}\n{body}", t!(lang, "approval-already-open"));
     }
     let row = match shown {
-        Shown::Bulk => outbox::enqueue_bulk(&mut store, chat, &body, false, Some(&k))?,
-        Shown::Reply | Shown::Again => outbox::enqueue(&mut store, chat, &body, false, Some(&k))?,
+        Shown::Bulk => outbox_queue::enqueue_bulk(&mut store, chat, &body, false, Some(&k))?,
+        Shown::Reply | Shown::Again => outbox_queue::enqueue(&mut store, chat, &body, false, Some(&k))?,
     };
     approval_messages::record(&mut store, r.id, row)?;
     s.wake.notify_one();
@@ -116,12 +116,19 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &J
         let lang = s.lang(chat);
         return super::respond::reply(s, chat, &t!(lang, "reply-write-disabled", id = &job.id), None);
     }
-    let asked = approvals::create(&mut s.store()?, job, approvals::Requester::User(user), who, chrono::Utc::now().timestamp())?;
+    let asked = approval_flow::create(&mut s.store()?, job, approval_flow::Requester::User(user), who, chrono::Utc::now().timestamp())?;
     let r = asked.row;
     if !job.approval.required {
-        let (_, d) =
-            approvals::decide(&s.paths, cfg, r.id, Decider::Host(crate::shell::approvals::host_uid()), &format!("{who} (approval not required)"), true, &[])
-                .await?;
+        let (_, d) = approval_flow::decide(
+            &s.paths,
+            cfg,
+            r.id,
+            Decider::Host(crate::engine::approval_flow::host_uid()),
+            &format!("{who} (approval not required)"),
+            true,
+            &[],
+        )
+        .await?;
         return report(s, chat, &r, &d);
     }
     if !asked.new {
@@ -148,18 +155,18 @@ pub fn announce_host_requests(s: &Services) -> Result<usize> {
     let Some(cfg) = s.config() else { return Ok(0) };
     let chats: Vec<i64> = approver_ids(s, &cfg).into_iter().filter(|a| s.allowed(*a)).collect();
     for id in &ids {
-        let Some(r) = approvals::get(&store, *id)? else { continue };
+        let Some(r) = approval_flow::get(&store, *id)? else { continue };
         for c in &chats {
             send_request(s, *c, &r, &cfg, Shown::Bulk)?;
         }
-        approvals::audit(&mut store, Some(r.id), &r.job_id, "announced", None, &format!("to chats {chats:?}"))?;
+        approval_flow::audit(&mut store, Some(r.id), &r.job_id, "announced", None, &format!("to chats {chats:?}"))?;
     }
     Ok(ids.len())
 }
 
 /// `/pending`: open requests with fresh buttons.
 pub fn pending(s: &Services, chat: i64, cfg: &Config) -> Result<usize> {
-    let rows = approvals::list(&s.store()?, Some(State::Pending))?;
+    let rows = approval_flow::list(&s.store()?, Some(State::Pending))?;
     for r in &rows {
         send_request(s, chat, r, cfg, Shown::Reply)?;
     }
@@ -173,7 +180,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     let approve = cb.action == Press::Approve;
     let user = q.from.id.0 as i64;
     let row = match cb.arg.as_deref().and_then(|a| a.parse::<i64>().ok()) {
-        Some(id) => approvals::get(&s.store()?, id)?,
+        Some(id) => approval_flow::get(&s.store()?, id)?,
         None => None,
     };
     let Some(row) = row else {
@@ -182,7 +189,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     let id = row.id;
     let approvers = approver_ids(s, cfg);
     let now = chrono::Utc::now().timestamp();
-    let pre = check(&approvals::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
+    let pre = check(&approval_flow::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
     let lang = s.lang(cb.chat_id);
     let answer = match &pre {
         Err(r) => t!(lang, "answer-approve-refused", reason = refusal_text(r, lang)),
@@ -198,7 +205,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     let (s2, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
     tokio::spawn(async move {
-        match approvals::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
+        match approval_flow::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
                 if let Err(e) = report(&s2, chat, &row, &d) {
                     tracing::error!(error = %e, "could not queue the decision result");
@@ -254,7 +261,7 @@ fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool
             t
         }
     };
-    outbox::enqueue(&mut s.store()?, chat, &t, silent, None)?;
+    outbox_queue::enqueue(&mut s.store()?, chat, &t, silent, None)?;
     s.wake.notify_one();
     Ok(())
 }

@@ -110,8 +110,8 @@ pub async fn tick(paths: &Paths, opts: &TickOptions) -> Result<TickOutcome> {
     out.report.sections = std::mem::take(&mut t.sections);
     (out.held, out.spooled) = (t.held, t.spooled);
     if !opts.dry_run && opts.scope.global() {
-        super::digest::mark_night(&mut store, &t.cfg, now)?;
-        out.report.digest = super::digest::due(&store, &t.cfg, now)?;
+        super::quiet_hours::mark_night(&mut store, &t.cfg, now)?;
+        out.report.digest = super::quiet_hours::due(&store, &t.cfg, now)?;
     }
     Ok(out)
 }
@@ -316,7 +316,7 @@ impl Tick<'_> {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
                 // Read after the observation: a stop pressed while the status command ran is
                 // known before the job's absence is judged.
-                let said = store::decisions::of(store, &job.id)?;
+                let said = store::decision_rows::of(store, &job.id)?;
                 let d = evaluate_long(&job, &prev, &said, &obs, self.now, self.cfg.timezone);
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
@@ -346,7 +346,7 @@ impl Tick<'_> {
             Done::Check { job, queue_id, reason, out } => {
                 let prev = self.states.get(&job.id).cloned().unwrap_or_default();
                 let r = super::jobs::check_result(&out);
-                let said = store::decisions::of(store, &job.id)?;
+                let said = store::decision_rows::of(store, &job.id)?;
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &said, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
                     sec = Some(super::verify::section(store, &job, approval, &r, sec)?);

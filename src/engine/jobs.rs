@@ -77,7 +77,7 @@ pub async fn execute(job: &Job, action: Action, paths: &Paths, origin: &str) -> 
     let now = chrono::Utc::now().timestamp();
     let mut store = Store::open(&paths.state_db)?;
     if action == Action::Start {
-        crate::store::decisions::decide(&mut store, &job.id, |d| d.start(now))?;
+        crate::store::decision_rows::decide(&mut store, &job.id, |d| d.start(now))?;
         if job.kind == Kind::LongRunningRead {
             status_file::prepare_start(job, paths)?;
         }
@@ -131,7 +131,7 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
         let last = store.runs(&job.id, 5)?.into_iter().filter(|r| r.action == "start").map(|r| r.started_at).max();
         // A crash or a stop seen since that start ends it: starting again is what is wanted.
         let st = store.job_state(&job.id)?;
-        let stopped_at = crate::store::decisions::of(&store, &job.id)?.stopped_at;
+        let stopped_at = crate::store::decision_rows::of(&store, &job.id)?.stopped_at;
         let ended = |at: i64| st.run.crashed_at().is_some_and(|c| c >= at) || stopped_at.is_some_and(|s| s >= at);
         if let Some(at) = last.filter(|at| now - at < START_SETTLE_SECONDS && !ended(*at)) {
             return Ok(Started::JustStarted(now - at));
@@ -165,7 +165,7 @@ pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome
         // (they see it in the run's reply). The reply is the report, so the section is dropped.
         if job.kind == crate::config::Kind::OneShotRead {
             let prev = crate::store::get_job_state(tx, &job.id)?.unwrap_or_default();
-            let said = crate::store::decisions::read_in(tx, &job.id)?;
+            let said = crate::store::decision_rows::read_in(tx, &job.id)?;
             let (st, _, _) = crate::policy::check::evaluate_check(job, &prev, &said, &check_result(&out), now, true);
             crate::store::put_job_state(tx, &job.id, &st)?;
         }
@@ -242,7 +242,7 @@ fn decoded_and_masked(stdout: &str) -> String {
         return stdout.to_string();
     }
     match serde_json::from_str::<serde_json::Value>(stdout.trim()) {
-        Ok(v) => crate::shell::secrets::mask(&v.to_string()),
+        Ok(v) => crate::engine::secrets::mask(&v.to_string()),
         Err(_) => stdout.to_string(),
     }
 }
@@ -289,7 +289,7 @@ impl Stopped {
 pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     let mark = |on: bool| {
         let now = chrono::Utc::now().timestamp();
-        crate::store::decisions::decide(&mut Store::open(&paths.state_db)?, &job.id, |d| if on { d.stop(now) } else { d.stopped_at = None }).map(drop)
+        crate::store::decision_rows::decide(&mut Store::open(&paths.state_db)?, &job.id, |d| if on { d.stop(now) } else { d.stopped_at = None }).map(drop)
     };
     mark(true)?;
     let stopped = stop_now(job, paths, origin).await;

@@ -10,7 +10,7 @@ use crate::policy::digest::{build, quiet_start, Current, Digest, Pending};
 use crate::policy::quiet::{holds, is_quiet, window_for};
 use crate::policy::rate::Sample;
 use crate::policy::report::Section;
-use crate::store::{decisions, progress, quiet_held, Store};
+use crate::store::{decision_rows, progress, quiet_held, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -70,11 +70,11 @@ pub fn due(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Option<Dig
             ends.insert(job.id.clone(), p);
         }
     }
-    let pending: Vec<Pending> = super::approvals::list(store, Some(State::Pending))?
+    let pending: Vec<Pending> = super::approval_flow::list(store, Some(State::Pending))?
         .into_iter()
         .map(|r| Pending { id: r.id, job_id: r.job_id, asked_by: r.requested_via, expires_at: r.expires_at })
         .collect();
     let states = store.job_states()?;
-    let said = decisions::all(store)?;
+    let said = decision_rows::all(store)?;
     Ok(build(&over, since, &Current { jobs: &jobs, states: &states, said: &said, progress: &ends, pending: &pending, now: now.timestamp() }))
 }

@@ -2,7 +2,7 @@
 //! still needs a decision, queued together with forgetting the rows it covers.
 
 use super::text::{split, CHUNK_LIMIT};
-use super::{approve, views};
+use super::{approval_chat, views};
 use crate::i18n::Lang;
 use crate::policy::digest::Digest;
 use crate::store::outbox::{self, Kind};
@@ -22,7 +22,7 @@ pub fn enqueue(store: &mut Store, chats: &[i64], d: &Digest, host: &str, tz: Tz,
     let mut messages = Vec::new();
     for chat in chats.iter().filter(|_| !d.is_empty()) {
         let lang = prefs::chat_lang(store, *chat, default)?;
-        let text = crate::render::digest::digest_text(d, host, tz, lang);
+        let text = crate::render::digest_text::digest_text(d, host, tz, lang);
         let (rows, requests) = keyboard(store, *chat, d, lang)?;
         let markup = (!rows.is_empty()).then(|| serde_json::to_string(&InlineKeyboardMarkup::new(rows))).transpose()?;
         messages.push((*chat, split(&text, CHUNK_LIMIT), markup, requests));
@@ -47,7 +47,7 @@ fn keyboard(store: &mut Store, chat: i64, d: &Digest, lang: Lang) -> Result<(Vec
     let mut ids = Vec::new();
     for p in d.pending.iter().take(views::MAX_BUTTONS / 2) {
         let labels = [t!(lang, "btn-approve-id", id = p.id, job = &p.job_id), t!(lang, "btn-reject-id", id = p.id, job = &p.job_id)];
-        requests.push(approve::buttons(store, chat, p.id, labels)?);
+        requests.push(approval_chat::buttons(store, chat, p.id, labels)?);
         ids.push(p.id);
     }
     let mut left = views::MAX_BUTTONS - requests.len() * 2;

@@ -7,7 +7,7 @@ use crate::policy::cron::{due, Due, Schedule};
 use crate::policy::report::{Note, Section};
 use crate::policy::state::JobState;
 use crate::render::zoned_clock;
-use crate::store::{approvals, Store};
+use crate::store::{approval_rows, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -43,7 +43,7 @@ pub(super) fn step(store: &mut Store, job: &Job, st: &mut JobState, now: DateTim
     st.schedule_mark = Some(mark);
     if job.kind == Kind::OneShotWrite {
         let via = if late { format!("schedule {} (missed {missed} while stopped)", s.expr) } else { format!("schedule {}", s.expr) };
-        let asked = approvals::ask_on_schedule(store, job, &via, now.timestamp())?;
+        let asked = approval_rows::ask_on_schedule(store, job, &via, now.timestamp())?;
         tracing::info!(job = %job.id, request = asked.row.id, new = asked.new, "asked for approval on schedule");
         return Ok(Step::Marked);
     }

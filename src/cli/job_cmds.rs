@@ -3,10 +3,10 @@
 use super::common::{find, load, print_outcome};
 use super::{Cli, Command, Exit};
 use crate::config;
-use crate::shell::jobs::{self, Action};
-use crate::shell::paths::Paths;
-use crate::shell::sink::{ConsoleSink, Sink};
-use crate::shell::tick::{self, TickOptions};
+use crate::engine::jobs::{self, Action};
+use crate::engine::paths::Paths;
+use crate::engine::sink::{ConsoleSink, Sink};
+use crate::engine::tick::{self, TickOptions};
 use crate::store::Store;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
@@ -32,13 +32,13 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Run { job } => run(&paths, &job).await,
         Command::Chart { job, out } => chart(&paths, &job, out).await,
-        Command::Pending => super::approvals::pending(&paths),
-        Command::Approve { id } => super::approvals::decide(&paths, id, true).await,
-        Command::Reject { id } => super::approvals::decide(&paths, id, false).await,
-        Command::Audit { job } => super::approvals::audit(&paths, job.as_deref()),
+        Command::Pending => super::approve_cmd::pending(&paths),
+        Command::Approve { id } => super::approve_cmd::decide(&paths, id, true).await,
+        Command::Reject { id } => super::approve_cmd::decide(&paths, id, false).await,
+        Command::Audit { job } => super::approve_cmd::audit(&paths, job.as_deref()),
         Command::Doctor { send_test } => super::doctor::run(&paths, send_test).await,
         Command::Selftest => super::selftest::run().await,
-        Command::Report(args) => super::report::run(&args),
+        Command::Report(args) => super::report_cmd::run(&args),
         Command::SelftestProbe { file, set } => super::selftest_lab::probe(&file, set.as_deref()),
         Command::Serve { console } => {
             load(&paths)?;
@@ -71,7 +71,7 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
     if let Some(id) = only {
         find(&cfg, id)?;
     }
-    let views = crate::shell::overview::observe_all(paths, &cfg, only).await?;
+    let views = crate::engine::overview::observe_all(paths, &cfg, only).await?;
     let store = Store::open(&paths.state_db)?;
     let queue = store.queue()?.into_iter().filter(|q| q.status == "pending" || q.status == "running").count();
     let refused = crate::store::callbacks::refused_summary(&store)?;
@@ -126,7 +126,7 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
 async fn chart(paths: &Paths, id: &str, out: Option<std::path::PathBuf>) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
-    let Some(c) = crate::shell::chart::for_job(paths, job, cfg.timezone, cfg.locale).await? else {
+    let Some(c) = crate::engine::chart_data::for_job(paths, job, cfg.timezone, cfg.locale).await? else {
         return Err(Exit { code: 1, msg: crate::t!(cfg.locale, "reply-no-chart", id = &job.id) }.into());
     };
     let out = out.unwrap_or_else(|| format!("{}-chart.png", job.id).into());
@@ -195,7 +195,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
     if job.kind == config::Kind::OneShotWrite {
-        return super::approvals::request(paths, job, cfg.timezone).await;
+        return super::approve_cmd::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
     let (o, queued) = jobs::run_once(job, paths, "cli").await?;

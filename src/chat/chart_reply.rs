@@ -20,7 +20,7 @@ pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let (s, tz) = (s.clone(), cfg.timezone);
     tokio::spawn(async move {
-        let sent = match crate::shell::chart::for_job(&s.paths, &job, tz, lang).await {
+        let sent = match crate::engine::chart_data::for_job(&s.paths, &job, tz, lang).await {
             Ok(Some(c)) => send(&bot, &s, chat, c.png, &from_host(&s, lang, &c.caption)).await.map(|id| s.saw(chat, id)),
             Ok(None) => reply(&s, chat, &t!(lang, "reply-no-chart", id = &job.id), None),
             Err(e) => Err(e),

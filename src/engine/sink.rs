@@ -37,7 +37,7 @@ impl Sink for ConsoleSink {
                     return Ok(());
                 }
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "{}\n", crate::render::digest::digest_text(d, &host, tz, lang))?;
+                writeln!(out, "{}\n", crate::render::digest_text::digest_text(d, &host, tz, lang))?;
                 Ok(out.flush()?)
             })?;
         }

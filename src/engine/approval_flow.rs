@@ -1,16 +1,16 @@
 //! Write-job approvals as a flow: a decision checked by the state machine, claimed atomically,
-//! run once, its verification queued, every step in the audit trail (rows in `store::approvals`).
+//! run once, its verification queued, every step in the audit trail (rows in `store::approval_rows`).
 
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::runner::Outcome;
 use crate::config::{Config, Job, When};
 use crate::policy::approval::{decide as decide_pure, Decider, Refusal, Request, State};
-use crate::store::approvals::{self, refused_before, transition};
+use crate::store::approval_rows::{self, refused_before, transition};
 use crate::store::Store;
 use anyhow::{anyhow, Result};
 
-pub use crate::store::approvals::{
+pub use crate::store::approval_rows::{
     ask_on_schedule, audit, create, expire_due, get, list, mark_interrupted, trail, ApprovalRow, AuditRow, Requested, Requester,
 };
 
@@ -94,6 +94,6 @@ fn finish(store: &mut Store, req: &ApprovalRow, job: &Job, o: &Outcome) -> Resul
     // One transaction: the outcome and its verification queue items land together.
     let follow = crate::policy::check::follow_ups(job, when, now, Some(req.id));
     let detail = format!("{} in {} ms", o.summary(), o.duration_ms);
-    approvals::record_run(store, req.id, &job.id, state, &detail, &follow, now)?;
+    approval_rows::record_run(store, req.id, &job.id, state, &detail, &follow, now)?;
     Ok(follow.into_iter().map(|f| f.job_id).collect())
 }

@@ -15,7 +15,7 @@ use crate::policy::live::{self as policy, LivePart, Step};
 use crate::policy::state::JobState;
 use crate::render::{self, Report};
 use crate::store::callbacks;
-use crate::store::live as record;
+use crate::store::live_parts as record;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
 use anyhow::Result;
@@ -112,7 +112,7 @@ fn reusable(store: &Store, chat: i64) -> Result<HashMap<String, String>> {
 /// What Telegram would show for `m`: its text as sent and its keyboard, hashed.
 fn content_hash(m: &OutMsg) -> String {
     let mut h = Sha256::new();
-    h.update(super::outbox::body(m));
+    h.update(super::outbox_queue::body(m));
     h.update([0]);
     h.update(m.markup.as_deref().unwrap_or_default());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -175,7 +175,7 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
 /// Edits live message `id` to show `m`; without a keyboard in `m` the message's buttons go.
 /// Telegram's "message is not modified" (it shows that already) is success.
 async fn edit(bot: &Bot, m: &OutMsg, id: i32) -> Result<(), RequestError> {
-    let mut req = EditMessageText::new(ChatId(m.chat_id), MessageId(id), super::outbox::body(m));
+    let mut req = EditMessageText::new(ChatId(m.chat_id), MessageId(id), super::outbox_queue::body(m));
     if m.html {
         req = req.parse_mode(ParseMode::Html);
     }

@@ -5,9 +5,9 @@ use super::respond::{pick, reply, reply_headed, unknown_job};
 use super::views;
 use super::Services;
 use crate::config::Config;
+use crate::engine::jobs::{self, Action};
 use crate::i18n::Lang;
 use crate::policy::press::{JobPress, Press};
-use crate::shell::jobs::{self, Action};
 use crate::store::callbacks;
 use crate::t;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub fn set_lang(s: &Services, chat: i64, lang: Lang, user: Option<i64>) -> Handl
 /// `/status [job]`: the overview with the buttons that fit each job now.
 pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
-    let views = crate::shell::overview::observe_all(&s.paths, cfg, (!arg.is_empty()).then_some(arg)).await?;
+    let views = crate::engine::overview::observe_all(&s.paths, cfg, (!arg.is_empty()).then_some(arg)).await?;
     if views.is_empty() && !arg.is_empty() {
         return reply(s, chat, &unknown_job(cfg, arg, lang), None);
     }
@@ -76,7 +76,7 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
             match file {
                 Some(f) => {
                     // Bounded (a FIFO or a hung mount): no tail rather than a handler that never returns.
-                    let read = tokio::task::spawn_blocking(move || crate::shell::logfile::tail_within(&f, crate::shell::logfile::READ_WITHIN));
+                    let read = tokio::task::spawn_blocking(move || crate::engine::logfile::tail_within(&f, crate::engine::logfile::READ_WITHIN));
                     read.await.ok().and_then(Result::ok).flatten()
                 }
                 None => None,

@@ -1,6 +1,6 @@
 //! Verification runs after an approved write: always reported, recorded in the audit trail.
 
-use super::approvals;
+use super::approval_flow;
 use crate::config::Job;
 use crate::policy::check::{tail_chars, CheckResult};
 use crate::policy::report::{Note, Section};
@@ -11,8 +11,8 @@ use anyhow::Result;
 pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
     let ok = crate::policy::check::failure(r).is_none();
     let verdict = if ok { "ok" } else { "FAILED" };
-    let job_of = approvals::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
-    approvals::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
+    let job_of = approval_flow::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
+    approval_flow::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
     let mut s = policy_section.unwrap_or_else(|| {
         let mut s = Section::for_job(job);
         s.notes.push(Note::Outcome(r.summary.clone()));
@@ -27,7 +27,7 @@ pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, 
 
 /// Sections for requests that expired (nothing ran).
 pub fn expired_sections(store: &mut Store, cfg: &crate::config::Config, now: i64) -> Result<Vec<Section>> {
-    Ok(approvals::expire_due(store, now)?
+    Ok(approval_flow::expire_due(store, now)?
         .into_iter()
         .map(|r| {
             let mut s = cfg.job(&r.job_id).map_or_else(|| Section::system(&r.job_id, &r.job_id), Section::for_job);
@@ -39,7 +39,7 @@ pub fn expired_sections(store: &mut Store, cfg: &crate::config::Config, now: i64
 
 /// Sections for write runs interrupted by a daemon stop (repair pass), with their verify jobs.
 pub fn interrupted_sections(store: &mut Store, cfg: &crate::config::Config, now: i64) -> Result<Vec<Section>> {
-    Ok(approvals::mark_interrupted(store, now)?
+    Ok(approval_flow::mark_interrupted(store, now)?
         .into_iter()
         .map(|r| {
             let job = cfg.job(&r.job_id);
