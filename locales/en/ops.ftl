@@ -46,7 +46,6 @@ digest-acked = acknowledged, still open
 digest-over = over now
 digest-completed = completed ✅
 digest-running = running
-digest-held = held:
 digest-decide = Needs a decision:
 digest-pending = approval request #{ $id }: { $job } (asked by { $who }), expires { $expires }
 state-completed = completed ✅

@@ -38,7 +38,6 @@ digest-acked = 已确认，仍未解决
 digest-over = 现已结束
 digest-completed = 已完成 ✅
 digest-running = 运行中
-digest-held = 暂存：
 digest-decide = 待你决定：
 digest-pending = 审批请求 #{ $id }：{ $job }（由 { $who } 发起），{ $expires } 过期
 state-completed = 已完成 ✅
