@@ -63,7 +63,7 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         None => t!(lang, "reply-no-run", id = &job.id),
         Some(r) => {
             let out = format!("{}\n{}", r.stdout_tail.unwrap_or_default().trim(), r.stderr_tail.unwrap_or_default().trim());
-            let summary = r.summary.unwrap_or_else(|| t!(lang, "in-flight"));
+            let summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| crate::render::stored_summary(s, lang));
             let head = t!(lang, "reply-logs", action = views::run_action_word(&r.action, lang), id = &job.id, summary = summary);
             format!("{head}\n{}", crate::policy::check::tail_chars(&out, 3000))
         }

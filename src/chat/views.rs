@@ -88,7 +88,7 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
         let failing = matches!(v.standing, Some(Standing::Failing { .. }));
         if let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) {
             let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
-            let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
+            let summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| render::stored_summary(s, lang));
             line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when)));
         }
         if let Some(next) = v.next_line(lang) {

@@ -46,6 +46,22 @@ pub struct LivePart {
     pub text: String,
     /// Its buttons (inline keyboard rows, button JSON).
     pub rows: Vec<Vec<Value>>,
+    /// The section it was rendered from, so the part can be rendered again in another language
+    /// (absent in parts stored before it was kept).
+    #[serde(default)]
+    pub section: Option<Section>,
+    /// The language (code) `text` and `rows` are in.
+    #[serde(default)]
+    pub lang: String,
+}
+
+impl LivePart {
+    /// True when this part is in another language than `lang` (code) and can be rendered again
+    /// in it: a chat switched with /lang sees its live message in the new language at once, not
+    /// job by job as new progress comes.
+    pub fn speaks_other_than(&self, lang: &str) -> bool {
+        self.lang != lang && self.section.is_some()
+    }
 }
 
 /// Puts `new` parts into `parts`: a job's newer part replaces its older one in place, a new job
@@ -208,7 +224,8 @@ mod tests {
     }
 
     fn part(job: &str, text: &str, buttons: usize) -> LivePart {
-        LivePart { job: job.into(), text: text.into(), rows: (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect() }
+        let rows = (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect();
+        LivePart { job: job.into(), text: text.into(), rows, section: None, lang: "en".into() }
     }
 
     #[test]

@@ -94,7 +94,9 @@ impl JobView {
         match (&self.status, &self.last_run) {
             (Some(Ok(s)), _) => crate::render::state_word(s, None, lang),
             (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
-            (None, Some(r)) => t!(lang, "overview-last-run", summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"))),
+            (None, Some(r)) => {
+                t!(lang, "overview-last-run", summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| crate::render::stored_summary(s, lang)))
+            }
             (None, None) => t!(lang, "overview-never"),
         }
     }

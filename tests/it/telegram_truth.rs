@@ -91,3 +91,39 @@ fn write_jobs(env: &Env) -> serde_json::Value {
         {"id": "v", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["true"]}}
     ])
 }
+
+#[test]
+fn a_group_switched_to_zh_cn_sees_its_live_message_in_zh_cn_without_waiting_for_new_progress() {
+    let env = Env::new();
+    env.config(json!([scan(&env)]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    let live = first_live(&env, GROUP);
+    assert!(eventually(T, || std::fs::read_to_string(env.path().join("done")).is_ok_and(|s| s.trim() == "3")), "progress settles");
+    std::thread::sleep(Duration::from_secs(2)); // the last routine report is composed; no further progress comes
+    env.tg.message(GROUP, BOB, "/lang zh-CN");
+    let zh = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.message_id == live.message_id && m.method == "editmessagetext" && m.text.contains("进度"));
+    let zh = zh.unwrap_or_else(|| panic!("the live message stayed in English: {}", newest_text(&env, &live)));
+    assert!(!zh.text.contains("progress:") && !zh.text.contains("status:"), "English sections left: {}", zh.text);
+    assert!(!zh.text.contains("long_running_read"), "the job kind is shown raw: {}", zh.text);
+    stop(d);
+}
+
+#[test]
+fn a_zh_cn_chat_reads_a_checks_exit_in_words_in_status_and_logs() {
+    let env = Env::new();
+    let chk = json!({"id": "chk", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", "-c", "echo fine"]}});
+    env.config(json!([chk]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/lang zh-CN");
+    env.tg.message(ME, ME, "/run chk");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("fine")).expect("the run's reply");
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("个任务")).expect("/status");
+    assert!(overview.text.contains("退出码 0") && !overview.text.contains("exit 0"), "{}", overview.text);
+    let mark = env.tg.sent().len();
+    env.tg.message(ME, ME, "/logs chk");
+    assert!(env.tg.eventually(T, |all| all[mark..].iter().any(|m| m.chat_id == ME && m.text.contains("fine"))), "/logs");
+    let logs = env.tg.sent()[mark..].iter().find(|m| m.chat_id == ME && m.text.contains("fine")).cloned().unwrap();
+    assert!(!logs.text.contains("exit 0"), "{}", logs.text);
+    stop(d);
+}
