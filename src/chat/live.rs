@@ -107,8 +107,19 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, states: &HashMap<St
     if gone.is_empty() && relang.is_empty() {
         return Ok(false);
     }
-    let header = render::header(chrono::Utc::now(), &cfg.host, cfg.timezone, lang);
-    let idle = crate::t!(lang, "live-idle");
+    let now = chrono::Utc::now();
+    let header = render::header(now, &cfg.host, cfg.timezone, lang);
+    // Said only if the message ends up with no job: which jobs left it, and how ("Scan disk
+    // completed 12:41"), as the report that would have taken them out says.
+    let left: Vec<String> = gone
+        .iter()
+        .filter_map(|job| {
+            let how = policy::left(states.get(job)?)?;
+            let name = cfg.job(job).map_or(job.as_str(), |j| j.name.as_str());
+            Some(format!("{name} {}", render::standing_word(how, None, now, cfg.timezone, lang)))
+        })
+        .collect();
+    let idle = if left.is_empty() { crate::t!(lang, "live-idle") } else { crate::t!(lang, "live-idle-after", jobs = left.join(", ")) };
     record::change(store, chat, false, |parts| {
         parts.retain(|p| !gone.contains(&p.job));
         policy::upsert(parts, relang);

@@ -37,6 +37,19 @@ pub fn still_running(st: &super::state::JobState) -> bool {
     st.last_seen.as_ref().is_some_and(|s| s.running && !s.completed) && !st.stopped_on_purpose && st.crashed_at.is_none()
 }
 
+/// How a job that left the live message by its stored state left it: completed, stopped or
+/// crashed, with the time (None when the state says none of these: the job left the config, or
+/// was disabled). Its idle line names the job and this, as a report would.
+pub fn left(st: &super::state::JobState) -> Option<super::standing::Standing> {
+    use super::standing::Standing;
+    match st.last_seen.as_ref() {
+        Some(seen) if seen.completed => Some(Standing::Completed { at: st.completed_at }),
+        _ if st.stopped_on_purpose => Some(Standing::Stopped { at: st.stopped_at }),
+        _ if st.crashed_at.is_some() => Some(Standing::Crashed { at: st.crashed_at }),
+        _ => None,
+    }
+}
+
 /// One running job's part of the live message, as rendered for the chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LivePart {
@@ -226,6 +239,20 @@ mod tests {
     fn part(job: &str, text: &str, buttons: usize) -> LivePart {
         let rows = (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect();
         LivePart { job: job.into(), text: text.into(), rows, section: None, lang: "en".into() }
+    }
+
+    #[test]
+    fn a_job_that_left_says_how_by_its_state() {
+        use crate::policy::standing::Standing;
+        use crate::policy::state::{JobState, Seen};
+        let seen = |completed: bool| Some(Seen { running: !completed, completed, ..Default::default() });
+        let done = JobState { last_seen: seen(true), completed_at: Some(5), ..Default::default() };
+        assert_eq!(left(&done), Some(Standing::Completed { at: Some(5) }));
+        let stopped = JobState { last_seen: seen(false), stopped_on_purpose: true, stopped_at: Some(6), ..Default::default() };
+        assert_eq!(left(&stopped), Some(Standing::Stopped { at: Some(6) }));
+        let crashed = JobState { last_seen: seen(false), crashed_at: Some(7), ..Default::default() };
+        assert_eq!(left(&crashed), Some(Standing::Crashed { at: Some(7) }));
+        assert_eq!(left(&JobState { last_seen: seen(false), ..Default::default() }), None);
     }
 
     #[test]

@@ -127,3 +127,21 @@ fn a_zh_cn_chat_reads_a_checks_exit_in_words_in_status_and_logs() {
     assert!(!logs.text.contains("exit 0"), "{}", logs.text);
     stop(d);
 }
+
+#[test]
+fn a_job_that_leaves_the_live_message_without_a_report_is_named_in_its_idle_line() {
+    let env = Env::new();
+    let now = chrono::Utc::now();
+    let minute = (chrono::Timelike::hour(&now) * 60 + chrono::Timelike::minute(&now)) as i64;
+    let hhmm = |m: i64| format!("{:02}:{:02}", m.rem_euclid(1440) / 60, m.rem_euclid(1440) % 60);
+    // Quiet hours hold the completion: no report says the job left; the state check takes it out.
+    let quiet = json!({"start": hhmm(minute - 30), "end": hhmm(minute + 30)});
+    env.config(json!([scan(&env)]), json!({"tickSeconds": 1, "timezone": "UTC", "defaults": {"quietHours": quiet}, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    let live = first_live(&env, ME);
+    std::fs::write(env.path().join("scan.stop"), "").unwrap();
+    let left = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == live.message_id && !m.text.contains("/1000 files"));
+    let left = left.unwrap_or_else(|| panic!("the completed job still shows as running: {}", newest_text(&env, &live)));
+    assert!(left.text.contains("Scan disk") && left.text.contains("completed"), "the idle line does not name the job that left: {}", left.text);
+    stop(d);
+}
