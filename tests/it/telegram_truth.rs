@@ -145,3 +145,25 @@ fn a_job_that_leaves_the_live_message_without_a_report_is_named_in_its_idle_line
     assert!(left.text.contains("Scan disk") && left.text.contains("completed"), "the idle line does not name the job that left: {}", left.text);
     stop(d);
 }
+
+#[test]
+fn a_non_approvers_refused_approve_rings_for_nobody_and_names_who_pressed() {
+    let env = Env::new();
+    env.config(write_jobs(&env), json!({"telegram": {"approverUserIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(GROUP, BOB, "/run w");
+    let req = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("Approval request #1")).expect("the group's copy");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the approver's copy");
+    let mark = env.tg.sent().len();
+    let q = env.tg.press(&req, BOB, &req.button("Approve").unwrap());
+    assert!(env.tg.wait_answer(&q, T).unwrap().contains("not an approver"), "the presser is told");
+    std::thread::sleep(Duration::from_secs(3)); // what the refusal queues is sent within this
+    let after: Vec<Sent> = env.tg.sent()[mark..].iter().filter(|m| m.method == "sendmessage").cloned().collect();
+    assert!(after.iter().all(|m| m.silent()), "a refusal rang: {:?}", after.iter().map(|m| &m.text).collect::<Vec<_>>());
+    assert!(
+        after.iter().all(|m| m.text.contains("U333")),
+        "a chat line that does not say who pressed: {:?}",
+        after.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    stop(d);
+}
