@@ -111,8 +111,7 @@ pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: 
         if !room(&rows, now.len(), 1) {
             break;
         }
-        let row: Vec<_> =
-            now.iter().map(|a| button(store, chat, overview_label(*a, &v.job, lang), Press::Job(*a), Some(&v.job.id), None)).collect::<Result<_>>()?;
+        let row: Vec<_> = now.iter().map(|a| button(store, chat, job_label(*a, &v.job, lang), Press::Job(*a), Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
         }
@@ -131,10 +130,12 @@ pub fn possible_now(v: &JobView) -> &'static [JobPress] {
     }
 }
 
-fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
+/// A job's button for `action` as every picker and the overview show it: a write job's Run is a
+/// request ("📝 Request Rotate marker"), since pressing it asks for an approval.
+fn job_label(action: JobPress, job: &Job, lang: Lang) -> String {
     match (action, job.kind) {
-        (JobPress::Run, Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.id),
-        (JobPress::Start | JobPress::Stop | JobPress::Run | JobPress::Logs | JobPress::Chart, _) => label(action, &job.id, lang),
+        (JobPress::Run, Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.name),
+        (JobPress::Start | JobPress::Stop | JobPress::Run | JobPress::Logs | JobPress::Chart, _) => label(action, &job.name, lang),
     }
 }
 
@@ -159,7 +160,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang
         .iter()
         .filter(|j| applies(j))
         .take(MAX_BUTTONS)
-        .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), Press::Job(action), Some(&j.id), None)?]))
+        .map(|j| Ok(vec![button(store, chat, job_label(action, j, lang), Press::Job(action), Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }

@@ -167,3 +167,22 @@ fn a_non_approvers_refused_approve_rings_for_nobody_and_names_who_pressed() {
     );
     stop(d);
 }
+
+#[test]
+fn a_write_job_is_a_request_in_every_picker_and_the_menu_says_run_requests_it() {
+    let env = Env::new();
+    env.config(write_jobs(&env), json!({"telegram": {"approverUserIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run");
+    let pick = env.tg.wait_for(T, |m| m.chat_id == ME && m.button("Rotate marker").is_some()).expect("the /run picker");
+    assert!(pick.button("Request Rotate marker").is_some(), "the write job is not a request in /run: {:?}", pick.body);
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" jobs (")).expect("/status");
+    assert!(overview.button("Request Rotate marker").is_some(), "the write job's button differs in /status: {:?}", overview.body);
+    assert!(eventually(T, || !env.tg.my_commands().is_empty()), "the menu is registered");
+    let menus = env.tg.my_commands();
+    let en = menus.iter().find(|m| m.get("language_code").is_none_or(|l| l.is_null() || l == "en")).expect("the English menu");
+    let run = en["commands"].as_array().unwrap().iter().find(|c| c["command"] == "run").expect("/run in the menu").clone();
+    assert!(run["description"].as_str().unwrap().contains("request a write job"), "{run}");
+    stop(d);
+}
