@@ -186,3 +186,20 @@ fn a_write_job_is_a_request_in_every_picker_and_the_menu_says_run_requests_it() 
     assert!(run["description"].as_str().unwrap().contains("request a write job"), "{run}");
     stop(d);
 }
+
+#[test]
+fn status_shows_a_checks_last_run_once_with_the_last_lines_of_its_output() {
+    let env = Env::new();
+    let chk = env.script("chk.sh", "echo first\necho second\nprintf 'all \\033[31mgood\\033[0m\\n'\n");
+    let job = json!({"id": "chk", "name": "Disk check", "kind": "one_shot_read", "risk": "read_only", "enabled": true, "commands": {"run": ["sh", chk]}});
+    env.config(json!([job]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run chk");
+    env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("second")).expect("the run's reply");
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" job (")).expect("/status");
+    assert_eq!(overview.text.matches("exit 0").count(), 1, "the last run is told once: {}", overview.text);
+    assert!(overview.text.contains("all good") && overview.text.contains("second"), "its output is shown: {}", overview.text);
+    assert!(!overview.text.contains('\u{1b}'), "escape sequences are removed: {:?}", overview.text);
+    stop(d);
+}
