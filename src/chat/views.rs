@@ -150,12 +150,15 @@ pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: 
 }
 
 /// The actions of a job that are possible now: Stop for a running long job, Start for one that
-/// is not running (both while its status is unknown), Run for a check, a request for a write job.
+/// is not running (while its status is unavailable, by what the stored state last saw: never
+/// Stop for a job that never ran), Run for a check, a request for a write job.
 pub fn possible_now(v: &JobView) -> &'static [JobPress] {
     match (&v.job.kind, &v.status) {
         (Kind::LongRunningRead, Some(Ok(s))) if s.running => &[JobPress::Stop],
         (Kind::LongRunningRead, Some(Ok(_))) => &[JobPress::Start],
-        (Kind::LongRunningRead | Kind::OneShotRead | Kind::OneShotWrite, _) => actions(&v.job),
+        (Kind::LongRunningRead, _) if v.seen_running => &[JobPress::Stop],
+        (Kind::LongRunningRead, _) => &[JobPress::Start],
+        (Kind::OneShotRead | Kind::OneShotWrite, _) => actions(&v.job),
     }
 }
 
@@ -169,14 +172,18 @@ fn job_label(action: JobPress, job: &Job, lang: Lang) -> String {
 }
 
 /// A picker: one button per job that allows `action`.
-/// Start and Stop are offered only where they can be done now (by the stored state: Start for a
-/// job that does not run, Stop for one that does).
-pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
-    let states = match action {
-        JobPress::Start | JobPress::Stop => store.job_states()?,
-        JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
-    };
-    let runs = |j: &Job| states.get(&j.id).is_some_and(crate::policy::live::still_running);
+/// Start and Stop are offered only where they can be done now, by `running` (job id → runs now,
+/// [`crate::shell::overview::running_now`]): Start for a job that does not run, Stop for one that
+/// does.
+pub fn picker(
+    store: &mut Store,
+    chat: i64,
+    cfg: &Config,
+    action: JobPress,
+    lang: Lang,
+    running: &HashMap<String, bool>,
+) -> Result<Option<InlineKeyboardMarkup>> {
+    let runs = |j: &Job| running.get(&j.id).copied().unwrap_or(false);
     let applies = |j: &Job| match action {
         JobPress::Logs => true,
         JobPress::Chart => j.kind == Kind::LongRunningRead,

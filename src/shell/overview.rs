@@ -10,6 +10,7 @@ use crate::policy::status::JobStatus;
 use crate::store::{RunRecord, Store};
 use crate::t;
 use anyhow::Result;
+use std::collections::HashMap;
 
 /// One job's current facts.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct JobView {
     pub standing: Option<Standing>,
     /// Its next cron mark (enabled jobs with `policy.cron`).
     pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the stored state last saw it running (what the buttons follow when its status is
+    /// unavailable now).
+    pub seen_running: bool,
 }
 
 /// Observes every job, or only the job `only` names (none when no job has that id): long jobs'
@@ -62,9 +66,27 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
             None => standing::check(&st),
         };
         let next_run = crate::policy::cron::Schedule::of(job).and_then(|s| s.next_after(chrono::Utc::now()));
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run });
+        let seen_running = crate::policy::live::still_running(&st);
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run, seen_running });
     }
     Ok(out)
+}
+
+/// Whether each long job runs now, by a fresh status (its status file or command, concurrently),
+/// else by what the stored state last saw: the pickers offer Start and Stop by it, so a job
+/// started or finished since the last poll is offered what can be done now.
+pub async fn running_now(paths: &Paths, cfg: &Config) -> Result<HashMap<String, bool>> {
+    let states = Store::open(&paths.state_db)?.job_states()?;
+    let mut set = tokio::task::JoinSet::new();
+    for job in cfg.jobs.iter().filter(|j| j.kind == Kind::LongRunningRead) {
+        let (job, paths) = (job.clone(), paths.clone());
+        set.spawn(async move {
+            let now = jobs::observe(&job, &paths).await.ok();
+            (job.id, now)
+        });
+    }
+    let seen = |id: &str| states.get(id).is_some_and(crate::policy::live::still_running);
+    Ok(set.join_all().await.into_iter().map(|(id, now)| (id.clone(), now.map_or_else(|| seen(&id), |s| s.running && !s.completed))).collect())
 }
 
 /// Rate and ETA for a job whose fresh status is `s` (observed at `now`): the stored history of

@@ -5,8 +5,6 @@
 //! check's last run once, with its output; the live message names the job that left it; the
 //! overview offers only what can be done now.
 
-#![allow(dead_code)] // TEMP: helpers of the tests added with the next fixes
-
 use crate::support;
 
 use serde_json::json;
@@ -201,5 +199,42 @@ fn status_shows_a_checks_last_run_once_with_the_last_lines_of_its_output() {
     assert_eq!(overview.text.matches("exit 0").count(), 1, "the last run is told once: {}", overview.text);
     assert!(overview.text.contains("all good") && overview.text.contains("second"), "its output is shown: {}", overview.text);
     assert!(!overview.text.contains('\u{1b}'), "escape sequences are removed: {:?}", overview.text);
+    stop(d);
+}
+
+#[test]
+fn the_overview_offers_no_stop_for_a_job_that_never_ran_whose_status_is_unavailable() {
+    let env = Env::new();
+    let broken = env.script("broken.sh", "echo oops >&2\nexit 1\n");
+    env.config(json!([long_job("idle", &broken, json!({}))]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(" job (")).expect("/status");
+    assert!(overview.button("Stop idle").is_none(), "Stop offered for a job that never ran: {:?}", overview.body);
+    assert!(overview.button("Start idle").is_some(), "Start not offered: {:?}", overview.body);
+    stop(d);
+}
+
+#[test]
+fn the_greeting_and_pickers_follow_a_job_started_since_the_last_poll() {
+    let env = Env::new();
+    let flag = env.path().join("started");
+    let st = env.script(
+        "late.sh",
+        &format!("[ -f {} ] && echo '{{\"running\":true,\"completed\":false}}' || echo '{{\"running\":false,\"completed\":false}}'\n", flag.display()),
+    );
+    env.config(json!([long_job("late", &st, json!({}))]), json!({"tickSeconds": 3600, "telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    assert!(
+        eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='late' AND state LIKE '%\"last_seen\":{%'") == 1),
+        "the first poll saw it idle"
+    );
+    std::fs::write(&flag, "").unwrap(); // started by someone on the host; the next poll is an hour away
+    env.tg.message(ME, ME, "/start");
+    let greeting = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Hello")).expect("the greeting");
+    assert!(greeting.button("Start late").is_none(), "the greeting offers Start for a running job: {:?}", greeting.body);
+    env.tg.message(ME, ME, "/stop");
+    let pick = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Pick a job to stop") || m.text.contains("No job here allows stop"));
+    assert!(pick.is_some_and(|p| p.button("Stop late").is_some()), "Stop not offered for the running job: {:?}", texts(&env, ME));
     stop(d);
 }
