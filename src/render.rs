@@ -246,7 +246,7 @@ pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
         // The check's own ALERT line speaks for itself: "ALERT: check failed: ALERT: …" stutters.
         Anomaly::CheckFailed { failure } if failure.kind == FailureKind::OutputAlert => t!(lang, "anomaly-check-says", line = &failure.reason),
-        Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = &failure.reason),
+        Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = stored_summary(&failure.reason, lang)),
     }
 }
 
