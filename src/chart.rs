@@ -36,7 +36,7 @@ pub struct Mark {
 /// What a chart shows.
 #[derive(Debug, Clone)]
 pub struct ChartData {
-    /// Title (the job id: ASCII, so the bundled font draws it).
+    /// Title: the job's name, or its id when the bundled font cannot draw the name ([`title`]).
     pub title: String,
     /// Unit of `done` ("files"); "%" for percent-only jobs.
     pub unit: String,
@@ -78,12 +78,25 @@ pub fn render_png(d: &ChartData) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The x range: the history's span, extended to the ETA when it is not further than the span again.
+/// The chart's title for job `name` (id `id`): the name people know it by, or the id when the
+/// name has a character the bundled DejaVu Sans does not draw (it covers Latin, Greek, Cyrillic,
+/// Armenian and Hebrew, not CJK: a name in Chinese would be a row of boxes).
+pub fn title(name: &str, id: &str) -> String {
+    let drawn = |c: char| c < '\u{0600}' || ('\u{2000}'..='\u{206f}').contains(&c);
+    if !name.trim().is_empty() && name.chars().all(drawn) {
+        name.to_string()
+    } else {
+        id.to_string()
+    }
+}
+
+/// The x range: the history's span, extended to the ETA when one is estimated (the caption
+/// shows it, so the axis reaches it).
 fn x_range(d: &ChartData) -> (i64, i64) {
     let first = d.samples.first().map_or(0, |s| s.at);
     let last = d.samples.last().map_or(1, |s| s.at).max(first + 60);
-    let eta = d.estimate.and_then(|e| e.eta_at).unwrap_or(last);
-    (first, eta.clamp(last, last + (last - first)))
+    let eta = d.estimate.filter(|e| e.no_eta.is_none()).and_then(|e| e.eta_at).unwrap_or(last);
+    (first, eta.max(last))
 }
 
 fn draw(d: &ChartData, rgb: &mut [u8]) -> Result<()> {
@@ -174,4 +187,37 @@ fn draw_rate(
         .map_err(err)?;
     c.draw_series(LineSeries::new(series.iter().map(|&(t, r)| (t, r * scale)), RGBColor(230, 120, 0).stroke_width(2))).map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(eta_at: Option<i64>) -> ChartData {
+        let sample = |at: i64, done: f64| Sample { at, done, total: Some(100.0), percent: false };
+        let estimate = eta_at.map(|at| Estimate { per_second: Some(0.01), percent: false, eta_at: Some(at), eta_seconds: Some(at - 1_600), no_eta: None });
+        ChartData {
+            title: "t".into(),
+            unit: "files".into(),
+            samples: vec![sample(1_000, 10.0), sample(1_600, 20.0)],
+            estimate,
+            marks: vec![],
+            tz: chrono_tz::UTC,
+        }
+    }
+
+    #[test]
+    fn the_time_axis_reaches_the_eta_the_caption_shows() {
+        assert_eq!(x_range(&data(None)), (1_000, 1_600));
+        assert_eq!(x_range(&data(Some(1_900))), (1_000, 1_900));
+        assert_eq!(x_range(&data(Some(9_000))), (1_000, 9_000), "an ETA further than the history's span again is still on the axis");
+    }
+
+    #[test]
+    fn the_title_is_the_jobs_name_unless_the_font_cannot_draw_it() {
+        assert_eq!(title("Scan disk — nas", "scan"), "Scan disk — nas");
+        assert_eq!(title("Сканирование", "scan"), "Сканирование");
+        assert_eq!(title("扫描磁盘", "scan"), "scan");
+        assert_eq!(title("", "scan"), "scan");
+    }
 }

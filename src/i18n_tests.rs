@@ -75,3 +75,22 @@ fn a_merged_backlog_is_headed_in_the_readers_language() {
     assert_eq!(t!(Lang::ZhCn, "backlog-changed", heading = "• a", what = "x"), "• a — x（已变化）");
     assert_eq!(t!(Lang::En, "backlog-changed", heading = "• a", what = "x"), "• a — x (since changed)");
 }
+
+#[test]
+fn a_runs_result_and_a_job_kind_read_in_the_readers_language() {
+    use crate::policy::failure::{Failure, FailureKind};
+    use crate::policy::report::{Anomaly, Section};
+    use crate::render::{kind_word, stored_summary};
+    assert_eq!(stored_summary("exit 3", Lang::ZhCn), "退出码 3");
+    assert_eq!(stored_summary("killed by signal 9", Lang::ZhCn), "被信号 9 终止");
+    assert_eq!(stored_summary("timed out after 3200 ms (process group killed)", Lang::ZhCn), "3.2 秒 后超时（已终止整个进程组）");
+    assert_eq!(stored_summary("exit 3", Lang::En), "exit 3");
+    assert_eq!(stored_summary("ALERT: disk 91% full", Lang::ZhCn), "ALERT: disk 91% full", "a check's own line is shown as it printed it");
+    assert_eq!(kind_word("long_running_read", Lang::ZhCn), "长时任务");
+    assert_eq!(kind_word("long_running_read", Lang::En), "long_running_read");
+    let mut s = Section::system("chk", "Disk check");
+    s.kind = Some("one_shot_read".into());
+    s.anomaly = Some(Anomaly::CheckFailed { failure: Failure::new(FailureKind::Exit(3), "exit 3") });
+    let zh = crate::render::section_text(&s, chrono_tz::UTC, Lang::ZhCn);
+    assert!(zh.contains("（chk，检查）") && zh.contains("检查失败：退出码 3") && !zh.contains("exit 3"), "{zh}");
+}

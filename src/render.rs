@@ -246,7 +246,7 @@ pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
         // The check's own ALERT line speaks for itself: "ALERT: check failed: ALERT: …" stutters.
         Anomaly::CheckFailed { failure } if failure.kind == FailureKind::OutputAlert => t!(lang, "anomaly-check-says", line = &failure.reason),
-        Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = &failure.reason),
+        Anomaly::CheckFailed { failure } => t!(lang, "anomaly-check-failed", reason = stored_summary(&failure.reason, lang)),
     }
 }
 
@@ -271,7 +271,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::LogTail(o) => format!("{}\n{o}", t!(lang, "note-log-tail")),
         Note::LogUnreadable { path, reason } => t!(lang, "note-log-unreadable", path = path.as_str(), reason = reason.as_str()),
         Note::StateReset { error } => t!(lang, "note-state-reset", error = error.as_str()),
-        Note::Outcome(o) => t!(lang, "note-result", text = o),
+        Note::Outcome(o) => t!(lang, "note-result", text = stored_summary(o, lang)),
         Note::Queued { job_id, delay_seconds } => t!(lang, "note-queued", job = job_id, delay = i18n::duration(lang, *delay_seconds)),
         Note::Verification { approval_id, ok } => {
             t!(lang, "note-verification", id = *approval_id, verdict = if *ok { t!(lang, "verdict-ok") } else { t!(lang, "verdict-failed") })
@@ -313,7 +313,7 @@ fn hint_line(h: &Hint, lang: Lang) -> String {
 /// One section: heading line then "- " facts.
 pub fn section_text(s: &Section, tz: Tz, lang: Lang) -> String {
     let mut lines = vec![match &s.kind {
-        Some(k) => t!(lang, "section-heading", name = &s.job_name, id = &s.job_id, kind = k),
+        Some(k) => t!(lang, "section-heading", name = &s.job_name, id = &s.job_id, kind = kind_word(k, lang)),
         None => t!(lang, "section-heading-plain", name = &s.job_name),
     }];
     if let Some(st) = &s.status {
@@ -330,6 +330,40 @@ pub fn section_text(s: &Section, tz: Tz, lang: Lang) -> String {
     }
     lines.extend(s.notes.iter().map(|n| format!("- {}", note_line(n, lang))));
     lines.join("\n")
+}
+
+/// A job kind as the reader's language names it (English keeps the config's own words); a kind
+/// this version does not know is shown as written.
+pub fn kind_word(kind: &str, lang: Lang) -> String {
+    match crate::config::Kind::parse(kind) {
+        Some(crate::config::Kind::LongRunningRead) => t!(lang, "kind-long-running-read"),
+        Some(crate::config::Kind::OneShotRead) => t!(lang, "kind-one-shot-read"),
+        Some(crate::config::Kind::OneShotWrite) => t!(lang, "kind-one-shot-write"),
+        None => kind.to_string(),
+    }
+}
+
+/// A run's stored one-line result ([`Outcome::summary`], kept in English in the run history)
+/// in the reader's language: "exit 0" reads "退出码 0" in zh-CN. Any other stored text (a check's
+/// own ALERT line) is shown as stored.
+pub fn stored_summary(stored: &str, lang: Lang) -> String {
+    let num = |rest: &str| rest.trim().parse::<i64>().ok();
+    if let Some(code) = stored.strip_prefix("exit ").and_then(num) {
+        return t!(lang, "outcome-exit", code = code);
+    }
+    if let Some(sig) = stored.strip_prefix("killed by signal ").and_then(num) {
+        return t!(lang, "outcome-signal", signal = sig);
+    }
+    if let Some(ms) = stored.strip_prefix("timed out after ").and_then(|r| r.strip_suffix(" ms (process group killed)")).and_then(num) {
+        return t!(lang, "outcome-timeout", duration = i18n::millis(lang, ms.max(0) as u64));
+    }
+    if let Some(e) = stored.strip_prefix("could not start: ") {
+        return t!(lang, "outcome-spawn", error = e);
+    }
+    match stored {
+        "not started yet" => t!(lang, "outcome-pending"),
+        _ => stored.to_string(),
+    }
 }
 
 /// A run's result in words ("exit 0", "timed out after 30 s …").

@@ -129,7 +129,7 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &J
             &[],
         )
         .await?;
-        return report(s, chat, &r, &d);
+        return report_to(s, chat, &r, &d, false, who);
     }
     if !asked.new {
         if approval_messages::copy_waiting(&s.store()?, r.id, chat)? {
@@ -197,6 +197,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         Ok(_) => t!(lang, "answer-rejected"),
     };
     let actor = super::views::person_with_id(&q.from);
+    let who = super::views::person(&q.from);
     // A non-approver pressing again and again is told so each time, but the chat is told once:
     // each report would otherwise wait in the chat's queue ahead of its alerts.
     if matches!(pre, Err(Refusal::NotApprover)) && approval_refused_before(&s.store()?, id, &actor)? {
@@ -207,7 +208,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     tokio::spawn(async move {
         match approval_flow::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
-                if let Err(e) = report(&s2, chat, &row, &d) {
+                if let Err(e) = report(&s2, chat, &row, &d, &who) {
                     tracing::error!(error = %e, "could not queue the decision result");
                 }
                 // Every other chat that was shown the request (the group that asked for it, the
@@ -215,7 +216,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
                 if matches!(d, Decided::Ran { .. }) {
                     let others = s2.store().and_then(|st| approval_messages::chats_shown(&st, row.id)).unwrap_or_default();
                     for other in others.into_iter().filter(|c| *c != chat) {
-                        if let Err(e) = report_to(&s2, other, &row, &d, true) {
+                        if let Err(e) = report_to(&s2, other, &row, &d, true, &who) {
                             tracing::error!(error = %e, "could not tell a chat what the approved run came to");
                         }
                     }
@@ -228,17 +229,20 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
 }
 
 /// Queues the outcome of request `r` for `chat`, naming the host ("Request #4 · nas"): another
-/// host's request #4 is a different one.
-fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided) -> Result<()> {
-    report_to(s, chat, r, d, false)
+/// host's request #4 is a different one. A refusal is a silent line naming `who` pressed (the
+/// presser was told in the press's answer; the chat has nothing to act on).
+fn report(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, who: &str) -> Result<()> {
+    report_to(s, chat, r, d, matches!(d, Decided::Refused(_)), who)
 }
 
-/// [`report`] to `chat`, without sound when `silent`.
-fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool) -> Result<()> {
+/// [`report`] to `chat`, without sound when `silent`; `who` pressed.
+fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool, who: &str) -> Result<()> {
     let lang = s.lang(chat);
     let host = crate::config::host::of(s.config().as_deref());
     let t = match d {
-        Decided::Refused(why) => t!(lang, "approval-result-refused", id = r.id, host = &host, job = &r.job_id, reason = refusal_text(why, lang)),
+        Decided::Refused(why) => {
+            t!(lang, "approval-result-refused", id = r.id, host = &host, job = &r.job_id, who = who, reason = refusal_text(why, lang))
+        }
         Decided::Rejected => t!(lang, "approval-result-rejected", id = r.id, host = &host, job = &r.job_id),
         Decided::Ran { outcome, queued } => {
             let summary = crate::render::outcome_summary(outcome, lang);

@@ -2,7 +2,7 @@
 //! long job. Drawn in a task so the chat stays responsive; a job without history gets a reply.
 
 use super::attempt::{next_try, EditNext};
-use super::respond::{from_host, pick, reply, unknown_job};
+use super::respond::{from_host, pick_by, reply, unknown_job};
 use super::Services;
 use crate::config::Config;
 use crate::policy::press::JobPress;
@@ -15,7 +15,7 @@ use teloxide::prelude::*;
 pub(super) fn chart(bot: Bot, s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> anyhow::Result<()> {
     let lang = s.lang(chat);
     if arg.is_empty() {
-        return pick(s, chat, cfg, JobPress::Chart);
+        return pick_by(s, chat, cfg, JobPress::Chart, &Default::default());
     }
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let (s, tz) = (s.clone(), cfg.timezone);

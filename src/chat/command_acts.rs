@@ -56,14 +56,14 @@ pub async fn status(s: &Arc<Services>, chat: i64, cfg: &Config, arg: &str) -> Ha
 pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerResult {
     let lang = s.lang(chat);
     if arg.is_empty() {
-        return pick(s, chat, cfg, JobPress::Logs);
+        return pick(s, chat, cfg, JobPress::Logs).await;
     }
     let Some(job) = cfg.job(arg) else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     let text = match s.store()?.runs(&job.id, 1)?.into_iter().next() {
         None => t!(lang, "reply-no-run", id = &job.id),
         Some(r) => {
             let out = format!("{}\n{}", r.stdout_tail.unwrap_or_default().trim(), r.stderr_tail.unwrap_or_default().trim());
-            let summary = r.summary.unwrap_or_else(|| t!(lang, "in-flight"));
+            let summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| crate::render::stored_summary(s, lang));
             let head = t!(lang, "reply-logs", action = views::run_action_word(&r.action, lang), id = &job.id, summary = summary);
             format!("{head}\n{}", crate::policy::check::tail_chars(&out, 3000))
         }
@@ -94,7 +94,19 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
     let lang = s.lang(chat);
     let word = views::action_word(JobPress::from(action), lang);
     if arg.is_empty() {
-        return pick(s, chat, cfg, JobPress::from(action));
+        // Start and Stop are offered by the jobs' status now, observed off the handler.
+        let (s, cfg, asked) = (s.clone(), cfg.clone(), super::respond::asking());
+        tokio::spawn(async move {
+            let picked = pick(&s, chat, &cfg, JobPress::from(action));
+            let queued = match asked {
+                Some(key) => super::respond::asked(key, picked).await,
+                None => picked.await,
+            };
+            if let Err(e) = queued {
+                tracing::error!(error = %format!("{e:#}"), "could not queue the job picker");
+            }
+        });
+        return Ok(());
     }
     let Some(job) = cfg.job(arg).cloned() else { return reply(s, chat, &unknown_job(cfg, arg, lang), None) };
     if let Err(e) = jobs::check_explicit(&job, action, false) {

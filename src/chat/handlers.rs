@@ -161,7 +161,8 @@ async fn chart(bot: Bot, c: Said, arg: String) -> HandlerResult {
 async fn start(c: Said, arg: String) -> HandlerResult {
     c.answering(async {
         if arg.trim().is_empty() {
-            let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang)?;
+            let running = crate::engine::overview::running_now(&c.s.paths, &c.cfg).await?;
+            let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang, &running)?;
             return reply_headed(&c.s, c.chat, &t!(c.lang, "reply-greeting", host = &c.cfg.host), k.as_ref());
         }
         act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim())

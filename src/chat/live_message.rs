@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::i18n::Lang;
 use crate::policy::decisions::Decisions;
 use crate::policy::live::{self as policy, LivePart, Step};
+use crate::policy::report::Section;
 use crate::policy::state::JobState;
 use crate::render::{self, Report};
 use crate::store::callbacks;
@@ -42,16 +43,9 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     if progress.is_empty() && leaving.is_empty() {
         return Ok(());
     }
-    let reuse = reusable(store, chat)?;
-    let rows = views::section_rows_reusing(store, chat, &progress, lang, &reuse)?;
-    let new = progress
-        .iter()
-        .zip(rows)
-        .map(|(s, rows)| {
-            let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
-            Ok(LivePart { job: s.job_id.clone(), text: render::section_text(s, tz, lang), rows })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut new = in_other_language(store, chat, tz, lang)?;
+    new.retain(|p| !leaving.contains(&p.job.as_str()));
+    new.extend(parts_of(store, chat, &progress, tz, lang)?);
     let header = render::header(report.at.unwrap_or_else(chrono::Utc::now), host, tz, lang);
     // Said only if the message ends up with no job: which job left it last, and how.
     let left: Vec<String> = report
@@ -68,6 +62,31 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     })
 }
 
+/// The live message's parts for `sections`, rendered for `chat` in `lang` (the buttons keep
+/// their tokens where the message already shows them).
+fn parts_of(store: &mut Store, chat: i64, sections: &[Section], tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
+    let reuse = reusable(store, chat)?;
+    let rows = views::section_rows_reusing(store, chat, sections, lang, &reuse)?;
+    sections
+        .iter()
+        .zip(rows)
+        .map(|(s, rows)| {
+            let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
+            Ok(LivePart { job: s.job_id.clone(), text: render::section_text(s, tz, lang), rows, section: Some(s.clone()), lang: lang.code().into() })
+        })
+        .collect()
+}
+
+/// The parts of `chat`'s live message that are in another language than `lang`, rendered again
+/// in it (after a /lang).
+fn in_other_language(store: &mut Store, chat: i64, tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
+    let sections: Vec<Section> = record::parts(store, chat)?.into_iter().filter(|p| p.speaks_other_than(lang.code())).filter_map(|p| p.section).collect();
+    if sections.is_empty() {
+        return Ok(Vec::new());
+    }
+    parts_of(store, chat, &sections, tz, lang)
+}
+
 /// The live message's text and keyboard (JSON) for `parts` under `header`, within Telegram's
 /// limits; `idle` when no part is left.
 fn rendered(header: &str, parts: &[LivePart], idle: &str, lang: Lang) -> (String, Option<String>) {
@@ -80,18 +99,34 @@ fn rendered(header: &str, parts: &[LivePart], idle: &str, lang: Lang) -> (String
 /// ([`policy::still_running`]; gone from the config or disabled counts too), and queues its edit.
 /// True when any left. A report that says a job left updates the message at once; this keeps it
 /// true when no report comes (a completion held by quiet hours, a deliberate stop).
+/// Parts in another language than the chat's (it switched with /lang) are rendered again in it.
 pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<String, JobState>, &HashMap<String, Decisions>), lang: Lang) -> Result<bool> {
     let (states, said) = known;
-    let runs = |job: &str| states.get(job).is_some_and(|st| policy::still_running(st, said.get(job).unwrap_or(&Decisions::default())));
+    let said_of = |job: &str| said.get(job).cloned().unwrap_or_default();
+    let runs = |job: &str| states.get(job).is_some_and(|st| policy::still_running(st, &said_of(job)));
     let stays = |job: &str| cfg.job(job).is_some_and(|j| j.enabled) && runs(job);
     let gone: Vec<String> = record::parts(store, chat)?.into_iter().map(|p| p.job).filter(|j| !stays(j)).collect();
-    if gone.is_empty() {
+    let mut relang = in_other_language(store, chat, cfg.timezone, lang)?;
+    relang.retain(|p| !gone.contains(&p.job));
+    if gone.is_empty() && relang.is_empty() {
         return Ok(false);
     }
-    let header = render::header(chrono::Utc::now(), &cfg.host, cfg.timezone, lang);
-    let idle = crate::t!(lang, "live-idle");
+    let now = chrono::Utc::now();
+    let header = render::header(now, &cfg.host, cfg.timezone, lang);
+    // Said only if the message ends up with no job: which jobs left it, and how ("Scan disk
+    // completed 12:41"), as the report that would have taken them out says.
+    let left: Vec<String> = gone
+        .iter()
+        .filter_map(|job| {
+            let how = policy::left(states.get(job)?, &said_of(job))?;
+            let name = cfg.job(job).map_or(job.as_str(), |j| j.name.as_str());
+            Some(format!("{name} {}", render::standing_word(how, None, now, cfg.timezone, lang)))
+        })
+        .collect();
+    let idle = if left.is_empty() { crate::t!(lang, "live-idle") } else { crate::t!(lang, "live-idle-after", jobs = left.join(", ")) };
     record::change(store, chat, false, |parts| {
         parts.retain(|p| !gone.contains(&p.job));
+        policy::upsert(parts, relang);
         rendered(&header, parts, &idle, lang)
     })?;
     Ok(true)

@@ -62,10 +62,20 @@ pub fn unknown_job(cfg: &Config, id: &str, lang: Lang) -> String {
     t!(lang, "reply-unknown-job", id = id.chars().take(64).collect::<String>(), known = cfg.job_ids().join(", "))
 }
 
-/// A command without a job: a button per job it applies to (or words saying there is none).
-pub fn pick(s: &Services, chat: i64, cfg: &Config, action: JobPress) -> HandlerResult {
+/// A command without a job: a button per job it applies to (or words saying there is none);
+/// Start and Stop by whether each job runs now.
+pub async fn pick(s: &Services, chat: i64, cfg: &Config, action: JobPress) -> HandlerResult {
+    let running = match action {
+        JobPress::Start | JobPress::Stop => crate::engine::overview::running_now(&s.paths, cfg).await?,
+        JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
+    };
+    pick_by(s, chat, cfg, action, &running)
+}
+
+/// [`pick`] with `running` known (empty for the actions that do not depend on it).
+pub fn pick_by(s: &Services, chat: i64, cfg: &Config, action: JobPress, running: &std::collections::HashMap<String, bool>) -> HandlerResult {
     let lang = s.lang(chat);
-    let k = views::picker(&mut s.store()?, chat, cfg, action, lang)?;
+    let k = views::picker(&mut s.store()?, chat, cfg, action, lang, running)?;
     let word = views::action_word(action, lang);
     let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
     reply(s, chat, &text, k.as_ref())

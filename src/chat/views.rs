@@ -73,7 +73,13 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
     let time = render::clock(now, now, tz);
     let mut lines = vec![t!(lang, "overview-header", host = &cfg.host, count = views.len(), time = time)];
     for v in views {
-        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = v.summary(tz, lang));
+        let (last, output) = last_run(v, now, tz, lang);
+        // A job whose summary would only repeat its last run says it once, with its time.
+        let summary = match (&last, v.status.is_none() && v.standing.is_none()) {
+            (Some(l), true) => l.clone(),
+            _ => v.summary(tz, lang),
+        };
+        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = summary.as_str());
         if let Some(Ok(s)) = &v.status {
             // The job's own words, unless its stopReason already said them.
             if let Some(m) = s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m)) {
@@ -83,13 +89,11 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
                 line.push_str(&format!("\n  {p}"));
             }
         }
-        // A long job's lifecycle word already tells what its last start or stop did, unless it
-        // failed; a failing check's "exit 0" (it printed ALERT) would read as all well.
-        let failing = matches!(v.standing, Some(Standing::Failing { .. }));
-        if let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) {
-            let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
-            let summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"));
-            line.push_str(&format!("\n  {}", t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when)));
+        if let Some(l) = last.filter(|l| *l != summary) {
+            line.push_str(&format!("\n  {l}"));
+        }
+        for l in output {
+            line.push_str(&format!("\n    {l}"));
         }
         if let Some(next) = v.next_line(lang) {
             line.push_str(&format!("\n  {next}"));
@@ -103,6 +107,31 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
     lines.join("\n")
 }
 
+/// Lines of a run's output the overview shows under its last-run line.
+const OUTPUT_LINES: usize = 3;
+
+/// The job's last-run line where it adds something ("last run: exit 0 at 12:41"), and for a
+/// check or write job the last lines of that run's output, as a chat may show them (escape
+/// sequences and control characters removed, secrets masked). A long job's lifecycle word
+/// already tells what its last start or stop did, unless it failed; a failing check's "exit 0"
+/// (it printed ALERT) would read as all well.
+fn last_run(v: &JobView, now: chrono::DateTime<chrono::Utc>, tz: Tz, lang: Lang) -> (Option<String>, Vec<String>) {
+    let failing = matches!(v.standing, Some(Standing::Failing { .. }));
+    let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) else {
+        return (None, Vec::new());
+    };
+    let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
+    let summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| render::stored_summary(s, lang));
+    let line = t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when);
+    if v.job.kind == Kind::LongRunningRead {
+        return (Some(line), Vec::new());
+    }
+    let out = format!("{}\n{}", r.stdout_tail.as_deref().unwrap_or_default(), r.stderr_tail.as_deref().unwrap_or_default());
+    let shown = super::text::shown(&crate::engine::secrets::mask_tail(&out));
+    let lines: Vec<String> = shown.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+    (Some(line), lines[lines.len().saturating_sub(OUTPUT_LINES)..].to_vec())
+}
+
 /// Buttons for the overview: per job its actions, then Refresh.
 pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: Lang) -> Result<InlineKeyboardMarkup> {
     let mut rows = Vec::new();
@@ -111,8 +140,7 @@ pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: 
         if !room(&rows, now.len(), 1) {
             break;
         }
-        let row: Vec<_> =
-            now.iter().map(|a| button(store, chat, overview_label(*a, &v.job, lang), Press::Job(*a), Some(&v.job.id), None)).collect::<Result<_>>()?;
+        let row: Vec<_> = now.iter().map(|a| button(store, chat, job_label(*a, &v.job, lang), Press::Job(*a), Some(&v.job.id), None)).collect::<Result<_>>()?;
         if !row.is_empty() {
             rows.push(row);
         }
@@ -122,31 +150,40 @@ pub fn overview_keyboard(store: &mut Store, chat: i64, views: &[JobView], lang: 
 }
 
 /// The actions of a job that are possible now: Stop for a running long job, Start for one that
-/// is not running (both while its status is unknown), Run for a check, a request for a write job.
+/// is not running (while its status is unavailable, by what the stored state last saw: never
+/// Stop for a job that never ran), Run for a check, a request for a write job.
 pub fn possible_now(v: &JobView) -> &'static [JobPress] {
     match (&v.job.kind, &v.status) {
         (Kind::LongRunningRead, Some(Ok(s))) if s.running => &[JobPress::Stop],
         (Kind::LongRunningRead, Some(Ok(_))) => &[JobPress::Start],
-        (Kind::LongRunningRead | Kind::OneShotRead | Kind::OneShotWrite, _) => actions(&v.job),
+        (Kind::LongRunningRead, _) if v.seen_running => &[JobPress::Stop],
+        (Kind::LongRunningRead, _) => &[JobPress::Start],
+        (Kind::OneShotRead | Kind::OneShotWrite, _) => actions(&v.job),
     }
 }
 
-fn overview_label(action: JobPress, job: &Job, lang: Lang) -> String {
+/// A job's button for `action` as every picker and the overview show it: a write job's Run is a
+/// request ("📝 Request Rotate marker"), since pressing it asks for an approval.
+fn job_label(action: JobPress, job: &Job, lang: Lang) -> String {
     match (action, job.kind) {
-        (JobPress::Run, Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.id),
-        (JobPress::Start | JobPress::Stop | JobPress::Run | JobPress::Logs | JobPress::Chart, _) => label(action, &job.id, lang),
+        (JobPress::Run, Kind::OneShotWrite) => t!(lang, "btn-request", job = &job.name),
+        (JobPress::Start | JobPress::Stop | JobPress::Run | JobPress::Logs | JobPress::Chart, _) => label(action, &job.name, lang),
     }
 }
 
 /// A picker: one button per job that allows `action`.
-/// Start and Stop are offered only where they can be done now (by the stored state: Start for a
-/// job that does not run, Stop for one that does).
-pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang: Lang) -> Result<Option<InlineKeyboardMarkup>> {
-    let (states, said) = match action {
-        JobPress::Start | JobPress::Stop => (store.job_states()?, crate::store::decision_rows::all(store)?),
-        JobPress::Run | JobPress::Logs | JobPress::Chart => Default::default(),
-    };
-    let runs = |j: &Job| states.get(&j.id).is_some_and(|st| crate::policy::live::still_running(st, said.get(&j.id).unwrap_or(&Default::default())));
+/// Start and Stop are offered only where they can be done now, by `running` (job id → runs now,
+/// [`crate::engine::overview::running_now`]): Start for a job that does not run, Stop for one that
+/// does.
+pub fn picker(
+    store: &mut Store,
+    chat: i64,
+    cfg: &Config,
+    action: JobPress,
+    lang: Lang,
+    running: &HashMap<String, bool>,
+) -> Result<Option<InlineKeyboardMarkup>> {
+    let runs = |j: &Job| running.get(&j.id).copied().unwrap_or(false);
     let applies = |j: &Job| match action {
         JobPress::Logs => true,
         JobPress::Chart => j.kind == Kind::LongRunningRead,
@@ -159,7 +196,7 @@ pub fn picker(store: &mut Store, chat: i64, cfg: &Config, action: JobPress, lang
         .iter()
         .filter(|j| applies(j))
         .take(MAX_BUTTONS)
-        .map(|j| Ok(vec![button(store, chat, label(action, &j.name, lang), Press::Job(action), Some(&j.id), None)?]))
+        .map(|j| Ok(vec![button(store, chat, job_label(action, j, lang), Press::Job(action), Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }

@@ -59,7 +59,8 @@ pub async fn for_job(paths: &Paths, job: &Job, tz: Tz, lang: Lang) -> Result<Opt
         })
         .collect();
     let last = *samples.last().expect("two samples");
-    let data = ChartData { title: job.id.clone(), unit: if percent { "%".into() } else { unit.clone() }, samples, estimate, marks, tz };
+    let data =
+        ChartData { title: crate::chart::title(&job.name, &job.id), unit: if percent { "%".into() } else { unit.clone() }, samples, estimate, marks, tz };
     let png = tokio::task::spawn_blocking(move || crate::chart::render_png(&data)).await??;
     let since = chrono::DateTime::from_timestamp(first, 0).unwrap_or_default().with_timezone(&tz).format("%m-%d %H:%M %Z").to_string();
     let figures = crate::render::sample_line(&last, estimate.as_ref(), &unit, tz, lang);

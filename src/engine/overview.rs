@@ -10,6 +10,7 @@ use crate::policy::status::JobStatus;
 use crate::store::{RunRecord, Store};
 use crate::t;
 use anyhow::Result;
+use std::collections::HashMap;
 
 /// One job's current facts.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct JobView {
     pub standing: Option<Standing>,
     /// Its next cron mark (enabled jobs with `policy.cron`).
     pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the stored state last saw it running (what the buttons follow when its status is
+    /// unavailable now).
+    pub seen_running: bool,
 }
 
 /// Observes every job, or only the job `only` names (none when no job has that id): long jobs'
@@ -57,15 +61,36 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
             _ => None,
         };
         let st = states.get(&job.id).cloned().unwrap_or_default();
+        let decided = said.get(&job.id).cloned().unwrap_or_default();
         let standing = match &status {
-            Some(Ok(s)) => Some(standing::long(job, &st, said.get(&job.id).unwrap_or(&Default::default()), s, now)),
+            Some(Ok(s)) => Some(standing::long(job, &st, &decided, s, now)),
             Some(Err(_)) => None,
             None => standing::check(&st),
         };
         let next_run = crate::policy::cron::Schedule::of(job).and_then(|s| s.next_after(chrono::Utc::now()));
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run });
+        let seen_running = crate::policy::live::still_running(&st, &decided);
+        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run, seen_running });
     }
     Ok(out)
+}
+
+/// Whether each long job runs now, by a fresh status (its status file or command, concurrently),
+/// else by what the stored state last saw: the pickers offer Start and Stop by it, so a job
+/// started or finished since the last poll is offered what can be done now.
+pub async fn running_now(paths: &Paths, cfg: &Config) -> Result<HashMap<String, bool>> {
+    let store = Store::open(&paths.state_db)?;
+    let (states, said) = (store.job_states()?, crate::store::decision_rows::all(&store)?);
+    drop(store);
+    let mut set = tokio::task::JoinSet::new();
+    for job in cfg.jobs.iter().filter(|j| j.kind == Kind::LongRunningRead) {
+        let (job, paths) = (job.clone(), paths.clone());
+        set.spawn(async move {
+            let now = jobs::observe(&job, &paths).await.ok();
+            (job.id, now)
+        });
+    }
+    let seen = |id: &str| states.get(id).is_some_and(|st| crate::policy::live::still_running(st, &said.get(id).cloned().unwrap_or_default()));
+    Ok(set.join_all().await.into_iter().map(|(id, now)| (id.clone(), now.map_or_else(|| seen(&id), |s| s.running && !s.completed))).collect())
 }
 
 /// Rate and ETA for a job whose fresh status is `s` (observed at `now`): the stored history of
@@ -95,7 +120,9 @@ impl JobView {
         match (&self.status, &self.last_run) {
             (Some(Ok(s)), _) => crate::render::state_word(s, None, lang),
             (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
-            (None, Some(r)) => t!(lang, "overview-last-run", summary = r.summary.clone().unwrap_or_else(|| t!(lang, "in-flight"))),
+            (None, Some(r)) => {
+                t!(lang, "overview-last-run", summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| crate::render::stored_summary(s, lang)))
+            }
             (None, None) => t!(lang, "overview-never"),
         }
     }

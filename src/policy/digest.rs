@@ -78,6 +78,13 @@ pub struct Timed {
     pub event: Event,
 }
 
+impl Timed {
+    /// True for an alert that rang (the others are held messages).
+    pub fn is_alert(&self) -> bool {
+        matches!(self.event, Event::Alert { .. })
+    }
+}
+
 /// One job's part of the digest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobNight {
@@ -105,9 +112,10 @@ pub struct Digest {
     pub since: i64,
     /// Digest time.
     pub until: i64,
-    /// Messages held.
+    /// Held messages it lists (the events that are not alerts): the heading's count equals what
+    /// the reader finds below it; a job's earlier events have their own "not listed" line.
     pub held: usize,
-    /// Alerts that rang.
+    /// Alerts it lists (one per anomaly, however often it rang).
     pub rang: usize,
     /// Per job, in config order, then system sections.
     pub jobs: Vec<JobNight>,
@@ -181,7 +189,7 @@ pub fn build(all: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
             order.push((r.section.job_id.clone(), r.section.job_name.clone()));
         }
     }
-    let jobs = order
+    let jobs: Vec<JobNight> = order
         .into_iter()
         .filter_map(|(id, name)| {
             let mine: Vec<&Recorded> = recorded.iter().copied().filter(|r| r.section.job_id == id).collect();
@@ -193,8 +201,8 @@ pub fn build(all: &[Recorded], since: i64, now: &Current) -> Option<Digest> {
         rows: all.iter().map(|r| r.id).collect(),
         since,
         until: now.now,
-        held: recorded.iter().filter(|r| !r.rang).count(),
-        rang: recorded.iter().filter(|r| r.rang).count(),
+        held: jobs.iter().flat_map(|j| &j.events).filter(|e| !e.is_alert()).count(),
+        rang: jobs.iter().flat_map(|j| &j.events).filter(|e| e.is_alert()).count(),
         jobs,
         pending: now.pending.iter().filter(|p| p.expires_at > now.now).cloned().collect(),
     })

@@ -120,6 +120,21 @@ fn the_same_alert_rung_again_is_listed_once_with_how_often_it_rang() {
         })
         .collect();
     assert_eq!(rang, vec![2, 1]);
+    assert_eq!(d.rang, 2, "the heading counts the alerts it lists, not the times they rang");
+}
+
+#[test]
+fn the_counts_are_those_of_what_is_listed() {
+    // Nine completions of one job: the eight newest are listed, one is counted as earlier; a held
+    // note of auto-resume alone lists nothing.
+    let mut resume_only = Section::system("a", "a");
+    resume_only.notes.push(Note::AutoResume(AutoResume::Backoff));
+    let mut recorded: Vec<Recorded> = (1..=9).map(|i| rec(i, i * 10, false, long("a", false, true))).collect();
+    recorded.push(rec(10, 100, false, resume_only));
+    let d = World::new(&["a"]).digest(&recorded).unwrap();
+    let listed = d.jobs[0].events.len();
+    assert_eq!((listed, d.jobs[0].more), (EVENTS_PER_JOB, 1));
+    assert_eq!(d.held, listed, "held counts the listed events (the earlier one has its own line), nothing else");
 }
 
 #[test]

@@ -37,6 +37,20 @@ pub fn still_running(st: &super::state::JobState, said: &super::decisions::Decis
     st.last_seen.as_ref().is_some_and(|s| s.running && !s.completed) && !said.stopped() && st.run.crashed_at().is_none()
 }
 
+/// How a job that left the live message by its stored state left it: completed, stopped or
+/// crashed, with the time (None when the state says none of these: the job left the config, or
+/// was disabled). Its idle line names the job and this, as a report would.
+pub fn left(st: &super::state::JobState, said: &super::decisions::Decisions) -> Option<super::standing::Standing> {
+    use super::standing::Standing;
+    use super::state::Run;
+    match (st.last_seen.as_ref(), st.run) {
+        (Some(seen), run) if seen.completed => Some(Standing::Completed { at: if let Run::Completed { at } = run { Some(at) } else { None } }),
+        _ if said.stopped() => Some(Standing::Stopped { at: said.stopped_at }),
+        (_, Run::Crashed { at, .. }) => Some(Standing::Crashed { at: Some(at) }),
+        _ => None,
+    }
+}
+
 /// One running job's part of the live message, as rendered for the chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LivePart {
@@ -46,6 +60,22 @@ pub struct LivePart {
     pub text: String,
     /// Its buttons (inline keyboard rows, button JSON).
     pub rows: Vec<Vec<Value>>,
+    /// The section it was rendered from, so the part can be rendered again in another language
+    /// (absent in parts stored before it was kept).
+    #[serde(default)]
+    pub section: Option<Section>,
+    /// The language (code) `text` and `rows` are in.
+    #[serde(default)]
+    pub lang: String,
+}
+
+impl LivePart {
+    /// True when this part is in another language than `lang` (code) and can be rendered again
+    /// in it: a chat switched with /lang sees its live message in the new language at once, not
+    /// job by job as new progress comes.
+    pub fn speaks_other_than(&self, lang: &str) -> bool {
+        self.lang != lang && self.section.is_some()
+    }
 }
 
 /// Puts `new` parts into `parts`: a job's newer part replaces its older one in place, a new job
@@ -208,7 +238,25 @@ mod tests {
     }
 
     fn part(job: &str, text: &str, buttons: usize) -> LivePart {
-        LivePart { job: job.into(), text: text.into(), rows: (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect() }
+        let rows = (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect();
+        LivePart { job: job.into(), text: text.into(), rows, section: None, lang: "en".into() }
+    }
+
+    #[test]
+    fn a_job_that_left_says_how_by_its_state() {
+        use crate::policy::decisions::Decisions;
+        use crate::policy::standing::Standing;
+        use crate::policy::state::{JobState, Run, Seen};
+        let seen = |completed: bool| Some(Seen { running: !completed, completed, ..Default::default() });
+        let none = Decisions::default();
+        let done = JobState { last_seen: seen(true), run: Run::Completed { at: 5 }, ..Default::default() };
+        assert_eq!(left(&done, &none), Some(Standing::Completed { at: Some(5) }));
+        let idle = JobState { last_seen: seen(false), ..Default::default() };
+        let stopped = Decisions { stopped_at: Some(6), ..Decisions::default() };
+        assert_eq!(left(&idle, &stopped), Some(Standing::Stopped { at: Some(6) }));
+        let crashed = JobState { last_seen: seen(false), run: Run::Crashed { at: 7, ran_seconds: 1 }, ..Default::default() };
+        assert_eq!(left(&crashed, &none), Some(Standing::Crashed { at: Some(7) }));
+        assert_eq!(left(&idle, &none), None);
     }
 
     #[test]

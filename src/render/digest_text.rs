@@ -1,10 +1,11 @@
 //! The morning digest in words, in the reader's language: a heading, then per job its progress
 //! then and now and what happened at what time, then what still needs a decision.
 
-use super::{anomaly_line, resume_line, section_text};
+use super::{anomaly_line, note_line, progress_line, resume_line, state_word};
 use crate::i18n::Lang;
 use crate::policy::digest::{Digest, Event, JobNight, Standing, Timed};
 use crate::policy::rate::{figure, Sample};
+use crate::policy::report::Section;
 use crate::t;
 use chrono::DateTime;
 use chrono_tz::Tz;
@@ -57,13 +58,23 @@ fn event_text(e: &Timed, tz: Tz, lang: Lang) -> String {
         Event::Running => t!(lang, "digest-running"),
         Event::Resumed(ar) => resume_line(ar, lang),
         Event::Recovered => t!(lang, "note-recovered"),
-        Event::Other(s) => {
-            let text = section_text(s, tz, lang);
-            let body: Vec<&str> = text.lines().skip(1).collect();
-            format!("{}\n  {}", t!(lang, "digest-held"), body.join("\n  "))
-        }
+        Event::Other(s) => held_line(s, tz, lang),
     };
     format!("{time} {what}")
+}
+
+/// A held message in one line, in words: its job's state, its own message and its notes
+/// ("stopped · message: disk full · verification of write request #4: ok"), never the raw
+/// section with its "- status:" facts.
+fn held_line(s: &Section, tz: Tz, lang: Lang) -> String {
+    let mut parts = Vec::new();
+    if let Some(st) = &s.status {
+        parts.push(state_word(st, s.life, lang));
+        parts.extend(st.message.clone());
+        parts.extend(progress_line(st, s.estimate.as_ref(), tz, lang));
+    }
+    parts.extend(s.notes.iter().map(|n| note_line(n, lang).replace('\n', " ")));
+    parts.join(" · ")
 }
 
 /// "930/3000 (31%)", "45%" or "930".
@@ -118,6 +129,20 @@ mod tests {
         assert!(en.contains("Needs a decision:\n- approval request #3: rotate (asked by cli), expires 03:46"), "{en}");
         let zh = digest_text(&digest(), "nas", chrono_tz::UTC, Lang::ZhCn);
         assert!(zh.starts_with("🌅 静默时段已结束 · nas") && zh.contains("仍未解决") && zh.contains("待你决定"), "{zh}");
+    }
+
+    #[test]
+    fn a_held_message_is_one_line_in_words_not_a_raw_dump() {
+        let mut held = Section::system("backup", "Backup");
+        held.status = Some(crate::policy::status::JobStatus { running: false, message: Some("paused by the owner".into()), ..Default::default() });
+        held.life = Some(crate::policy::lifecycle::Lifecycle::Stopped);
+        let d = Digest {
+            jobs: vec![JobNight { events: vec![Timed { at: 1_770_000_000, event: Event::Other(Box::new(held)) }], ..digest().jobs[0].clone() }],
+            ..digest()
+        };
+        let en = digest_text(&d, "nas", chrono_tz::UTC, Lang::En);
+        assert!(en.contains("- 02:40 stopped · paused by the owner\n"), "{en}");
+        assert!(!en.contains("held:") && !en.contains("- status:") && !en.contains("- message:"), "{en}");
     }
 
     #[test]

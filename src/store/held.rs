@@ -67,11 +67,13 @@ pub fn release(store: &mut Store, chat: i64, heading: impl FnOnce(i64) -> String
         tx.execute("INSERT INTO outbox(chat_id, text, html, silent, created_at) VALUES (?1, ?2, 1, 1, ?3)", params![chat, heading(n), now])?;
         for old in ids {
             tx.execute(
-                // Released as the backlog of the reply that opened the chat: after it, in order (an
-                // alert held this long no longer jumps ahead of the person's own answer).
+                // Released as the backlog of the reply that opened the chat: after it and its
+                // heading, oldest first. Queued now and not as bulk, so the sending order is their
+                // order: a held reply's age would put it ahead of the heading (replies older than
+                // a few seconds go by age), bulk would put it behind younger held alerts.
                 "INSERT INTO outbox(chat_id, text, html, silent, markup, created_at, bulk, kind, merge)
-                 SELECT chat_id, text, html, silent, markup, created_at, bulk, CASE kind WHEN 'alert' THEN 'reply' ELSE kind END, merge FROM outbox WHERE id=?1",
-                [old],
+                 SELECT chat_id, text, html, silent, markup, ?2, 0, CASE kind WHEN 'alert' THEN 'reply' ELSE kind END, merge FROM outbox WHERE id=?1",
+                params![old, now],
             )?;
             let new = tx.last_insert_rowid();
             tx.execute("UPDATE approval_messages SET outbox_id=?2 WHERE outbox_id=?1", params![old, new])?;

@@ -50,6 +50,7 @@ mod telegram_hardening;
 mod telegram_live;
 mod telegram_promises;
 mod telegram_setup;
+mod telegram_truth;
 mod tick;
 mod tick_loops;
 mod watched;

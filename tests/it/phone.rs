@@ -268,7 +268,7 @@ fn status_offers_only_the_actions_possible_now() {
     assert!(status.button("Stop scan").is_some() && status.button("Start scan").is_none(), "running: Stop only {:?}", status.body);
     assert!(status.button("Start idle").is_some() && status.button("Stop idle").is_none(), "not running: Start only {:?}", status.body);
     assert!(status.button("Run v").is_some(), "a check: Run");
-    assert!(status.button("Request w").is_some(), "a write job: Request {:?}", status.body);
+    assert!(status.button("Request Rotate").is_some(), "a write job: Request, by its name as in /run {:?}", status.body);
     kill9(scan_pid(&env));
     stop(d);
 }
