@@ -202,6 +202,8 @@ answer-unknown-request = Unknown request.
 answer-approve-refused = Refused: { $reason }.
 answer-approved = Approved: running { $id } once.
 answer-rejected = Rejected: nothing runs.
+answer-run-restarted = This alert is about the run of { $run }; the job was restarted since. Nothing was done.
+answer-run-ended = This alert is about the run of { $run }; that run has ended since. Nothing was done.
 
 ## Write-job approvals
 approval-request = 🔐 Approval request #{ $id } · { $host }

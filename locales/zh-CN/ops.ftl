@@ -188,6 +188,8 @@ answer-unknown-request = 未知请求。
 answer-approve-refused = 已拒绝：{ $reason }。
 answer-approved = 已批准：{ $id } 将运行一次。
 answer-rejected = 已驳回：不会运行。
+answer-run-restarted = 此提醒针对 { $run } 开始的那次运行；任务此后已重新启动。未执行任何操作。
+answer-run-ended = 此提醒针对 { $run } 开始的那次运行；那次运行此后已结束。未执行任何操作。
 
 ## 写入任务审批
 approval-request = 🔐 审批请求 #{ $id } · { $host }

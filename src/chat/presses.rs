@@ -191,6 +191,9 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
 async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, action: Action) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     let lang = press_lang(&s, &q);
+    if let Some(why) = outdated_run(&s, &cb, &job, &cfg, lang)? {
+        return answer(&bot, &q, &why).await;
+    }
     if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
         // A write job's button asks for an approval, exactly as typing `/run <job>` does.
         answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
@@ -198,6 +201,21 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, acti
     }
     act(&s, cb.chat_id, &cfg, action, &job)?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
+}
+
+/// Why a button bound to a run that is no longer the job's current one acts on nothing ("this
+/// alert is about the run of 22:12; the job was restarted since"); None when it still applies.
+fn outdated_run(s: &Services, cb: &Callback, job: &str, cfg: &Config, lang: Lang) -> anyhow::Result<Option<String>> {
+    use crate::policy::lifecycle::{outdated, Outdated};
+    let Some(run) = cb.run else { return Ok(None) };
+    let Some(why) = outdated(Some(run), &s.store()?.job_state(job)?) else { return Ok(None) };
+    tracing::info!(job, chat_id = cb.chat_id, run, ?why, "a button about an earlier run was pressed; refused");
+    let now = chrono::Utc::now();
+    let at = chrono::DateTime::from_timestamp(run, 0).map(|t| crate::render::short_clock(t, now, cfg.timezone)).unwrap_or_default();
+    Ok(Some(match why {
+        Outdated::Restarted => t!(lang, "answer-run-restarted", run = at),
+        Outdated::Ended => t!(lang, "answer-run-ended", run = at),
+    }))
 }
 
 /// The `/logs` picker's buttons: the output tail of the job's last run.

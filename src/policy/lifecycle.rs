@@ -78,6 +78,35 @@ pub fn started(st: &mut JobState, t: i64) {
     st.running_since = Some(t);
 }
 
+/// The run the job's state is about, by its start (Unix seconds): the one running now, or the
+/// one found crashed (until the job is started again); None when no run is current (never
+/// started, completed, stopped on purpose). The one place that reads which run is current, so
+/// a button bound to a run ([`outdated`]) survives a change of how the state keeps it.
+pub fn current_run(st: &JobState) -> Option<i64> {
+    st.running_since.or_else(|| Some(st.crashed_at? - st.crash_ran_seconds.unwrap_or(0)))
+}
+
+/// Why a button about the run that started at `bound` no longer applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outdated {
+    /// Another run is current: the job was started again since.
+    Restarted,
+    /// No run is current: that run ended (stopped, completed) since.
+    Ended,
+}
+
+/// Whether a button bound to the run that started at `bound` (None: not bound to a run) is
+/// outdated by the job's state now: a Stop pressed on an old stall alert must not stop the run
+/// started since.
+pub fn outdated(bound: Option<i64>, st: &JobState) -> Option<Outdated> {
+    let bound = bound?;
+    match current_run(st) {
+        Some(now) if now == bound => None,
+        Some(_) => Some(Outdated::Restarted),
+        None => Some(Outdated::Ended),
+    }
+}
+
 /// A person stopped the job on purpose at `t`.
 pub fn stopped(st: &mut JobState, t: i64) {
     st.stopped_on_purpose = true;
@@ -88,6 +117,23 @@ pub fn stopped(st: &mut JobState, t: i64) {
 mod tests {
     use super::*;
     use Lifecycle::*;
+
+    #[test]
+    fn a_button_is_outdated_once_its_run_is_no_longer_the_current_one() {
+        let mut st = JobState::default();
+        assert_eq!(outdated(None, &st), None, "not bound to a run");
+        advance(&mut st, true, false, 100);
+        assert_eq!(current_run(&st), Some(100));
+        assert_eq!(outdated(Some(100), &st), None);
+        advance(&mut st, false, false, 160);
+        assert_eq!(current_run(&st), Some(100), "the crashed run stays current until a start");
+        assert_eq!(outdated(Some(100), &st), None);
+        started(&mut st, 200);
+        assert_eq!(outdated(Some(100), &st), Some(Outdated::Restarted));
+        stopped(&mut st, 300);
+        advance(&mut st, false, false, 301);
+        assert_eq!(outdated(Some(200), &st), Some(Outdated::Ended));
+    }
 
     /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected
     /// after the next observation.

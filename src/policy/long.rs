@@ -79,6 +79,8 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
     }
     let seen = st.last_seen.clone().unwrap_or_default();
     let life = lifecycle::advance(&mut st, status.running, status.completed, t);
+    // The run this observation is about, before auto-resume starts another.
+    let run = lifecycle::current_run(&st);
     let resumed = resumed(&mut st, life, job, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
     let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
@@ -90,6 +92,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure
     let mut section = Section::for_job(job);
     section.status = Some(status.clone());
     section.life = Some(life);
+    section.run = run;
     let report = match &anomaly {
         Some(_) if told => false,
         Some(a) => {

@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/020_request_message_indexes.sql"),
     include_str!("migrations/021_report_spool.sql"),
     include_str!("migrations/022_reply_key.sql"),
+    include_str!("migrations/023_callback_run.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

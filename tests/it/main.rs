@@ -51,4 +51,5 @@ mod telegram_promises;
 mod telegram_setup;
 mod tick;
 mod tick_loops;
+mod truth_views;
 mod watched;

@@ -1,0 +1,68 @@
+//! Every chat's messages stay true to the jobs' state, through the binary and the fake Bot API
+//! with two chats (a private chat and a group): a button acts only on the run its alert was
+//! about; what a person does in one chat is told, silently, in the others; a status change a
+//! person just caused does not ring again; `telegram.operatorUserIds` limits who may act.
+
+use crate::support;
+
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+use support::*;
+
+const T: Duration = Duration::from_secs(30);
+
+/// A member of the group (not an approver: the approvers are the private chats).
+const MEMBER: i64 = 222;
+
+/// Lines appended to a file so far (how often a command ran).
+fn lines(p: &PathBuf) -> usize {
+    std::fs::read_to_string(p).unwrap_or_default().lines().count()
+}
+
+/// Long job `scan` driven by files: `commands.stop` writes `halt` (and counts itself in
+/// `stops`), `commands.start` removes it (counted in `starts`); its status says running while
+/// `halt` is absent. With `stall`, it reports one progress key for ever and stalls after 1 s.
+fn scan(env: &Env, stall: bool) -> serde_json::Value {
+    let d = env.path().display().to_string();
+    let key = if stall { r#","progressKey":"block-7""# } else { "" };
+    let st = env.script(
+        "scan.sh",
+        &format!("if [ -f {d}/halt ]; then echo '{{\"running\":false,\"completed\":false}}'; else echo '{{\"running\":true,\"completed\":false{key}}}'; fi\n"),
+    );
+    let start = env.script("start.sh", &format!("echo x >> {d}/starts\nrm -f {d}/halt\n"));
+    let halt = env.script("stop.sh", &format!("echo x >> {d}/stops\ntouch {d}/halt\n"));
+    long_job(
+        "scan",
+        &st,
+        json!({"commands": {"start": ["sh", start], "status": ["sh", st], "stop": ["sh", halt]}, "policy": {"stallSeconds": if stall { 1 } else { 0 }}}),
+    )
+}
+
+fn counter(env: &Env, name: &str) -> PathBuf {
+    env.path().join(name)
+}
+
+/// What `chat` was sent, for a failure message.
+fn shown(env: &Env, chat: i64) -> Vec<(bool, String)> {
+    env.tg.to_chat(chat).into_iter().map(|m| (m.silent(), m.text)).collect()
+}
+
+#[test]
+fn a_stop_pressed_on_an_alert_about_an_earlier_run_is_refused_and_stops_nothing() {
+    let env = Env::new();
+    env.config(json!([scan(&env, true)]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("stalled")).expect("a stall alert in the group");
+    let old_stop = alert.button("Stop").expect("the alert's Stop button");
+    // The run is stopped and started again from the chat; the alert stays with its Stop button.
+    env.tg.message(GROUP, MEMBER, "/stop scan");
+    assert!(eventually(T, || lines(&counter(&env, "stops")) == 1), "the first stop ran");
+    env.tg.message(GROUP, MEMBER, "/start scan");
+    assert!(eventually(T, || lines(&counter(&env, "starts")) == 1), "the start ran: {:?}", shown(&env, GROUP));
+    let q = env.tg.press(&alert, MEMBER, &old_stop);
+    let answer = env.tg.wait_answer(&q, T).expect("the press is answered");
+    assert!(answer.contains("about the run of") && answer.contains("restarted since"), "{answer}");
+    assert_eq!(lines(&counter(&env, "stops")), 1, "the new run was stopped by a button about the old one");
+    stop(d);
+}
