@@ -204,6 +204,11 @@ answer-approved = Approved: running { $id } once.
 answer-rejected = Rejected: nothing runs.
 answer-run-restarted = This alert is about the run of { $run }; the job was restarted since. Nothing was done.
 answer-run-ended = This alert is about the run of { $run }; that run has ended since. Nothing was done.
+did-start = ▶️ { $id } started by { $who } at { $at }, { $place }
+did-stop = ⏹ { $id } stopped by { $who } at { $at }, { $place }
+did-run = 🔁 { $id } run by { $who } at { $at }, { $place }: { $summary }
+did-in-group = from the group “{ $title }”
+did-in-private = from a private chat
 
 ## Write-job approvals
 approval-request = 🔐 Approval request #{ $id } · { $host }

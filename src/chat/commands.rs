@@ -89,8 +89,34 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         None => reply(s, chat, &text, None),
     }
 }
-/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.
-pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
+/// Who acts from a chat, and where: named in the line the other chats get.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// As Telegram shows them, with their id ([`views::person_with_id`]).
+    pub who: String,
+    /// The group's title; None in a private chat.
+    pub group: Option<String>,
+}
+
+impl Actor {
+    /// `user` acting in `chat`.
+    pub fn of(user: Option<&teloxide::types::User>, chat: &teloxide::types::Chat) -> Actor {
+        let who = user.map_or_else(|| format!("chat {}", chat.id.0), views::person_with_id);
+        let group = (!chat.is_private()).then(|| chat.title().unwrap_or_default().to_string());
+        Actor { who, group }
+    }
+}
+
+/// What a person's action from a chat did, for the other chats.
+enum Did {
+    Started,
+    Stopped,
+    Ran(crate::shell::runner::Outcome),
+}
+
+/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply, and each
+/// other report chat is told silently who did what from where.
+pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str, actor: &Actor) -> HandlerResult {
     let lang = s.lang(chat);
     let word = views::action_word(JobPress::from(action), lang);
     if arg.is_empty() {
@@ -105,45 +131,69 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
     let Some(flight) = s.in_flight(chat, action, &job.id) else {
         return reply(s, chat, &t!(lang, "reply-in-flight", action = &word, id = &job.id), None);
     };
-    let s = s.clone();
+    let (s, actor) = (s.clone(), actor.clone());
     let asked = super::respond::asking();
     tokio::spawn(async move {
         let _flight = flight;
-        let origin = format!("chat:{chat}");
-        let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
-        let text = if action == Action::Stop {
-            match jobs::stop(&job, &s.paths, &origin).await {
-                Ok(jobs::Stopped::Command(o)) => views::outcome_text(JobPress::Stop, &job, &o, lang),
-                Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
-                Err(e) => failed(e),
-            }
-        } else if action == Action::Run {
-            // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
-            match jobs::run_once(&job, &s.paths, &origin).await {
-                Ok((o, queued)) => views::run_text(&job, &o, &queued, lang),
-                Err(e) => failed(e),
-            }
-        } else if action == Action::Start {
-            // The same path as `ops-monitor start`: a running job is not started twice.
-            match jobs::start(&job, &s.paths, &origin, false).await {
-                Ok(jobs::Started::Ran(o)) => views::outcome_text(JobPress::Start, &job, &o, lang),
-                Ok(jobs::Started::AlreadyRunning(pid)) => t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())),
-                Ok(jobs::Started::JustStarted(ago)) => t!(lang, "start-just-started", id = &job.id, seconds = ago),
-                Err(e) => failed(e),
-            }
-        } else {
-            match jobs::execute(&job, action, &s.paths, &origin).await {
-                Ok(o) => views::outcome_text(JobPress::from(action), &job, &o, lang),
-                Err(e) => failed(e),
-            }
-        };
+        let (text, did) = perform(&s, &job, action, chat, lang).await;
         let queued = match asked {
             Some(key) => super::respond::asked(key, async { reply(&s, chat, &text, None) }).await,
             None => reply(&s, chat, &text, None),
         };
-        if let Err(e) = queued {
+        if let Err(e) = queued.and_then(|()| did.map_or(Ok(()), |d| tell_others(&s, chat, &job, &actor, &d))) {
             tracing::error!(error = %e, "could not queue the action result");
         }
     });
+    Ok(())
+}
+
+/// Runs `action` on `job` for `chat`: the reply's text, and what it did (None: nothing changed).
+async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i64, lang: Lang) -> (String, Option<Did>) {
+    let origin = format!("chat:{chat}");
+    let word = views::action_word(JobPress::from(action), lang);
+    let failed = |e: anyhow::Error| (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None);
+    match action {
+        Action::Stop => match jobs::stop(job, &s.paths, &origin).await {
+            Ok(jobs::Stopped::Command(o)) => (views::outcome_text(JobPress::Stop, job, &o, lang), Some(Did::Stopped)),
+            Ok(jobs::Stopped::Signalled { pgid, pid }) => (t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid), Some(Did::Stopped)),
+            Err(e) => failed(e),
+        },
+        // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
+        Action::Run => match jobs::run_once(job, &s.paths, &origin).await {
+            Ok((o, queued)) => (views::run_text(job, &o, &queued, lang), Some(Did::Ran(o))),
+            Err(e) => failed(e),
+        },
+        // The same path as `ops-monitor start`: a running job is not started twice.
+        Action::Start => match jobs::start(job, &s.paths, &origin, false).await {
+            Ok(jobs::Started::Ran(o)) => (views::outcome_text(JobPress::Start, job, &o, lang), o.success().then_some(Did::Started)),
+            Ok(jobs::Started::AlreadyRunning(pid)) => (t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())), None),
+            Ok(jobs::Started::JustStarted(ago)) => (t!(lang, "start-just-started", id = &job.id, seconds = ago), None),
+            Err(e) => failed(e),
+        },
+    }
+}
+
+/// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to
+/// `job`: a member's stop in the group must not leave the owner's chat showing it running.
+fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor, did: &Did) -> HandlerResult {
+    let Some(cfg) = s.config() else { return Ok(()) };
+    let at = chrono::Utc::now().with_timezone(&cfg.timezone).format("%H:%M:%S").to_string();
+    let others: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat).collect();
+    let mut store = s.store()?;
+    for other in others {
+        let lang = s.lang(other);
+        let place = match &actor.group {
+            Some(title) => t!(lang, "did-in-group", title = title),
+            None => t!(lang, "did-in-private"),
+        };
+        let (who, id) = (&actor.who, &job.id);
+        let line = match did {
+            Did::Started => t!(lang, "did-start", id = id, who = who, at = &at, place = place),
+            Did::Stopped => t!(lang, "did-stop", id = id, who = who, at = &at, place = place),
+            Did::Ran(o) => t!(lang, "did-run", id = id, who = who, at = &at, place = place, summary = crate::render::outcome_summary(o, lang)),
+        };
+        super::outbox::enqueue(&mut store, other, &super::respond::from_host(s, lang, &line), true, None)?;
+    }
+    s.wake.notify_one();
     Ok(())
 }

@@ -199,7 +199,8 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, acti
         answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
         return super::approve::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
     }
-    act(&s, cb.chat_id, &cfg, action, &job)?;
+    let Some(chat) = q.message.as_ref().map(|m| m.chat()) else { return Ok(()) };
+    act(&s, cb.chat_id, &cfg, action, &job, &super::commands::Actor::of(Some(&q.from), chat))?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
 }
 

@@ -66,3 +66,26 @@ fn a_stop_pressed_on_an_alert_about_an_earlier_run_is_refused_and_stops_nothing(
     assert_eq!(lines(&counter(&env, "stops")), 1, "the new run was stopped by a button about the old one");
     stop(d);
 }
+
+#[test]
+fn a_stop_or_start_in_one_chat_is_told_silently_in_the_other_naming_who_and_where() {
+    let env = Env::new();
+    env.config(json!([scan(&env, false)]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    // A member stops the job in the group: the owner's private chat is told who, from where.
+    env.tg.message(GROUP, MEMBER, "/stop scan");
+    let told = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("stopped by U222"));
+    let told = told.unwrap_or_else(|| panic!("the private chat was not told: {:?}", shown(&env, ME)));
+    assert!(told.silent(), "the line rings: {}", told.text);
+    assert!(told.text.contains("id 222") && told.text.contains("“Ops”") && told.text.contains("scan"), "{}", told.text);
+    // The owner starts it again from the private chat (a button of /status): the group is told.
+    env.tg.message(ME, ME, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == ME && m.button("Start").is_some()).expect("/status with a Start button");
+    env.tg.press(&overview, ME, &overview.button("Start").unwrap());
+    let told = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("started by U111"));
+    let told = told.unwrap_or_else(|| panic!("the group was not told: {:?}", shown(&env, GROUP)));
+    assert!(told.silent() && told.text.contains("from a private chat"), "{}", told.text);
+    // The chat where it was done gets its own reply, not the line.
+    assert!(!shown(&env, GROUP).iter().any(|(_, t)| t.contains("stopped by U222")), "the acting chat got the line too");
+    stop(d);
+}
