@@ -65,6 +65,17 @@ pub fn clear_anomaly(st: &mut JobState) {
     st.anomaly_reminders = 0;
 }
 
+/// A status change a person just caused does not ring again: when the run `sec` reports as
+/// running is the one a person started from a chat at `started_from_chat` (that chat got the
+/// direct reply, the others a line naming them), it goes out silently, to the live message.
+/// A crash or stall of that run is an anomaly and still rings.
+pub fn quiet_if_started_from_chat(sec: &mut Section, started_from_chat: Option<i64>) {
+    let running = sec.status.as_ref().is_some_and(|s| s.running && !s.completed);
+    if sec.loud && sec.anomaly.is_none() && sec.amends.is_none() && running && sec.run.is_some() && sec.run == started_from_chat {
+        sec.loud = false;
+    }
+}
+
 /// Evaluates a long_running_read job; `obs` is the parsed status or why there is none.
 pub fn evaluate_long(job: &Job, prev: &JobState, obs: &Result<JobStatus, Failure>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
     let t = now.timestamp();

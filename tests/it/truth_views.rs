@@ -89,3 +89,53 @@ fn a_stop_or_start_in_one_chat_is_told_silently_in_the_other_naming_who_and_wher
     assert!(!shown(&env, GROUP).iter().any(|(_, t)| t.contains("stopped by U222")), "the acting chat got the line too");
     stop(d);
 }
+
+/// The messages sent to `chat` from index `mark` of everything sent on.
+fn since(env: &Env, chat: i64, mark: usize) -> Vec<support::fake_tg::Sent> {
+    env.tg.sent()[mark..].iter().filter(|m| m.chat_id == chat && m.method == "sendmessage").cloned().collect()
+}
+
+#[test]
+fn a_start_rings_once_in_its_chat_with_its_reply_and_the_status_change_it_caused_is_silent_everywhere() {
+    let env = Env::new();
+    std::fs::write(env.path().join("halt"), "").unwrap();
+    env.config(json!([scan(&env, false)]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan'") == 1), "the first poll saw scan not running");
+    let mark = env.tg.sent().len();
+    env.tg.message(ME, ME, "/start scan");
+    // The next polls see it running: that news reaches both chats (a report or the live message).
+    for chat in [ME, GROUP] {
+        let seen = env.tg.eventually(T, |all| all[mark..].iter().any(|m| m.chat_id == chat && m.text.contains("running") && !m.text.contains("started by")));
+        assert!(seen, "chat {chat} never learned scan runs: {:?}", shown(&env, chat));
+    }
+    let rang: Vec<String> = since(&env, ME, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
+    assert_eq!(rang.len(), 1, "only the start's own reply rings in the chat that started it: {rang:#?}");
+    assert!(rang[0].contains("start scan (scan): exit 0"), "{rang:?}");
+    let rang: Vec<String> = since(&env, GROUP, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
+    assert!(rang.is_empty(), "the other chat is told silently: {rang:#?}");
+    stop(d);
+}
+
+#[test]
+fn a_passing_verification_after_ones_own_approval_does_not_ring() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo rotated\n");
+    env.config(
+        json!([
+            {"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": true, "commands": {"run": ["sh", w]}, "after": [{"jobId": "v"}]},
+            {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "marker rotated"]}}
+        ]),
+        json!({"tickSeconds": 1, "telegram": {"approverUserIds": [ME]}}),
+    );
+    let d = env.serve();
+    env.tg.message(GROUP, MEMBER, "/run w");
+    let copy = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the approver's copy");
+    let mark = env.tg.sent().len();
+    env.tg.press(&copy, ME, &copy.button("Approve").unwrap());
+    let verified = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains("marker rotated"));
+    assert!(verified.is_some(), "the verification is reported: {:?}", shown(&env, ME));
+    let rang: Vec<String> = since(&env, ME, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
+    assert!(rang.len() == 1 && rang[0].contains("ran once"), "only the decision's own reply rings for the approver: {rang:#?}");
+    stop(d);
+}
