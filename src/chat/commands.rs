@@ -92,6 +92,8 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
 /// Who acts from a chat, and where: named in the line the other chats get.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// Their Telegram user id (None: a message sent on behalf of the chat).
+    pub user: Option<i64>,
     /// As Telegram shows them, with their id ([`views::person_with_id`]).
     pub who: String,
     /// The group's title; None in a private chat.
@@ -103,7 +105,7 @@ impl Actor {
     pub fn of(user: Option<&teloxide::types::User>, chat: &teloxide::types::Chat) -> Actor {
         let who = user.map_or_else(|| format!("chat {}", chat.id.0), views::person_with_id);
         let group = (!chat.is_private()).then(|| chat.title().unwrap_or_default().to_string());
-        Actor { who, group }
+        Actor { user: user.map(|u| u.id.0 as i64), who, group }
     }
 }
 
@@ -118,6 +120,9 @@ enum Did {
 /// other report chat is told silently who did what from where.
 pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str, actor: &Actor) -> HandlerResult {
     let lang = s.lang(chat);
+    if let Some(why) = not_operator(s, cfg, actor.user, lang) {
+        return reply(s, chat, &why, None);
+    }
     let word = views::action_word(JobPress::from(action), lang);
     if arg.is_empty() {
         return pick(s, chat, cfg, JobPress::from(action));
@@ -196,4 +201,15 @@ fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor,
     }
     s.wake.notify_one();
     Ok(())
+}
+
+/// Why `user` may not start, stop or run jobs from a chat (`telegram.operatorUserIds` is set and
+/// they are neither an operator nor an approver); None when they may.
+pub fn not_operator(s: &Services, cfg: &Config, user: Option<i64>, lang: Lang) -> Option<String> {
+    let approvers = super::approve::approver_ids(s, cfg);
+    if crate::policy::approval::may_operate(user, &cfg.telegram.operator_user_ids, &approvers) {
+        return None;
+    }
+    tracing::info!(user_id = ?user, "a start, stop or run from someone who is not an operator refused");
+    Some(t!(lang, "refuse-not-operator", user = user.map_or("?".into(), |u| u.to_string())))
 }

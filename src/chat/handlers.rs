@@ -180,7 +180,10 @@ async fn stop(c: Said, arg: String) -> HandlerResult {
 async fn run(c: Said, arg: String) -> HandlerResult {
     c.answering(async {
         match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+            Some(job) => match commands::not_operator(&c.s, &c.cfg, c.user, c.lang) {
+                Some(why) => reply(&c.s, c.chat, &why, None),
+                None => super::approve::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+            },
             None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim(), &c.actor),
         }
     })

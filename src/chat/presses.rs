@@ -191,6 +191,11 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
 async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, action: Action) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     let lang = press_lang(&s, &q);
+    if let Some(why) = super::commands::not_operator(&s, &cfg, Some(q.from.id.0 as i64), lang) {
+        // The button stays for those who may press it.
+        callbacks::unredeem(&mut s.store()?, &cb.token)?;
+        return answer(&bot, &q, &why).await;
+    }
     if let Some(why) = outdated_run(&s, &cb, &job, &cfg, lang)? {
         return answer(&bot, &q, &why).await;
     }

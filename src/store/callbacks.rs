@@ -166,6 +166,15 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
     })
 }
 
+/// Makes a redeemed token pressable again: a press refused for who pressed it (not an
+/// operator) must not use up the button for those who may press it.
+pub fn unredeem(store: &mut Store, token: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE callbacks SET used_at=NULL, used_by=NULL WHERE token=?1", [token])?;
+        Ok(())
+    })
+}
+
 /// Events kept per kind (the newest); older ones are deleted as new ones arrive.
 pub const EVENTS_KEPT: i64 = 10_000;
 

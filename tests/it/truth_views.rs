@@ -139,3 +139,35 @@ fn a_passing_verification_after_ones_own_approval_does_not_ring() {
     assert!(rang.len() == 1 && rang[0].contains("ran once"), "only the decision's own reply rings for the approver: {rang:#?}");
     stop(d);
 }
+
+#[test]
+fn with_operators_set_only_they_and_the_approvers_may_stop_and_a_refused_press_leaves_the_button() {
+    let env = Env::new();
+    env.config(json!([scan(&env, false)]), json!({"tickSeconds": 1, "telegram": {"operatorUserIds": [333]}}));
+    let d = env.serve();
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan'") == 1), "the first poll");
+    env.tg.message(GROUP, MEMBER, "/stop scan");
+    let refused = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("operatorUserIds"));
+    let refused = refused.unwrap_or_else(|| panic!("no refusal: {:?}", shown(&env, GROUP)));
+    assert!(refused.text.contains("user 222"), "{}", refused.text);
+    env.tg.message(GROUP, MEMBER, "/status");
+    let overview = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.button("Stop").is_some()).expect("/status with a Stop button");
+    let q = env.tg.press(&overview, MEMBER, &overview.button("Stop").unwrap());
+    let answer = env.tg.wait_answer(&q, T).expect("the press is answered");
+    assert!(answer.contains("operatorUserIds"), "{answer}");
+    assert_eq!(lines(&counter(&env, "stops")), 0, "a non-operator stopped the job");
+    // An approver (the private chat's user, by default) may; the refused press used nothing up.
+    let q = env.tg.press(&overview, ME, &overview.button("Stop").unwrap());
+    assert!(env.tg.wait_answer(&q, T).is_some_and(|a| !a.contains("used")), "the button was used up by the refused press");
+    assert!(eventually(T, || lines(&counter(&env, "stops")) == 1), "the approver's press stopped the job");
+    stop(d);
+}
+
+#[test]
+fn operator_user_ids_must_be_people_not_groups() {
+    let env = Env::new();
+    env.config(json!([scan(&env, false)]), json!({"telegram": {"operatorUserIds": [333, GROUP]}}));
+    let out = env.cli().arg("validate-config").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("telegram.operatorUserIds[1]"), "{text}");
+}
