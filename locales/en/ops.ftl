@@ -209,6 +209,8 @@ did-stop = ⏹ { $id } stopped by { $who } at { $at }, { $place }
 did-run = 🔁 { $id } run by { $who } at { $at }, { $place }: { $summary }
 did-in-group = from the group “{ $title }”
 did-in-private = from a private chat
+did-approve = ✅ request #{ $id } ({ $job }) approved by { $who } at { $at }, { $place }; result: { $summary }
+did-reject = ❌ request #{ $id } ({ $job }) rejected by { $who } at { $at }, { $place }: nothing ran
 refuse-not-operator = Not allowed: only the operators (telegram.operatorUserIds) and the approvers may start, stop or run jobs from a chat; you are user { $user }.
 
 ## Write-job approvals

@@ -195,6 +195,8 @@ did-stop = ⏹ { $id } 已由 { $who } 于 { $at } 停止（{ $place }）
 did-run = 🔁 { $id } 已由 { $who } 于 { $at } 运行（{ $place }）：{ $summary }
 did-in-group = 来自群组“{ $title }”
 did-in-private = 来自私聊
+did-approve = ✅ 请求 #{ $id }（{ $job }）已由 { $who } 于 { $at } 批准（{ $place }）；结果：{ $summary }
+did-reject = ❌ 请求 #{ $id }（{ $job }）已由 { $who } 于 { $at } 驳回（{ $place }）：未运行任何内容
 refuse-not-operator = 不允许：只有操作员（telegram.operatorUserIds）和审批人可以在聊天中启动、停止或运行任务；你的用户 ID 是 { $user }。
 
 ## 写入任务审批

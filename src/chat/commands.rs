@@ -2,6 +2,7 @@
 //! pressed: `handlers` and `presses` route here; the outcome is a reply.
 
 use super::respond::{pick, reply, reply_headed, unknown_job};
+use super::told::{tell, Actor};
 use super::views;
 use super::Services;
 use crate::config::Config;
@@ -89,26 +90,6 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         None => reply(s, chat, &text, None),
     }
 }
-/// Who acts from a chat, and where: named in the line the other chats get.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// Their Telegram user id (None: a message sent on behalf of the chat).
-    pub user: Option<i64>,
-    /// As Telegram shows them, with their id ([`views::person_with_id`]).
-    pub who: String,
-    /// The group's title; None in a private chat.
-    pub group: Option<String>,
-}
-
-impl Actor {
-    /// `user` acting in `chat`.
-    pub fn of(user: Option<&teloxide::types::User>, chat: &teloxide::types::Chat) -> Actor {
-        let who = user.map_or_else(|| format!("chat {}", chat.id.0), views::person_with_id);
-        let group = (!chat.is_private()).then(|| chat.title().unwrap_or_default().to_string());
-        Actor { user: user.map(|u| u.id.0 as i64), who, group }
-    }
-}
-
 /// What a person's action from a chat did, for the other chats.
 enum Did {
     Started,
@@ -181,26 +162,13 @@ async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i
 /// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to
 /// `job`: a member's stop in the group must not leave the owner's chat showing it running.
 fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor, did: &Did) -> HandlerResult {
-    let Some(cfg) = s.config() else { return Ok(()) };
-    let at = chrono::Utc::now().with_timezone(&cfg.timezone).format("%H:%M:%S").to_string();
     let others: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat).collect();
-    let mut store = s.store()?;
-    for other in others {
-        let lang = s.lang(other);
-        let place = match &actor.group {
-            Some(title) => t!(lang, "did-in-group", title = title),
-            None => t!(lang, "did-in-private"),
-        };
-        let (who, id) = (&actor.who, &job.id);
-        let line = match did {
-            Did::Started => t!(lang, "did-start", id = id, who = who, at = &at, place = place),
-            Did::Stopped => t!(lang, "did-stop", id = id, who = who, at = &at, place = place),
-            Did::Ran(o) => t!(lang, "did-run", id = id, who = who, at = &at, place = place, summary = crate::render::outcome_summary(o, lang)),
-        };
-        super::outbox::enqueue(&mut store, other, &super::respond::from_host(s, lang, &line), true, None)?;
-    }
-    s.wake.notify_one();
-    Ok(())
+    let id = &job.id;
+    tell(s, &others, actor, |lang, who, at, place| match did {
+        Did::Started => t!(lang, "did-start", id = id, who = who, at = at, place = place),
+        Did::Stopped => t!(lang, "did-stop", id = id, who = who, at = at, place = place),
+        Did::Ran(o) => t!(lang, "did-run", id = id, who = who, at = at, place = place, summary = crate::render::outcome_summary(o, lang)),
+    })
 }
 
 /// Why `user` may not start, stop or run jobs from a chat (`telegram.operatorUserIds` is set and

@@ -111,7 +111,7 @@ pub struct Said {
     user: Option<i64>,
     who: String,
     /// Who typed it and where, for the line the other chats get.
-    actor: commands::Actor,
+    actor: super::told::Actor,
     lang: Lang,
     cfg: Arc<crate::config::Config>,
 }
@@ -124,7 +124,7 @@ impl Said {
         // The command as typed, without the bot's @name and with its argument's spacing folded.
         let typed = m.text().unwrap_or_default().split_whitespace().map(|w| w.split('@').next().unwrap_or(w)).collect::<Vec<_>>().join(" ");
         let key = format!("{}:{}", user.unwrap_or(chat), typed.chars().take(200).collect::<String>());
-        let actor = commands::Actor::of(m.from.as_ref(), &m.chat);
+        let actor = super::told::Actor::of(m.from.as_ref(), &m.chat);
         Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, who, actor, chat, s })
     }
 

@@ -205,7 +205,7 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, acti
         return super::approve::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
     }
     let Some(chat) = q.message.as_ref().map(|m| m.chat()) else { return Ok(()) };
-    act(&s, cb.chat_id, &cfg, action, &job, &super::commands::Actor::of(Some(&q.from), chat))?;
+    act(&s, cb.chat_id, &cfg, action, &job, &super::told::Actor::of(Some(&q.from), chat))?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
 }
 

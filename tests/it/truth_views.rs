@@ -117,9 +117,9 @@ fn a_start_rings_once_in_its_chat_with_its_reply_and_the_status_change_it_caused
     stop(d);
 }
 
-#[test]
-fn a_passing_verification_after_ones_own_approval_does_not_ring() {
-    let env = Env::new();
+/// A write job `w` verified by the check `v` (which prints "marker rotated"); the private chat's
+/// user approves.
+fn write_job(env: &Env) {
     let w = env.script("w.sh", "echo rotated\n");
     env.config(
         json!([
@@ -128,11 +128,24 @@ fn a_passing_verification_after_ones_own_approval_does_not_ring() {
         ]),
         json!({"tickSeconds": 1, "telegram": {"approverUserIds": [ME]}}),
     );
-    let d = env.serve();
-    env.tg.message(GROUP, MEMBER, "/run w");
+}
+
+/// `user` asks for `w` in `chat`; the private chat's user approves it there. Returns how many
+/// messages were sent before the press.
+fn ask_and_approve(env: &Env, chat: i64, user: i64) -> usize {
+    env.tg.message(chat, user, "/run w");
     let copy = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the approver's copy");
     let mark = env.tg.sent().len();
     env.tg.press(&copy, ME, &copy.button("Approve").unwrap());
+    mark
+}
+
+#[test]
+fn a_passing_verification_after_ones_own_approval_does_not_ring() {
+    let env = Env::new();
+    write_job(&env);
+    let d = env.serve();
+    let mark = ask_and_approve(&env, GROUP, MEMBER);
     let verified = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains("marker rotated"));
     assert!(verified.is_some(), "the verification is reported: {:?}", shown(&env, ME));
     let rang: Vec<String> = since(&env, ME, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
@@ -170,4 +183,16 @@ fn operator_user_ids_must_be_people_not_groups() {
     let out = env.cli().arg("validate-config").output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success() && text.contains("telegram.operatorUserIds[1]"), "{text}");
+}
+
+#[test]
+fn a_request_decided_in_private_is_told_silently_in_a_chat_that_never_saw_it() {
+    let env = Env::new();
+    write_job(&env);
+    let d = env.serve();
+    ask_and_approve(&env, ME, ME);
+    let told = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("approved by U111"));
+    let told = told.unwrap_or_else(|| panic!("the group was not told: {:?}", shown(&env, GROUP)));
+    assert!(told.silent() && told.text.contains("from a private chat") && told.text.contains("result: exit 0"), "{}", told.text);
+    stop(d);
 }
