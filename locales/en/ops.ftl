@@ -206,6 +206,16 @@ answer-unknown-request = Unknown request.
 answer-approve-refused = Refused: { $reason }.
 answer-approved = Approved: running { $id } once.
 answer-rejected = Rejected: nothing runs.
+answer-run-restarted = This alert is about the run of { $run }; the job was restarted since. Nothing was done.
+answer-run-ended = This alert is about the run of { $run }; that run has ended since. Nothing was done.
+did-start = ▶️ { $id } started by { $who } at { $at }, { $place }
+did-stop = ⏹ { $id } stopped by { $who } at { $at }, { $place }
+did-run = 🔁 { $id } run by { $who } at { $at }, { $place }: { $summary }
+did-in-group = from the group “{ $title }”
+did-in-private = from a private chat
+did-approve = ✅ request #{ $id } ({ $job }) approved by { $who } at { $at }, { $place }; result: { $summary }
+did-reject = ❌ request #{ $id } ({ $job }) rejected by { $who } at { $at }, { $place }: nothing ran
+refuse-not-operator = Not allowed: only the operators (telegram.operatorUserIds) and the approvers may start, stop or run jobs from a chat; you are user { $user }.
 
 ## Write-job approvals
 approval-request = 🔐 Approval request #{ $id } · { $host }

@@ -192,6 +192,16 @@ answer-unknown-request = 未知请求。
 answer-approve-refused = 已拒绝：{ $reason }。
 answer-approved = 已批准：{ $id } 将运行一次。
 answer-rejected = 已驳回：不会运行。
+answer-run-restarted = 此提醒针对 { $run } 开始的那次运行；任务此后已重新启动。未执行任何操作。
+answer-run-ended = 此提醒针对 { $run } 开始的那次运行；那次运行此后已结束。未执行任何操作。
+did-start = ▶️ { $id } 已由 { $who } 于 { $at } 启动（{ $place }）
+did-stop = ⏹ { $id } 已由 { $who } 于 { $at } 停止（{ $place }）
+did-run = 🔁 { $id } 已由 { $who } 于 { $at } 运行（{ $place }）：{ $summary }
+did-in-group = 来自群组“{ $title }”
+did-in-private = 来自私聊
+did-approve = ✅ 请求 #{ $id }（{ $job }）已由 { $who } 于 { $at } 批准（{ $place }）；结果：{ $summary }
+did-reject = ❌ 请求 #{ $id }（{ $job }）已由 { $who } 于 { $at } 驳回（{ $place }）：未运行任何内容
+refuse-not-operator = 不允许：只有操作员（telegram.operatorUserIds）和审批人可以在聊天中启动、停止或运行任务；你的用户 ID 是 { $user }。
 
 ## 写入任务审批
 approval-request = 🔐 审批请求 #{ $id } · { $host }

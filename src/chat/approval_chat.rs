@@ -205,11 +205,15 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     }
     let (s2, chat) = (s.clone(), cb.chat_id);
     let cfg = cfg.clone();
+    let presser = q.message.as_ref().map(|m| super::told::Actor::of(Some(&q.from), m.chat()));
     tokio::spawn(async move {
         match approval_flow::decide(&s2.paths, &cfg, id, Decider::User(user), &actor, approve, &approvers).await {
             Ok((row, d)) => {
                 if let Err(e) = report(&s2, chat, &row, &d, &who) {
                     tracing::error!(error = %e, "could not queue the decision result");
+                }
+                if let Err(e) = presser.map_or(Ok(()), |p| tell_unaware(&s2, chat, &row, &d, &p)) {
+                    tracing::error!(error = %e, "could not tell the other chats of the decision");
                 }
                 // Every other chat that was shown the request (the group that asked for it, the
                 // other approvers) learns what the run came to, silently.
@@ -226,6 +230,24 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
         }
     });
     super::respond::answer(bot, q, &answer).await
+}
+
+/// Tells the report chats that were never shown request `r` (the others have a copy, edited to
+/// say who decided) who approved or rejected it, from where, and what the run came to: one
+/// silent line, like a start or stop from another chat.
+fn tell_unaware(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, presser: &super::told::Actor) -> Result<()> {
+    let shown = approval_messages::chats_shown(&s.store()?, r.id)?;
+    let unaware: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat && !shown.contains(c)).collect();
+    let (id, job) = (r.id, &r.job_id);
+    match d {
+        Decided::Ran { outcome, .. } => super::told::tell(s, &unaware, presser, |lang, who, at, place| {
+            t!(lang, "did-approve", id = id, job = job, who = who, at = at, place = place, summary = crate::render::outcome_summary(outcome, lang))
+        }),
+        Decided::Rejected => {
+            super::told::tell(s, &unaware, presser, |lang, who, at, place| t!(lang, "did-reject", id = id, job = job, who = who, at = at, place = place))
+        }
+        Decided::Refused(_) => Ok(()),
+    }
 }
 
 /// Queues the outcome of request `r` for `chat`, naming the host ("Request #4 · nas"): another

@@ -2,6 +2,7 @@
 //! pressed: `handlers` and `presses` route here; the outcome is a reply.
 
 use super::respond::{pick, reply, reply_headed, unknown_job};
+use super::told::{tell, Actor};
 use super::views;
 use super::Services;
 use crate::config::Config;
@@ -89,9 +90,20 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         None => reply(s, chat, &text, None),
     }
 }
-/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply.
-pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str) -> HandlerResult {
+/// What a person's action from a chat did, for the other chats.
+enum Did {
+    Started,
+    Stopped,
+    Ran(crate::engine::runner::Outcome),
+}
+
+/// Start/stop/run from the chat: refused or run in a task; the outcome is a reply, and each
+/// other report chat is told silently who did what from where.
+pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str, actor: &Actor) -> HandlerResult {
     let lang = s.lang(chat);
+    if let Some(why) = not_operator(s, cfg, actor.user, lang) {
+        return reply(s, chat, &why, None);
+    }
     let word = views::action_word(JobPress::from(action), lang);
     if arg.is_empty() {
         // Start and Stop are offered by the jobs' status now, observed off the handler.
@@ -117,45 +129,67 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
     let Some(flight) = s.in_flight(chat, action, &job.id) else {
         return reply(s, chat, &t!(lang, "reply-in-flight", action = &word, id = &job.id), None);
     };
-    let s = s.clone();
+    let (s, actor) = (s.clone(), actor.clone());
     let asked = super::respond::asking();
     tokio::spawn(async move {
         let _flight = flight;
-        let origin = format!("chat:{chat}");
-        let failed = |e: anyhow::Error| t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string());
-        let text = if action == Action::Stop {
-            match jobs::stop(&job, &s.paths, &origin).await {
-                Ok(jobs::Stopped::Command(o)) => views::outcome_text(JobPress::Stop, &job, &o, lang),
-                Ok(jobs::Stopped::Signalled { pgid, pid }) => t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid),
-                Err(e) => failed(e),
-            }
-        } else if action == Action::Run {
-            // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
-            match jobs::run_once(&job, &s.paths, &origin).await {
-                Ok((o, queued)) => views::run_text(&job, &o, &queued, lang),
-                Err(e) => failed(e),
-            }
-        } else if action == Action::Start {
-            // The same path as `ops-monitor start`: a running job is not started twice.
-            match jobs::start(&job, &s.paths, &origin, false).await {
-                Ok(jobs::Started::Ran(o)) => views::outcome_text(JobPress::Start, &job, &o, lang),
-                Ok(jobs::Started::AlreadyRunning(pid)) => t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())),
-                Ok(jobs::Started::JustStarted(ago)) => t!(lang, "start-just-started", id = &job.id, seconds = ago),
-                Err(e) => failed(e),
-            }
-        } else {
-            match jobs::execute(&job, action, &s.paths, &origin).await {
-                Ok(o) => views::outcome_text(JobPress::from(action), &job, &o, lang),
-                Err(e) => failed(e),
-            }
-        };
+        let (text, did) = perform(&s, &job, action, chat, lang).await;
         let queued = match asked {
             Some(key) => super::respond::asked(key, async { reply(&s, chat, &text, None) }).await,
             None => reply(&s, chat, &text, None),
         };
-        if let Err(e) = queued {
+        if let Err(e) = queued.and_then(|()| did.map_or(Ok(()), |d| tell_others(&s, chat, &job, &actor, &d))) {
             tracing::error!(error = %e, "could not queue the action result");
         }
     });
     Ok(())
+}
+
+/// Runs `action` on `job` for `chat`: the reply's text, and what it did (None: nothing changed).
+async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i64, lang: Lang) -> (String, Option<Did>) {
+    let origin = format!("chat:{chat}");
+    let word = views::action_word(JobPress::from(action), lang);
+    let failed = |e: anyhow::Error| (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None);
+    match action {
+        Action::Stop => match jobs::stop(job, &s.paths, &origin).await {
+            Ok(jobs::Stopped::Command(o)) => (views::outcome_text(JobPress::Stop, job, &o, lang), Some(Did::Stopped)),
+            Ok(jobs::Stopped::Signalled { pgid, pid }) => (t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid), Some(Did::Stopped)),
+            Err(e) => failed(e),
+        },
+        // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
+        Action::Run => match jobs::run_once(job, &s.paths, &origin).await {
+            Ok((o, queued)) => (views::run_text(job, &o, &queued, lang), Some(Did::Ran(o))),
+            Err(e) => failed(e),
+        },
+        // The same path as `ops-monitor start`: a running job is not started twice.
+        Action::Start => match jobs::start(job, &s.paths, &origin, false).await {
+            Ok(jobs::Started::Ran(o)) => (views::outcome_text(JobPress::Start, job, &o, lang), o.success().then_some(Did::Started)),
+            Ok(jobs::Started::AlreadyRunning(pid)) => (t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())), None),
+            Ok(jobs::Started::JustStarted(ago)) => (t!(lang, "start-just-started", id = &job.id, seconds = ago), None),
+            Err(e) => failed(e),
+        },
+    }
+}
+
+/// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to
+/// `job`: a member's stop in the group must not leave the owner's chat showing it running.
+fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor, did: &Did) -> HandlerResult {
+    let others: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat).collect();
+    let id = &job.id;
+    tell(s, &others, actor, |lang, who, at, place| match did {
+        Did::Started => t!(lang, "did-start", id = id, who = who, at = at, place = place),
+        Did::Stopped => t!(lang, "did-stop", id = id, who = who, at = at, place = place),
+        Did::Ran(o) => t!(lang, "did-run", id = id, who = who, at = at, place = place, summary = crate::render::outcome_summary(o, lang)),
+    })
+}
+
+/// Why `user` may not start, stop or run jobs from a chat (`telegram.operatorUserIds` is set and
+/// they are neither an operator nor an approver); None when they may.
+pub fn not_operator(s: &Services, cfg: &Config, user: Option<i64>, lang: Lang) -> Option<String> {
+    let approvers = super::approval_chat::approver_ids(s, cfg);
+    if crate::policy::approval::may_operate(user, &cfg.telegram.operator_user_ids, &approvers) {
+        return None;
+    }
+    tracing::info!(user_id = ?user, "a start, stop or run from someone who is not an operator refused");
+    Some(t!(lang, "refuse-not-operator", user = user.map_or("?".into(), |u| u.to_string())))
 }

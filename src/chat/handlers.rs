@@ -110,6 +110,8 @@ pub struct Said {
     chat: i64,
     user: Option<i64>,
     who: String,
+    /// Who typed it and where, for the line the other chats get.
+    actor: super::told::Actor,
     lang: Lang,
     cfg: Arc<crate::config::Config>,
 }
@@ -122,7 +124,8 @@ impl Said {
         // The command as typed, without the bot's @name and with its argument's spacing folded.
         let typed = m.text().unwrap_or_default().split_whitespace().map(|w| w.split('@').next().unwrap_or(w)).collect::<Vec<_>>().join(" ");
         let key = format!("{}:{}", user.unwrap_or(chat), typed.chars().take(200).collect::<String>());
-        Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, who, chat, s })
+        let actor = super::told::Actor::of(m.from.as_ref(), &m.chat);
+        Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, who, actor, chat, s })
     }
 
     /// Runs the handling of this command: its replies coalesce under its key (a person's burst of
@@ -165,21 +168,24 @@ async fn start(c: Said, arg: String) -> HandlerResult {
             let k = views::picker(&mut c.s.store()?, c.chat, &c.cfg, JobPress::Start, c.lang, &running)?;
             return reply_headed(&c.s, c.chat, &t!(c.lang, "reply-greeting", host = &c.cfg.host), k.as_ref());
         }
-        act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim())
+        act(&c.s, c.chat, &c.cfg, Action::Start, arg.trim(), &c.actor)
     })
     .await
 }
 
 async fn stop(c: Said, arg: String) -> HandlerResult {
-    c.answering(async { act(&c.s, c.chat, &c.cfg, Action::Stop, arg.trim()) }).await
+    c.answering(async { act(&c.s, c.chat, &c.cfg, Action::Stop, arg.trim(), &c.actor) }).await
 }
 
 /// Runs a check; a write job is requested for approval instead.
 async fn run(c: Said, arg: String) -> HandlerResult {
     c.answering(async {
         match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
-            Some(job) => super::approval_chat::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
-            None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim()),
+            Some(job) => match command_acts::not_operator(&c.s, &c.cfg, c.user, c.lang) {
+                Some(why) => reply(&c.s, c.chat, &why, None),
+                None => super::approval_chat::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+            },
+            None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim(), &c.actor),
         }
     })
     .await

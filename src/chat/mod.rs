@@ -17,6 +17,7 @@ pub mod sender;
 mod settle;
 pub mod text;
 pub mod token;
+mod told;
 mod views;
 
 use crate::config::Config;

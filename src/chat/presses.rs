@@ -215,13 +215,38 @@ async fn mark_alert(bot: &Bot, q: &CallbackQuery, s: &Services, cb: &Callback, c
 async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, action: Action) -> HandlerResult {
     let Some((cfg, job)) = job_or_answer(&bot, &q, &s, &cb).await? else { return Ok(()) };
     let lang = press_lang(&s, &q);
+    if let Some(why) = super::command_acts::not_operator(&s, &cfg, Some(q.from.id.0 as i64), lang) {
+        // The button stays for those who may press it.
+        callbacks::unredeem(&mut s.store()?, &cb.token)?;
+        return answer(&bot, &q, &why).await;
+    }
+    if let Some(why) = outdated_run(&s, &cb, &job, &cfg, lang)? {
+        return answer(&bot, &q, &why).await;
+    }
     if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
         // A write job's button asks for an approval, exactly as typing `/run <job>` does.
         answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
         return super::approval_chat::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
     }
-    act(&s, cb.chat_id, &cfg, action, &job)?;
+    let Some(chat) = q.message.as_ref().map(|m| m.chat()) else { return Ok(()) };
+    act(&s, cb.chat_id, &cfg, action, &job, &super::told::Actor::of(Some(&q.from), chat))?;
     answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::from(action), lang), id = &job)).await
+}
+
+/// Why a button bound to a run that is no longer the job's current one acts on nothing ("this
+/// alert is about the run of 22:12; the job was restarted since"); None when it still applies.
+fn outdated_run(s: &Services, cb: &Callback, job: &str, cfg: &Config, lang: Lang) -> anyhow::Result<Option<String>> {
+    use crate::policy::lifecycle::{outdated, Outdated};
+    let Some(run) = cb.run else { return Ok(None) };
+    let store = s.store()?;
+    let Some(why) = outdated(Some(run), &store.job_state(job)?, &crate::store::decision_rows::of(&store, job)?) else { return Ok(None) };
+    tracing::info!(job, chat_id = cb.chat_id, run, ?why, "a button about an earlier run was pressed; refused");
+    let now = chrono::Utc::now();
+    let at = chrono::DateTime::from_timestamp(run, 0).map(|t| crate::render::short_clock(t, now, cfg.timezone)).unwrap_or_default();
+    Ok(Some(match why {
+        Outdated::Restarted => t!(lang, "answer-run-restarted", run = at),
+        Outdated::Ended => t!(lang, "answer-run-ended", run = at),
+    }))
 }
 
 /// The `/logs` picker's buttons: the output tail of the job's last run.

@@ -252,7 +252,7 @@ pub fn section_rows_reusing(
         }
         if let Some(a) = &s.anomaly {
             if !fix.is_empty() {
-                let row = fix.iter().map(|act| alert_button(store, chat, *act, &s.job_id, lang)).collect::<Result<Vec<_>>>()?;
+                let row = fix.iter().map(|act| alert_button(store, chat, *act, &s.job_id, s.run, lang)).collect::<Result<Vec<_>>>()?;
                 mine.push(row);
             }
             let key = a.key(s.status.as_ref().and_then(|st| st.progress_key.as_deref()));
@@ -267,9 +267,16 @@ pub fn section_rows_reusing(
     Ok(per_section)
 }
 
-/// The button for `action` on an alert of `job` (Start, Stop, Run again, Logs).
-pub fn alert_button(store: &mut Store, chat: i64, action: JobPress, job: &str, lang: Lang) -> Result<InlineKeyboardButton> {
-    button(store, chat, alert_label(action, job, lang), Press::Job(action), Some(job), None)
+/// The button for `action` on an alert of `job` (Start, Stop, Run again, Logs). Start, Stop
+/// and Run again are bound to `run` (the start of the run the alert is about, when it is about
+/// one): pressed once another run is current, they are refused and act on nothing.
+pub fn alert_button(store: &mut Store, chat: i64, action: JobPress, job: &str, run: Option<i64>, lang: Lang) -> Result<InlineKeyboardButton> {
+    let run = match action {
+        JobPress::Start | JobPress::Stop | JobPress::Run => run,
+        JobPress::Logs | JobPress::Chart => None,
+    };
+    let token = crate::store::callbacks::issue_for_run(store, chat, Press::Job(action), Some(job), None, run)?;
+    Ok(InlineKeyboardButton::callback(alert_label(action, job, lang), token))
 }
 
 fn alert_label(action: JobPress, job: &str, lang: Lang) -> String {

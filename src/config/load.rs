@@ -183,11 +183,22 @@ fn read_telegram(r: &mut Reader, obj: &Map<String, Value>, base: &Path) -> Teleg
     TelegramConfig {
         report_chat_ids: r.ids(t, "reportChatIds", "telegram.reportChatIds").unwrap_or_else(|| allowed.clone()),
         approver_user_ids: r.ids(t, "approverUserIds", "telegram.approverUserIds").unwrap_or_default(),
+        operator_user_ids: read_operators(r, t),
         api_url: r.string(t, "apiUrl", "telegram.apiUrl"),
         token_file: r.string(t, "tokenFile", "telegram.tokenFile").map(|f| base.join(f)),
         report_thread_id: read_thread_id(r, t),
         allowed_chat_ids: allowed,
     }
+}
+
+/// `telegram.operatorUserIds`: people, so a chat id (negative: a group) is an error, not a
+/// list that silently lets nobody act.
+fn read_operators(r: &mut Reader, t: &Map<String, Value>) -> Vec<i64> {
+    let ids = r.ids(t, "operatorUserIds", "telegram.operatorUserIds").unwrap_or_default();
+    for (i, id) in ids.iter().enumerate().filter(|(_, id)| **id <= 0) {
+        r.err(&format!("telegram.operatorUserIds[{i}]"), format!("must be a user id (positive); {id} is a group's chat id"));
+    }
+    ids
 }
 
 fn read_thread_id(r: &mut Reader, t: &Map<String, Value>) -> Option<i32> {

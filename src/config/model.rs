@@ -227,6 +227,9 @@ pub struct TelegramConfig {
     pub report_chat_ids: Vec<i64>,
     /// Users that may approve write jobs.
     pub approver_user_ids: Vec<i64>,
+    /// Users that may start, stop and run jobs from a chat (with the approvers); empty: anyone
+    /// in an allowed chat.
+    pub operator_user_ids: Vec<i64>,
     /// Bot API base URL override.
     pub api_url: Option<String>,
     /// File holding the bot token.

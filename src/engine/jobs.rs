@@ -147,6 +147,12 @@ pub async fn start(job: &Job, paths: &Paths, origin: &str, force: bool) -> Resul
     Ok(Started::Ran(execute(job, Action::Start, paths, origin).await?))
 }
 
+/// When the latest start of `job` from a chat began (Unix seconds), among its recent runs: the
+/// run a person started there, whose status change then does not ring again.
+pub fn last_start_from_chat(store: &Store, job: &str) -> Result<Option<i64>> {
+    Ok(store.runs(job, 5)?.into_iter().filter(|r| r.action == "start" && r.origin.starts_with("chat:")).map(|r| r.started_at).max())
+}
+
 /// A one-shot run asked for by a person (CLI `run`, chat `/run` or its button): runs it, then
 /// queues its `after` jobs by the outcome ([`follow_ups`], as the tick does for chain and
 /// schedule runs). Returns the outcome and what was queued.

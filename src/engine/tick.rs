@@ -324,6 +324,9 @@ impl Tick<'_> {
                     self.starts.push(job.id.clone());
                 }
                 let mut sec = d.section;
+                if let Some(sec) = sec.as_mut().filter(|s| s.loud && s.anomaly.is_none()) {
+                    crate::policy::long::quiet_if_started_from_chat(sec, super::jobs::last_start_from_chat(store, &job.id)?);
+                }
                 if let Ok(s) = &obs {
                     if let Some(sample) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, t)) {
                         self.samples.push((job.id.clone(), sample));

@@ -22,6 +22,11 @@ pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, 
         s
     });
     s.notes.insert(0, Note::Verification { approval_id, ok });
+    // A person approved the run this verifies and got its reply: a passing verification is
+    // told without sound (a failing one rings).
+    if ok {
+        s.loud = false;
+    }
     Ok(s)
 }
 

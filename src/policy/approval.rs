@@ -161,10 +161,26 @@ pub fn approvers(configured: &[i64], allowlist: &[i64]) -> Vec<i64> {
     }
 }
 
+/// Whether `user` may start, stop or run jobs (or request a write run) from a chat: anyone in an
+/// allowed chat when no `operators` are configured, else the operators and the `approvers`.
+pub fn may_operate(user: Option<i64>, operators: &[i64], approvers: &[i64]) -> bool {
+    operators.is_empty() || user.is_some_and(|u| operators.contains(&u) || approvers.contains(&u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::parse;
+
+    #[test]
+    fn operators_limit_who_acts_only_when_configured_and_approvers_always_may() {
+        assert!(may_operate(Some(5), &[], &[1]), "no operators: anyone in an allowed chat");
+        assert!(may_operate(None, &[], &[]));
+        assert!(may_operate(Some(2), &[2], &[1]));
+        assert!(may_operate(Some(1), &[2], &[1]), "an approver may act too");
+        assert!(!may_operate(Some(5), &[2], &[1]));
+        assert!(!may_operate(None, &[2], &[1]), "a message without a sender is nobody");
+    }
     use std::path::Path;
 
     fn job(distinct: bool, argv: &str) -> Job {

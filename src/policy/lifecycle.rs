@@ -71,10 +71,67 @@ pub fn started(st: &mut JobState, t: i64) {
     st.run = Run::Running { since: t };
 }
 
+/// The run the job's state is about, by its start (Unix seconds): the one running now, or the
+/// one found crashed (until the job is started again); None when no run is current (never
+/// started, completed, stopped on purpose). The one place that reads which run is current, so
+/// a button bound to a run ([`outdated`]) survives a change of how the state keeps it.
+pub fn current_run(st: &JobState) -> Option<i64> {
+    match st.run {
+        Run::Running { since } => Some(since),
+        Run::Crashed { at, ran_seconds } => Some(at - ran_seconds),
+        Run::Idle | Run::Completed { .. } => None,
+    }
+}
+
+/// Why a button about the run that started at `bound` no longer applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outdated {
+    /// Another run is current: the job was started again since.
+    Restarted,
+    /// No run is current: that run ended (stopped, completed) since.
+    Ended,
+}
+
+/// Whether a button bound to the run that started at `bound` (None: not bound to a run) is
+/// outdated by the job's state now: a Stop pressed on an old stall alert must not stop the run
+/// started since.
+/// A start a person asked for after that run began counts at once, before a tick has seen it.
+pub fn outdated(bound: Option<i64>, st: &JobState, said: &Decisions) -> Option<Outdated> {
+    let bound = bound?;
+    if said.started_at.is_some_and(|at| at > bound) {
+        return Some(Outdated::Restarted);
+    }
+    match current_run(st) {
+        Some(now) if now == bound => None,
+        Some(_) => Some(Outdated::Restarted),
+        None => Some(Outdated::Ended),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Lifecycle::*;
+
+    #[test]
+    fn a_button_is_outdated_once_its_run_is_no_longer_the_current_one() {
+        let mut st = JobState::default();
+        let mut said = Decisions::default();
+        assert_eq!(outdated(None, &st, &said), None, "not bound to a run");
+        advance(&mut st, &said, true, false, 100);
+        assert_eq!(current_run(&st), Some(100));
+        assert_eq!(outdated(Some(100), &st, &said), None);
+        advance(&mut st, &said, false, false, 160);
+        assert_eq!(current_run(&st), Some(100), "the crashed run stays current until a start");
+        assert_eq!(outdated(Some(100), &st, &said), None);
+        started(&mut st, 200);
+        assert_eq!(outdated(Some(100), &st, &said), Some(Outdated::Restarted));
+        let asked = Decisions { started_at: Some(250), ..Decisions::default() };
+        assert_eq!(outdated(Some(200), &st, &asked), Some(Outdated::Restarted), "a start asked for counts before a tick saw it");
+        said.stop(300);
+        advance(&mut st, &said, false, false, 301);
+        assert_eq!(outdated(Some(200), &st, &said), Some(Outdated::Ended));
+    }
 
     /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected
     /// after the next observation.

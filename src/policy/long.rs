@@ -62,6 +62,17 @@ pub fn clear_anomaly(st: &mut JobState) {
     st.anomaly_reminders = 0;
 }
 
+/// A status change a person just caused does not ring again: when the run `sec` reports as
+/// running is the one a person started from a chat at `started_from_chat` (that chat got the
+/// direct reply, the others a line naming them), it goes out silently, to the live message.
+/// A crash or stall of that run is an anomaly and still rings.
+pub fn quiet_if_started_from_chat(sec: &mut Section, started_from_chat: Option<i64>) {
+    let running = sec.status.as_ref().is_some_and(|s| s.running && !s.completed);
+    if sec.loud && sec.anomaly.is_none() && sec.amends.is_none() && running && sec.run.is_some() && sec.run == started_from_chat {
+        sec.loud = false;
+    }
+}
+
 /// Evaluates a long_running_read job; `obs` is the parsed status or why there is none.
 pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<JobStatus, Failure>, now: DateTime<Utc>, tz: Tz) -> LongDecision {
     let t = now.timestamp();
@@ -76,6 +87,8 @@ pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<
     }
     let seen = st.last_seen.clone().unwrap_or_default();
     let life = lifecycle::advance(&mut st, said, status.running, status.completed, t);
+    // The run this observation is about, before auto-resume starts another.
+    let run = lifecycle::current_run(&st);
     let resumed = resumed(&mut st, life, job, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
     let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
@@ -87,6 +100,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<
     let mut section = Section::for_job(job);
     section.status = Some(status.clone());
     section.life = Some(life);
+    section.run = run;
     let report = match &anomaly {
         Some(_) if told => false,
         Some(a) => {

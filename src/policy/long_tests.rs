@@ -416,3 +416,25 @@ fn a_repeated_anomaly_says_it_is_a_reminder_and_which_one() {
     }
     assert_eq!(reminders, vec![None, None, Some((1, 900)), Some((2, 1800))], "first report, first alert, then numbered reminders");
 }
+
+#[test]
+fn a_run_started_from_a_chat_is_reported_running_without_sound_but_its_crash_still_rings() {
+    use super::lifecycle::started;
+    use super::long::quiet_if_started_from_chat;
+    let j = long("{}");
+    let mut st = evaluate_long(&j, &JobState::default(), NO, &paused(), at(12, 0, 0), BERLIN).state;
+    let t = at(12, 0, 5).timestamp();
+    started(&mut st, t);
+    let d = evaluate_long(&j, &st, NO, &running("a"), at(12, 0, 10), BERLIN);
+    let mut sec = d.section.expect("the status change is reported");
+    assert!(sec.loud);
+    let mut other = sec.clone();
+    quiet_if_started_from_chat(&mut other, Some(t - 60));
+    assert!(other.loud, "a run started elsewhere (an earlier chat start) still rings");
+    quiet_if_started_from_chat(&mut sec, Some(t));
+    assert!(!sec.loud, "the run started from the chat goes out silently");
+    let crash = evaluate_long(&j, &d.state, NO, &paused(), at(12, 0, 20), BERLIN).section.expect("the crash is reported");
+    let mut crash_sec = crash;
+    quiet_if_started_from_chat(&mut crash_sec, Some(t));
+    assert!(crash_sec.loud && crash_sec.anomaly.is_some(), "a crash after a start from the chat still rings");
+}

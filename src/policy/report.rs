@@ -170,6 +170,10 @@ pub struct Section {
     /// section carries an anomaly of its own.
     #[serde(default)]
     pub amends: Option<String>,
+    /// The start of the run this section is about ([`super::lifecycle::current_run`]): its
+    /// Start/Stop buttons act on that run only, and are refused once another is current.
+    #[serde(default)]
+    pub run: Option<i64>,
 }
 
 impl Section {
@@ -190,6 +194,7 @@ impl Section {
             estimate: None,
             life: None,
             amends: None,
+            run: None,
         }
     }
     /// True for long-running jobs' sections.

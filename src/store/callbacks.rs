@@ -33,6 +33,9 @@ pub struct Callback {
     pub job_id: Option<String>,
     /// Extra argument (the anomaly key for ack).
     pub arg: Option<String>,
+    /// The start of the run the button was issued about (an alert's Start/Stop/Run again);
+    /// None for buttons not tied to a run (pickers, /status).
+    pub run: Option<i64>,
 }
 
 /// Outcome of pressing a button.
@@ -63,12 +66,18 @@ const TRIM_EVERY: i64 = 64;
 
 /// Issues a token (32 hex characters, well under Telegram's 64-byte limit).
 pub fn issue(store: &mut Store, chat_id: i64, action: Press, job_id: Option<&str>, arg: Option<&str>) -> Result<String> {
+    issue_for_run(store, chat_id, action, job_id, arg, None)
+}
+
+/// [`issue`] for a button about the run that started at `run` (Unix seconds): pressed once the
+/// job's current run is another one, it is refused (see [`crate::policy::lifecycle::outdated`]).
+pub fn issue_for_run(store: &mut Store, chat_id: i64, action: Press, job_id: Option<&str>, arg: Option<&str>, run: Option<i64>) -> Result<String> {
     let token = random_token()?;
     let now = chrono::Utc::now().timestamp();
     store.write(|tx| {
         tx.execute(
-            "INSERT INTO callbacks(token, chat_id, action, job_id, arg, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![token, chat_id, action, job_id, arg, now],
+            "INSERT INTO callbacks(token, chat_id, action, job_id, arg, created_at, run_started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![token, chat_id, action, job_id, arg, now, run],
         )?;
         if tx.last_insert_rowid() % TRIM_EVERY == 0 {
             tx.execute("DELETE FROM callbacks WHERE created_at < ?1", [now - 30 * 86_400])?;
@@ -125,11 +134,12 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
     }
     store.write(|tx| {
         let row = tx
-            .query_row("SELECT chat_id, action, job_id, arg, used_at FROM callbacks WHERE token=?1", [token], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<i64>>(4)?))
+            .query_row("SELECT chat_id, action, job_id, arg, used_at, run_started_at FROM callbacks WHERE token=?1", [token], |r| {
+                let (chat, action, job_id, arg) = (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?);
+                Ok((chat, action, job_id, arg, r.get::<_, Option<i64>>(4)?, r.get::<_, Option<i64>>(5)?))
             })
             .optional()?;
-        let Some((chat, stored, job_id, arg, used)) = row else {
+        let Some((chat, stored, job_id, arg, used, run)) = row else {
             return Ok(Redeemed::Unknown);
         };
         let action = match stored.parse::<Press>() {
@@ -149,10 +159,19 @@ pub fn redeem(store: &mut Store, token: &str, chat_id: i64, user_id: i64) -> Res
         // Approve/Reject stay pressable: the approval state machine makes decisions single-use,
         // and a refused press (non-approver) must not burn the button for the approvers.
         if matches!(action, Press::Approve | Press::Reject) {
-            return Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }));
+            return Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg, run }));
         }
         tx.execute("UPDATE callbacks SET used_at=?2, used_by=?3 WHERE token=?1", params![token, chrono::Utc::now().timestamp(), user_id])?;
-        Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg }))
+        Ok(Redeemed::Ok(Callback { token: token.into(), chat_id, action, job_id, arg, run }))
+    })
+}
+
+/// Makes a redeemed token pressable again: a press refused for who pressed it (not an
+/// operator) must not use up the button for those who may press it.
+pub fn unredeem(store: &mut Store, token: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("UPDATE callbacks SET used_at=NULL, used_by=NULL WHERE token=?1", [token])?;
+        Ok(())
     })
 }
 

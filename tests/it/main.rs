@@ -53,4 +53,5 @@ mod telegram_setup;
 mod telegram_truth;
 mod tick;
 mod tick_loops;
+mod truth_views;
 mod watched;
