@@ -15,6 +15,7 @@ mod config_warnings;
 mod crash_chain;
 mod crate_policy;
 mod doctor;
+mod fake_phone;
 mod fleet;
 mod fuzz;
 mod hardening;

@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub mod fake_tg;
+/// The fake phone a person runs (`cargo run --example phone`): its screen and keyboard.
+#[path = "../../../examples/phone/console.rs"]
+pub mod phone_console;
 
 use fake_tg::FakeTg;
 use serde_json::{json, Value};
