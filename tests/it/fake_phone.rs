@@ -1,4 +1,4 @@
-//! The fake phone a person runs to try the bot without Telegram (`cargo run --example phone`):
+//! The fake phone a person runs to try the bot without Telegram (`cargo run --release -p fake-phone`):
 //! its core, typed at as a person types, takes `ops-monitor setup` with a token it never saw,
 //! shows the greeting, and then `serve`'s answer to /status with numbered buttons, one of which
 //! is pressed with `!1`.

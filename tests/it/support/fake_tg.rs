@@ -1,6 +1,6 @@
 //! A fake Telegram Bot API on 127.0.0.1 speaking real HTTP/1.1 (keep-alive, JSON bodies), with
 //! the shapes and limits teloxide 0.17 and Telegram insist on, plus fault injection for the
-//! outbox tests. `examples/phone` includes this file too: a person's fake phone for trying the bot
+//! outbox tests. `tools/fake-phone` includes this file too: a person's fake phone for trying the bot
 //! without Telegram (`FakeTg::open`, any token), so it is kept to the real API's shapes.
 #![allow(dead_code)]
 

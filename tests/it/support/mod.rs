@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 pub mod fake_tg;
-/// The fake phone a person runs (`cargo run --example phone`): its screen and keyboard.
-#[path = "../../../examples/phone/console.rs"]
+/// The fake phone a person runs (`cargo run --release -p fake-phone`): its screen and keyboard.
+#[path = "../../../tools/fake-phone/src/console.rs"]
 pub mod phone_console;
 
 use fake_tg::FakeTg;

@@ -3,11 +3,11 @@
 //! of one person who has opened the bot.
 //!
 //! ```sh
-//! cargo run --release --example phone                 # listens on 127.0.0.1:8081
-//! cargo run --release --example phone -- --port 9000 --lang zh-CN --name Anna
+//! cargo run --release -p fake-phone                 # listens on 127.0.0.1:8081
+//! cargo run --release -p fake-phone -- --port 9000 --lang zh-CN --name Anna
 //! ```
 
-#[path = "../../tests/it/support/fake_tg.rs"]
+#[path = "../../../tests/it/support/fake_tg.rs"]
 mod fake_tg;
 
 mod console;
@@ -21,7 +21,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: cargo run --release --example phone [-- --port 8081] [--lang en|zh-CN] [--name NAME]");
+        println!("usage: cargo run --release -p fake-phone [-- --port 8081] [--lang en|zh-CN] [--name NAME]");
         return;
     }
     let port = opt("--port").unwrap_or_else(|| "8081".into());
