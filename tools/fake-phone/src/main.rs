@@ -43,7 +43,7 @@ fn main() {
 fn banner(url: &str, name: &str) -> String {
     format!(
         "A fake Telegram Bot API listens on {url} (any bot token works; nothing leaves this machine).\n\
-         This terminal is the phone of {name} (chat id {PERSON_ID}), who has opened the bot.\n\
+         This terminal is a phone, held by \"{name}\" (chat id {PERSON_ID}), who has opened the bot.\n\
          {help}\n\n\
          In another terminal, in the repository folder, connect ops-monitor to it:\n  \
          export OPENCLAW_HOME=/tmp/fake-phone     # a trial config and state, apart from your real ones\n  \
