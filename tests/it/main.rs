@@ -28,6 +28,7 @@ mod press_answers;
 mod progress;
 mod push;
 mod quiet_digest;
+mod readme_backup;
 mod readme_promises;
 mod runner;
 mod schedules;
