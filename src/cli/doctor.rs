@@ -114,7 +114,7 @@ async fn check_jobs(cfg: &Config, paths: &Paths, f: &mut Findings) {
 /// The heartbeat URL must answer (this GET counts as one ping at the service).
 async fn check_heartbeat(cfg: &Config, f: &mut Findings) {
     let Some(h) = &cfg.heartbeat else {
-        return f.warn("no heartbeat configured: nobody outside this host notices if it dies (see README, Keep it watched)");
+        return f.warn("no heartbeat configured: nobody outside this host notices if it dies (see docs/REFERENCE.md, Keep it watched)");
     };
     match crate::watch::heartbeat::ping(&crate::watch::heartbeat::Pinger::default().client(), &h.url).await {
         Ok(()) => f.ok(format!("heartbeat.url {}: answers", h.url)),

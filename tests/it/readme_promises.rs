@@ -1,5 +1,7 @@
-//! What README promises, tried against the binary: its JSON examples validate, a relative state
-//! path works for jobs, `status --json` speaks camelCase, and the exit codes table holds.
+//! What README (and docs/REFERENCE.md, where README sends readers for the details) promises,
+//! tried against the binary: its JSON examples validate, a relative state path works for jobs,
+//! `status --json` speaks camelCase, the exit codes table holds, and every link stays inside the
+//! repository and lands on a file and heading that exist.
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -21,8 +23,12 @@ fn show(o: &Output) -> String {
     format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// The documents a user reads: README.md, then docs/REFERENCE.md (the details README links to).
+const USER_DOCS: [&str; 2] = ["README.md", "docs/REFERENCE.md"];
+
+/// What README and docs/REFERENCE.md say, one after the other.
 fn readme() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+    USER_DOCS.iter().map(|f| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).unwrap()).collect::<Vec<_>>().join("\n")
 }
 
 /// The bodies of the README's fenced code blocks in `lang`.
@@ -324,4 +330,54 @@ fn the_demo_is_visible_at_any_hour_shows_an_approval_and_can_be_reset() {
     assert_eq!(write["enabled"], json!(true), "its approval can be tried");
     let readme = readme();
     assert!(readme.contains("demo approve 1") && readme.contains("\nrm -rf /tmp/ops-demo\n"), "README shows the approval and the reset");
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes.
+fn anchor(heading: &str) -> String {
+    heading.trim().to_lowercase().chars().filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ')).map(|c| if c == ' ' { '-' } else { c }).collect()
+}
+
+/// The anchors of a Markdown file's headings (outside code blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut fence = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fence = !fence;
+        } else if !fence && line.starts_with('#') {
+            out.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_link_of_readme_and_the_reference_lands_inside_the_repository_on_a_heading_that_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
+    let mut broken = Vec::new();
+    for doc in USER_DOCS {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let dir = root.join(doc).parent().unwrap().to_path_buf();
+        for target in text.split("](").skip(1).filter_map(|t| t.split(')').next()) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, hash) = target.split_once('#').map_or((target, None), |(f, h)| (f, Some(h)));
+            let path = if file.is_empty() { root.join(doc) } else { dir.join(file) };
+            let Ok(path) = path.canonicalize() else {
+                broken.push(format!("{doc}: {target}: no such file"));
+                continue;
+            };
+            if !path.starts_with(&root) {
+                broken.push(format!("{doc}: {target}: outside the repository"));
+            } else if let Some(h) = hash {
+                if !anchors(&std::fs::read_to_string(&path).unwrap_or_default()).iter().any(|a| a == h) {
+                    broken.push(format!("{doc}: {target}: no such heading"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("](docs/REFERENCE.md)"), "README links the reference");
 }

@@ -1,6 +1,7 @@
 //! A fake Telegram Bot API on 127.0.0.1 speaking real HTTP/1.1 (keep-alive, JSON bodies), with
-//! the shapes and limits teloxide 0.17 and Telegram insist on (see
-//! shared/reference/telegram-fake-notes.md), plus fault injection for the outbox tests.
+//! the shapes and limits teloxide 0.17 and Telegram insist on, plus fault injection for the
+//! outbox tests. `tools/fake-phone` includes this file too: a person's fake phone for trying the bot
+//! without Telegram (`FakeTg::open`, any token), so it is kept to the real API's shapes.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
@@ -12,6 +13,18 @@ use std::time::{Duration, Instant};
 
 /// The bot's username, as getMe gives it: `/cmd@ops_bot` is addressed to this bot.
 pub const BOT_USERNAME: &str = "ops_bot";
+
+/// The token of a fake that accepts every token (`FakeTg::open`).
+const ANY_TOKEN: &str = "";
+
+/// Whether the path's `bot<token>` part is the fake's token (any non-empty one for `open`).
+fn authorized(token: &str, bot: &str) -> bool {
+    match bot.strip_prefix("bot") {
+        Some(t) if token == ANY_TOKEN => !t.is_empty(),
+        Some(t) => t == token,
+        None => false,
+    }
+}
 
 /// A message the bot sent (or an edit it made).
 #[derive(Clone, Debug)]
@@ -96,6 +109,7 @@ struct State {
     faulted_at: Vec<Instant>,
     unopened: HashSet<i64>,
     photos: Vec<(i64, Vec<u8>)>,
+    names: HashMap<i64, (String, Option<String>)>,
 }
 
 /// The fake server; dropped with the test.
@@ -108,7 +122,16 @@ pub struct FakeTg {
 impl FakeTg {
     /// Starts a fake on a free port for `token`.
     pub fn start(token: &str) -> FakeTg {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        FakeTg::listen(TcpListener::bind("127.0.0.1:0").unwrap(), token)
+    }
+
+    /// A fake on `addr` (e.g. "127.0.0.1:8081") that accepts any bot token, as a person's fake
+    /// phone must: whatever token they give `ops-monitor setup` works.
+    pub fn open(addr: &str) -> std::io::Result<FakeTg> {
+        Ok(FakeTg::listen(TcpListener::bind(addr)?, ANY_TOKEN))
+    }
+
+    fn listen(listener: TcpListener, token: &str) -> FakeTg {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new((Mutex::new(State { next_update: 1, next_message: 100, ..State::default() }), Condvar::new()));
         let (st, tok) = (state.clone(), token.to_string());
@@ -154,7 +177,7 @@ impl FakeTg {
             s.next_message
         };
         self.lock().unopened.remove(&chat); // writing to the bot opens the chat (Start)
-        let mut from = user_json(user);
+        let mut from = self.user(user);
         from["language_code"] = json!(language_code);
         let mut m = json!({"message_id": mid, "date": now(), "chat": chat_json(chat), "from": from, "text": text});
         if text.starts_with('/') {
@@ -177,8 +200,34 @@ impl FakeTg {
         if let Some(k) = msg.body.get("reply_markup").filter(|k| k.is_object()) {
             message["reply_markup"] = k.clone(); // Telegram sends the pressed message's keyboard along
         }
-        self.push(json!({"callback_query": {"id": id, "from": user_json(user), "chat_instance": "ci1", "data": data, "message": message}}));
+        self.push(json!({"callback_query": {"id": id, "from": self.user(user), "chat_instance": "ci1", "data": data, "message": message}}));
         id
+    }
+
+    /// Gives `user` a first name and @username (instead of `U<id>`), as Telegram shows a person.
+    pub fn name(&self, user: i64, first_name: &str, username: Option<&str>) {
+        self.lock().names.insert(user, (first_name.to_string(), username.map(str::to_string)));
+    }
+
+    fn user(&self, user: i64) -> Value {
+        let mut u = user_json(user);
+        if let Some((first, username)) = self.lock().names.get(&user) {
+            u["first_name"] = json!(first);
+            if let Some(n) = username {
+                u["username"] = json!(n);
+            }
+        }
+        u
+    }
+
+    /// What was sent after the first `seen` entries, waiting up to `within` for something new.
+    pub fn sent_since(&self, seen: usize, within: Duration) -> Vec<Sent> {
+        self.wait_until(within, |s| (s.sent.len() > seen).then(|| s.sent[seen..].to_vec())).unwrap_or_default()
+    }
+
+    /// The answer text of a callback query if it has been answered (no waiting).
+    pub fn answer(&self, id: &str) -> Option<String> {
+        self.lock().answers.get(id).cloned()
     }
 
     /// Every message sent so far.
@@ -458,7 +507,8 @@ fn multipart(body: &[u8], boundary: &str) -> (Value, Files) {
 
 /// sendPhoto (multipart): records the photo's bytes and a `Sent` with the caption as text.
 fn send_photo(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Value, files: Files) -> Option<(u16, Value)> {
-    if !path.replace("%3A", ":").starts_with(&format!("/bot{token}/")) {
+    let bot = path.replace("%3A", ":").trim_start_matches('/').split('/').next().unwrap_or("").to_string();
+    if !authorized(token, &bot) {
         return Some(err(401, "Unauthorized"));
     }
     let chat = body["chat_id"].as_i64().unwrap_or(0);
@@ -499,7 +549,7 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let bot = parts.next()?.replace("%3A", ":");
     let method = parts.next()?.to_ascii_lowercase();
-    if bot != format!("bot{token}") {
+    if !authorized(token, &bot) {
         return Some(err(401, "Unauthorized"));
     }
     {

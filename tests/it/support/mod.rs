@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub mod fake_tg;
+/// The fake phone a person runs (`cargo run --release -p fake-phone`): its screen and keyboard.
+#[path = "../../../tools/fake-phone/src/console.rs"]
+pub mod phone_console;
 
 use fake_tg::FakeTg;
 use serde_json::{json, Value};
