@@ -77,7 +77,13 @@ pub fn pick_by(s: &Services, chat: i64, cfg: &Config, action: JobPress, running:
     let lang = s.lang(chat);
     let k = views::picker(&mut s.store()?, chat, cfg, action, lang, running)?;
     let word = views::action_word(action, lang);
-    let text = if k.is_some() { t!(lang, "reply-pick", action = &word) } else { t!(lang, "reply-no-job", action = &word) };
+    let text = match (k.is_some(), action) {
+        (true, _) => t!(lang, "reply-pick", action = &word),
+        // Nothing to stop is nothing running (not a permission), nothing to start is all running.
+        (false, JobPress::Stop) => t!(lang, "reply-none-running"),
+        (false, JobPress::Start) => t!(lang, "reply-all-running"),
+        (false, JobPress::Run | JobPress::Logs | JobPress::Chart) => t!(lang, "reply-no-job", action = &word),
+    };
     reply(s, chat, &text, k.as_ref())
 }
 

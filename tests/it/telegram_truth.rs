@@ -234,7 +234,19 @@ fn the_greeting_and_pickers_follow_a_job_started_since_the_last_poll() {
     let greeting = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Hello")).expect("the greeting");
     assert!(greeting.button("Start late").is_none(), "the greeting offers Start for a running job: {:?}", greeting.body);
     env.tg.message(ME, ME, "/stop");
-    let pick = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Pick a job to stop") || m.text.contains("No job here allows stop"));
+    let pick = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Pick a job to stop") || m.text.contains("nothing to stop"));
     assert!(pick.is_some_and(|p| p.button("Stop late").is_some()), "Stop not offered for the running job: {:?}", texts(&env, ME));
+    stop(d);
+}
+
+#[test]
+fn stop_with_nothing_running_says_so_rather_than_that_no_job_allows_it() {
+    let env = Env::new();
+    let st = env.script("idle.sh", r#"echo '{"running":false,"completed":false}'"#);
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let d = env.serve();
+    env.tg.message(ME, ME, "/stop");
+    let said = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("stop")).expect("/stop is answered");
+    assert!(said.text.contains("No job is running now"), "{}", said.text);
     stop(d);
 }
