@@ -4,8 +4,9 @@
 
 use super::token::{redact, Token};
 use crate::policy::retry::{self, Retry};
+use crate::store::delivery;
 use crate::store::held;
-use crate::store::outbox::{self, now_ms, OutMsg};
+use crate::store::outbox::{now_ms, OutMsg};
 use crate::store::Store;
 use teloxide::payloads::{SendMessage, SendMessageSetters};
 use teloxide::prelude::*;
@@ -144,13 +145,13 @@ pub fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>
         tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, next = %verdict.said(now_ms()), "send failed");
     }
     match verdict.clone() {
-        Verdict::Sent(id) => outbox::mark_sent_as(&mut store, m, id),
-        Verdict::Retry(at, count) => outbox::retry_at(&mut store, m.id, at, &err, count),
-        Verdict::Plain => outbox::fall_back_to_plain(&mut store, m.id),
-        Verdict::FailMessage => outbox::mark_failed(&mut store, m.id, &err),
-        Verdict::FailChat => outbox::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
+        Verdict::Sent(id) => delivery::mark_sent_as(&mut store, m, id),
+        Verdict::Retry(at, count) => delivery::retry_at(&mut store, m.id, at, &err, count),
+        Verdict::Plain => delivery::fall_back_to_plain(&mut store, m.id),
+        Verdict::FailMessage => delivery::mark_failed(&mut store, m.id, &err),
+        Verdict::FailChat => delivery::fail_chat(&mut store, m.chat_id, &err).map(|_| ()),
         Verdict::HoldChat => {
-            outbox::mark_unreachable(&mut store, m.chat_id, &format!("{}{err}", held::NOT_OPENED))?;
+            delivery::mark_unreachable(&mut store, m.chat_id, &format!("{}{err}", held::NOT_OPENED))?;
             let n = held::hold_pending(&mut store, m.chat_id, &err)?;
             tracing::info!(chat_id = m.chat_id, held = n, "messages held until the chat opens the bot");
             Ok(())

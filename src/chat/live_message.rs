@@ -16,8 +16,9 @@ use crate::policy::report::Section;
 use crate::policy::state::JobState;
 use crate::render::{self, Report};
 use crate::store::callbacks;
+use crate::store::delivery;
 use crate::store::live_parts as record;
-use crate::store::outbox::{self, now_ms, OutMsg};
+use crate::store::outbox::{now_ms, OutMsg};
 use crate::store::Store;
 use anyhow::Result;
 use chrono_tz::Tz;
@@ -178,7 +179,7 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
             return Ok(Verdict::Retry(now_ms(), false));
         }
         Step::Wait(at) => {
-            outbox::defer(&mut Store::open(db)?, m.id, at)?;
+            delivery::defer(&mut Store::open(db)?, m.id, at)?;
             return Ok(Verdict::Retry(at, false));
         }
         Step::Edit(id) => match edit(bot, m, id).await {

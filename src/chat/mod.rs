@@ -200,7 +200,7 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     }
     let api_url = cfg.telegram.api_url.clone().or_else(|| std::env::var("TELEGRAM_API_URL").ok().filter(|u| !u.is_empty()));
     crate::engine::secrets::register(token.expose());
-    crate::store::outbox::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
+    crate::store::delivery::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allow_from: found.allow_from, api_url }))
 }
 

@@ -6,6 +6,7 @@ use super::views;
 use crate::i18n::Lang;
 use crate::policy::backlog::{self, Item, Limits, Meta, Part, Plan};
 use crate::render::{self, Report};
+use crate::store::delivery;
 use crate::store::outbox::Kind;
 pub use crate::store::outbox::{now_ms, OutMsg};
 use crate::store::{outbox, prefs, Store};
@@ -140,12 +141,12 @@ pub fn merged_next(store: &Store, head: &OutMsg, outage: bool, host: &str) -> Re
 /// The group became a supergroup: re-send to the new id and warn the owners once, each in the
 /// language of their chat.
 pub fn migrate(store: &mut Store, m: &OutMsg, new_chat: i64) -> Result<()> {
-    let warns: Vec<(i64, String)> = outbox::migration_warn_chats(store, new_chat)
+    let warns: Vec<(i64, String)> = delivery::migration_warn_chats(store, new_chat)
         .into_iter()
         .map(|c| {
             let lang = prefs::chat_lang(store, c, Default::default()).unwrap_or_default();
             (c, crate::t!(lang, "warn-migrated", new = new_chat, old = m.chat_id))
         })
         .collect();
-    outbox::migrate(store, m, new_chat, &warns)
+    delivery::migrate(store, m, new_chat, &warns)
 }

@@ -7,6 +7,7 @@ use super::token::{redact, Token};
 use crate::engine::config_watch::ConfigWatch;
 use crate::policy::backlog::Plan;
 use crate::policy::retry;
+use crate::store::delivery;
 use crate::store::held;
 use crate::store::outbox::{self, now_ms, OutMsg};
 use crate::store::Store;
@@ -45,7 +46,7 @@ pub async fn deliver_round(bot: &Bot, db: &std::path::Path, token: &Token, confi
             next_pace = Some(next_pace.map_or(ready_at, |p: i64| p.min(ready_at)));
             continue;
         }
-        if let Some(why) = Store::open(db).ok().and_then(|s| outbox::unreachable(&s, m.chat_id, now_ms()).ok().flatten()) {
+        if let Some(why) = Store::open(db).ok().and_then(|s| delivery::unreachable(&s, m.chat_id, now_ms()).ok().flatten()) {
             if let Err(e) = Store::open(db).and_then(|mut s| settle_unreachable(&mut s, m.chat_id, &why)) {
                 tracing::error!(error = %e, "outbox update failed");
             }
@@ -163,7 +164,7 @@ impl ChatWorker {
                 }
                 continue;
             }
-            if let Some(why) = Store::open(&self.db).ok().and_then(|s| outbox::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
+            if let Some(why) = Store::open(&self.db).ok().and_then(|s| delivery::unreachable(&s, self.chat, now_ms()).ok().flatten()) {
                 if let Err(e) = Store::open(&self.db).and_then(|mut s| settle_unreachable(&mut s, self.chat, &why)) {
                     pause_after_store_error(&mut store_failures, "outbox update failed", &e).await;
                 }
@@ -242,7 +243,7 @@ fn apply_merged(db: &std::path::Path, head: &OutMsg, plan: &Plan, result: Result
 fn settle_unreachable(store: &mut Store, chat: i64, why: &str) -> anyhow::Result<()> {
     match why.strip_prefix(held::NOT_OPENED) {
         Some(err) => held::hold_pending(store, chat, err).map(|_| ()),
-        None => outbox::fail_chat_pending(store, chat, why).map(|_| ()),
+        None => delivery::fail_chat_pending(store, chat, why).map(|_| ()),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod approval_messages;
 pub mod approval_rows;
 pub mod callbacks;
 pub mod decision_rows;
+pub mod delivery;
 pub mod held;
 mod job_state;
 pub use job_state::{get_job_state, parse_state, put_job_state};
