@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+pub mod acted_text;
 pub mod digest_text;
 
 /// A tick's report: header time plus sections.

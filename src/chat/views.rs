@@ -1,9 +1,9 @@
-//! Chat views: the /status overview, job pickers, alert buttons, action results.
+//! Chat views: the /status overview, job pickers, alert buttons (an action's result is
+//! `render::acted_text`'s, shared with the CLI).
 
 use crate::config::{Config, Job, Kind};
 use crate::engine::overview::JobView;
-use crate::engine::runner::Outcome;
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
 use crate::policy::press::{JobPress, Press};
 use crate::policy::report::Section;
 use crate::policy::standing::Standing;
@@ -47,16 +47,7 @@ fn label(action: JobPress, job: &str, lang: Lang) -> String {
     }
 }
 
-/// An action's name in the reader's language.
-pub fn action_word(action: JobPress, lang: Lang) -> String {
-    match action {
-        JobPress::Start => t!(lang, "action-start"),
-        JobPress::Stop => t!(lang, "action-stop"),
-        JobPress::Run => t!(lang, "action-run"),
-        JobPress::Logs => t!(lang, "action-logs"),
-        JobPress::Chart => t!(lang, "action-chart"),
-    }
-}
+pub use crate::render::acted_text::action_word;
 
 /// The name of a run's action as the run history stores it ("start", "stop", "run"); a name
 /// this version does not know is shown as stored.
@@ -201,18 +192,6 @@ pub fn picker(
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
 }
 
-/// A run's outcome from the chat, plus the `after` jobs it queued.
-pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
-    let mut text = outcome_text(JobPress::Run, job, o, lang);
-    if let Some(f) = crate::engine::jobs::check_failure(o).filter(|_| o.success()) {
-        text.push_str(&format!("\n{}", t!(lang, "run-check-failing", line = &f.reason)));
-    }
-    for f in queued {
-        text.push_str(&format!("\n{}", t!(lang, "note-queued", job = &f.job_id, delay = i18n::duration(lang, f.delay_seconds))));
-    }
-    text
-}
-
 /// The keyboard rows of each section of a report (Verify, the fitting actions, Ack / Snooze), as many as fit one
 /// message; a merged backlog keeps the rows of the sections that still need a decision.
 pub fn section_rows(store: &mut Store, chat: i64, sections: &[Section], lang: Lang) -> Result<Vec<Vec<Vec<InlineKeyboardButton>>>> {
@@ -297,25 +276,6 @@ fn verify_jobs(s: &Section) -> Vec<String> {
             _ => Vec::new(),
         })
         .collect()
-}
-
-/// The result of an action run from the chat.
-pub fn outcome_text(action: JobPress, job: &Job, o: &Outcome, lang: Lang) -> String {
-    let summary = render::outcome_summary(o, lang);
-    let mut t = t!(
-        lang,
-        "outcome-line",
-        action = action_word(action, lang),
-        name = &job.name,
-        id = &job.id,
-        summary = summary,
-        duration = i18n::millis(lang, o.duration_ms)
-    );
-    let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
-    if !out.trim().is_empty() {
-        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&out, 1500)));
-    }
-    t
 }
 
 /// A tick's report as text, headed with `host`.
