@@ -95,19 +95,13 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
         );
         say!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
+        // The same lines as /status in the chat (one renderer), under the CLI's own heading.
+        let now = chrono::Utc::now();
         for v in &views {
-            say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.timezone, cfg.locale));
-            // The job's own words, as /status shows them, unless its stopReason already said them.
-            if let Some(m) = v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m))) {
-                say!("  {m}");
-            }
-            if let Some(p) =
-                v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
-            {
-                say!("  {p}");
-            }
-            if let Some(next) = v.next_line(cfg.locale) {
-                say!("  {next}");
+            let told = crate::render::overview_text::job_lines(v, now, cfg.timezone, cfg.locale, crate::render::overview_text::Progress::Full);
+            say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, told.summary);
+            for line in &told.lines {
+                say!("{line}");
             }
         }
         if queue > 0 {

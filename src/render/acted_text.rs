@@ -21,6 +21,12 @@ pub fn action_word(action: JobPress, lang: Lang) -> String {
     }
 }
 
+/// The name of a run's action as the run history stores it ("start", "stop", "run"); a name
+/// this version does not know is shown as stored.
+pub fn run_action_word(stored: &str, lang: Lang) -> String {
+    stored.parse::<JobPress>().map_or_else(|_| stored.to_string(), |a| action_word(a, lang))
+}
+
 /// What an action is told as, in pieces the chat and the CLI place alike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Told {

@@ -91,3 +91,33 @@ fn a_start_refused_as_already_running_is_told_alike_when_the_status_gives_no_pid
     assert!(cli.lines().any(|l| l.strip_suffix(" (--force starts it anyway)") == Some(said)), "chat: {said:?}\ncli: {cli}");
     assert!(!std::fs::read_to_string(env.path().join("starts")).is_ok_and(|s| !s.is_empty()), "nothing was started");
 }
+
+/// The lines `/status` gives `job` (under its `• name (id): summary` heading), as plain text.
+fn status_entry(text: &str, id: &str) -> (String, Vec<String>) {
+    let text = text.replace("<b>", "").replace("</b>", "");
+    let mut lines = text.lines().skip_while(|l| !(l.starts_with("• ") && l.contains(&format!("({id}): "))));
+    let head = lines.next().unwrap_or_else(|| panic!("no entry for {id}: {text}"));
+    let summary = head.split_once(&format!("({id}): ")).map(|(_, s)| s.to_string()).unwrap_or_default();
+    (summary, lines.take_while(|l| !l.starts_with("• ")).map(str::to_string).collect())
+}
+
+#[test]
+fn status_in_the_chat_and_on_the_cli_say_the_same_of_a_failing_check() {
+    let env = Env::new();
+    failing_check(&env, "en");
+    assert_eq!(env.cli().args(["run", "fan"]).output().unwrap().status.code(), Some(1));
+    let o = env.cli().args(["status", "fan"]).output().unwrap();
+    let cli = String::from_utf8_lossy(&o.stdout).into_owned();
+    let d = env.serve();
+    env.tg.message(ME, ME, "/status fan");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("(fan): ")).expect("/status fan");
+    stop(d);
+    let (summary, lines) = status_entry(&reply.text, "fan");
+    assert!(summary.starts_with("failing"), "{}", reply.text);
+    assert!(lines.iter().any(|l| l.contains("ALERT: fan broken")), "the chat names the check's line: {}", reply.text);
+    let head = cli.lines().next().unwrap_or_default();
+    assert!(head.starts_with("- fan (") && head.ends_with(&format!("): {summary}")), "the same summary:\n{cli}\n--- chat:\n{}", reply.text);
+    for line in &lines {
+        assert!(cli.lines().any(|l| l == line), "the chat says {line:?}, the CLI does not:\n{cli}\n--- chat:\n{}", reply.text);
+    }
+}
