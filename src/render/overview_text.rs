@@ -126,3 +126,42 @@ fn last_run(v: &JobView, now: DateTime<Utc>, tz: Tz, lang: Lang) -> (Option<Stri
     let lines: Vec<String> = shown.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
     (Some(line), lines[lines.len().saturating_sub(OUTPUT_LINES)..].to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check() -> Job {
+        let text = r#"{"version":1,"jobs":[{"id":"fan","kind":"one_shot_read","risk":"read_only","enabled":true,"commands":{"run":["true"]}}]}"#;
+        crate::config::parse(text, std::path::Path::new("/tmp/c.json"), std::path::Path::new("/tmp")).expect("valid").jobs.remove(0)
+    }
+
+    #[test]
+    fn a_failing_check_names_its_alert_line_and_output_in_every_view_and_language() {
+        let now = Utc::now();
+        let run = RunRecord {
+            action: "run".into(),
+            started_at: now.timestamp() - 60,
+            ok: Some(false),
+            summary: Some("ALERT: fan broken".into()),
+            stdout_tail: Some("\u{1b}[31mALERT: fan broken\u{1b}[0m\n".into()),
+            ..RunRecord::default()
+        };
+        let v = JobView {
+            job: check(),
+            status: None,
+            last_run: Some(run),
+            estimate: None,
+            standing: Some(Standing::Failing { since: Some(now.timestamp() - 60) }),
+            next_run: None,
+            seen_running: false,
+        };
+        for lang in crate::i18n::ALL.iter().copied() {
+            let brief = job_lines(&v, now, chrono_tz::UTC, lang, Progress::Brief);
+            assert_eq!(brief, job_lines(&v, now, chrono_tz::UTC, lang, Progress::Full), "only progress facts differ");
+            assert!(brief.lines.iter().any(|l| l.starts_with("  ") && l.contains("ALERT: fan broken")), "{lang:?}: {brief:?}");
+            assert!(brief.lines.contains(&"    ALERT: fan broken".to_string()), "the output as shown, colours removed: {brief:?}");
+            assert!(!brief.lines.iter().chain([&brief.summary]).any(|l| l.contains("exit 0")), "{brief:?}");
+        }
+    }
+}
