@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+pub mod acted_text;
 pub mod digest_text;
+pub mod overview_text;
 
 /// A tick's report: header time plus sections.
 #[derive(Debug, Clone, Default)]
@@ -376,4 +378,30 @@ pub fn outcome_summary(o: &Outcome, lang: Lang) -> String {
         Life::Signalled(s) => t!(lang, "outcome-signal", signal = *s),
         Life::TimedOut => t!(lang, "outcome-timeout", duration = i18n::millis(lang, o.duration_ms)),
     }
+}
+
+/// `text` as a person may see it (a chat or a terminal): ANSI escape sequences (colours a job
+/// printed) removed, and control characters and bidirectional overrides dropped (a job's output
+/// could otherwise reorder what the reader sees, "exe.txt" shown as "txt.exe"); newlines and
+/// tabs stay.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI: ESC [ parameters… final byte (@ to ~); other escapes: ESC and one char.
+                if chars.next_if_eq(&'[').is_some() {
+                    while chars.next().is_some_and(|f| !('@'..='~').contains(&f)) {}
+                } else {
+                    chars.next();
+                }
+            }
+            '\n' | '\t' => out.push(c),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -118,9 +118,11 @@ action-run = run
 action-logs = see the logs of
 action-chart = draw the chart of
 action-failed = { $action } { $id } failed: { $error }
-run-check-failing = ⚠️ the check is failing: { $line }
+run-check-failing = the check is failing: { $line }
 start-just-started = { $id } was started { $seconds } s ago: not started again
 start-already-running = { $id } is already running (pid { $pid }): not started again
+start-already-running-no-pid = { $id } is already running: not started again
+cli-force-hint = --force starts it anyway
 stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
 
 ## /status overview

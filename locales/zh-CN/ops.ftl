@@ -110,9 +110,11 @@ action-run = 运行
 action-logs = 查看日志
 action-chart = 绘制进度图
 action-failed = { $action } { $id } 失败：{ $error }
-run-check-failing = ⚠️ 检查未通过：{ $line }
+run-check-failing = 检查未通过：{ $line }
 start-just-started = { $id } 在 { $seconds } 秒前刚启动：不再重复启动
 start-already-running = { $id } 已在运行（pid { $pid }）：不再重复启动
+start-already-running-no-pid = { $id } 已在运行：不再重复启动
+cli-force-hint = 加 --force 仍会启动
 stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
 
 ## /status 概览

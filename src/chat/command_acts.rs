@@ -8,6 +8,7 @@ use super::Services;
 use crate::config::Config;
 use crate::engine::jobs::{self, Action};
 use crate::i18n::Lang;
+use crate::policy::acted::{Acted, Change};
 use crate::policy::press::{JobPress, Press};
 use crate::store::callbacks;
 use crate::t;
@@ -90,13 +91,6 @@ pub async fn logs(s: &Services, chat: i64, cfg: &Config, arg: &str) -> HandlerRe
         None => reply(s, chat, &text, None),
     }
 }
-/// What a person's action from a chat did, for the other chats.
-enum Did {
-    Started,
-    Stopped,
-    Ran(crate::engine::runner::Outcome),
-}
-
 /// Start/stop/run from the chat: refused or run in a task; the outcome is a reply, and each
 /// other report chat is told silently who did what from where.
 pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str, actor: &Actor) -> HandlerResult {
@@ -145,41 +139,32 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
     Ok(())
 }
 
-/// Runs `action` on `job` for `chat`: the reply's text, and what it did (None: nothing changed).
-async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i64, lang: Lang) -> (String, Option<Did>) {
-    let origin = format!("chat:{chat}");
-    let word = views::action_word(JobPress::from(action), lang);
-    let failed = |e: anyhow::Error| (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None);
-    match action {
-        Action::Stop => match jobs::stop(job, &s.paths, &origin).await {
-            Ok(jobs::Stopped::Command(o)) => (views::outcome_text(JobPress::Stop, job, &o, lang), Some(Did::Stopped)),
-            Ok(jobs::Stopped::Signalled { pgid, pid }) => (t!(lang, "stop-signalled", id = &job.id, pgid = pgid, pid = pid), Some(Did::Stopped)),
-            Err(e) => failed(e),
-        },
-        // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
-        Action::Run => match jobs::run_once(job, &s.paths, &origin).await {
-            Ok((o, queued)) => (views::run_text(job, &o, &queued, lang), Some(Did::Ran(o))),
-            Err(e) => failed(e),
-        },
-        // The same path as `ops-monitor start`: a running job is not started twice.
-        Action::Start => match jobs::start(job, &s.paths, &origin, false).await {
-            Ok(jobs::Started::Ran(o)) => (views::outcome_text(JobPress::Start, job, &o, lang), o.success().then_some(Did::Started)),
-            Ok(jobs::Started::AlreadyRunning(pid)) => (t!(lang, "start-already-running", id = &job.id, pid = pid.map_or("?".into(), |p| p.to_string())), None),
-            Ok(jobs::Started::JustStarted(ago)) => (t!(lang, "start-just-started", id = &job.id, seconds = ago), None),
-            Err(e) => failed(e),
-        },
+/// Runs `action` on `job` for `chat` (the same engine function and renderer as `ops-monitor
+/// start|stop|run`): the reply's text, and what it came to (None: it failed).
+async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i64, lang: Lang) -> (String, Option<Acted>) {
+    match crate::engine::job_acts::perform(job, action, &s.paths, &format!("chat:{chat}"), false).await {
+        Ok(acted) => (crate::render::acted_text::chat_text(&acted, job, lang), Some(acted)),
+        Err(e) => {
+            let word = views::action_word(JobPress::from(action), lang);
+            (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None)
+        }
     }
 }
 
 /// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to
 /// `job`: a member's stop in the group must not leave the owner's chat showing it running.
-fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor, did: &Did) -> HandlerResult {
+fn tell_others(s: &Services, chat: i64, job: &crate::config::Job, actor: &Actor, did: &Acted) -> HandlerResult {
     let others: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat).collect();
     let id = &job.id;
-    tell(s, &others, actor, |lang, who, at, place| match did {
-        Did::Started => t!(lang, "did-start", id = id, who = who, at = at, place = place),
-        Did::Stopped => t!(lang, "did-stop", id = id, who = who, at = at, place = place),
-        Did::Ran(o) => t!(lang, "did-run", id = id, who = who, at = at, place = place, summary = crate::render::outcome_summary(o, lang)),
+    // A refused start changed nothing: nobody else needs to hear of it.
+    let Some(change) = did.change() else { return Ok(()) };
+    tell(s, &others, actor, |lang, who, at, place| match change {
+        Change::Started => t!(lang, "did-start", id = id, who = who, at = at, place = place),
+        Change::Stopped => t!(lang, "did-stop", id = id, who = who, at = at, place = place),
+        Change::Ran => {
+            let summary = did.outcome().map(|o| crate::render::outcome_summary(o, lang)).unwrap_or_default();
+            t!(lang, "did-run", id = id, who = who, at = at, place = place, summary = summary)
+        }
     })
 }
 

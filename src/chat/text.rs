@@ -19,30 +19,7 @@ pub fn to_html(plain: &str) -> String {
         .join("\n")
 }
 
-/// `text` as a chat may show it: ANSI escape sequences (colours a job printed) removed, and
-/// control characters and bidirectional overrides dropped (a job's output could otherwise
-/// reorder what the reader sees, "exe.txt" shown as "txt.exe"); newlines and tabs stay.
-pub fn shown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => {
-                // CSI: ESC [ parameters… final byte (@ to ~); other escapes: ESC and one char.
-                if chars.next_if_eq(&'[').is_some() {
-                    while chars.next().is_some_and(|f| !('@'..='~').contains(&f)) {}
-                } else {
-                    chars.next();
-                }
-            }
-            '\n' | '\t' => out.push(c),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {}
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::render::shown;
 
 /// True for a report header line in any language ("Ops report · …", "🛠️ Ops 快报 · …"): the
 /// header's words before its first placeholder.

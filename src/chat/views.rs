@@ -1,13 +1,12 @@
-//! Chat views: the /status overview, job pickers, alert buttons, action results.
+//! Chat views: the /status overview, job pickers, alert buttons (an action's result is
+//! `render::acted_text`'s, shared with the CLI).
 
 use crate::config::{Config, Job, Kind};
 use crate::engine::overview::JobView;
-use crate::engine::runner::Outcome;
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
 use crate::policy::press::{JobPress, Press};
 use crate::policy::report::Section;
-use crate::policy::standing::Standing;
-use crate::render::{self, Report};
+use crate::render::{self, overview_text, Report};
 use crate::store::callbacks::issue;
 use crate::store::Store;
 use crate::t;
@@ -47,22 +46,9 @@ fn label(action: JobPress, job: &str, lang: Lang) -> String {
     }
 }
 
-/// An action's name in the reader's language.
-pub fn action_word(action: JobPress, lang: Lang) -> String {
-    match action {
-        JobPress::Start => t!(lang, "action-start"),
-        JobPress::Stop => t!(lang, "action-stop"),
-        JobPress::Run => t!(lang, "action-run"),
-        JobPress::Logs => t!(lang, "action-logs"),
-        JobPress::Chart => t!(lang, "action-chart"),
-    }
-}
+pub use crate::render::acted_text::action_word;
 
-/// The name of a run's action as the run history stores it ("start", "stop", "run"); a name
-/// this version does not know is shown as stored.
-pub fn run_action_word(stored: &str, lang: Lang) -> String {
-    stored.parse::<JobPress>().map_or_else(|_| stored.to_string(), |a| action_word(a, lang))
-}
+pub use crate::render::acted_text::run_action_word;
 
 /// The /status overview text: a header naming the host, then per job one line with its
 /// lifecycle word and age, its own `message`, its progress at a glance (bar, `done/total unit`,
@@ -73,30 +59,10 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
     let time = render::clock(now, now, tz);
     let mut lines = vec![t!(lang, "overview-header", host = &cfg.host, count = views.len(), time = time)];
     for v in views {
-        let (last, output) = last_run(v, now, tz, lang);
-        // A job whose summary would only repeat its last run says it once, with its time.
-        let summary = match (&last, v.status.is_none() && v.standing.is_none()) {
-            (Some(l), true) => l.clone(),
-            _ => v.summary(tz, lang),
-        };
-        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = summary.as_str());
-        if let Some(Ok(s)) = &v.status {
-            // The job's own words, unless its stopReason already said them.
-            if let Some(m) = s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m)) {
-                line.push_str(&format!("\n  {m}"));
-            }
-            if let Some(p) = render::progress_brief(s, v.estimate.as_ref(), tz, lang) {
-                line.push_str(&format!("\n  {p}"));
-            }
-        }
-        if let Some(l) = last.filter(|l| *l != summary) {
-            line.push_str(&format!("\n  {l}"));
-        }
-        for l in output {
-            line.push_str(&format!("\n    {l}"));
-        }
-        if let Some(next) = v.next_line(lang) {
-            line.push_str(&format!("\n  {next}"));
+        let told = overview_text::job_lines(v, now, tz, lang, overview_text::Progress::Brief);
+        let mut line = t!(lang, "overview-line", name = &v.job.name, id = &v.job.id, summary = told.summary.as_str());
+        for l in told.lines {
+            line.push_str(&format!("\n{l}"));
         }
         lines.push(line);
     }
@@ -105,31 +71,6 @@ pub fn overview_text(store: &Store, views: &[JobView], cfg: &Config, lang: Lang)
         lines.push(t!(lang, "overview-refused", count = n, chat = chat, user = user.map_or("-".into(), |u| u.to_string()), when = when));
     }
     lines.join("\n")
-}
-
-/// Lines of a run's output the overview shows under its last-run line.
-const OUTPUT_LINES: usize = 3;
-
-/// The job's last-run line where it adds something ("last run: exit 0 at 12:41"), and for a
-/// check or write job the last lines of that run's output, as a chat may show them (escape
-/// sequences and control characters removed, secrets masked). A long job's lifecycle word
-/// already tells what its last start or stop did, unless it failed; a failing check's "exit 0"
-/// (it printed ALERT) would read as all well.
-fn last_run(v: &JobView, now: chrono::DateTime<chrono::Utc>, tz: Tz, lang: Lang) -> (Option<String>, Vec<String>) {
-    let failing = matches!(v.standing, Some(Standing::Failing { .. }));
-    let Some(r) = v.last_run.as_ref().filter(|r| if v.job.kind == Kind::LongRunningRead || failing { r.ok == Some(false) } else { true }) else {
-        return (None, Vec::new());
-    };
-    let when = chrono::DateTime::from_timestamp(r.started_at, 0).map(|t| render::short_clock(t, now, tz)).unwrap_or_default();
-    let summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| render::stored_summary(s, lang));
-    let line = t!(lang, "overview-last", action = run_action_word(&r.action, lang), summary = summary, when = when);
-    if v.job.kind == Kind::LongRunningRead {
-        return (Some(line), Vec::new());
-    }
-    let out = format!("{}\n{}", r.stdout_tail.as_deref().unwrap_or_default(), r.stderr_tail.as_deref().unwrap_or_default());
-    let shown = super::text::shown(&crate::engine::secrets::mask_tail(&out));
-    let lines: Vec<String> = shown.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
-    (Some(line), lines[lines.len().saturating_sub(OUTPUT_LINES)..].to_vec())
 }
 
 /// Buttons for the overview: per job its actions, then Refresh.
@@ -199,18 +140,6 @@ pub fn picker(
         .map(|j| Ok(vec![button(store, chat, job_label(action, j, lang), Press::Job(action), Some(&j.id), None)?]))
         .collect::<Result<_>>()?;
     Ok((!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows)))
-}
-
-/// A run's outcome from the chat, plus the `after` jobs it queued.
-pub fn run_text(job: &Job, o: &Outcome, queued: &[crate::policy::check::FollowUp], lang: Lang) -> String {
-    let mut text = outcome_text(JobPress::Run, job, o, lang);
-    if let Some(f) = crate::engine::jobs::check_failure(o).filter(|_| o.success()) {
-        text.push_str(&format!("\n{}", t!(lang, "run-check-failing", line = &f.reason)));
-    }
-    for f in queued {
-        text.push_str(&format!("\n{}", t!(lang, "note-queued", job = &f.job_id, delay = i18n::duration(lang, f.delay_seconds))));
-    }
-    text
 }
 
 /// The keyboard rows of each section of a report (Verify, the fitting actions, Ack / Snooze), as many as fit one
@@ -297,25 +226,6 @@ fn verify_jobs(s: &Section) -> Vec<String> {
             _ => Vec::new(),
         })
         .collect()
-}
-
-/// The result of an action run from the chat.
-pub fn outcome_text(action: JobPress, job: &Job, o: &Outcome, lang: Lang) -> String {
-    let summary = render::outcome_summary(o, lang);
-    let mut t = t!(
-        lang,
-        "outcome-line",
-        action = action_word(action, lang),
-        name = &job.name,
-        id = &job.id,
-        summary = summary,
-        duration = i18n::millis(lang, o.duration_ms)
-    );
-    let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
-    if !out.trim().is_empty() {
-        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&out, 1500)));
-    }
-    t
 }
 
 /// A tick's report as text, headed with `host`.

@@ -1,12 +1,14 @@
 //! The subcommands' bodies.
 
-use super::common::{find, load, print_outcome};
+use super::common::{find, load};
 use super::{Cli, Command, Exit};
 use crate::config;
+use crate::engine::job_acts;
 use crate::engine::jobs::{self, Action};
 use crate::engine::paths::Paths;
 use crate::engine::sink::{ConsoleSink, Sink};
 use crate::engine::tick::{self, TickOptions};
+use crate::policy::acted::Acted;
 use crate::store::Store;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
@@ -23,12 +25,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             let cfg = load(&paths)?;
             let job = find(&cfg, &job)?;
             jobs::check_explicit(job, Action::Stop, false).map_err(|e| Exit::usage(e.to_string()))?;
-            match jobs::stop(job, &paths, "cli").await? {
-                // Like `start`: the stop command's own output follows its summary.
-                jobs::Stopped::Command(o) => print_outcome(&format!("stop {}", job.id), &o),
-                signalled => say!("{}", signalled.describe(&job.id)),
-            }
-            Ok(0)
+            print_acted(&job_acts::stop(job, &paths, "cli").await?, job, cfg.locale)
         }
         Command::Run { job } => run(&paths, &job).await,
         Command::Chart { job, out } => chart(&paths, &job, out).await,
@@ -98,19 +95,13 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
         );
         say!("{}", serde_json::to_string_pretty(&json!({ "host": cfg.host, "jobs": jobs, "queue": queue, "refusedUpdates": refused }))?);
     } else {
+        // The same lines as /status in the chat (one renderer), under the CLI's own heading.
+        let now = chrono::Utc::now();
         for v in &views {
-            say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, v.summary(cfg.timezone, cfg.locale));
-            // The job's own words, as /status shows them, unless its stopReason already said them.
-            if let Some(m) = v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| s.message.as_ref().filter(|m| s.stop_reason.as_ref() != Some(*m))) {
-                say!("  {m}");
-            }
-            if let Some(p) =
-                v.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| crate::render::progress_line(s, v.estimate.as_ref(), cfg.timezone, cfg.locale))
-            {
-                say!("  {p}");
-            }
-            if let Some(next) = v.next_line(cfg.locale) {
-                say!("  {next}");
+            let told = crate::render::overview_text::job_lines(v, now, cfg.timezone, cfg.locale, crate::render::overview_text::Progress::Full);
+            say!("- {} ({}{}): {}", v.job.id, v.job.kind.as_str(), if v.job.enabled { "" } else { ", disabled" }, told.summary);
+            for line in &told.lines {
+                say!("{line}");
             }
         }
         if queue > 0 {
@@ -174,21 +165,7 @@ async fn start(paths: &Paths, id: &str, allow_risk: bool, force: bool) -> Result
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
     jobs::check_explicit(job, Action::Start, allow_risk).map_err(|e| Exit::usage(e.to_string()))?;
-    let o = match jobs::start(job, paths, "cli", force).await? {
-        jobs::Started::Ran(o) => o,
-        jobs::Started::AlreadyRunning(pid) => {
-            let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
-            return Err(Exit { code: 1, msg: format!("{id} is already running{pid}: not started again (--force starts it anyway)") }.into());
-        }
-        jobs::Started::JustStarted(ago) => {
-            return Err(Exit { code: 1, msg: format!("{id} was started {ago} s ago: not started again (--force starts it anyway)") }.into());
-        }
-    };
-    print_outcome(&format!("start {id}"), &o);
-    if !o.success() {
-        return Err(anyhow::anyhow!("start {id} failed: {}", o.summary()));
-    }
-    Ok(0)
+    print_acted(&job_acts::start(job, paths, "cli", force).await?, job, cfg.locale)
 }
 
 async fn run(paths: &Paths, id: &str) -> Result<i32> {
@@ -198,16 +175,22 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
         return super::approve_cmd::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
-    let (o, queued) = jobs::run_once(job, paths, "cli").await?;
-    print_outcome(&format!("run {id}"), &o);
-    for f in &queued {
-        say!("queued {} (in {} s)", f.job_id, f.delay_seconds);
+    print_acted(&job_acts::run(job, paths, "cli").await?, job, cfg.locale)
+}
+
+/// Prints what a start, stop or run came to in the words of the chat's reply
+/// (`render::acted_text`), in the config's locale: the command's stderr on stderr, and exit 1
+/// when it was refused or failed, or the check is failing.
+fn print_acted(acted: &Acted, job: &config::Job, lang: crate::i18n::Lang) -> Result<i32> {
+    let text = crate::render::acted_text::cli_text(acted, job, lang);
+    for line in &text.out {
+        say!("{line}");
     }
-    if !o.success() {
-        return Err(anyhow::anyhow!("run {id} failed: {}", o.summary()));
+    for line in &text.err {
+        eprintln!("{line}");
     }
-    if let Some(f) = jobs::check_failure(&o) {
-        return Err(anyhow::anyhow!("run {id}: the check is failing: {}", f.reason));
+    match text.error {
+        Some(msg) => Err(Exit { code: super::EXIT_FAILED, msg }.into()),
+        None => Ok(0),
     }
-    Ok(0)
 }

@@ -280,7 +280,7 @@ pub enum Stopped {
 }
 
 impl Stopped {
-    /// One English line for the CLI and the run record.
+    /// One English line for the run record (people read `render::acted_text`'s words).
     pub fn describe(&self, job: &str) -> String {
         match self {
             Stopped::Command(o) => format!("stop {job}: {}", o.summary()),

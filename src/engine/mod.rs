@@ -8,6 +8,7 @@ pub mod chart_data;
 mod commit;
 pub mod config_guard;
 pub mod config_watch;
+pub mod job_acts;
 pub mod jobs;
 pub mod logfile;
 pub mod overview;

@@ -2,35 +2,15 @@
 
 use super::jobs;
 use super::paths::Paths;
-use crate::config::{Config, Job, Kind};
-use crate::i18n::Lang;
+use crate::config::{Config, Kind};
 use crate::policy::rate::{self, Estimate, Sample};
-use crate::policy::standing::{self, Standing};
+use crate::policy::standing;
 use crate::policy::status::JobStatus;
 use crate::store::{RunRecord, Store};
-use crate::t;
 use anyhow::Result;
 use std::collections::HashMap;
 
-/// One job's current facts.
-#[derive(Debug, Clone)]
-pub struct JobView {
-    /// The job.
-    pub job: Job,
-    /// Fresh status (long jobs), or the reason it is unavailable.
-    pub status: Option<Result<JobStatus, String>>,
-    /// The newest recorded run.
-    pub last_run: Option<RunRecord>,
-    /// Rate and ETA from the stored progress history and this status.
-    pub estimate: Option<Estimate>,
-    /// Its lifecycle word and age (long jobs; checks while failing).
-    pub standing: Option<Standing>,
-    /// Its next cron mark (enabled jobs with `policy.cron`).
-    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
-    /// Whether the stored state last saw it running (what the buttons follow when its status is
-    /// unavailable now).
-    pub seen_running: bool,
-}
+pub use crate::render::overview_text::JobView;
 
 /// Observes every job, or only the job `only` names (none when no job has that id): long jobs'
 /// status commands run concurrently; one-shot jobs show their last run.
@@ -69,7 +49,8 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
         };
         let next_run = crate::policy::cron::Schedule::of(job).and_then(|s| s.next_after(chrono::Utc::now()));
         let seen_running = crate::policy::live::still_running(&st, &decided);
-        out.push(JobView { job: job.clone(), status, last_run: store.runs(&job.id, 1)?.into_iter().next(), estimate, standing, next_run, seen_running });
+        let last_run = store.runs(&job.id, 1)?.into_iter().next().map(masked);
+        out.push(JobView { job: job.clone(), status, last_run, estimate, standing, next_run, seen_running });
     }
     Ok(out)
 }
@@ -103,27 +84,10 @@ pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64) -> Res
     Ok(Some(rate::estimate(&h)))
 }
 
-impl JobView {
-    /// When its cron runs it next, in the schedule's zone ("next 03:30 IST"), for the status views.
-    pub fn next_line(&self, lang: Lang) -> Option<String> {
-        let tz = self.job.policy.timezone.unwrap_or(chrono_tz::UTC);
-        self.next_run.map(|at| t!(lang, "overview-next", when = crate::render::zoned_clock(at, chrono::Utc::now(), tz)))
-    }
-
-    /// One-line summary ("running 2 h 10 min", "crashed 13:23", "failing since 13:44", "last
-    /// run: exit 0", "never ran") in `lang`, times in `tz`.
-    pub fn summary(&self, tz: chrono_tz::Tz, lang: Lang) -> String {
-        let stop_reason = self.status.as_ref().and_then(|s| s.as_ref().ok()).and_then(|s| s.stop_reason.as_deref());
-        if let Some(standing) = self.standing {
-            return crate::render::standing_word(standing, stop_reason, chrono::Utc::now(), tz, lang);
-        }
-        match (&self.status, &self.last_run) {
-            (Some(Ok(s)), _) => crate::render::state_word(s, None, lang),
-            (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
-            (None, Some(r)) => {
-                t!(lang, "overview-last-run", summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| crate::render::stored_summary(s, lang)))
-            }
-            (None, None) => t!(lang, "overview-never"),
-        }
-    }
+/// `r` with the token masked in its output tails (a capture may start inside it), before any
+/// view shows them.
+fn masked(mut r: RunRecord) -> RunRecord {
+    r.stdout_tail = r.stdout_tail.map(|t| super::secrets::mask_tail(&t));
+    r.stderr_tail = r.stderr_tail.map(|t| super::secrets::mask_tail(&t));
+    r
 }

@@ -1,5 +1,6 @@
 //! The functional core: pure policy over (config, previous state, observations, now).
 
+pub mod acted;
 pub mod address;
 pub mod amend;
 pub mod approval;
