@@ -111,6 +111,7 @@ outcome-spawn = could not start: { $error }
 outcome-pending = not started yet
 outcome-running = still running (pid { $pid })
 outcome-line = { $action } { $name } ({ $id }): { $summary } in { $duration }
+outcome-line-not-started = { $action } { $name } ({ $id }): { $summary }
 outcome-output = output:
 action-start = start
 action-stop = stop

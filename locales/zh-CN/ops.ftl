@@ -103,6 +103,7 @@ outcome-spawn = 无法启动：{ $error }
 outcome-pending = 尚未启动
 outcome-running = 仍在运行（pid { $pid }）
 outcome-line = { $action } { $name }（{ $id }）：{ $summary }，用时 { $duration }
+outcome-line-not-started = { $action } { $name }（{ $id }）：{ $summary }
 outcome-output = 输出：
 action-start = 启动
 action-stop = 停止

@@ -258,7 +258,7 @@ pub fn check_explicit(job: &Job, action: Action, allow_risk: bool) -> Result<()>
     match (action, job.kind) {
         (Action::Start | Action::Stop, Kind::LongRunningRead) => {
             if action == Action::Start && job.risk != Risk::ReadOnly && !allow_risk {
-                bail!("job {} has risk {}; pass --allow-risk to start it", job.id, job.risk.as_str());
+                bail!("job {} has risk {}: only `ops-monitor start {} --allow-risk` on the host starts it", job.id, job.risk.as_str(), job.id);
             }
             Ok(())
         }

@@ -74,10 +74,14 @@ pub fn told(acted: &Acted, job: &Job, lang: Lang) -> Told {
     Told { head, failing, failed, queued }
 }
 
-/// "start Disk scan (scan): exit 0 in 1.3 s".
+/// "start Disk scan (scan): exit 0 in 1.3 s"; a command that never started has no duration
+/// ("could not start: working directory … does not exist", not "… in 0 ms").
 fn outcome_line(word: &str, job: &Job, o: &Outcome, lang: Lang) -> String {
     let summary = super::outcome_summary(o, lang);
-    t!(lang, "outcome-line", action = word, name = &job.name, id = &job.id, summary = summary, duration = i18n::millis(lang, o.duration_ms))
+    match &o.life {
+        crate::policy::outcome::Life::NotStarted(_) => t!(lang, "outcome-line-not-started", action = word, name = &job.name, id = &job.id, summary = summary),
+        _ => t!(lang, "outcome-line", action = word, name = &job.name, id = &job.id, summary = summary, duration = i18n::millis(lang, o.duration_ms)),
+    }
 }
 
 /// Characters of a command's output a chat reply shows (stdout and stderr together).

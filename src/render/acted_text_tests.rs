@@ -68,3 +68,17 @@ fn the_words_are_the_same_the_chat_has_always_used() {
     let none = cli_text(&Acted::AlreadyRunning { pid: None }, &job, Lang::En);
     assert_eq!(none.error.as_deref(), Some("fan is already running: not started again (--force starts it anyway)"));
 }
+
+#[test]
+fn a_start_that_never_started_has_no_duration() {
+    let o = Outcome {
+        life: Life::NotStarted("working directory /x does not exist".into()),
+        duration_ms: 0,
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_bytes: 0,
+    };
+    let head = told(&Acted::Started(o), &job("long_running_read"), Lang::En).head;
+    assert!(head.contains("working directory /x does not exist"), "{head}");
+    assert!(!head.contains(" in 0 ms"), "no duration for what never ran: {head}");
+}
