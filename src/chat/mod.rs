@@ -9,9 +9,12 @@ mod digest_send;
 pub mod direct;
 pub mod handlers;
 mod live_message;
+mod menu;
 pub mod outbox_queue;
+mod polling;
 mod presses;
 mod probe;
+mod report_sink;
 mod respond;
 pub mod sender;
 mod settle;
@@ -24,14 +27,14 @@ use crate::config::Config;
 use crate::engine::config_watch::ConfigWatch;
 use crate::engine::paths::Paths;
 use crate::engine::sink::Sink;
-use crate::policy::decisions::reaches_snoozed_chat;
-use crate::policy::report::Section;
 use crate::render::Report;
 use crate::store::{prefs, Store};
 use anyhow::Result;
+use menu::{menu_follows_host, MenuHost};
+use polling::{poll_forever, PollErrors};
+use report_sink::OutboxSink;
 use std::sync::Arc;
 use teloxide::prelude::*;
-use teloxide::utils::command::BotCommands;
 use token::Token;
 use tokio::sync::Notify;
 
@@ -130,53 +133,6 @@ impl Services {
     }
 }
 
-/// Queues each report for every report chat of the snapshot in force, with Ack/Snooze buttons
-/// for alerts, and the morning digest in each chat's language; routine progress goes to each
-/// chat's live progress message instead.
-pub struct OutboxSink {
-    services: Arc<Services>,
-}
-
-impl Sink for OutboxSink {
-    fn report(&self, report: &Report, cfg: Option<&Config>) -> Result<()> {
-        let tz = cfg.map_or(chrono_tz::UTC, |c| c.timezone);
-        let default = cfg.map_or(Default::default(), |c| c.locale);
-        let host = crate::config::host::of(cfg);
-        let mut store = self.services.store()?;
-        let chats = self.services.config.current().report_chats.clone();
-        // A section that only amends an alert already queued or sent edits it instead of ringing
-        // (sent on its own, silently, to a chat that never got that alert).
-        let amends_only = |s: &Section| s.amends.is_some() && s.anomaly.is_none();
-        // Routine progress goes to the chat's live progress message.
-        let news: Vec<Section> = live_message::others(report).sections.into_iter().filter(|s| !amends_only(s)).collect();
-        // A chat's own snooze (a non-approver's) keeps reminders out of that chat alone.
-        let snoozed = crate::store::decision_rows::chat_snoozes(&store, chrono::Utc::now().timestamp())?;
-        for chat in &chats {
-            let lang = prefs::chat_lang(&store, *chat, default)?;
-            live_message::update(&mut store, *chat, report, &host, tz, lang)?;
-            let heard = |s: &&Section| !snoozed.contains(&(*chat, s.job_id.clone())) || reaches_snoozed_chat(s);
-            let news: Vec<Section> = news.iter().filter(heard).cloned().collect();
-            if !news.is_empty() {
-                outbox_queue::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: news, digest: None }, &host, tz, lang)?;
-            }
-            let mut unmatched = Vec::new();
-            for s in report.sections.iter().filter(|s| s.amends.is_some()) {
-                if !alert_edits::queue(&mut store, *chat, s, lang)? && amends_only(s) {
-                    unmatched.push(s.clone());
-                }
-            }
-            if !unmatched.is_empty() {
-                outbox_queue::enqueue_report(&mut store, *chat, &Report { at: report.at, sections: unmatched, digest: None }, &host, tz, lang)?;
-            }
-        }
-        if let Some(d) = &report.digest {
-            digest_send::enqueue(&mut store, &chats, d, &host, tz, default)?;
-        }
-        self.services.wake.notify_one();
-        Ok(())
-    }
-}
-
 /// What `serve` needs to run the bot.
 pub struct BotSetup {
     /// The token.
@@ -202,61 +158,6 @@ pub fn setup(cfg: &Config, paths: &Paths) -> Result<Option<BotSetup>> {
     crate::engine::secrets::register(token.expose());
     crate::store::delivery::remember_owners(&mut Store::open(&paths.state_db)?, &allowlist)?;
     Ok(Some(BotSetup { token, allow_from: found.allow_from, api_url }))
-}
-
-/// Registers the command menu (each description names `host`): English as the default, and each
-/// other language for phones set to it. True when every language was registered.
-async fn set_commands(bot: &Bot, token: &Token, host: &str) -> bool {
-    let mut all = true;
-    use teloxide::payloads::SetMyCommandsSetters;
-    for lang in crate::i18n::ALL {
-        let cmds: Vec<_> = handlers::Cmd::bot_commands()
-            .into_iter()
-            .map(|c| teloxide::types::BotCommand::new(c.command.trim_start_matches('/'), handlers::menu_description(&c.command, host, lang)))
-            .collect();
-        let req = bot.set_my_commands(cmds);
-        let req = if lang == crate::i18n::Lang::En { req } else { req.language_code(lang.code().split('-').next().unwrap_or("en")) };
-        if let Err(e) = req.await {
-            tracing::warn!(error = %token::redact(&e.to_string(), token), lang = lang.code(), "setMyCommands failed");
-            all = false;
-        }
-    }
-    all
-}
-
-/// The host the command menu names now (None: not registered yet). Shared by the poller, which
-/// registers the menu at each start, and [`menu_follows_host`]; the lock keeps two registrations
-/// from interleaving, and each reads the host in force under it.
-type MenuHost = Arc<tokio::sync::Mutex<Option<String>>>;
-
-/// How long a failed re-registration of the menu waits before the next try.
-const MENU_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Registers the menu for the host in force, unless it names that host already (`force`: always).
-/// True when the menu names the host in force.
-async fn register_menu(bot: &Bot, token: &Token, config: &ConfigWatch, menu: &MenuHost, force: bool) -> bool {
-    let mut registered = menu.lock().await;
-    let host = crate::config::host::of(config.config().as_deref());
-    if !force && registered.as_deref() == Some(host.as_str()) {
-        return true;
-    }
-    let ok = set_commands(bot, token, &host).await;
-    if ok {
-        *registered = Some(host);
-    }
-    ok
-}
-
-/// Keeps the menu's descriptions naming the host in force: a `host` changed in the config while
-/// serving is registered again at once (retried while Telegram refuses), not only when polling
-/// restarts. Waits for the poller's first registration.
-async fn menu_follows_host(bot: Bot, token: Token, config: Arc<ConfigWatch>, menu: MenuHost) {
-    let mut rx = config.subscribe();
-    while rx.changed().await.is_ok() {
-        while menu.lock().await.is_some() && !register_menu(&bot, &token, &config, &menu, false).await {
-            tokio::time::sleep(MENU_RETRY).await;
-        }
-    }
 }
 
 fn make_bot(b: &BotSetup) -> Result<Bot> {
@@ -370,106 +271,4 @@ fn reconcile_live(services: &Services) -> Result<()> {
         services.wake.notify_one();
     }
     Ok(())
-}
-
-/// Long polling that survives Telegram being unreachable at start-up or a crashed dispatcher:
-/// waits until getMe answers (teloxide panics when it cannot), registers the command menu, then
-/// dispatches; if the dispatcher dies it is rebuilt after a pause. Ticks and the outbox go on
-/// meanwhile.
-async fn poll_forever(
-    bot: Bot,
-    services: Arc<Services>,
-    errors: Arc<PollErrors>,
-    stop: Arc<std::sync::Mutex<Option<teloxide::dispatching::ShutdownToken>>>,
-    token: Token,
-    menu: MenuHost,
-) {
-    let policy = crate::policy::retry::POLL_RESTART;
-    let mut failures = 0;
-    loop {
-        if let Err(e) = bot.get_me().await {
-            failures += 1;
-            let pause = policy.wait(failures);
-            let error = token::redact(&e.to_string(), &token);
-            match e {
-                // It answered, but not with the Bot API's JSON: a proxy, a captive portal or a
-                // wrong telegram.apiUrl, not an outage.
-                teloxide::RequestError::InvalidJson { .. } => tracing::warn!(
-                    error = %error,
-                    retry_in = ?pause,
-                    "the Bot API answered getMe with something that is not its JSON (a proxy, or a wrong telegram.apiUrl?); commands wait, reports stay queued"
-                ),
-                _ => tracing::warn!(error = %error, retry_in = ?pause, "Telegram unreachable; commands wait, reports stay queued"),
-            }
-            tokio::time::sleep(pause).await;
-            continue;
-        }
-        // The menu is registered beside polling, not before it: a Bot API answering 5xx to
-        // setMyCommands (teloxide waits 10 s after each) must not keep the bot deaf at start.
-        {
-            let (bot, token, config, menu) = (bot.clone(), token.clone(), services.config.clone(), menu.clone());
-            tokio::spawn(async move { register_menu(&bot, &token, &config, &menu, true).await });
-        }
-        let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
-            .dependencies(dptree::deps![services.clone()])
-            .default_handler(|_| async {})
-            .error_handler({
-                let token = token.clone();
-                Arc::new(move |e: anyhow::Error| {
-                    let text = token::redact(&format!("{e:#}"), &token);
-                    async move { tracing::error!(error = %text, "handler failed") }
-                })
-            })
-            .build();
-        *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
-        let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
-        let errs = errors.clone();
-        let started = std::time::Instant::now();
-        match tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errs).await }).await {
-            Ok(()) => return, // shut down
-            Err(e) => tracing::error!(error = %token::redact(&e.to_string(), &token), "polling stopped unexpectedly; restarting"),
-        }
-        // A dispatcher that ran for a while starts the backoff afresh; one that keeps dying backs off.
-        failures = if started.elapsed() > policy.max { 1 } else { failures + 1 };
-        tokio::time::sleep(policy.wait(failures)).await;
-    }
-}
-
-/// Polling errors: logged (token redacted); a 409 conflict is also reported to the owner hourly.
-struct PollErrors {
-    services: Arc<Services>,
-    token: Token,
-}
-
-impl teloxide::error_handlers::ErrorHandler<teloxide::RequestError> for PollErrors {
-    fn handle_error(self: Arc<Self>, e: teloxide::RequestError) -> futures_util::future::BoxFuture<'static, ()> {
-        Box::pin(async move {
-            let text = token::redact(&e.to_string(), &self.token);
-            tracing::error!(error = %text, "polling failed");
-            if matches!(e, teloxide::RequestError::Api(teloxide::ApiError::TerminatedByOtherGetUpdates)) {
-                if let Err(err) = self.warn_conflict() {
-                    tracing::error!(error = %err, "could not queue the conflict warning");
-                }
-            }
-        })
-    }
-}
-
-impl PollErrors {
-    fn warn_conflict(&self) -> Result<()> {
-        let mut store = self.services.store()?;
-        let now = chrono::Utc::now().timestamp();
-        let last: i64 = store.meta("conflict_warned_at")?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        if now - last < 3600 {
-            return Ok(());
-        }
-        store.set_meta("conflict_warned_at", &now.to_string())?;
-        for chat in &self.services.config.current().report_chats {
-            let lang = self.services.lang(*chat);
-            let host = crate::config::host::of(self.services.config().as_deref());
-            outbox_queue::enqueue(&mut store, *chat, &crate::t!(lang, "warn-conflict", host = host), false, None)?;
-        }
-        self.services.wake.notify_one();
-        Ok(())
-    }
 }
