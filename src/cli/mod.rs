@@ -255,6 +255,7 @@ pub fn main() -> i32 {
     if !crate::engine::runner::await_ending_groups(ENDING_WAIT) {
         tracing::warn!("some commands in flight were still being ended at exit");
     }
+    crate::store::pool::close_idle();
     code
 }
 
