@@ -3,7 +3,6 @@
 use crate::i18n::{self, Lang};
 use crate::policy::failure::FailureKind;
 use crate::policy::lifecycle::Lifecycle;
-use crate::policy::outcome::{Life, Outcome};
 use crate::policy::rate::{self, Estimate, NoEta, Sample};
 use crate::policy::report::{Anomaly, AutoResume, Hint, Note, Section};
 use crate::policy::standing::Standing;
@@ -15,7 +14,10 @@ use serde_json::Value;
 
 pub mod acted_text;
 pub mod digest_text;
+mod outcome_words;
 pub mod overview_text;
+
+pub use outcome_words::{failure_words, outcome_summary, stored_summary};
 
 /// A tick's report: header time plus sections.
 #[derive(Debug, Clone, Default)]
@@ -243,7 +245,7 @@ pub fn anomaly_line(a: &Anomaly, lang: Lang) -> String {
                 (None, None) => t!(lang, "anomaly-crashed"),
             }
         }
-        Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = &failure.reason),
+        Anomaly::InvalidStatus { failure } => t!(lang, "anomaly-invalid-status", reason = failure_words(failure, lang)),
         Anomaly::JobAlert { message: None } => t!(lang, "anomaly-job-alert"),
         Anomaly::JobAlert { message: Some(m) } => t!(lang, "anomaly-job-alert-message", message = m),
         // The check's own ALERT line speaks for itself: "ALERT: check failed: ALERT: …" stutters.
@@ -342,41 +344,6 @@ pub fn kind_word(kind: &str, lang: Lang) -> String {
         Some(crate::config::Kind::OneShotRead) => t!(lang, "kind-one-shot-read"),
         Some(crate::config::Kind::OneShotWrite) => t!(lang, "kind-one-shot-write"),
         None => kind.to_string(),
-    }
-}
-
-/// A run's stored one-line result ([`Outcome::summary`], kept in English in the run history)
-/// in the reader's language: "exit 0" reads "退出码 0" in zh-CN. Any other stored text (a check's
-/// own ALERT line) is shown as stored.
-pub fn stored_summary(stored: &str, lang: Lang) -> String {
-    let num = |rest: &str| rest.trim().parse::<i64>().ok();
-    if let Some(code) = stored.strip_prefix("exit ").and_then(num) {
-        return t!(lang, "outcome-exit", code = code);
-    }
-    if let Some(sig) = stored.strip_prefix("killed by signal ").and_then(num) {
-        return t!(lang, "outcome-signal", signal = sig);
-    }
-    if let Some(ms) = stored.strip_prefix("timed out after ").and_then(|r| r.strip_suffix(" ms (process group killed)")).and_then(num) {
-        return t!(lang, "outcome-timeout", duration = i18n::millis(lang, ms.max(0) as u64));
-    }
-    if let Some(e) = stored.strip_prefix("could not start: ") {
-        return t!(lang, "outcome-spawn", error = e);
-    }
-    match stored {
-        "not started yet" => t!(lang, "outcome-pending"),
-        _ => stored.to_string(),
-    }
-}
-
-/// A run's result in words ("exit 0", "timed out after 30 s …").
-pub fn outcome_summary(o: &Outcome, lang: Lang) -> String {
-    match &o.life {
-        Life::Pending => t!(lang, "outcome-pending"),
-        Life::Running { pid } => t!(lang, "outcome-running", pid = *pid),
-        Life::NotStarted(e) => t!(lang, "outcome-spawn", error = e.as_str()),
-        Life::Exited(c) => t!(lang, "outcome-exit", code = *c),
-        Life::Signalled(s) => t!(lang, "outcome-signal", signal = *s),
-        Life::TimedOut => t!(lang, "outcome-timeout", duration = i18n::millis(lang, o.duration_ms)),
     }
 }
 

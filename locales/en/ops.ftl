@@ -136,6 +136,10 @@ overview-refused = 🚫 { $count ->
    *[other] { $count } updates
 } from outside the allowlist refused (latest: chat { $chat }, user { $user }, { $when })
 overview-status-unavailable = status unavailable: { $reason }
+failure-empty = status printed nothing (expected one JSON object)
+failure-not-object = status output is not a JSON object
+failure-missing-fields = status JSON must include boolean fields running and completed
+failure-command = status command { $outcome }{ $detail }
 overview-last-run = last run: { $summary }
 overview-never = never ran
 in-flight = in flight

@@ -79,7 +79,7 @@ async fn status(paths: &Paths, only: Option<&str>, as_json: bool) -> Result<i32>
                 let j = &v.job;
                 let status = match &v.status {
                     Some(Ok(s)) => json!(s),
-                    Some(Err(e)) => json!({ "error": e }),
+                    Some(Err(e)) => json!({ "error": e.reason }),
                     None => Value::Null,
                 };
                 let last = v.last_run.as_ref().map(|r| json!({ "action": r.action, "summary": r.summary, "exitCode": r.exit_code, "startedAt": r.started_at, "durationMs": r.duration_ms }));

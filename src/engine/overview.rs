@@ -21,10 +21,10 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
     for (i, job) in cfg.jobs.iter().filter(wanted).enumerate() {
         if job.kind == Kind::LongRunningRead {
             let (job, paths) = (job.clone(), paths.clone());
-            set.spawn(async move { (i, jobs::observe(&job, &paths).await.map_err(|f| f.reason)) });
+            set.spawn(async move { (i, jobs::observe(&job, &paths).await) });
         }
     }
-    let mut statuses: Vec<(usize, Result<JobStatus, String>)> = set.join_all().await;
+    let mut statuses: Vec<(usize, Result<JobStatus, crate::policy::failure::Failure>)> = set.join_all().await;
     statuses.sort_by_key(|(i, _)| *i);
     let mut statuses = statuses.into_iter().peekable();
     let states = store.job_states()?;

@@ -19,7 +19,7 @@ pub struct JobView {
     /// The job.
     pub job: Job,
     /// Fresh status (long jobs), or the reason it is unavailable.
-    pub status: Option<Result<JobStatus, String>>,
+    pub status: Option<Result<JobStatus, crate::policy::failure::Failure>>,
     /// The newest recorded run (its output tails masked).
     pub last_run: Option<RunRecord>,
     /// Rate and ETA from the stored progress history and this status.
@@ -49,7 +49,7 @@ impl JobView {
         }
         match (&self.status, &self.last_run) {
             (Some(Ok(s)), _) => super::state_word(s, None, lang),
-            (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = e),
+            (Some(Err(e)), _) => t!(lang, "overview-status-unavailable", reason = super::failure_words(e, lang)),
             (None, Some(r)) => {
                 t!(lang, "overview-last-run", summary = r.summary.as_deref().map_or_else(|| t!(lang, "in-flight"), |s| super::stored_summary(s, lang)))
             }
