@@ -111,7 +111,8 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
 /// `/run <write job>`: a request to the asking chat and the approvers' private chats; when one
 /// is already open for the job, only the asking chat sees it again.
 /// `who` is the person as Telegram shows them (see [`super::views::person`]).
-pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &Job, cfg: &Config) -> Result<()> {
+pub async fn request(s: &Arc<Services>, chat: i64, actor: &super::told::Actor, job: &Job, cfg: &Config) -> Result<()> {
+    let (user, who) = (actor.user.unwrap_or(0), actor.who.as_str());
     if !job.enabled {
         let lang = s.lang(chat);
         return super::respond::reply(s, chat, &t!(lang, "reply-write-disabled", id = &job.id), None);
@@ -129,6 +130,13 @@ pub async fn request(s: &Arc<Services>, chat: i64, user: i64, who: &str, job: &J
             &[],
         )
         .await?;
+        // Nothing to approve: it ran like a check run by hand, and the other chats hear of it so.
+        if let Decided::Ran { outcome, .. } = &d {
+            let others: Vec<i64> = s.config.current().report_chats.iter().copied().filter(|c| *c != chat).collect();
+            super::told::tell(s, &others, actor, |lang, who, at, place| {
+                t!(lang, "did-run", id = &r.job_id, who = who, at = at, place = place, summary = crate::render::outcome_summary(outcome, lang))
+            })?;
+        }
         return report_to(s, chat, &r, &d, false, who);
     }
     if !asked.new {

@@ -109,7 +109,6 @@ pub struct Said {
     s: Arc<Services>,
     chat: i64,
     user: Option<i64>,
-    who: String,
     /// Who typed it and where, for the line the other chats get.
     actor: super::told::Actor,
     lang: Lang,
@@ -119,13 +118,12 @@ pub struct Said {
 impl Said {
     fn of(m: Message, s: Arc<Services>) -> Option<Said> {
         let chat = m.chat.id.0;
-        let who = m.from.as_ref().map_or_else(|| format!("chat {chat}"), views::person_with_id);
         let user = m.from.as_ref().map(|u| u.id.0 as i64);
         // The command as typed, without the bot's @name and with its argument's spacing folded.
         let typed = m.text().unwrap_or_default().split_whitespace().map(|w| w.split('@').next().unwrap_or(w)).collect::<Vec<_>>().join(" ");
         let key = format!("{}:{}", user.unwrap_or(chat), typed.chars().take(200).collect::<String>());
         let actor = super::told::Actor::of(m.from.as_ref(), &m.chat);
-        Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, who, actor, chat, s })
+        Some(Said { key, cfg: s.config()?, lang: s.lang(chat), user, actor, chat, s })
     }
 
     /// Runs the handling of this command: its replies coalesce under its key (a person's burst of
@@ -183,7 +181,7 @@ async fn run(c: Said, arg: String) -> HandlerResult {
         match c.cfg.job(arg.trim()).filter(|j| j.kind == crate::config::Kind::OneShotWrite) {
             Some(job) => match command_acts::not_operator(&c.s, &c.cfg, c.user, c.lang) {
                 Some(why) => reply(&c.s, c.chat, &why, None),
-                None => super::approval_chat::request(&c.s, c.chat, c.user.unwrap_or(0), &c.who, job, &c.cfg).await,
+                None => super::approval_chat::request(&c.s, c.chat, &c.actor, job, &c.cfg).await,
             },
             None => act(&c.s, c.chat, &c.cfg, Action::Run, arg.trim(), &c.actor),
         }

@@ -226,7 +226,8 @@ async fn on_act(bot: Bot, q: CallbackQuery, s: Arc<Services>, cb: Callback, acti
     if let Some(write) = cfg.job(&job).filter(|j| action == Action::Run && j.kind == crate::config::Kind::OneShotWrite) {
         // A write job's button asks for an approval, exactly as typing `/run <job>` does.
         answer(&bot, &q, &t!(lang, "answer-acting", action = views::action_word(JobPress::Run, lang), id = &job)).await?;
-        return super::approval_chat::request(&s, cb.chat_id, q.from.id.0 as i64, &views::person_with_id(&q.from), write, &cfg).await;
+        let Some(chat) = q.message.as_ref().map(|m| m.chat()) else { return Ok(()) };
+        return super::approval_chat::request(&s, cb.chat_id, &super::told::Actor::of(Some(&q.from), chat), write, &cfg).await;
     }
     let Some(chat) = q.message.as_ref().map(|m| m.chat()) else { return Ok(()) };
     act(&s, cb.chat_id, &cfg, action, &job, &super::told::Actor::of(Some(&q.from), chat))?;

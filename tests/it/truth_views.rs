@@ -196,3 +196,21 @@ fn a_request_decided_in_private_is_told_silently_in_a_chat_that_never_saw_it() {
     assert!(told.silent() && told.text.contains("from a private chat") && told.text.contains("result: exit 0"), "{}", told.text);
     stop(d);
 }
+
+#[test]
+fn a_write_job_that_needs_no_approval_run_from_the_group_is_told_silently_in_private() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo rotated\n");
+    env.config(
+        json!([{"id": "w", "kind": "one_shot_write", "risk": "write_local", "enabled": true, "commands": {"run": ["sh", w]},
+                "approval": {"required": false}, "after": [{"jobId": "v"}]},
+               {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "marker rotated"]}}]),
+        json!({"telegram": {"approverUserIds": [ME]}}),
+    );
+    let d = env.serve();
+    env.tg.message(GROUP, MEMBER, "/run w");
+    let told = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("run by"));
+    let told = told.unwrap_or_else(|| panic!("the private chat was not told: {:?} group: {:?} {}", shown(&env, ME), shown(&env, GROUP), env.log()));
+    assert!(told.silent() && told.text.contains("from the group") && told.text.contains("exit 0"), "{}", told.text);
+    stop(d);
+}
