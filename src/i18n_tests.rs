@@ -56,12 +56,13 @@ fn config_errors_blocked_chain_items_and_dry_run_remarks_follow_the_reader_langu
         Note::WouldRun { queued: None },
     ];
     let zh = crate::render::section_text(&s, chrono_tz::UTC, Lang::ZhCn);
-    for want in ["配置无效：/x/ops-jobs.json", "继续使用上一份有效配置", "队列任务被阻断", "\"gone\" 不在配置中", "排队原因：after a (success)", "计划时间已到"]
+    for want in ["配置无效：/x/ops-jobs.json", "继续使用上一份有效配置", "队列任务被阻断", "\"gone\" 不在配置中", "排队原因：在 a 成功之后", "计划时间已到"]
     {
         assert!(zh.contains(want), "{want:?} missing in\n{zh}");
     }
     let en = crate::render::section_text(&s, chrono_tz::UTC, Lang::En);
     assert!(en.contains("ACTION REQUIRED: fix the file; the last good config stays in use") && en.contains("would run (schedule due)"), "{en}");
+    assert!(en.contains("queued because: after a (success)"), "English keeps the config's words: {en}");
 }
 
 #[test]

@@ -265,6 +265,17 @@ fn resume_line(a: &AutoResume, lang: Lang) -> String {
     }
 }
 
+/// A queue item's stored reason in `lang`: "after scan (failure)" is how the queue keeps it
+/// (the config's words); anything else is shown as stored.
+fn queued_reason(reason: &str, lang: Lang) -> String {
+    let parsed = reason.strip_prefix("after ").and_then(|r| r.strip_suffix(')')).and_then(|r| r.rsplit_once(" ("));
+    match parsed {
+        Some((job, "success")) => t!(lang, "chain-after-success", job = job),
+        Some((job, "failure")) => t!(lang, "chain-after-failure", job = job),
+        _ => reason.to_string(),
+    }
+}
+
 fn note_line(n: &Note, lang: Lang) -> String {
     match n {
         Note::Hint(h) => hint_line(h, lang),
@@ -288,7 +299,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
         }
         Note::ChainBlocked { kind, risk } => t!(lang, "note-action-required", text = t!(lang, "chain-blocked", kind = kind, risk = risk)),
         Note::ChainUnknown { job_id } => t!(lang, "note-action-required", text = t!(lang, "chain-unknown", job = job_id)),
-        Note::QueuedBecause(reason) => t!(lang, "chain-queued-because", reason = reason),
+        Note::QueuedBecause(reason) => t!(lang, "chain-queued-because", reason = queued_reason(reason, lang)),
         Note::WouldRun { queued: Some(reason) } => t!(lang, "dry-would-run-queued", reason = reason),
         Note::WouldRun { queued: None } => t!(lang, "dry-would-run-schedule"),
         Note::WouldAsk => t!(lang, "dry-would-ask-schedule"),
