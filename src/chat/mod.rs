@@ -8,6 +8,7 @@ mod commands;
 mod digest;
 pub mod direct;
 pub mod handlers;
+mod listen;
 mod live;
 pub mod outbox;
 mod presses;
@@ -414,7 +415,7 @@ async fn poll_forever(
             })
             .build();
         *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
-        let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+        let listener = listen::listener(&bot, &token).await;
         let errs = errors.clone();
         let started = std::time::Instant::now();
         match tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errs).await }).await {

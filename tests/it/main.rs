@@ -37,6 +37,7 @@ mod setup;
 mod soak;
 mod soak_outage;
 mod start_twice;
+mod startup_edges;
 mod store_owner;
 mod store_pool;
 mod store_retention;
