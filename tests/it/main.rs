@@ -19,6 +19,7 @@ mod fleet;
 mod fuzz;
 mod hardening;
 mod hardening_round2;
+mod limits;
 mod locales;
 mod outbox_order;
 mod phone;
