@@ -40,3 +40,33 @@ fn a_job_whose_tick_fails_for_lack_of_open_files_is_reported_not_only_logged() {
     assert!(eventually(Duration::from_secs(20), || told(&read(&out))), "{job} failed its tick but was not reported:\n{}", read(&out));
     stop(d);
 }
+
+/// The variables `serve`'s process image started with.
+fn environ(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ")).map(|b| b.split(|c| *c == 0).map(|v| String::from_utf8_lossy(v).into_owned()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn serve_runs_with_two_malloc_arenas_unless_told_otherwise() {
+    let env = Env::new();
+    let seen = env.path().join("job-env");
+    let st = env.script("st.sh", &format!("env > {}\necho '{{\"running\":false,\"completed\":false}}'\n", seen.display()));
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let d = env.serve();
+    let pid = d.id();
+    assert!(eventually(Duration::from_secs(10), || environ(pid).iter().any(|v| v == "MALLOC_ARENA_MAX=2")), "{:?}", environ(pid));
+    // It runs on after executing itself again, and its jobs do not inherit its own limit.
+    assert!(eventually(Duration::from_secs(20), || std::fs::read_to_string(&seen).is_ok_and(|e| e.contains("OPS_STATUS_FILE"))), "the status command ran");
+    assert!(!std::fs::read_to_string(&seen).unwrap().contains("MALLOC_ARENA_MAX"), "a job inherited serve's arena limit");
+    stop(d);
+    // A value the user set is kept.
+    let log = env.path().join("second.log");
+    let mut c = env.cli();
+    c.arg("serve").env("MALLOC_ARENA_MAX", "4").env("RUST_LOG", "info").stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap());
+    let d = Daemon(c.spawn().unwrap());
+    let pid = d.id();
+    // Once it logs, it runs the image it will keep.
+    assert!(eventually(Duration::from_secs(10), || std::fs::metadata(&log).is_ok_and(|m| m.len() > 0)), "serve logged nothing");
+    assert!(environ(pid).iter().any(|v| v == "MALLOC_ARENA_MAX=4"), "{:?}", environ(pid));
+    stop(d);
+}
