@@ -380,7 +380,8 @@ async fn poll_forever(
     let policy = crate::policy::retry::POLL_RESTART;
     let mut failures = 0;
     loop {
-        if let Err(e) = bot.get_me().await {
+        // Through the direct path: teloxide's would sleep 10 s after a 5xx before the retry's wait.
+        if let Err(e) = direct::call(&bot, &teloxide::payloads::GetMe::new()).await {
             failures += 1;
             let pause = policy.wait(failures);
             let error = token::redact(&e.to_string(), &token);

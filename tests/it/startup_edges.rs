@@ -12,6 +12,16 @@ use support::*;
 
 const T: Duration = Duration::from_secs(30);
 
+/// Starts `serve`, sends `command` from the owner at once, and says how long after the start the
+/// first message to the owner holding `reply` reached the fake (None: not within the deadline).
+fn reply_after_start(env: &Env, command: &str, reply: &str) -> (Daemon, Option<Duration>) {
+    let started = Instant::now();
+    let d = env.serve();
+    env.tg.message(ME, ME, command);
+    let sent = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains(reply));
+    (d, sent.map(|m| m.at.duration_since(started)))
+}
+
 #[test]
 fn a_status_sent_right_after_start_is_answered_while_getwebhookinfo_and_setmycommands_answer_5xx() {
     let env = Env::new();
@@ -19,14 +29,22 @@ fn a_status_sent_right_after_start_is_answered_while_getwebhookinfo_and_setmycom
     env.tg.quirk("setmycommands", Some(Quirk::ServerError(502)));
     let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"message\":\"hashing\"}'\n");
     env.config(json!([long_job("scan", &st, json!({})), long_job("sync", &st, json!({}))]), json!({"telegram": {"allowedChatIds": [ME]}}));
-    let started = Instant::now();
-    let d = env.serve();
-    env.tg.message(ME, ME, "/status");
-    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains(" 2 jobs ("));
-    let took = reply.map(|m| m.at.duration_since(started));
+    let (d, took) = reply_after_start(&env, "/status", " 2 jobs (");
     assert!(env.tg.count("getwebhookinfo") >= 1, "the webhook was checked: {:?}", env.tg.requests());
     // teloxide's own request path sleeps 10 s after each 5xx before polling starts.
     assert!(took.is_some_and(|t| t < Duration::from_secs(6)), "/status answered after {took:?}");
+    stop(d);
+}
+
+#[test]
+fn a_getme_answered_502_at_start_is_retried_without_teloxides_10_s_sleep() {
+    let env = Env::new();
+    env.tg.quirk("getme", Some(Quirk::ServerErrorTimes(502, 1)));
+    env.config(json!([]), json!({"telegram": {"allowedChatIds": [ME]}}));
+    let (d, took) = reply_after_start(&env, "/help", "/status");
+    assert!(env.tg.count("getme") >= 2, "getMe was asked again: {:?}", env.tg.requests());
+    // The retry waits 1 s; teloxide's request path would sleep 10 s inside the failed getMe first.
+    assert!(took.is_some_and(|t| t < Duration::from_secs(6)), "/help answered after {took:?}");
     stop(d);
 }
 

@@ -73,6 +73,8 @@ pub enum Quirk {
     /// getChat's result with only the chat's id and type: fields teloxide's `ChatFullInfo`
     /// requires left out, as an API server or another Telegram version may.
     BareChat,
+    /// This HTTP status (e.g. 502) the next `n` times, then the normal answer.
+    ServerErrorTimes(u16, u32),
 }
 
 #[derive(Default)]
@@ -530,6 +532,14 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
             Some(Quirk::ServerError(code)) => return Some(err(*code, "Bad Gateway")),
             Some(Quirk::NotModified) => return Some(err(400, NOT_MODIFIED)),
             Some(Quirk::BareChat) => return Some(ok(chat_json(body["chat_id"].as_i64().unwrap_or(0)))),
+            Some(Quirk::ServerErrorTimes(code, n)) => {
+                let code = *code;
+                match n - 1 {
+                    0 => s.quirks.remove(&method),
+                    left => s.quirks.insert(method.clone(), Quirk::ServerErrorTimes(code, left)),
+                };
+                return Some(err(code, "Bad Gateway"));
+            }
             None => {}
         }
     }
