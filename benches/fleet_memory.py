@@ -28,7 +28,10 @@ def sample():
     rss=int([l for l in s.splitlines() if l.startswith("VmRSS")][0].split()[1])//1024
     thr=int([l for l in s.splitlines() if l.startswith("Threads")][0].split()[1])
     fds=len(os.listdir(f"/proc/{p.pid}/fd"))
-    dbfds=sum(1 for f in os.listdir(f"/proc/{p.pid}/fd") if "s.db" in (os.readlink(f"/proc/{p.pid}/fd/{f}") if os.path.exists(f"/proc/{p.pid}/fd/{f}") else ""))
+    def target(f):
+        try: return os.readlink(f"/proc/{p.pid}/fd/{f}")
+        except OSError: return ""  # closed since it was listed
+    dbfds=sum(1 for f in os.listdir(f"/proc/{p.pid}/fd") if "s.db" in target(f))
     cpu=open(f"/proc/{p.pid}/stat").read().rsplit(")",1)[1].split()
     kb=lambda k: int([l for l in s.splitlines() if l.startswith(k)][0].split()[1])//1024
     return rss,thr,fds,dbfds,(int(cpu[11])+int(cpu[12]))/os.sysconf("SC_CLK_TCK"),kb("RssAnon"),kb("RssFile")
