@@ -6,7 +6,8 @@ Usage: python3 benches/fleet_memory.py JOBS SECONDS BINARY [TICK_SECONDS]
 
 Each job's status command sleeps 20 ms and reports running; serve runs without a token (console)
 under `ulimit -n 1024`. Every 5 s it prints (seconds, RSS MB, threads, open files, open files of
-the state database, CPU seconds used); at the end the peaks, how many status polls ran (each
+the state database, CPU seconds used, RSS MB of it anonymous: the heap, RSS MB of it file-backed:
+mostly the binary's code as it is paged in); at the end the peaks, how many status polls ran (each
 appends a line to a file) against the number expected, and whether the log holds "too many open
 files". Long form for the memory slope: SECONDS=1800 with 200 jobs.
 """
@@ -27,9 +28,13 @@ def sample():
     rss=int([l for l in s.splitlines() if l.startswith("VmRSS")][0].split()[1])//1024
     thr=int([l for l in s.splitlines() if l.startswith("Threads")][0].split()[1])
     fds=len(os.listdir(f"/proc/{p.pid}/fd"))
-    dbfds=sum(1 for f in os.listdir(f"/proc/{p.pid}/fd") if "s.db" in (os.readlink(f"/proc/{p.pid}/fd/{f}") if os.path.exists(f"/proc/{p.pid}/fd/{f}") else ""))
+    def target(f):
+        try: return os.readlink(f"/proc/{p.pid}/fd/{f}")
+        except OSError: return ""  # closed since it was listed
+    dbfds=sum(1 for f in os.listdir(f"/proc/{p.pid}/fd") if "s.db" in target(f))
     cpu=open(f"/proc/{p.pid}/stat").read().rsplit(")",1)[1].split()
-    return rss,thr,fds,dbfds,(int(cpu[11])+int(cpu[12]))/os.sysconf("SC_CLK_TCK")
+    kb=lambda k: int([l for l in s.splitlines() if l.startswith(k)][0].split()[1])//1024
+    return rss,thr,fds,dbfds,(int(cpu[11])+int(cpu[12]))/os.sysconf("SC_CLK_TCK"),kb("RssAnon"),kb("RssFile")
 peak=(0,0,0,0)
 try:
     while time.time()-t0<secs:

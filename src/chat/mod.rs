@@ -8,6 +8,7 @@ mod command_acts;
 mod digest_send;
 pub mod direct;
 pub mod handlers;
+mod listen;
 mod live_message;
 mod menu;
 pub mod outbox_queue;

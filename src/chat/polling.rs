@@ -18,7 +18,8 @@ pub(super) async fn poll_forever(
     let policy = crate::policy::retry::POLL_RESTART;
     let mut failures = 0;
     loop {
-        if let Err(e) = bot.get_me().await {
+        // Through the direct path: teloxide's would sleep 10 s after a 5xx before the retry's wait.
+        if let Err(e) = direct::call(&bot, &teloxide::payloads::GetMe::new()).await {
             failures += 1;
             let pause = policy.wait(failures);
             let error = token::redact(&e.to_string(), &token);
@@ -53,7 +54,7 @@ pub(super) async fn poll_forever(
             })
             .build();
         *stop.lock().expect("shutdown token") = Some(dispatcher.shutdown_token());
-        let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+        let listener = super::listen::listener(&bot, &token).await;
         let errs = errors.clone();
         let started = std::time::Instant::now();
         match tokio::spawn(async move { dispatcher.dispatch_with_listener(listener, errs).await }).await {

@@ -52,11 +52,25 @@ fn env_token() -> Option<String> {
     ENV_TOKEN.get_or_init(|| std::env::var("TELEGRAM_BOT_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())).clone()
 }
 
-/// `telegram.tokenFile` names a file that cannot be read: a config problem (exit 2), so a
-/// service manager does not restart the daemon every few seconds over it.
-#[derive(Debug, thiserror::Error)]
-#[error("telegram.tokenFile cannot be read: {0} (fix the path or the file's owner and mode)")]
-pub struct TokenFileUnreadable(String);
+/// `telegram.tokenFile` names a file that cannot be read: a config problem (exit 2) for every
+/// command that reads the token, so a service manager does not restart the daemon every few
+/// seconds over it, and a CLI command does not run on without the token it masks output with.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "telegram.tokenFile cannot be read: {file}: {error} (fix the path, or let the user ops-monitor runs as read it: `chown <that user> {file} && chmod 600 {file}`)"
+)]
+pub struct TokenFileUnreadable {
+    file: String,
+    error: String,
+}
+
+/// What [`prepare`] found wrong with `telegram.tokenFile` (the environment's token wins over it).
+static TOKEN_FILE_PROBLEM: OnceLock<TokenFileUnreadable> = OnceLock::new();
+
+/// The token file named by the config could not be read when the process started.
+pub fn token_file_problem() -> Option<TokenFileUnreadable> {
+    TOKEN_FILE_PROBLEM.get().cloned()
+}
 
 /// `TELEGRAM_BOT_TOKEN`, else `telegram.tokenFile`, else `$OPENCLAW_HOME/openclaw.json`.
 pub fn resolve(cfg: &Config, home: &Path) -> Result<Found> {
@@ -70,7 +84,7 @@ fn resolve_with(token_file: Option<&Path>, home: &Path) -> Result<Found> {
     let (token, source, file) = if let Some(t) = env_token() {
         (Some(t), "the environment variable TELEGRAM_BOT_TOKEN".to_string(), None)
     } else if let Some(f) = token_file {
-        let t = std::fs::read_to_string(f).map_err(|e| TokenFileUnreadable(format!("{}: {e}", f.display())))?;
+        let t = std::fs::read_to_string(f).map_err(|e| TokenFileUnreadable { file: f.display().to_string(), error: e.to_string() })?;
         (Some(t.trim().to_string()), format!("telegram.tokenFile {}", f.display()), Some(f.to_path_buf()))
     } else {
         let f = home.join("openclaw.json");
@@ -96,11 +110,19 @@ pub fn exposed_file_warning(file: &Path) -> Option<String> {
 pub fn prepare(paths: &Paths) {
     let _ = env_token();
     let token_file = crate::config::load(&paths.config, &paths.home).ok().and_then(|c| c.telegram.token_file);
-    if let Ok(Found { token: Some(t), file, .. }) = resolve_with(token_file.as_deref(), &paths.home) {
-        crate::engine::secrets::register(t.expose());
-        // Once per process (this runs once, before logging starts): stderr, journald under systemd.
-        if let Some(w) = file.as_deref().and_then(exposed_file_warning) {
-            eprintln!("WARNING: {w}");
+    match resolve_with(token_file.as_deref(), &paths.home) {
+        Ok(Found { token: Some(t), file, .. }) => {
+            crate::engine::secrets::register(t.expose());
+            // Once per process (this runs once, before logging starts): stderr, journald under systemd.
+            if let Some(w) = file.as_deref().and_then(exposed_file_warning) {
+                eprintln!("WARNING: {w}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            if let Some(u) = e.downcast_ref::<TokenFileUnreadable>() {
+                let _ = TOKEN_FILE_PROBLEM.set(u.clone());
+            }
         }
     }
     crate::engine::secrets::scrub_own_environment();

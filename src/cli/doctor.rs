@@ -20,7 +20,12 @@ pub async fn run(paths: &Paths, send_test: bool) -> Result<i32> {
     }
     let n = f.errors();
     say!("doctor: {}", if n == 0 { "no errors".to_string() } else { format!("{n} error(s)") });
-    Ok(if n == 0 { 0 } else { 1 })
+    // A token file that cannot be read is the config problem every other command exits 2 on.
+    Ok(match n {
+        0 => 0,
+        _ if crate::chat::token::token_file_problem().is_some() => super::EXIT_USAGE,
+        _ => 1,
+    })
 }
 
 fn check_config(paths: &Paths, f: &mut Findings) -> Option<Config> {

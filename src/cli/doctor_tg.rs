@@ -87,8 +87,11 @@ fn bot(cfg: &Config, tok: &Token) -> anyhow::Result<Bot> {
 }
 
 async fn check_chat(bot: &Bot, chat: i64, bot_name: &str, tok: &Token, f: &mut Findings) {
-    match bot.get_chat(ChatId(chat)).await {
-        Ok(c) => f.ok(format!("chat {chat} is reachable{}", c.title().map(|t| format!(" ({t})")).unwrap_or_default())),
+    match crate::chat::direct::call(bot, &GetChatJson { chat_id: chat }).await {
+        Ok(c) => {
+            let title = c.get("title").and_then(serde_json::Value::as_str).map(|t| format!(" ({t})")).unwrap_or_default();
+            f.ok(format!("chat {chat} is reachable{title}"))
+        }
         Err(RequestError::Api(ApiError::ChatNotFound | ApiError::CantInitiateConversation | ApiError::BotBlocked)) if chat > 0 => {
             f.error(format!("chat {chat} has not opened the bot: open t.me/{bot_name} and press Start"))
         }
@@ -97,6 +100,20 @@ async fn check_chat(bot: &Bot, chat: i64, bot_name: &str, tok: &Token, f: &mut F
         }
         Err(e) => f.error(format!("chat {chat} is not reachable: {}", token::redact(&e.to_string(), tok))),
     }
+}
+
+/// getChat with its answer read as plain JSON: reachable is the Bot API's `ok` (its
+/// `description` otherwise), not whether the answer carries every field teloxide's `ChatFullInfo`
+/// requires (an API server or a newer Telegram leaving one out failed with "did not match any
+/// variant").
+#[derive(serde::Serialize)]
+struct GetChatJson {
+    chat_id: i64,
+}
+
+impl teloxide::requests::Payload for GetChatJson {
+    type Output = serde_json::Value;
+    const NAME: &'static str = "getChat";
 }
 
 fn check_approvers(cfg: &Config, f: &mut Findings) {

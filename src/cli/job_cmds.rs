@@ -16,6 +16,17 @@ use serde_json::{json, Value};
 /// Runs the chosen subcommand; Ok(code) is the exit code.
 pub async fn dispatch(cli: Cli) -> Result<i32> {
     let paths = Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref());
+    // Every command that runs jobs or talks to Telegram reads the token (to send, or to mask it
+    // in what it prints): a token file it cannot read stops each of them alike, with exit 2.
+    // `setup` writes that file, `doctor` lists it among its findings, `validate-config` checks the
+    // file's content (it warns), a job's `report` and the self-test do not use it.
+    let reads_token = !matches!(
+        cli.command,
+        Command::Setup { .. } | Command::Doctor { .. } | Command::ValidateConfig | Command::Report(_) | Command::Selftest | Command::SelftestProbe { .. }
+    );
+    if let Some(unreadable) = crate::chat::token::token_file_problem().filter(|_| reads_token) {
+        return Err(unreadable.into());
+    }
     match cli.command {
         Command::ValidateConfig => validate(&paths),
         Command::Status { job, json } => status(&paths, job.as_deref(), json).await,
@@ -53,6 +64,9 @@ fn validate(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
     for w in &cfg.warnings {
         eprintln!("WARNING: {w}");
+    }
+    if let Some(unreadable) = crate::chat::token::token_file_problem() {
+        eprintln!("WARNING: {unreadable} (every command that runs jobs or talks to Telegram exits 2 on it)");
     }
     say!("OK: {} version=1 jobs={} timezone={} tickSeconds={}", cfg.path.display(), cfg.jobs.len(), cfg.timezone, cfg.tick_seconds);
     // Jobs are off unless `"enabled": true`: a job left off by a typo (`"enable"`) is named.

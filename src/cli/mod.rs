@@ -9,6 +9,7 @@ macro_rules! say {
 }
 
 mod approve_cmd;
+mod arenas;
 mod common;
 mod doctor;
 mod doctor_tg;
@@ -232,6 +233,10 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 /// Entry point used by `main`: parses arguments, runs, returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    // Before the token is read and scrubbed from the environment: the new image inherits it.
+    if matches!(cli.command, Command::Serve { .. }) {
+        arenas::limit();
+    }
     // The token is found, registered and wiped from the environment before the runtime starts
     // (no thread exists yet) and before any command can spawn a job.
     crate::chat::token::prepare(&crate::engine::paths::Paths::resolve(cli.config_file.as_deref(), cli.state_file.as_deref()));

@@ -6,6 +6,7 @@ mod coalesce;
 mod lock;
 pub mod schedule;
 mod status_watch;
+mod unwatched;
 mod watch;
 
 pub use lock::{LockHeld, ServeLock};
@@ -63,6 +64,7 @@ pub async fn run_schedules(paths: &Paths, config: Arc<ConfigWatch>, sink: Arc<dy
         files: StatusWatch::default(),
         live: live.clone(),
         started,
+        unwatched: Default::default(),
     };
     let tasks = [
         tokio::spawn(crate::watch::feed(live, paths.clone())),

@@ -43,6 +43,8 @@ pub struct Ctx {
     pub live: Liveness,
     /// When this daemon started (Unix seconds): cron marks before it were missed while stopped.
     pub started: i64,
+    /// Jobs whose ticks fail: reported once when that begins.
+    pub unwatched: super::unwatched::Unwatched,
 }
 
 impl Ctx {
@@ -68,7 +70,20 @@ impl Ctx {
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), ?scope, "tick failed"),
         }
+        if let Scope::Job(id) = &scope {
+            self.tell_unwatched(id, &result);
+        }
         result
+    }
+
+    /// A job whose tick fails is not watched: said once when it begins, not only logged.
+    fn tell_unwatched(&self, id: &str, result: &anyhow::Result<tick::TickOutcome>) {
+        let Err(e) = result else { return self.unwatched.watched(id) };
+        let cfg = self.config.config();
+        let Some(job) = cfg.as_deref().and_then(|c| c.jobs.iter().find(|j| j.id == id)) else { return };
+        if let Some(report) = self.unwatched.failed(job, e) {
+            let _ = self.reports.send((report, None));
+        }
     }
 }
 

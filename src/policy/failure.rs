@@ -30,6 +30,8 @@ pub enum FailureKind {
     TooBig,
     /// A check's output holds an `ALERT` / `ACTION REQUIRED` line (the job's own words).
     OutputAlert,
+    /// The job's tick failed before it could observe the job (the state database, a resource limit).
+    Unwatched,
 }
 
 impl FailureKind {
@@ -47,6 +49,7 @@ impl FailureKind {
             FailureKind::BadLevel => "bad-level".into(),
             FailureKind::TooBig => "too-big".into(),
             FailureKind::OutputAlert => "output-alert".into(),
+            FailureKind::Unwatched => "unwatched".into(),
         }
     }
 }

@@ -45,7 +45,7 @@ pub fn failure_words(f: &crate::policy::failure::Failure, lang: Lang) -> String 
             }
             None => f.reason.clone(),
         },
-        K::NotJson | K::BadLevel | K::TooBig | K::OutputAlert => f.reason.clone(),
+        K::NotJson | K::BadLevel | K::TooBig | K::OutputAlert | K::Unwatched => f.reason.clone(),
     }
 }
 

@@ -83,6 +83,11 @@ pub enum Quirk {
     ServerError(u16),
     /// 400 "message is not modified ...", as Telegram answers an edit to the same content.
     NotModified,
+    /// getChat's result with only the chat's id and type: fields teloxide's `ChatFullInfo`
+    /// requires left out, as an API server or another Telegram version may.
+    BareChat,
+    /// This HTTP status (e.g. 502) the next `n` times, then the normal answer.
+    ServerErrorTimes(u16, u32),
 }
 
 #[derive(Default)]
@@ -189,17 +194,27 @@ impl FakeTg {
 
     /// A button press on `msg` by `user`; returns the callback query id.
     pub fn press(&self, msg: &Sent, user: i64, data: &str) -> String {
+        let mut message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
+            "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}});
+        if let Some(k) = msg.body.get("reply_markup").filter(|k| k.is_object()) {
+            message["reply_markup"] = k.clone(); // Telegram sends the pressed message's keyboard along
+        }
+        self.push_press(message, user, data)
+    }
+
+    /// A press on a message Telegram no longer shows the bot (older than 48 h, say): the update
+    /// carries an InaccessibleMessage, only its chat, its id and `date` 0.
+    pub fn press_inaccessible(&self, msg: &Sent, user: i64, data: &str) -> String {
+        self.push_press(json!({"chat": chat_json(msg.chat_id), "message_id": msg.message_id, "date": 0}), user, data)
+    }
+
+    fn push_press(&self, message: Value, user: i64, data: &str) -> String {
         let id = format!("cq{}", {
             let mut s = self.lock();
             s.next_message += 1;
             s.next_message
         });
         self.lock().open_callbacks.insert(id.clone());
-        let mut message = json!({"message_id": msg.message_id, "date": now(), "chat": chat_json(msg.chat_id), "text": msg.text,
-            "from": {"id": 42, "is_bot": true, "first_name": "ops", "username": BOT_USERNAME}});
-        if let Some(k) = msg.body.get("reply_markup").filter(|k| k.is_object()) {
-            message["reply_markup"] = k.clone(); // Telegram sends the pressed message's keyboard along
-        }
         self.push(json!({"callback_query": {"id": id, "from": self.user(user), "chat_instance": "ci1", "data": data, "message": message}}));
         id
     }
@@ -566,6 +581,15 @@ fn handle(st: &Arc<(Mutex<State>, Condvar)>, token: &str, path: &str, body: &Val
             }
             Some(Quirk::ServerError(code)) => return Some(err(*code, "Bad Gateway")),
             Some(Quirk::NotModified) => return Some(err(400, NOT_MODIFIED)),
+            Some(Quirk::BareChat) => return Some(ok(chat_json(body["chat_id"].as_i64().unwrap_or(0)))),
+            Some(Quirk::ServerErrorTimes(code, n)) => {
+                let code = *code;
+                match n - 1 {
+                    0 => s.quirks.remove(&method),
+                    left => s.quirks.insert(method.clone(), Quirk::ServerErrorTimes(code, left)),
+                };
+                return Some(err(code, "Bad Gateway"));
+            }
             None => {}
         }
     }
