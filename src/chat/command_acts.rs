@@ -158,7 +158,12 @@ async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i
         },
         // The same path as `ops-monitor run`: the run's `after` jobs are queued too.
         Action::Run => match jobs::run_once(job, &s.paths, &origin).await {
-            Ok((o, queued)) => (views::run_text(job, &o, &queued, lang), Some(Did::Ran(o))),
+            Ok((o, queued, amends)) => {
+                if let Err(e) = amends.map_or(Ok(()), |sec| amend_alerts(s, &sec)) {
+                    tracing::warn!(error = %format!("{e:#}"), "could not amend the check's alerts");
+                }
+                (views::run_text(job, &o, &queued, lang), Some(Did::Ran(o)))
+            }
             Err(e) => failed(e),
         },
         // The same path as `ops-monitor start`: a running job is not started twice.
@@ -169,6 +174,18 @@ async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i
             Err(e) => failed(e),
         },
     }
+}
+
+/// A check run from a chat passed again: every chat's copy of its alert says so.
+fn amend_alerts(s: &Services, sec: &crate::policy::report::Section) -> anyhow::Result<()> {
+    let mut store = s.store()?;
+    let default = s.config().map_or(Default::default(), |c| c.locale);
+    for chat in s.config.current().report_chats.iter().copied() {
+        let lang = crate::store::prefs::chat_lang(&store, chat, default)?;
+        super::alert_edits::queue(&mut store, chat, sec, lang)?;
+    }
+    s.wake.notify_one();
+    Ok(())
 }
 
 /// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to

@@ -198,7 +198,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
         return super::approve_cmd::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
-    let (o, queued) = jobs::run_once(job, paths, "cli").await?;
+    let (o, queued, _) = jobs::run_once(job, paths, "cli").await?;
     print_outcome(&format!("run {id}"), &o);
     for f in &queued {
         say!("queued {} (in {} s)", f.job_id, f.delay_seconds);

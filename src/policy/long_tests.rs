@@ -359,7 +359,11 @@ fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
         let (s, sec, _) = evaluate_check(&j, &st, NO, &r, secs, true);
         assert_eq!(sec.is_some(), want, "at +{secs}");
         if secs == 240 {
-            assert!(sec.unwrap().notes.contains(&Note::Recovered));
+            let sec = sec.unwrap();
+            assert!(sec.notes.contains(&Note::Recovered));
+            // Every chat's copy of the failing alert is amended: it says the check passes again.
+            assert_eq!(sec.amends, st.last_anomaly_key, "the recovery amends the alert it ends");
+            assert!(sec.amends.is_some());
         }
         st = s;
     }
