@@ -55,5 +55,6 @@ mod telegram_setup;
 mod telegram_truth;
 mod tick;
 mod tick_loops;
+mod trial;
 mod truth_views;
 mod watched;
