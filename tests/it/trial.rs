@@ -90,6 +90,7 @@ fn pass(t: &mut Trial, n: u32) {
     t.wait_left("a crash alert in both chats", |t| t.alerts("scan").len() >= crash + 2);
     t.press_alert(GROUP, MEMBER, "scan", "start");
     t.wait("scan running after Start on the crash alert", |t| t.running("scan"));
+    t.views_agree("after Start on the crash alert");
     let stall = t.alerts("scan").len();
     t.host("freeze the worker (SIGSTOP)", |_| invariants::signal(&d, "STOP"));
     t.wait("a stall alert in both chats", |t| t.alerts("scan").len() >= stall + 2);

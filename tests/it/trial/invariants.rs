@@ -108,10 +108,15 @@ impl Trial {
         }
     }
 
+    /// Every view agrees with the jobs (within the edit pace), in the middle of a pass too.
+    pub fn views_agree(&self, when: &str) {
+        self.until_true(when, |t| t.live_views().or_else(|| t.alert_views()).or_else(|| t.request_views()));
+    }
+
     /// The end of a pass: every invariant.
     pub fn settle(&self) {
         eprintln!("trial {:>6.1}s: end of pass", self.began.elapsed().as_secs_f64());
-        self.until_true("end of pass", |t| t.live_views().or_else(|| t.alert_views()).or_else(|| t.request_views()));
+        self.views_agree("end of pass");
         let rang = self.rings_for_own_actions();
         assert!(rang.is_none(), "{}\n{}", rang.unwrap(), self.dump());
         let english = self.english_in_zh();

@@ -18,10 +18,9 @@ impl Trial {
     pub fn live_views(&self) -> Option<String> {
         for chat in [ME, GROUP] {
             let mid = self.text_rows(&format!("SELECT COALESCE(tg_message_id,'') FROM live_message WHERE chat_id={chat}"));
-            let text = match mid.first().and_then(|r| r[0].parse::<i64>().ok()) {
-                Some(mid) => self.view(chat, mid).map(|v| v.text).unwrap_or_default(),
-                None => String::new(),
-            };
+            let view = mid.first().and_then(|r| r[0].parse::<i64>().ok()).and_then(|mid| self.view(chat, mid));
+            let text = view.as_ref().map(|v| v.text.clone()).unwrap_or_default();
+            let buttons = view.as_ref().map(|v| self.buttons(v)).unwrap_or_default();
             let idle = ftl_prefix(&self.lang_of(chat), "live-idle");
             for (id, name) in LONG {
                 let shown = text.lines().any(|l| l.contains(name) && !l.starts_with(&idle));
@@ -31,6 +30,10 @@ impl Trial {
                         "chat {chat}'s live message {} {id} while status says running={running}: {text:?}",
                         if shown { "shows" } else { "omits" }
                     ));
+                }
+                let acts = |b: &&(String, String, String, Option<i64>)| b.2 == *id && (b.3.is_none() || b.3 == self.current_run(id));
+                if let Some(b) = buttons.iter().filter(acts).find(|b| b.1 == if running { "start" } else { "stop" }) {
+                    return Some(format!("chat {chat}'s live message offers {} for {id} while status says running={running}: {text:?}", b.1));
                 }
             }
         }
@@ -51,15 +54,20 @@ impl Trial {
             let current = self.current_run(job);
             for (chat, mid, key) in self.alerts(job) {
                 let Some(view) = self.view(chat, mid) else { continue };
-                let lang = self.lang_of(chat);
+                // An alert stays in the language it was written in when the chat switches later.
+                let says = |key: &str| ["en", "zh-CN"].iter().any(|l| view.text.contains(&ftl_prefix(l, key)));
                 let buttons = self.buttons(&view);
                 let has = |a: &str| buttons.iter().filter(|b| b.1 == a).map(|b| b.3).collect::<Vec<_>>();
                 let wrong = |why: &str| Some(format!("chat {chat}'s alert {mid} about {job} ({key}) {why}: {:?}", view.text));
-                if key == acked && (!has("ack").is_empty() || !has("snooze").is_empty() || !view.text.contains(&ftl_prefix(&lang, "alert-acked-by"))) {
+                if key == acked && (!has("ack").is_empty() || !has("snooze").is_empty() || !says("alert-acked-by")) {
                     return wrong("was acknowledged but does not show it (or keeps Ack/Snooze)");
                 }
-                if CHECKS.contains(&job) && self.check_passes(job) && !view.text.contains(&ftl_prefix(&lang, "note-recovered")) {
+                if CHECKS.contains(&job) && self.check_passes(job) && !says("note-recovered") {
                     return wrong("is about a check that passes now, and does not say so");
+                }
+                let resumed = view.text.lines().any(|l| l.starts_with("▶️") && l.contains('→'));
+                if key.starts_with("crashed:") && running && !resumed {
+                    return wrong("is about a crash, the job was started again and runs, and the alert does not say so");
                 }
                 let acts = |bound: Option<i64>| bound.is_none() || bound == current;
                 if !running && has("stop").into_iter().any(acts) {
