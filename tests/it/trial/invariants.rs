@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 /// One step of the script: a person's action in `chat`, or something done on the host (`None`).
 #[derive(Debug, Default, Clone)]
 pub struct Step {
+    /// The chat a person acted in; None for the host.
     pub chat: Option<i64>,
     /// How many messages the fake had received before the step.
     pub mark: usize,
+    /// What was done (the text typed, the button pressed, the host's event).
     pub what: String,
 }
 
@@ -41,6 +43,7 @@ pub fn ftl_prefix(lang: &str, key: &str) -> String {
 }
 
 impl Trial {
+    /// A trial on `env`, whose `serve` runs.
     pub fn new(env: Env) -> Trial {
         Trial { env, steps: Vec::new(), began: Instant::now() }
     }
