@@ -314,7 +314,7 @@ fn note_line(n: &Note, lang: Lang) -> String {
 
 /// The line a section adds to the alert it amends ([`Section::amends`]), in `lang`.
 pub fn amend_line(s: &Section, lang: Lang) -> Option<String> {
-    s.notes.iter().find(|n| matches!(n, Note::Resumed { .. })).map(|n| note_line(n, lang))
+    s.notes.iter().find(|n| matches!(n, Note::Resumed { .. } | Note::Recovered)).map(|n| note_line(n, lang))
 }
 
 fn hint_line(h: &Hint, lang: Lang) -> String {

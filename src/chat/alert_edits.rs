@@ -20,13 +20,17 @@ use teloxide::{ApiError, RequestError};
 
 /// The buttons that no longer fit an alert once the job runs again.
 const RUNS_AGAIN: &[Press] = &[Press::Job(JobPress::Start)];
+/// The buttons that no longer fit a check's alert once it passes again: nothing is left to
+/// acknowledge or snooze.
+const PASSES_AGAIN: &[Press] = &[Press::Ack, Press::Snooze];
 
 /// Applies `s`'s news to the alert it amends in `chat`: the queued row is rewritten, or the
 /// delivered message is marked for an edit. False when `chat` has no such alert (then the
 /// section is sent as a message of its own).
 pub fn queue(store: &mut Store, chat: i64, s: &Section, lang: Lang) -> Result<bool> {
     let (Some(key), Some(line)) = (s.amends.as_deref(), render::amend_line(s, lang)) else { return Ok(false) };
-    alert(store, chat, &s.job_id, key, &line, RUNS_AGAIN)
+    let gone = if s.notes.contains(&crate::policy::report::Note::Recovered) { PASSES_AGAIN } else { RUNS_AGAIN };
+    alert(store, chat, &s.job_id, key, &line, gone)
 }
 
 /// Adds `line` to `chat`'s copy of `job`'s alert `key` and takes its `gone` buttons off: the

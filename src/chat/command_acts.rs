@@ -140,15 +140,33 @@ pub fn act(s: &Arc<Services>, chat: i64, cfg: &Config, action: Action, arg: &str
 }
 
 /// Runs `action` on `job` for `chat` (the same engine function and renderer as `ops-monitor
-/// start|stop|run`): the reply's text, and what it came to (None: it failed).
+/// start|stop|run`): the reply's text, and what it came to (None: it failed). A check that
+/// passes again has every chat's copy of its alert say so.
 async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i64, lang: Lang) -> (String, Option<Acted>) {
     match crate::engine::job_acts::perform(job, action, &s.paths, &format!("chat:{chat}"), false).await {
-        Ok(acted) => (crate::render::acted_text::chat_text(&acted, job, lang), Some(acted)),
+        Ok((acted, amends)) => {
+            if let Err(e) = amends.map_or(Ok(()), |sec| amend_alerts(s, &sec)) {
+                tracing::warn!(error = %format!("{e:#}"), "could not amend the check's alerts");
+            }
+            (crate::render::acted_text::chat_text(&acted, job, lang), Some(acted))
+        }
         Err(e) => {
             let word = views::action_word(JobPress::from(action), lang);
             (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None)
         }
     }
+}
+
+/// A check run from a chat passed again: every chat's copy of its alert says so.
+fn amend_alerts(s: &Services, sec: &crate::policy::report::Section) -> anyhow::Result<()> {
+    let mut store = s.store()?;
+    let default = s.config().map_or(Default::default(), |c| c.locale);
+    for chat in s.config.current().report_chats.iter().copied() {
+        let lang = crate::store::prefs::chat_lang(&store, chat, default)?;
+        super::alert_edits::queue(&mut store, chat, sec, lang)?;
+    }
+    s.wake.notify_one();
+    Ok(())
 }
 
 /// Tells every report chat but `chat` (silently, in its language) that `actor` did `did` to

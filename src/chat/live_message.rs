@@ -175,7 +175,7 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
             return Ok(Verdict::Retry(now_ms(), false));
         }
         Step::Same => {
-            record::edited(&mut Store::open(db)?, chat, m.id, &hash, false)?;
+            record::edited(&mut Store::open(db)?, m, &hash, false)?;
             return Ok(Verdict::Retry(now_ms(), false));
         }
         Step::Wait(at) => {
@@ -184,7 +184,7 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
         }
         Step::Edit(id) => match edit(bot, m, id).await {
             Ok(()) => {
-                record::edited(&mut Store::open(db)?, chat, m.id, &hash, true)?;
+                record::edited(&mut Store::open(db)?, m, &hash, true)?;
                 Verdict::Sent(id)
             }
             Err(e) if gone(&e) => {
@@ -196,7 +196,7 @@ pub async fn deliver(bot: &Bot, db: &Path, m: &OutMsg, thread: Option<i32>, toke
         },
         Step::Send { replace } => match attempt::send(bot, m, thread).await {
             Ok(id) => {
-                record::sent(&mut Store::open(db)?, chat, m.id, id, &hash, replace)?;
+                record::sent(&mut Store::open(db)?, m, id, &hash, replace)?;
                 Verdict::Sent(id)
             }
             Err(e) => attempt::apply(db, m, Err(e), token)?,

@@ -189,7 +189,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
         return super::approve_cmd::request(paths, job, cfg.timezone).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
-    print_acted(&job_acts::run(job, paths, "cli").await?, job, cfg.locale)
+    print_acted(&job_acts::run(job, paths, "cli").await?.0, job, cfg.locale)
 }
 
 /// Prints what a start, stop or run came to in the words of the chat's reply

@@ -6,6 +6,7 @@ use super::jobs::{self, Action, Started, Stopped};
 use super::paths::Paths;
 use crate::config::Job;
 use crate::policy::acted::Acted;
+use crate::policy::report::Section;
 use anyhow::Result;
 
 /// Starts a long job, unless it runs already or was started moments ago (`force` skips both).
@@ -26,18 +27,19 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Acted> {
 }
 
 /// Runs a one-shot job once and queues its `after` jobs; a check that exits 0 with an ALERT
-/// line is failing, as on its schedule.
-pub async fn run(job: &Job, paths: &Paths, origin: &str) -> Result<Acted> {
-    let (outcome, queued) = jobs::run_once(job, paths, origin).await?;
+/// line is failing, as on its schedule. With it, when a failing check passes again, the section
+/// that amends its alert's copies (each chat's alert says so).
+pub async fn run(job: &Job, paths: &Paths, origin: &str) -> Result<(Acted, Option<Section>)> {
+    let (outcome, queued, amends) = jobs::run_once(job, paths, origin).await?;
     let failing = jobs::check_failure(&outcome).filter(|_| outcome.success());
-    Ok(Acted::Ran { outcome, failing, queued })
+    Ok((Acted::Ran { outcome, failing, queued }, amends))
 }
 
-/// `action` on `job` by a person (a chat's start is never forced).
-pub async fn perform(job: &Job, action: Action, paths: &Paths, origin: &str, force: bool) -> Result<Acted> {
+/// `action` on `job` by a person (a chat's start is never forced), and what it amends ([`run`]).
+pub async fn perform(job: &Job, action: Action, paths: &Paths, origin: &str, force: bool) -> Result<(Acted, Option<Section>)> {
     match action {
-        Action::Start => start(job, paths, origin, force).await,
-        Action::Stop => stop(job, paths, origin).await,
+        Action::Start => Ok((start(job, paths, origin, force).await?, None)),
+        Action::Stop => Ok((stop(job, paths, origin).await?, None)),
         Action::Run => run(job, paths, origin).await,
     }
 }

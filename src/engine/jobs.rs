@@ -155,29 +155,32 @@ pub fn last_start_from_chat(store: &Store, job: &str) -> Result<Option<i64>> {
 
 /// A one-shot run asked for by a person (CLI `run`, chat `/run` or its button): runs it, then
 /// queues its `after` jobs by the outcome ([`follow_ups`], as the tick does for chain and
-/// schedule runs). Returns the outcome and what was queued.
-pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome, Vec<FollowUp>)> {
+/// schedule runs). Returns the outcome, what was queued, and, when a failing check passes again,
+/// the section that amends its alert's copies (each chat's alert says so).
+pub async fn run_once(job: &Job, paths: &Paths, origin: &str) -> Result<(Outcome, Vec<FollowUp>, Option<crate::policy::report::Section>)> {
     let out = execute(job, Action::Run, paths, origin).await?;
     let now = chrono::Utc::now().timestamp();
     // The same verdict as a scheduled run: exit 0 with ALERT in the output is a failing check.
     let when = if check_failure(&out).is_none() { When::Success } else { When::Failure };
     let queued = follow_ups(job, when, now, None);
-    Store::open(&paths.state_db)?.write(|tx| {
+    let amends = Store::open(&paths.state_db)?.write(|tx| {
         for f in &queued {
             crate::store::enqueue(tx, &f.job_id, &f.reason, now, f.not_before)?;
         }
         // The check's standing moves as after a scheduled run: passing clears "failing" at once
         // (no late "recovered" for the person who just saw it pass), failing counts as reported
-        // (they see it in the run's reply). The reply is the report, so the section is dropped.
-        if job.kind == crate::config::Kind::OneShotRead {
-            let prev = crate::store::get_job_state(tx, &job.id)?.unwrap_or_default();
-            let said = crate::store::decision_rows::read_in(tx, &job.id)?;
-            let (st, _, _) = crate::policy::check::evaluate_check(job, &prev, &said, &check_result(&out), now, true);
-            crate::store::put_job_state(tx, &job.id, &st)?;
+        // (they see it in the run's reply). The reply is the report, so the section is dropped,
+        // but for the alert's copies to amend.
+        if job.kind != crate::config::Kind::OneShotRead {
+            return Ok(None);
         }
-        Ok(())
+        let prev = crate::store::get_job_state(tx, &job.id)?.unwrap_or_default();
+        let said = crate::store::decision_rows::read_in(tx, &job.id)?;
+        let (st, sec, _) = crate::policy::check::evaluate_check(job, &prev, &said, &check_result(&out), now, true);
+        crate::store::put_job_state(tx, &job.id, &st)?;
+        Ok(sec.filter(|s| s.amends.is_some() && s.anomaly.is_none()))
     })?;
-    Ok((out, queued))
+    Ok((out, queued, amends))
 }
 
 /// The check's result as the policy sees it (exit, timeout, output with its words).

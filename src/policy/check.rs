@@ -71,6 +71,8 @@ pub fn evaluate_check(job: &Job, prev: &JobState, said: &Decisions, r: &CheckRes
             clear_anomaly(&mut st);
             if prev.check_failing {
                 sec.notes.push(Note::Recovered);
+                // The failing alert's copies say it passes again, in every chat.
+                sec.amends = prev.last_anomaly_key.clone();
             }
             prev.check_failing
         }

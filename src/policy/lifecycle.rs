@@ -35,8 +35,11 @@ pub fn stalled_for(job: &crate::config::Job, st: &JobState, s: &crate::policy::s
 /// returns the lifecycle now. A start asked for by a person ([`Decisions::started_at`]) or by
 /// auto-resume ([`started`]) counts as running from then on, so a job that dies before it is
 /// first seen is a crash too; a stop on purpose ([`Decisions::stopped_at`]) is no crash.
+/// `t` is when the observation began: a start in that second or later is not in it (a status
+/// taken just before a person's start, committed after it, said "not running": no crash), the
+/// next observation judges it.
 pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bool, t: i64) -> Lifecycle {
-    if let Some(at) = said.started_at.filter(|at| st.start_taken.is_none_or(|taken| taken < *at)) {
+    if let Some(at) = said.started_at.filter(|at| *at < t && st.start_taken.is_none_or(|taken| taken < *at)) {
         st.start_taken = Some(at);
         started(st, at);
     }
@@ -112,6 +115,23 @@ pub fn outdated(bound: Option<i64>, st: &JobState, said: &Decisions) -> Option<O
 mod tests {
     use super::*;
     use Lifecycle::*;
+
+    #[test]
+    fn a_status_taken_before_a_persons_start_is_no_crash_of_that_start() {
+        let mut st = JobState::default();
+        let mut said = Decisions::default();
+        advance(&mut st, &said, true, false, 10);
+        said.stop(50);
+        assert_eq!(advance(&mut st, &said, false, false, 60), Stopped);
+        // A person starts it at 100 while a tick that began at 100 finds it not running yet.
+        said.start(100);
+        assert_eq!(advance(&mut st, &said, false, false, 100), NotStarted, "the start is not in that observation");
+        assert_eq!(advance(&mut st, &said, true, false, 101), Running);
+        // A start that dies before the next observation is a crash all the same.
+        said.start(200);
+        advance(&mut st, &said, false, false, 200);
+        assert_eq!(advance(&mut st, &said, false, false, 202), Crashed);
+    }
 
     #[test]
     fn a_button_is_outdated_once_its_run_is_no_longer_the_current_one() {

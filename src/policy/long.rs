@@ -89,6 +89,7 @@ pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<
     let life = lifecycle::advance(&mut st, said, status.running, status.completed, t);
     // The run this observation is about, before auto-resume starts another.
     let run = lifecycle::current_run(&st);
+    restarted_by_person(prev, said, &mut st);
     let resumed = resumed(&mut st, life, job, tz);
     let anomaly = detect_anomaly(job, &st, status, life, t);
     let (auto_resume, told) = resume_now(job, prev, &mut st, &anomaly, life, t);
@@ -172,6 +173,17 @@ fn resume_now(job: &Job, prev: &JobState, st: &mut JobState, anomaly: &Option<An
         }
     }
     (auto_resume, told)
+}
+
+/// A person started the crashed job and it runs again: its crash alert says so in every chat and
+/// loses its Start, as after auto-resume (each copy kept "crashed, start it again" with a Start
+/// that refused).
+fn restarted_by_person(prev: &JobState, said: &Decisions, st: &mut JobState) {
+    let (Run::Crashed { at, .. }, Some(key)) = (prev.run, prev.last_anomaly_key.as_deref()) else { return };
+    let Some(started_at) = said.started_at.filter(|s| *s >= at) else { return };
+    if key.starts_with("crashed:") && matches!(st.run, Run::Running { .. }) {
+        st.resuming = Some(Resuming { key: key.to_string(), crashed_at: at, started_at, progress: st.last_progress_figures.clone() });
+    }
 }
 
 /// When a crashed job that auto-resume started is seen running: the crash alert's key and the

@@ -193,6 +193,24 @@ fn a_crash_that_auto_resume_brings_back_amends_its_alert_instead_of_a_new_messag
 }
 
 #[test]
+fn a_crashed_job_a_person_starts_again_amends_its_crash_alert_once_it_runs() {
+    let j = long("{}");
+    let crash = evaluate_long(&j, &was_running(&j), NO, &paused(), at(12, 0, 0), BERLIN);
+    let key = crash.section.unwrap().anomaly.map(|a| a.key(None)).unwrap();
+    let said = Decisions { started_at: Some(at(12, 0, 30).timestamp()), ..Decisions::default() };
+    let d = evaluate_long(&j, &crash.state, &said, &running("a"), at(12, 0, 31), BERLIN);
+    let s = d.section.expect("the crash alert is amended");
+    assert_eq!(s.amends.as_deref(), Some(key.as_str()));
+    assert!(!s.loud && s.anomaly.is_none(), "{s:?}");
+    assert!(matches!(&s.notes[..], [Note::Resumed { resumed, .. }] if resumed == "12:00:30"), "{:?}", s.notes);
+    let again = evaluate_long(&j, &d.state, &said, &running("a"), at(12, 0, 32), BERLIN);
+    assert!(again.section.is_none_or(|s| s.amends.is_none()), "said once");
+    // Seen running in the very second of the start (before the start counts): amended too.
+    let d = evaluate_long(&j, &crash.state, &said, &running("a"), at(12, 0, 30), BERLIN);
+    assert_eq!(d.section.and_then(|s| s.amends).as_deref(), Some(key.as_str()));
+}
+
+#[test]
 fn a_crash_reported_while_auto_resume_waited_is_not_reported_again_when_it_starts() {
     let j = long(r#"{"autoResume":true,"autoResumeBackoffSeconds":60}"#);
     let mut st = was_running(&j);
@@ -359,7 +377,11 @@ fn scheduled_check_reports_failures_with_backoff_and_recovery_once() {
         let (s, sec, _) = evaluate_check(&j, &st, NO, &r, secs, true);
         assert_eq!(sec.is_some(), want, "at +{secs}");
         if secs == 240 {
-            assert!(sec.unwrap().notes.contains(&Note::Recovered));
+            let sec = sec.unwrap();
+            assert!(sec.notes.contains(&Note::Recovered));
+            // Every chat's copy of the failing alert is amended: it says the check passes again.
+            assert_eq!(sec.amends, st.last_anomaly_key, "the recovery amends the alert it ends");
+            assert!(sec.amends.is_some());
         }
         st = s;
     }

@@ -2,7 +2,7 @@
 //! message Telegram shows, replaced messages still to delete, and its one pending outbox row
 //! (kind 'live') that a newer routine text rewrites while it waits.
 
-use super::outbox::now_ms;
+use super::outbox::{now_ms, OutMsg};
 use super::Store;
 use crate::policy::live::{LivePart, Shown};
 use anyhow::Result;
@@ -105,10 +105,10 @@ pub fn saw(store: &mut Store, chat: i64, message_id: i32) -> Result<()> {
     })
 }
 
-/// Live row `row` went out as the new live message `message_id` (showing `hash`); the message it
+/// Live row `m` went out as the new live message `message_id` (showing `hash`); the message it
 /// replaces, if any, is remembered for deletion.
-pub fn sent(store: &mut Store, chat: i64, row: i64, message_id: i32, hash: &str, replaced: Option<i32>) -> Result<()> {
-    let now = now_ms();
+pub fn sent(store: &mut Store, m: &OutMsg, message_id: i32, hash: &str, replaced: Option<i32>) -> Result<()> {
+    let (chat, now) = (m.chat_id, now_ms());
     store.write(|tx| {
         ensure(tx, chat)?;
         if let Some(old) = replaced {
@@ -118,26 +118,35 @@ pub fn sent(store: &mut Store, chat: i64, row: i64, message_id: i32, hash: &str,
             tx.execute("UPDATE live_message SET stale=?2 WHERE chat_id=?1", params![chat, serde_json::to_string(&stale)?])?;
         }
         tx.execute("UPDATE live_message SET tg_message_id=?2, sent_at=?3, edited_at=?3, hash=?4 WHERE chat_id=?1", params![chat, message_id, now, hash])?;
-        tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![row, now, message_id])?;
+        tx.execute(
+            &format!("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1 {UNCHANGED}"),
+            params![m.id, now, message_id, m.text, m.markup],
+        )?;
         Ok(())
     })
 }
 
-/// Live row `row` was delivered by editing the live message to show `hash` (`touched`), or the
+/// Live row `m` was delivered by editing the live message to show `hash` (`touched`), or the
 /// message showed it already (no edit: its edit window stays where it was).
-pub fn edited(store: &mut Store, chat: i64, row: i64, hash: &str, touched: bool) -> Result<()> {
-    let now = now_ms();
+pub fn edited(store: &mut Store, m: &OutMsg, hash: &str, touched: bool) -> Result<()> {
+    let (chat, now) = (m.chat_id, now_ms());
     store.write(|tx| {
         if touched {
             tx.execute("UPDATE live_message SET edited_at=?2, hash=?3 WHERE chat_id=?1", params![chat, now, hash])?;
         }
         tx.execute(
-            "UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=(SELECT tg_message_id FROM live_message WHERE chat_id=?3) WHERE id=?1",
-            params![row, now, chat],
+            &format!(
+                "UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=(SELECT tg_message_id FROM live_message WHERE chat_id=?3) WHERE id=?1 {UNCHANGED}"
+            ),
+            params![m.id, now, chat, m.text, m.markup],
         )?;
         Ok(())
     })
 }
+
+/// A delivered live row is done only if it still says what went out: a job that left while it
+/// was on its way (a stop, a completion) rewrote it, and it stays pending, to edit the message.
+const UNCHANGED: &str = "AND text=?4 AND markup IS ?5";
 
 /// Telegram no longer has the live message (deleted by a person): the next text is sent anew.
 pub fn lost(store: &mut Store, chat: i64) -> Result<()> {
@@ -196,7 +205,7 @@ mod tests {
         let (_d, mut s) = store();
         change(&mut s, 5, true, progress("a", "a1")).unwrap();
         let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
-        sent(&mut s, 5, row.id, 100, "h1", None).unwrap();
+        sent(&mut s, &row, 100, "h1", None).unwrap();
         let shown_now = shown(&s, 5).unwrap().unwrap();
         assert_eq!((shown_now.message_id, shown_now.hash.as_str()), (100, "h1"));
         assert!(!posted_after(&s, 5, 100).unwrap(), "its own row does not count");
@@ -206,7 +215,7 @@ mod tests {
         assert!(!posted_after(&s, 6, 100).unwrap(), "another chat's messages do not count");
         change(&mut s, 5, true, progress("a", "a2")).unwrap();
         let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
-        sent(&mut s, 5, row.id, 102, "h2", Some(100)).unwrap();
+        sent(&mut s, &row, 102, "h2", Some(100)).unwrap();
         assert_eq!(stale(&s, 5).unwrap(), vec![100]);
         forget_stale(&mut s, 5, 100).unwrap();
         assert!(stale(&s, 5).unwrap().is_empty());
@@ -214,6 +223,27 @@ mod tests {
         assert!(posted_after(&s, 5, 102).unwrap(), "a photo or a person's message below it");
         lost(&mut s, 5).unwrap();
         assert!(shown(&s, 5).unwrap().is_none(), "a lost message is sent anew");
+    }
+
+    #[test]
+    fn a_job_that_left_while_its_update_was_on_the_way_leaves_the_message_by_an_edit() {
+        let (_d, mut s) = store();
+        change(&mut s, 5, true, progress("a", "a runs")).unwrap();
+        let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
+        // The job is stopped while the row saying it runs is being sent: the reconcile rewrites it.
+        change(&mut s, 5, false, |parts| {
+            parts.clear();
+            ("none runs".into(), None)
+        })
+        .unwrap();
+        sent(&mut s, &row, 100, "h-a-runs", None).unwrap();
+        let (again, _) = outbox::head(&s, 5).unwrap().expect("the rewritten update is still to deliver");
+        assert_eq!((again.id, again.text.as_str()), (row.id, "none runs"));
+        assert_eq!(shown(&s, 5).unwrap().unwrap().message_id, 100, "it edits the message just sent");
+        edited(&mut s, &row, "h-a-runs", true).unwrap();
+        assert!(outbox::head(&s, 5).unwrap().is_some(), "nor is an edit of the old text the end of it");
+        edited(&mut s, &again, "h-none", true).unwrap();
+        assert!(outbox::head(&s, 5).unwrap().is_none());
     }
 
     #[test]
@@ -231,7 +261,7 @@ mod tests {
         change(&mut s, 5, true, progress("b", "b1")).unwrap();
         assert!(moves(&s, 5).unwrap());
         let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
-        sent(&mut s, 5, row.id, 100, "h1", None).unwrap();
+        sent(&mut s, &row, 100, "h1", None).unwrap();
         change(&mut s, 5, false, leave("zzz")).unwrap();
         assert!(outbox::head(&s, 5).unwrap().is_none(), "a job that was not in it changes nothing");
         change(&mut s, 5, false, leave("a")).unwrap();

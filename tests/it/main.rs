@@ -58,5 +58,6 @@ mod telegram_truth;
 mod tick;
 mod tick_loops;
 mod told_alike;
+mod trial;
 mod truth_views;
 mod watched;

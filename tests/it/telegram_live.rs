@@ -339,8 +339,13 @@ fn a_check_run_by_hand_that_passes_clears_failing_at_once_and_no_late_recovered_
     // The next scheduled runs pass too: nothing says "recovered" to the person who fixed it.
     let runs = env.count("SELECT COUNT(*) FROM runs WHERE job_id='chk'");
     assert!(eventually(T, || env.count("SELECT COUNT(*) FROM runs WHERE job_id='chk'") >= runs + 2));
-    let late: Vec<String> = env.tg.sent()[mark..].iter().filter(|m| m.text.contains("recovered")).map(|m| m.text.clone()).collect();
+    let sent = env.tg.sent();
+    let late: Vec<String> = sent[mark..].iter().filter(|m| m.method == "sendmessage" && m.text.contains("recovered")).map(|m| m.text.clone()).collect();
     assert!(late.is_empty(), "a late 'recovered': {late:?}");
+    // The alert itself says so (an edit makes no sound), so it no longer reads as failing.
+    let alert = sent.iter().find(|m| m.method == "sendmessage" && m.text.contains("broken")).unwrap();
+    let amended = env.tg.edits(ME, alert.message_id).iter().any(|e| e.text.contains("recovered: the check passes again"));
+    assert!(amended, "the failing alert was left as it was: {:?}", env.tg.edits(ME, alert.message_id));
     stop(d);
 }
 
