@@ -8,6 +8,7 @@ mod support;
 
 mod approvals_cli;
 mod back_online;
+mod chat_trial;
 mod cli_basics;
 mod config_validation;
 mod config_values;
@@ -58,6 +59,5 @@ mod telegram_truth;
 mod tick;
 mod tick_loops;
 mod told_alike;
-mod trial;
 mod truth_views;
 mod watched;

@@ -144,7 +144,7 @@ fn one_pass_of_the_trial_leaves_every_view_true_and_rings_only_direct_replies() 
 }
 
 #[test]
-#[ignore = "an hour: OPS_TRIAL_SECS=3600 cargo test --test it trial:: -- --ignored"]
+#[ignore = "an hour: OPS_TRIAL_SECS=3600 cargo test --test it chat_trial:: -- --ignored"]
 fn the_hour_long_trial_leaves_every_view_true_after_each_pass() {
     trial(env_num("OPS_TRIAL_SECS", 3600));
 }
