@@ -43,7 +43,11 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
         st.start_taken = Some(at);
         started(st, at);
     }
+    // A person's start not seen running yet (its worker still coming up: a loaded host, a slow
+    // start) is given START_GRACE_SECONDS before its absence is a crash.
+    let starting = |since: i64| st.start_taken == Some(since) && !st.last_seen.as_ref().is_some_and(|s| s.running) && t - since < START_GRACE_SECONDS;
     st.run = match (completed, running, st.run) {
+        (false, false, Run::Running { since }) if !said.stopped() && starting(since) => Run::Running { since },
         (true, _, Run::Completed { at }) => Run::Completed { at },
         (true, _, _) => Run::Completed { at: t },
         (false, true, Run::Running { since }) => Run::Running { since },
@@ -61,6 +65,9 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
         Run::Idle => Lifecycle::NotStarted,
     }
 }
+
+/// How long a job a person started may take to be seen running before its absence is a crash.
+pub const START_GRACE_SECONDS: i64 = 10;
 
 /// The lifecycle last stored in `st` for an observation, without changing anything (for
 /// `/status`).
@@ -127,10 +134,11 @@ mod tests {
         said.start(100);
         assert_eq!(advance(&mut st, &said, false, false, 100), NotStarted, "the start is not in that observation");
         assert_eq!(advance(&mut st, &said, true, false, 101), Running);
-        // A start that dies before the next observation is a crash all the same.
+        // A start that dies before it is ever seen is a crash all the same, once its grace is over.
         said.start(200);
         advance(&mut st, &said, false, false, 200);
-        assert_eq!(advance(&mut st, &said, false, false, 202), Crashed);
+        assert_eq!(advance(&mut st, &said, false, false, 202), Running, "still coming up");
+        assert_eq!(advance(&mut st, &said, false, false, 200 + START_GRACE_SECONDS), Crashed);
     }
 
     #[test]
@@ -185,6 +193,24 @@ mod tests {
                 assert_eq!(got, *want, "{name}: step {i} ({event})");
             }
         }
+    }
+
+    #[test]
+    fn a_started_job_has_a_grace_to_come_up_then_its_absence_is_a_crash() {
+        let seen = |st: &mut JobState, running: bool| st.last_seen = Some(crate::policy::state::Seen { running, ..Default::default() });
+        let mut said = Decisions::default();
+        said.start(100);
+        let mut st = JobState::default();
+        seen(&mut st, false);
+        assert_eq!(advance(&mut st, &said, false, false, 101), Running, "its worker is still coming up");
+        seen(&mut st, false);
+        assert_eq!(advance(&mut st, &said, true, false, 104), Running);
+        seen(&mut st, true);
+        assert_eq!(advance(&mut st, &said, false, false, 105), Crashed, "seen running, then gone: a crash at once");
+        let mut never = JobState::default();
+        seen(&mut never, false);
+        assert_eq!(advance(&mut never, &said, false, false, 101), Running);
+        assert_eq!(advance(&mut never, &said, false, false, 100 + START_GRACE_SECONDS), Crashed, "never came up: a crash after the grace");
     }
 
     #[test]
