@@ -61,14 +61,17 @@ pub fn rewrite_queued(store: &mut Store, outbox_id: i64, text: &str, markup: Opt
 /// Adds `line` to what the delivered message of row `outbox_id` still has to say, and the
 /// `gone` actions (space-separated) to the buttons it loses.
 pub fn add_amend(store: &mut Store, outbox_id: i64, line: &str, gone: &str) -> Result<()> {
-    store.write(|tx| {
-        tx.execute(
-            "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END,
-             gone = TRIM(COALESCE(gone, '') || ' ' || ?3) WHERE outbox_id=?1",
-            params![outbox_id, line, gone],
-        )?;
-        Ok(())
-    })
+    store.write(|tx| append_amend(tx, outbox_id, line, gone))
+}
+
+/// [`add_amend`] inside a transaction (also used when a row was rewritten during its send).
+pub(super) fn append_amend(tx: &super::Tx, outbox_id: i64, line: &str, gone: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END,
+         gone = TRIM(COALESCE(gone, '') || ' ' || ?3) WHERE outbox_id=?1",
+        params![outbox_id, line, gone],
+    )?;
+    Ok(())
 }
 
 /// A delivered alert with lines still to add.

@@ -25,10 +25,7 @@ pub fn mark_sent_as(store: &mut Store, m: &OutMsg, tg_message_id: i32) -> Result
         tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![m.id, now_ms(), tg_message_id])?;
         if let Some(added) = now.strip_prefix(m.text.as_str()).map(|a| a.trim_start_matches('\n')).filter(|a| !a.is_empty()) {
             tx.execute("UPDATE outbox SET shown=?2 WHERE id=?1", params![m.id, m.text])?;
-            tx.execute(
-                "UPDATE alert_messages SET amend = CASE WHEN amend IS NULL THEN ?2 ELSE amend || char(10) || ?2 END WHERE outbox_id=?1",
-                params![m.id, added],
-            )?;
+            super::alerts::append_amend(tx, m.id, added, "")?;
         }
         prune(tx)
     })
