@@ -54,6 +54,9 @@ fn a_second_start_moments_after_the_first_is_not_a_second_copy() {
     // The job does not report running yet; a second tap from a chat or the host comes now.
     let o = env.cli().args(["start", "scan"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("was started 0 s ago"), "{}", String::from_utf8_lossy(&o.stderr));
+    // "0 s ago" on a quiet host; a loaded CI machine has taken a second or two between the starts.
+    let err = String::from_utf8_lossy(&o.stderr);
+    let ago = err.split("was started ").nth(1).and_then(|t| t.split(" s ago").next()).and_then(|n| n.parse::<u64>().ok());
+    assert!(ago.is_some_and(|n| n <= 10), "{err}");
     assert_eq!(starts(&env), 1, "a second copy was started");
 }
