@@ -45,18 +45,27 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
     }
     // A person's start not seen running yet (its worker still coming up: a loaded host, a slow
     // start) is given START_GRACE_SECONDS before its absence is a crash.
+    // Seen running for the first time by an observation that began just before a person's start
+    // (its status command ran after it): that run is the person's start and begins then.
+    let first_seen_at = match said.started_at {
+        Some(at) if running && at >= t && at - t < START_GRACE_SECONDS && st.start_taken.is_none_or(|taken| taken < at) => at,
+        _ => t,
+    };
     let starting = |since: i64| st.start_taken == Some(since) && !st.last_seen.as_ref().is_some_and(|s| s.running) && t - since < START_GRACE_SECONDS;
     st.run = match (completed, running, st.run) {
         (false, false, Run::Running { since }) if !said.stopped() && starting(since) => Run::Running { since },
         (true, _, Run::Completed { at }) => Run::Completed { at },
         (true, _, _) => Run::Completed { at: t },
         (false, true, Run::Running { since }) => Run::Running { since },
-        (false, true, _) => Run::Running { since: t },
+        (false, true, _) => Run::Running { since: first_seen_at },
         (false, false, _) if said.stopped() => Run::Idle,
         (false, false, Run::Running { since }) => Run::Crashed { at: t, ran_seconds: (t - since).max(0) },
         (false, false, Run::Completed { .. }) => Run::Idle,
         (false, false, run @ (Run::Idle | Run::Crashed { .. })) => run,
     };
+    if matches!(st.run, Run::Running { since } if since == first_seen_at && first_seen_at != t) {
+        st.start_taken = Some(first_seen_at);
+    }
     match st.run {
         Run::Completed { .. } => Lifecycle::Completed,
         Run::Running { .. } => Lifecycle::Running,
@@ -159,6 +168,26 @@ mod tests {
         said.stop(300);
         advance(&mut st, &said, false, false, 301);
         assert_eq!(outdated(Some(200), &st, &said), Some(Outdated::Ended));
+    }
+
+    /// A tick's status command that began just before a person's start and ran after it (a
+    /// loaded host) sees the new run: that run is the person's start, by its start time, so its
+    /// report is known as theirs (no second ring) and its buttons are not "restarted since".
+    #[test]
+    fn a_run_first_seen_by_a_status_begun_before_its_start_is_that_start() {
+        let mut st = JobState::default();
+        let mut said = Decisions::default();
+        said.start(101);
+        assert_eq!(advance(&mut st, &said, true, false, 100), Running);
+        assert_eq!(current_run(&st), Some(101));
+        assert_eq!(outdated(Some(101), &st, &said), None);
+        assert_eq!(advance(&mut st, &said, true, false, 110), Running);
+        assert_eq!(current_run(&st), Some(101), "the next observation keeps the run");
+        // A start long after the observation began is not the run it saw.
+        let mut st = JobState::default();
+        said.start(100 + START_GRACE_SECONDS + 1);
+        advance(&mut st, &said, true, false, 100);
+        assert_eq!(current_run(&st), Some(100));
     }
 
     /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected

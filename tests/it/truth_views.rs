@@ -24,11 +24,16 @@ fn lines(p: &PathBuf) -> usize {
 /// `stops`), `commands.start` removes it (counted in `starts`); its status says running while
 /// `halt` is absent. With `stall`, it reports one progress key for ever and stalls after 1 s.
 fn scan(env: &Env, stall: bool) -> serde_json::Value {
+    scan_with(env, stall, "")
+}
+
+/// [`scan`] whose status command runs `first` before it looks (a slow status: `sleep 2`).
+fn scan_with(env: &Env, stall: bool, first: &str) -> serde_json::Value {
     let d = env.path().display().to_string();
     let key = if stall { r#","progressKey":"block-7""# } else { "" };
     let st = env.script(
         "scan.sh",
-        &format!("if [ -f {d}/halt ]; then echo '{{\"running\":false,\"completed\":false}}'; else echo '{{\"running\":true,\"completed\":false{key}}}'; fi\n"),
+        &format!("{first}\nif [ -f {d}/halt ]; then echo '{{\"running\":false,\"completed\":false}}'; else echo '{{\"running\":true,\"completed\":false{key}}}'; fi\n"),
     );
     let start = env.script("start.sh", &format!("echo x >> {d}/starts\nrm -f {d}/halt\n"));
     let halt = env.script("stop.sh", &format!("echo x >> {d}/stops\ntouch {d}/halt\n"));
@@ -114,6 +119,24 @@ fn a_start_rings_once_in_its_chat_with_its_reply_and_the_status_change_it_caused
     assert!(rang[0].contains("start scan (scan): exit 0"), "{rang:?}");
     let rang: Vec<String> = since(&env, GROUP, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
     assert!(rang.is_empty(), "the other chat is told silently: {rang:#?}");
+    stop(d);
+}
+
+/// A loaded host: the status command that first sees the started run began before the start
+/// (it takes 2 s here). That run is still the one the person started: no second ring.
+#[test]
+fn a_start_first_seen_by_a_status_begun_before_it_does_not_ring_again() {
+    let env = Env::new();
+    std::fs::write(env.path().join("halt"), "").unwrap();
+    env.config(json!([scan_with(&env, false, "sleep 2")]), json!({"tickSeconds": 1}));
+    let d = env.serve();
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan'") == 1), "the first poll saw scan not running");
+    let mark = env.tg.sent().len();
+    env.tg.message(ME, ME, "/start scan");
+    let seen = env.tg.eventually(T, |all| all[mark..].iter().any(|m| m.chat_id == GROUP && m.text.contains("running") && !m.text.contains("started by")));
+    assert!(seen, "the group never learned scan runs: {:?}", shown(&env, GROUP));
+    let rang: Vec<String> = since(&env, ME, mark).into_iter().filter(|m| !m.silent()).map(|m| m.text).collect();
+    assert_eq!(rang.len(), 1, "only the start's own reply rings in the chat that started it: {rang:#?}");
     stop(d);
 }
 
