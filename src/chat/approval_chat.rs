@@ -224,15 +224,8 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
                     tracing::error!(error = %e, "could not tell the other chats of the decision");
                 }
                 // Every other chat that was shown the request (the group that asked for it, the
-                // other approvers) learns what the run came to, silently.
-                if matches!(d, Decided::Ran { .. }) {
-                    let others = s2.store().and_then(|st| approval_messages::chats_shown(&st, row.id)).unwrap_or_default();
-                    for other in others.into_iter().filter(|c| *c != chat) {
-                        if let Err(e) = report_to(&s2, other, &row, &d, true, &who) {
-                            tracing::error!(error = %e, "could not tell a chat what the approved run came to");
-                        }
-                    }
-                }
+                // other approvers) learns what the run came to from its copy, edited once the run
+                // ended (chat/settle.rs): the copy is the view of the request.
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), approval = id, "decision failed"),
         }

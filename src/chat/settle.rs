@@ -10,6 +10,7 @@ use crate::engine::approval_flow::{self, ApprovalRow};
 use crate::i18n::Lang;
 use crate::policy::amend::keyboard_without;
 use crate::policy::approval::State;
+use crate::store::runs::RunRecord;
 use crate::store::{approval_messages, callbacks, outbox};
 use crate::t;
 use anyhow::Result;
@@ -19,20 +20,50 @@ use teloxide::types::InlineKeyboardMarkup;
 
 use teloxide::{ApiError, RequestError};
 
-/// The last line of a request message once it is no longer pending.
-fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
+/// The last line of a request message once it is no longer pending; once its run ended, how
+/// (`ran`: the run the approval made, [`ran_of`]).
+fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang, ran: Option<&RunRecord>) -> String {
     let when = r
         .decided_at
         .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S").to_string())
         .unwrap_or_default();
     let who = r.decided_by.clone().unwrap_or_else(|| "?".into());
+    let approved = t!(lang, "approval-decided-approved", who = &who, when = &when);
     match r.state {
         State::Rejected => t!(lang, "approval-decided-rejected", who = &who, when = &when),
         State::Expired => t!(lang, "approval-decided-expired"),
         State::Void => t!(lang, "approval-decided-void"),
-        _ => t!(lang, "approval-decided-approved", who = &who, when = &when),
+        State::Pending | State::Running => approved,
+        State::Interrupted => format!("{approved}\n{}", t!(lang, "approval-decided-interrupted")),
+        State::Succeeded | State::Failed => match ran {
+            Some(run) => format!("{approved}\n{}", ran_line(run, lang)),
+            None => approved,
+        },
     }
+}
+
+/// "▶ ran once: exit 0 in 12 ms".
+fn ran_line(run: &RunRecord, lang: Lang) -> String {
+    let summary = crate::render::stored_summary(run.summary.as_deref().unwrap_or("?"), lang);
+    t!(lang, "approval-decided-ran", summary = summary, duration = crate::i18n::millis(lang, run.duration_ms.unwrap_or(0).max(0) as u64))
+}
+
+/// The run approval `r` made, once it ended (None before, or when the record is gone).
+fn ran_of(s: &Services, r: &ApprovalRow) -> Result<Option<RunRecord>> {
+    if !matches!(r.state, State::Succeeded | State::Failed) {
+        return Ok(None);
+    }
+    Ok(s.store()?.run_by_origin(&format!("approval:{}", r.id))?.filter(|run| run.finished_at.is_some()))
+}
+
+/// The last lines of what run printed (stdout, then stderr), under "output:", or nothing.
+fn output_tail(run: &RunRecord, lang: Lang) -> String {
+    let o = format!("{}\n{}", run.stdout_tail.as_deref().unwrap_or("").trim(), run.stderr_tail.as_deref().unwrap_or("").trim());
+    if o.trim().is_empty() {
+        return String::new();
+    }
+    format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(o.trim(), 1000))
 }
 
 /// What a settled copy shows: a request message its request and how it ended, without buttons;
@@ -40,8 +71,13 @@ fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
 /// its keyboard without those requests' buttons.
 fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, chat: i64, shared: bool) -> Result<(String, Option<InlineKeyboardMarkup>)> {
     let lang = s.lang(chat);
+    let ran = ran_of(s, r)?;
     if !shared {
-        return Ok((format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang)), None));
+        let tail = ran.as_ref().map(|run| output_tail(run, lang)).unwrap_or_default();
+        let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang, ran.as_ref()));
+        // Telegram refuses an edit past its length limit for good: then without the output.
+        let with_tail = format!("{body}{tail}");
+        return Ok((if with_tail.encode_utf16().count() <= super::text::TELEGRAM_LIMIT { with_tail } else { body }, None));
     }
     let store = s.store()?;
     let (text, markup) = approval_messages::queued_as(&store, outbox_id)?.unwrap_or_default();
@@ -50,7 +86,8 @@ fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, cha
     for id in approval_messages::decided_in(&store, outbox_id)? {
         let Some(d) = approval_flow::get(&store, id)? else { continue };
         gone.extend(callbacks::request_tokens(&store, chat, id)?);
-        lines.push(format!("#{} {}: {}", d.id, d.job_id, final_line(&d, cfg, lang)));
+        let ran = ran_of(s, &d)?;
+        lines.push(format!("#{} {}: {}", d.id, d.job_id, final_line(&d, cfg, lang, ran.as_ref()).replace('\n', " · ")));
     }
     let keyboard = markup.as_deref().and_then(|m| keyboard_without(m, &|t| gone.contains(t))).and_then(|m| serde_json::from_str(&m).ok());
     let with_lines = format!("{text}\n\n{}", lines.join("\n"));

@@ -103,3 +103,10 @@ pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
     let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(ids)
 }
+
+/// The request's run ended (or was interrupted): every delivered copy is edited again, to say
+/// how (the copies said "Approved by …" while it ran).
+pub fn unsettle_tx(tx: &rusqlite::Transaction, approval_id: i64) -> Result<()> {
+    tx.execute("UPDATE approval_messages SET settled=0 WHERE approval_id=?1", [approval_id])?;
+    Ok(())
+}

@@ -218,6 +218,7 @@ pub fn record_run(store: &mut Store, id: i64, job_id: &str, state: State, detail
     store.write(|tx| {
         transition_tx(tx, id, State::Running, state, None, now)?;
         audit_tx(tx, Some(id), job_id, "run", None, detail)?;
+        super::approval_messages::unsettle_tx(tx, id)?;
         for f in follow {
             super::enqueue(tx, &f.job_id, &f.reason, now, f.not_before)?;
             audit_tx(tx, Some(id), job_id, "verify-queued", None, &format!("{} in {} s", f.job_id, f.delay_seconds))?;
@@ -247,6 +248,7 @@ pub fn mark_interrupted(store: &mut Store, now: i64) -> Result<Vec<ApprovalRow>>
             continue; // another process (a CLI approve) is still running it
         }
         if transition(store, r.id, State::Running, State::Interrupted, None, now)? {
+            store.write(|tx| super::approval_messages::unsettle_tx(tx, r.id))?;
             audit(store, Some(r.id), &r.job_id, "interrupted", None, "the daemon stopped during the run: outcome unknown; not re-run")?;
             out.push(r);
         }

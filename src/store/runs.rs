@@ -74,24 +74,38 @@ impl Store {
             "SELECT id, job_id, action, origin, started_at, finished_at, ok, summary, exit_code, duration_ms, stdout_tail, stderr_tail
              FROM runs WHERE job_id=?1 ORDER BY id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![job_id, limit], |r| {
-            Ok(RunRecord {
-                id: r.get(0)?,
-                job_id: r.get(1)?,
-                action: r.get(2)?,
-                origin: r.get(3)?,
-                started_at: r.get(4)?,
-                finished_at: r.get(5)?,
-                ok: r.get(6)?,
-                summary: r.get(7)?,
-                exit_code: r.get(8)?,
-                duration_ms: r.get(9)?,
-                stdout_tail: r.get(10)?,
-                stderr_tail: r.get(11)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![job_id, limit], record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The newest run asked for by `origin` ("approval:4": the run an approval made), for the
+    /// views that show how it ended.
+    pub fn run_by_origin(&self, origin: &str) -> Result<Option<RunRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, job_id, action, origin, started_at, finished_at, ok, summary, exit_code, duration_ms, stdout_tail, stderr_tail
+             FROM runs WHERE origin=?1 ORDER BY id DESC LIMIT 1",
+        )?;
+        let run = stmt.query_map([origin], record)?.next().transpose()?;
+        Ok(run)
+    }
+}
+
+/// A `runs` row read with the columns [`Store::runs`] selects, in that order.
+fn record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: r.get(0)?,
+        job_id: r.get(1)?,
+        action: r.get(2)?,
+        origin: r.get(3)?,
+        started_at: r.get(4)?,
+        finished_at: r.get(5)?,
+        ok: r.get(6)?,
+        summary: r.get(7)?,
+        exit_code: r.get(8)?,
+        duration_ms: r.get(9)?,
+        stdout_tail: r.get(10)?,
+        stderr_tail: r.get(11)?,
+    })
 }
 
 fn tail(s: &str) -> String {

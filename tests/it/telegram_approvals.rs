@@ -158,6 +158,9 @@ fn kill_9_during_a_write_run_is_reported_interrupted_after_restart_and_not_rerun
     let req = request_in(&env, ME);
     env.tg.press(&req, ME, &req.button("Approve").unwrap());
     assert!(eventually(T, || runs(&env).len() == 1), "the write job started");
+    let approved = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == req.message_id && m.text.contains("Approved by"));
+    assert!(approved.is_some(), "the copy says who approved while the run is on");
+    assert!(eventually(T, || env.count("SELECT COUNT(*) FROM approval_messages WHERE settled=0") == 0), "those edits are recorded");
     d.kill().unwrap();
     d.wait().unwrap();
     let pid = runs(&env)[0];
@@ -165,6 +168,9 @@ fn kill_9_during_a_write_run_is_reported_interrupted_after_restart_and_not_rerun
     let d = env.serve();
     let note = env.tg.wait_for(T, |m| m.text.contains("interrupted — outcome unknown")).expect("interrupted reported");
     assert!(note.button("Verify v").is_some(), "{:?}", note.body);
+    // The request's own message says so too (it said "Approved by …" while the run was on).
+    let said = env.tg.wait_for(T, |m| m.method == "editmessagetext" && m.message_id == req.message_id && m.text.contains("interrupted"));
+    assert!(said.is_some(), "the request copy still reads as approved: {:#?}", env.tg.edits(ME, req.message_id));
     let q = env.tg.press(&req, ME, &req.button("Approve").unwrap());
     assert!(env.tg.wait_answer(&q, T).unwrap().contains("Refused"));
     let seen = beats(&env);

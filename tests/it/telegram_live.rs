@@ -365,11 +365,13 @@ fn the_group_that_asked_for_a_write_run_approved_in_private_gets_its_result() {
     let copy = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1")).expect("the approver's copy");
     env.tg.press(&copy, ME, &copy.button("Approve").unwrap());
     assert!(env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("ran once")).is_some(), "the approver's chat gets the result");
-    let group = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("ran once"));
-    assert!(
-        group.as_ref().is_some_and(|m| m.text.contains("rotated") && m.silent()),
-        "the asking group gets the result, silently: {:?}",
-        env.tg.to_chat(GROUP)
-    );
+    // The group's copy of the request is edited to say how the run ended, with its output's tail.
+    let copy = env.tg.to_chat(GROUP).into_iter().find(|m| m.text.contains("Approval request #1")).expect("the group's copy of the request");
+    let ended = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.message_id == copy.message_id && m.method == "editmessagetext" && m.text.contains("exit 0"));
+    let ended = ended.unwrap_or_else(|| panic!("the group's request copy never told the outcome: {:#?}", env.tg.edits(GROUP, copy.message_id)));
+    assert!(ended.text.contains("Approved by") && ended.text.contains("rotated"), "{}", ended.text);
+    assert!(ended.body.get("reply_markup").is_none_or(|k| k["inline_keyboard"].as_array().is_none_or(|r| r.is_empty())), "buttons left: {}", ended.body);
+    // No second message: the copy is the view of the request.
+    assert!(!env.tg.to_chat(GROUP).iter().any(|m| m.text.contains("ran once")), "{:#?}", env.tg.to_chat(GROUP));
     stop(d);
 }
