@@ -152,7 +152,11 @@ async fn perform(s: &Services, job: &crate::config::Job, action: Action, chat: i
         }
         Err(e) => {
             let word = views::action_word(JobPress::from(action), lang);
-            (t!(lang, "action-failed", action = &word, id = &job.id, error = e.to_string()), None)
+            // The engine's error names the action and job for the CLI's "ERROR: stop scan: …";
+            // the chat's line names them already.
+            let error = e.to_string();
+            let error = error.strip_prefix(&format!("{} {}: ", action.as_str(), job.id)).unwrap_or(&error).to_string();
+            (t!(lang, "action-failed", action = &word, id = &job.id, error = error), None)
         }
     }
 }

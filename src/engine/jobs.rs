@@ -276,13 +276,18 @@ pub fn check_explicit(job: &Job, action: Action, allow_risk: bool) -> Result<()>
 
 /// How a stop was done.
 pub enum Stopped {
-    /// `commands.stop` ran (successfully).
+    /// `commands.stop` ran; when it failed, the job was not stopped.
     Command(Outcome),
     /// SIGTERM went to the job's process group.
     Signalled { pgid: i32, pid: i32 },
 }
 
 impl Stopped {
+    /// `commands.stop` ran and failed (the job is not marked stopped).
+    pub fn failed(&self) -> bool {
+        matches!(self, Stopped::Command(o) if !o.success())
+    }
+
     /// One English line for the run record (people read `render::acted_text`'s words).
     pub fn describe(&self, job: &str) -> String {
         match self {
@@ -302,7 +307,8 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     };
     mark(true)?;
     let stopped = stop_now(job, paths, origin).await;
-    if stopped.is_err() {
+    // A stop that failed stopped nothing: the job's absence, if it comes, is a crash.
+    if stopped.as_ref().is_ok_and(Stopped::failed) || stopped.is_err() {
         mark(false)?;
     }
     stopped
@@ -310,11 +316,7 @@ pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
 
 async fn stop_now(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
     if job.commands.stop.is_some() {
-        let out = execute(job, Action::Stop, paths, origin).await?;
-        if !out.success() {
-            bail!("stop {}: {}", job.id, out.summary());
-        }
-        return Ok(Stopped::Command(out));
+        return Ok(Stopped::Command(execute(job, Action::Stop, paths, origin).await?));
     }
     let st = observe(job, paths).await.map_err(|e| anyhow!("stop {}: {e}", job.id))?;
     if !st.running {

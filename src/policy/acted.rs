@@ -6,8 +6,8 @@ use super::check::FollowUp;
 use super::failure::Failure;
 use super::outcome::Outcome;
 
-/// The result of one person's action on a job; an error doing it (a stop command that failed,
-/// a job with nothing to stop) is not one of these but the action's `Err`.
+/// The result of one person's action on a job; an error before any command ran (a job with
+/// nothing to stop, a status that cannot be read) is not one of these but the action's `Err`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Acted {
     /// `commands.start` ran (its outcome may be a failure).
@@ -16,7 +16,7 @@ pub enum Acted {
     AlreadyRunning { pid: Option<i64> },
     /// Not started: a start began this many seconds ago (it may not report running yet).
     JustStarted { seconds: i64 },
-    /// `commands.stop` ran and succeeded.
+    /// `commands.stop` ran (its outcome may be a failure: then nothing was stopped).
     StoppedByCommand(Outcome),
     /// No `commands.stop`: SIGTERM went to the process group of the pid the status reported.
     Signalled { pgid: i32, pid: i32 },
@@ -37,12 +37,13 @@ pub enum Change {
 }
 
 impl Acted {
-    /// What the action changed: a refused or failed start changed nothing.
+    /// What the action changed: a refused or failed start, a failed stop changed nothing.
     pub fn change(&self) -> Option<Change> {
         match self {
             Acted::Started(o) => o.success().then_some(Change::Started),
             Acted::AlreadyRunning { .. } | Acted::JustStarted { .. } => None,
-            Acted::StoppedByCommand(_) | Acted::Signalled { .. } => Some(Change::Stopped),
+            Acted::StoppedByCommand(o) => o.success().then_some(Change::Stopped),
+            Acted::Signalled { .. } => Some(Change::Stopped),
             Acted::Ran { .. } => Some(Change::Ran),
         }
     }

@@ -233,7 +233,8 @@ fn stop_uses_the_stop_command_when_there_is_one_and_fails_with_its_reason() {
     std::fs::write(e.path("fail"), "").unwrap();
     let o = e.run(&["stop", "j"]);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-    assert!(stderr(&o).contains("stop j: exit 1") && stderr(&o).lines().count() == 1, "{}", show(&o));
+    assert!(stderr(&o).contains("stop j failed: exit 1") && stderr(&o).lines().count() == 1, "{}", show(&o));
+    assert!(stdout(&o).contains("stop j (j): exit 1 in "), "the command's outcome, as a chat's reply says it: {}", show(&o));
     assert_eq!(stop_runs(&e).len(), 2, "both attempts recorded");
 }
 

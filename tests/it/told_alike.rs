@@ -121,3 +121,26 @@ fn status_in_the_chat_and_on_the_cli_say_the_same_of_a_failing_check() {
         assert!(cli.lines().any(|l| l == line), "the chat says {line:?}, the CLI does not:\n{cli}\n--- chat:\n{}", reply.text);
     }
 }
+
+/// A stop whose command fails stopped nothing: the chat's reply and the CLI tell its exit and
+/// output in the same words, each fact once ("stop scan failed: stop scan: exit 1" said it
+/// twice, without the output), and the job is not marked stopped on purpose.
+#[test]
+fn a_stop_whose_command_fails_is_told_alike_with_its_output_and_marks_nothing() {
+    let env = Env::new();
+    let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"pid\":4242}'\n");
+    let halt = env.script("halt.sh", "echo 'worker unreachable' >&2\nexit 1\n");
+    env.config(json!([long_job("scan", &st, json!({"commands": {"start": ["true"], "status": ["sh", st], "stop": ["sh", halt]}}))]), json!({"host": "nas"}));
+    let (code, cli) = cli_says(&env, &["stop", "scan"]);
+    assert_eq!(code, Some(1), "{cli}");
+    let d = env.serve();
+    env.tg.message(ME, ME, "/stop scan");
+    let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("exit 1")).expect("the stop's reply");
+    stop(d);
+    assert!(reply.text.contains("worker unreachable"), "the command's output: {}", reply.text);
+    assert_eq!(reply.text.matches("exit 1").count(), 1, "said once: {}", reply.text);
+    for fact in reply_facts(&reply.text, "output:") {
+        assert!(cli.contains(fact.as_str()), "the chat says {fact:?}, the CLI does not:\n{cli}\n--- chat:\n{}", reply.text);
+    }
+    assert_eq!(env.count("SELECT COUNT(*) FROM job_decisions WHERE stopped_at IS NOT NULL"), 0, "marked stopped on purpose");
+}
