@@ -145,7 +145,7 @@ pub fn apply(db: &std::path::Path, m: &OutMsg, result: Result<i32, RequestError>
         tracing::warn!(chat_id = m.chat_id, outbox_id = m.id, error = %err, next = %verdict.said(now_ms()), "send failed");
     }
     match verdict.clone() {
-        Verdict::Sent(id) => delivery::mark_sent_as(&mut store, m, id),
+        Verdict::Sent(id) => delivery::mark_sent(&mut store, m, id),
         Verdict::Retry(at, count) => delivery::retry_at(&mut store, m.id, at, &err, count),
         Verdict::Plain => delivery::fall_back_to_plain(&mut store, m.id),
         Verdict::FailMessage => delivery::mark_failed(&mut store, m.id, &err),

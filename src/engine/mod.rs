@@ -20,4 +20,5 @@ pub mod secrets;
 pub mod sink;
 pub mod status_file;
 pub mod tick;
+pub mod tick_options;
 pub mod verify;

@@ -1,7 +1,6 @@
 //! One monitoring tick: observe concurrently, apply the pure policy, act, commit in one transaction.
 
 use super::batch::{run_all, Done, Work};
-use super::config_watch::Snapshot;
 use super::jobs::{self, Action};
 use super::paths::Paths;
 use super::scheduled::{self, Step};
@@ -11,78 +10,13 @@ use crate::policy::long::evaluate_long;
 use crate::policy::rate::Sample;
 use crate::policy::report::{AutoResume, Note, Section};
 use crate::policy::state::JobState;
-use crate::render::Report;
 use crate::store::{self, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Which part of the work a tick does. The CLI's one-shot `tick` does `All`; `serve` gives each
-/// job its own schedule (`Job`), runs each due chain item on its own (`Items`) and does the rest
-/// (`Global`) on the tick cadence, so a hung command delays nothing but itself.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Scope {
-    /// Everything, in one report.
-    All,
-    /// Approval expiry and config errors.
-    Global,
-    /// One job: a long job's status poll (and auto-resume), or a check when its schedule is due.
-    Job(String),
-    /// Chain items this process already claimed.
-    Items(Vec<store::QueueItem>),
-}
-
-impl Scope {
-    fn global(&self) -> bool {
-        matches!(self, Scope::All | Scope::Global)
-    }
-    fn covers(&self, job: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Job(id) => id == job,
-            _ => false,
-        }
-    }
-}
-
-/// How a tick behaves.
-#[derive(Debug, Clone)]
-pub struct TickOptions {
-    /// Observe and report, but run no auto-resume, chain or schedule, and store nothing.
-    pub dry_run: bool,
-    /// Which work this tick does.
-    pub scope: Scope,
-    /// The daemon's config snapshot; None: read the file (the CLI).
-    pub config: Option<Arc<Snapshot>>,
-    /// Spool the report in the tick's transaction (`serve`: the report waits for company before
-    /// it is queued, and a kill -9 meanwhile must not lose it; see [`store::spool`]).
-    pub spool: bool,
-    /// When the daemon started (Unix seconds): a cron mark before it passed while nothing
-    /// watched, and runs late. None (the CLI's tick): marks older than a tick are late.
-    pub started: Option<i64>,
-}
-
-impl Default for TickOptions {
-    fn default() -> Self {
-        TickOptions { dry_run: false, scope: Scope::All, config: None, spool: false, started: None }
-    }
-}
-
-/// What a tick produced.
-#[derive(Debug, Default)]
-pub struct TickOutcome {
-    /// The report (may be empty).
-    pub report: Report,
-    /// The config error, when the file is invalid (the last good config was used if any).
-    pub config_error: Option<String>,
-    /// Whether a config (current or last good) was available.
-    pub had_config: bool,
-    /// Sections held for the morning digest (quiet hours) instead of being reported now.
-    pub held: usize,
-    /// The spool row holding the report until it is delivered ([`TickOptions::spool`]).
-    pub spooled: Option<i64>,
-}
+pub use super::tick_options::{Scope, TickOptions, TickOutcome};
 
 /// Runs one tick at `Utc::now()`. Its writes wait for the database off the async workers
 /// ([`Store::write`] runs through [`store::blocking`]), so a busy database holds up nothing else.

@@ -164,7 +164,7 @@ mod tests {
         let (sending, _) = outbox::head(&store, 7).unwrap().unwrap();
         // An Ack in another chat rewrites the row while its send is on the wire.
         assert!(rewrite_queued(&mut store, id, "ALERT disk full\n✅ Acknowledged", None, None).unwrap());
-        crate::store::delivery::mark_sent_as(&mut store, &sending, 55).unwrap();
+        crate::store::delivery::mark_sent(&mut store, &sending, 55).unwrap();
         let (shown_text, _) = shown(&store, 7, 55).unwrap().unwrap();
         assert_eq!(shown_text, "ALERT disk full", "the message shows what went out");
         let amends = pending_amends(&store).unwrap();

@@ -7,19 +7,11 @@ use super::Store;
 use anyhow::Result;
 use rusqlite::params;
 
-/// Marks a message delivered.
-pub fn mark_sent(store: &mut Store, id: i64, tg_message_id: i32) -> Result<()> {
-    store.write(|tx| {
-        tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![id, now_ms(), tg_message_id])?;
-        prune(tx)
-    })
-}
-
 /// Row `m` went out as message `tg_message_id`, with the text it had when the send began. When
 /// news rewrote the row meanwhile (an Ack in another chat, a resume: [`super::alerts`]), the
 /// message shows the old text: the lines added are left to the alert's edit, which also takes
 /// the rewritten row's keyboard.
-pub fn mark_sent_as(store: &mut Store, m: &OutMsg, tg_message_id: i32) -> Result<()> {
+pub fn mark_sent(store: &mut Store, m: &OutMsg, tg_message_id: i32) -> Result<()> {
     store.write(|tx| {
         let now: String = tx.query_row("SELECT text FROM outbox WHERE id=?1", [m.id], |r| r.get(0))?;
         tx.execute("UPDATE outbox SET status='sent', sent_at=?2, tg_message_id=?3 WHERE id=?1", params![m.id, now_ms(), tg_message_id])?;

@@ -108,7 +108,7 @@ mod tests {
         let mut texts = Vec::new();
         while let Some((m, _)) = outbox::head(&s, 42).unwrap() {
             texts.push(m.text.clone());
-            crate::store::delivery::mark_sent(&mut s, m.id, 1).unwrap();
+            crate::store::delivery::mark_sent(&mut s, &m, 1).unwrap();
         }
         assert_eq!(texts[0], "greeting");
         assert_eq!(texts[1], "20 held");

@@ -210,7 +210,9 @@ mod tests {
         assert_eq!((shown_now.message_id, shown_now.hash.as_str()), (100, "h1"));
         assert!(!posted_after(&s, 5, 100).unwrap(), "its own row does not count");
         let reply = outbox::insert_parts(&mut s, 5, &["reply".into()], false, None, false).unwrap();
-        crate::store::delivery::mark_sent(&mut s, reply, 101).unwrap();
+        let (row, _) = outbox::head(&s, 5).unwrap().unwrap();
+        assert_eq!(row.id, reply);
+        crate::store::delivery::mark_sent(&mut s, &row, 101).unwrap();
         assert!(posted_after(&s, 5, 100).unwrap(), "a reply below it");
         assert!(!posted_after(&s, 6, 100).unwrap(), "another chat's messages do not count");
         change(&mut s, 5, true, progress("a", "a2")).unwrap();
