@@ -153,7 +153,12 @@ impl Trial {
 
     fn query<T: rusqlite::types::FromSql>(&self, sql: &str) -> Vec<Vec<T>> {
         let Ok(db) = self.env.db() else { return Vec::new() };
-        let mut st = db.prepare(sql).unwrap();
+        // A loaded host: the daemon may have created the file but not yet its tables.
+        let mut st = match db.prepare(sql) {
+            Ok(st) => st,
+            Err(e) if e.to_string().contains("no such table") => return Vec::new(),
+            Err(e) => panic!("{sql}: {e}"),
+        };
         let n = st.column_count();
         st.query_map([], |r| (0..n).map(|i| r.get(i)).collect()).unwrap().map(Result::unwrap).collect()
     }
