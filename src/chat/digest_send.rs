@@ -57,7 +57,7 @@ fn keyboard(store: &mut Store, chat: i64, d: &Digest, lang: Lang) -> Result<(Vec
             continue;
         }
         left -= j.actions.len();
-        rows.push(j.actions.iter().map(|a| views::alert_button(store, chat, *a, &j.job_id, None, lang)).collect::<Result<Vec<_>>>()?);
+        rows.push(j.actions.iter().map(|a| views::alert_button(store, chat, *a, &j.job_id, j.run, lang)).collect::<Result<Vec<_>>>()?);
     }
     rows.extend(requests);
     Ok((rows, ids))

@@ -100,6 +100,9 @@ pub struct JobNight {
     pub more: usize,
     /// Actions that fit its alerts still open (start, stop, run, logs), for buttons.
     pub actions: Vec<JobPress>,
+    /// The run its newest alert was about (its start, Unix seconds): the buttons are bound to
+    /// it, so a Stop pressed after the job was started again acts on nothing.
+    pub run: Option<i64>,
 }
 
 /// The digest: what happened between `since` and `until`, per job, and what still needs a
@@ -252,7 +255,8 @@ fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sam
     }
     let more = events.len().saturating_sub(EVENTS_PER_JOB);
     events.drain(..more);
-    Some(JobNight { job_id: id.into(), name: name.into(), progress, events, more, actions })
+    let run = mine.iter().rev().find(|r| r.section.anomaly.is_some()).and_then(|r| r.section.run);
+    Some(JobNight { job_id: id.into(), name: name.into(), progress, events, more, actions, run })
 }
 
 /// An alert: listed once per anomaly identity, counting how often it rang.

@@ -75,6 +75,19 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
     }
 }
 
+/// A worker restarted outside ops-monitor between two polls (by hand, by its own supervisor):
+/// the status names another pid than the one seen running. That is another run, from `t`: a
+/// button about the run before acts on nothing. (Its stall clock goes on: a status that names
+/// a new pid at every poll must not hide a stall.)
+pub fn restarted_outside(st: &mut JobState, pid: Option<i64>, t: i64) {
+    let before = st.last_seen.as_ref().filter(|s| s.running).and_then(|s| s.pid);
+    if let (Some(before), Some(now), Run::Running { .. }) = (before, pid, st.run) {
+        if before != now {
+            st.run = Run::Running { since: t };
+        }
+    }
+}
+
 /// How long a job a person started may take to be seen running before its absence is a crash.
 pub const START_GRACE_SECONDS: i64 = 10;
 
@@ -188,6 +201,22 @@ mod tests {
         said.start(100 + START_GRACE_SECONDS + 1);
         advance(&mut st, &said, true, false, 100);
         assert_eq!(current_run(&st), Some(100));
+    }
+
+    #[test]
+    fn a_worker_seen_under_another_pid_is_another_run() {
+        let mut st = JobState::default();
+        let said = Decisions::default();
+        let seen = |st: &mut JobState, pid: i64| st.last_seen = Some(crate::policy::state::Seen { running: true, pid: Some(pid), ..Default::default() });
+        advance(&mut st, &said, true, false, 100);
+        seen(&mut st, 10);
+        restarted_outside(&mut st, Some(10), 110);
+        assert_eq!(current_run(&st), Some(100), "the same pid is the same run");
+        restarted_outside(&mut st, None, 120);
+        assert_eq!(current_run(&st), Some(100), "a status without a pid says nothing of it");
+        restarted_outside(&mut st, Some(11), 130);
+        assert_eq!(current_run(&st), Some(130));
+        assert_eq!(outdated(Some(100), &st, &said), Some(Outdated::Restarted));
     }
 
     /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected

@@ -109,6 +109,7 @@ mod tests {
                 events: vec![Timed { at, event: alert }, Timed { at, event: Event::Completed }],
                 more: 0,
                 actions: Vec::new(),
+                run: None,
             }],
             pending: vec![Pending { id: 3, job_id: "rotate".into(), asked_by: "cli".into(), expires_at: at + 4000 }],
         }

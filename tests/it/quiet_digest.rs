@@ -186,8 +186,16 @@ fn the_digest_has_buttons_for_what_needs_a_decision_and_approvals_check_the_pres
         assert!(edited.button("Approve #1").is_none() && edited.button("Reject #1").is_none(), "{:?}", edited.body["reply_markup"]);
         assert!(edited.button("Start scan").is_some(), "the other buttons stay: {:?}", edited.body["reply_markup"]);
     }
+    // The digest's buttons are bound to the run its alert was about: once scan runs again (a
+    // new run), its Start acts on nothing and says why.
+    std::fs::remove_file(&dead).unwrap();
+    assert!(
+        eventually(T, || env.count("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state GLOB '*\"run\":{\"Running\"*'") == 1),
+        "scan seen running again"
+    );
     let q = env.tg.press(&mine, ME, &mine.button("Start scan").unwrap());
-    assert!(env.tg.wait_answer(&q, T).is_some(), "Start pressed from the digest is answered");
+    let answer = env.tg.wait_answer(&q, T).expect("Start pressed from the digest is answered");
+    assert!(answer.contains("restarted since"), "{answer}");
 }
 
 #[test]

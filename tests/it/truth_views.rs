@@ -72,6 +72,40 @@ fn a_stop_pressed_on_an_alert_about_an_earlier_run_is_refused_and_stops_nothing(
     stop(d);
 }
 
+/// A worker restarted outside ops-monitor between two polls (its status names another pid)
+/// is another run: a Stop on the stall alert about the run before is refused and stops nothing.
+#[test]
+fn a_stop_pressed_on_an_alert_about_a_worker_since_restarted_outside_is_refused() {
+    let env = Env::new();
+    let mut first = std::process::Command::new("sleep").arg("300").spawn().unwrap();
+    let mut second = std::process::Command::new("sleep").arg("300").spawn().unwrap();
+    let pid_file = env.path().join("pid");
+    std::fs::write(&pid_file, first.id().to_string()).unwrap();
+    let d = env.path().display().to_string();
+    let st =
+        env.script("st.sh", &format!("echo \"{{\\\"running\\\":true,\\\"completed\\\":false,\\\"progressKey\\\":\\\"b7\\\",\\\"pid\\\":$(cat {d}/pid)}}\"\n"));
+    let halt = env.script("stop.sh", &format!("echo x >> {d}/stops\n"));
+    let job = long_job("scan", &st, json!({"commands": {"start": ["true"], "status": ["sh", st], "stop": ["sh", halt]}, "policy": {"stallSeconds": 1}}));
+    env.config(json!([job]), json!({"tickSeconds": 1}));
+    let daemon = env.serve();
+    let alert = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("stalled"));
+    let alert = alert.unwrap_or_else(|| panic!("a stall alert in the group: {:?}", shown(&env, GROUP)));
+    let old_stop = alert.button("Stop").expect("the alert's Stop button");
+    // The worker is restarted by something else: its status now names the second process.
+    std::fs::write(&pid_file, second.id().to_string()).unwrap();
+    let polled = format!("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state LIKE '%\"pid\":{}%'", second.id());
+    assert!(eventually(T, || env.count(&polled) == 1), "a poll saw the new pid");
+    let q = env.tg.press(&alert, MEMBER, &old_stop);
+    let answer = env.tg.wait_answer(&q, T).expect("the press is answered");
+    assert!(answer.contains("restarted since"), "{answer}");
+    assert_eq!(lines(&counter(&env, "stops")), 0, "the new run was stopped by a button about the old one");
+    stop(daemon);
+    for p in [&mut first, &mut second] {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+}
+
 #[test]
 fn a_stop_or_start_in_one_chat_is_told_silently_in_the_other_naming_who_and_where() {
     let env = Env::new();
