@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 pub mod acted_text;
+pub mod approval_text;
 pub mod digest_text;
 mod outcome_words;
 pub mod overview_text;

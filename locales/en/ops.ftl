@@ -247,6 +247,15 @@ approval-result-refused = Request #{ $id } · { $host } ({ $job }): { $who } pre
 approval-result-rejected = Request #{ $id } · { $host } ({ $job }): rejected. Nothing ran.
 approval-result-ran = Request #{ $id } · { $host } ({ $job }): ran once: { $summary } in { $duration }
 approval-verification-queued = verification queued: { $jobs }
+cli-request-disabled = job { $id } is disabled (enabled: false in the config): nothing was requested; enable it to run it
+cli-approval-not-required = approval.required is false: running { $id } now (explicit request)
+cli-approval-created = approval request created:
+cli-approval-how = approve with `ops-monitor approve { $id }` or the Approve button in Telegram
+cli-no-pending = no open requests
+cli-approval-unknown = no approval request #{ $id } (see `ops-monitor pending` or `audit`)
+cli-approval-refused = request #{ $id } ({ $job }): refused: { $reason }
+cli-no-audit = no audit entries
+cli-no-audit-for = no audit entries for { $job }
 
 ## Warnings to the owner
 warn-conflict = ⚠️ { $host }: Another program is polling this bot's updates (Telegram 409: terminated by other getUpdates request). Only one ops-monitor serve may use a token.

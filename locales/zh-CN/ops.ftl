@@ -233,6 +233,15 @@ approval-result-refused = 请求 #{ $id } · { $host }（{ $job }）：{ $who } 
 approval-result-rejected = 请求 #{ $id } · { $host }（{ $job }）：已驳回。没有运行任何内容。
 approval-result-ran = 请求 #{ $id } · { $host }（{ $job }）：已运行一次：{ $summary }，用时 { $duration }
 approval-verification-queued = 已排队验证：{ $jobs }
+cli-request-disabled = 任务 { $id } 已停用（配置中 enabled: false）：未创建请求；启用后才能运行
+cli-approval-not-required = approval.required 为 false：现在运行 { $id }（明确请求）
+cli-approval-created = 已创建审批请求：
+cli-approval-how = 用 `ops-monitor approve { $id }` 或 Telegram 中的批准按钮批准
+cli-no-pending = 没有待审批的请求
+cli-approval-unknown = 没有审批请求 #{ $id }（见 `ops-monitor pending` 或 `audit`）
+cli-approval-refused = 请求 #{ $id }（{ $job }）：已拒绝：{ $reason }
+cli-no-audit = 没有审计记录
+cli-no-audit-for = { $job } 没有审计记录
 
 ## 给负责人的警告
 warn-conflict = ⚠️ { $host }：另一个程序正在拉取这个机器人的更新（Telegram 409：terminated by other getUpdates request）。一个令牌只能由一个 ops-monitor serve 使用。

@@ -4,7 +4,7 @@
 use super::{outbox_queue, Services};
 use crate::config::{Config, Job};
 use crate::engine::approval_flow::{self, ApprovalRow, Decided};
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
 use crate::policy::approval::{approvers, decide as check, Decider, Refusal, State};
 use crate::policy::press::Press;
 use crate::store::approval_rows::refused_before as approval_refused_before;
@@ -19,42 +19,6 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 /// The approvers for this config and allowlist.
 pub fn approver_ids(s: &Services, cfg: &Config) -> Vec<i64> {
     approvers(&cfg.telegram.approver_user_ids, &s.allowlist())
-}
-
-fn text(r: &ApprovalRow, job: Option<&Job>, cfg: &Config, lang: Lang) -> String {
-    let verify: Vec<String> = job
-        .map(|j| {
-            j.after
-                .iter()
-                .map(|a| t!(lang, "approval-then-item", job = &a.job_id, when = a.when.as_str(), delay = i18n::duration(lang, a.delay_seconds)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let exp = chrono::DateTime::from_timestamp(r.expires_at, 0).map(|t| t.with_timezone(&cfg.timezone).format("%H:%M:%S %Z").to_string()).unwrap_or_default();
-    [
-        t!(lang, "approval-request", id = r.id, host = &cfg.host),
-        t!(lang, "approval-job", name = job.map_or(r.job_id.as_str(), |j| j.name.as_str()), job = &r.job_id),
-        t!(lang, "approval-risk", risk = job.map_or("?", |j| j.risk.as_str())),
-        t!(lang, "approval-argv", argv = format!("{:?}", r.argv)),
-        t!(lang, "approval-cwd", cwd = &r.cwd),
-        t!(lang, "approval-then", then = if verify.is_empty() { "-".into() } else { verify.join(", ") }),
-        t!(lang, "approval-asked-by", who = &r.requested_via),
-        t!(lang, "approval-expires", when = exp),
-    ]
-    .join("\n")
-}
-
-/// Why a decision was refused, in the reader's language.
-pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
-    match r {
-        Refusal::NotPending(state) => t!(lang, "refuse-not-pending", state = *state),
-        Refusal::Expired => t!(lang, "refuse-expired"),
-        Refusal::NotApprover => t!(lang, "refuse-not-approver"),
-        Refusal::OwnRequest => t!(lang, "refuse-own"),
-        Refusal::JobChanged => t!(lang, "refuse-changed"),
-        Refusal::JobGone => t!(lang, "refuse-gone"),
-        Refusal::JobDisabled => t!(lang, "refuse-disabled"),
-    }
 }
 
 /// Approve/Reject for request `id` in `chat`: the tokens issued to this chat before are reused,
@@ -95,7 +59,7 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
     let lang = s.lang(chat);
     let k = keyboard(s, chat, r.id, lang)?;
     let mut store = s.store()?;
-    let mut body = text(r, cfg.job(&r.job_id), cfg, lang);
+    let mut body = request_text(r, cfg, lang);
     if shown == Shown::Again {
         body = format!("{}\n{body}", t!(lang, "approval-already-open"));
     }
@@ -200,7 +164,7 @@ pub async fn on_press(bot: &Bot, q: &CallbackQuery, s: &Arc<Services>, cb: &Call
     let pre = check(&approval_flow::request_of(&row), cfg.job(&row.job_id), Decider::User(user), &approvers, approve, now);
     let lang = s.lang(cb.chat_id);
     let answer = match &pre {
-        Err(r) => t!(lang, "answer-approve-refused", reason = refusal_text(r, lang)),
+        Err(r) => t!(lang, "answer-approve-refused", reason = crate::render::approval_text::refusal(r, lang)),
         Ok(_) if approve => t!(lang, "answer-approved", id = &row.job_id),
         Ok(_) => t!(lang, "answer-rejected"),
     };
@@ -264,29 +228,10 @@ fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool
     let host = crate::config::host::of(s.config().as_deref());
     let t = match d {
         Decided::Refused(why) => {
-            t!(lang, "approval-result-refused", id = r.id, host = &host, job = &r.job_id, who = who, reason = refusal_text(why, lang))
+            t!(lang, "approval-result-refused", id = r.id, host = &host, job = &r.job_id, who = who, reason = crate::render::approval_text::refusal(why, lang))
         }
         Decided::Rejected => t!(lang, "approval-result-rejected", id = r.id, host = &host, job = &r.job_id),
-        Decided::Ran { outcome, queued } => {
-            let summary = crate::render::outcome_summary(outcome, lang);
-            let mut t = t!(
-                lang,
-                "approval-result-ran",
-                id = r.id,
-                host = &host,
-                job = &r.job_id,
-                summary = summary,
-                duration = i18n::millis(lang, outcome.duration_ms)
-            );
-            let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
-            if !o.trim().is_empty() {
-                t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, 1500)));
-            }
-            if !queued.is_empty() {
-                t.push_str(&format!("\n{}", t!(lang, "approval-verification-queued", jobs = queued.join(", "))));
-            }
-            t
-        }
+        Decided::Ran { outcome, queued } => crate::render::approval_text::ran(r, &host, outcome, queued, lang),
     };
     outbox_queue::enqueue(&mut s.store()?, chat, &t, silent, None)?;
     s.wake.notify_one();
@@ -295,5 +240,5 @@ fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool
 
 /// The request's text as approvers saw it (for the final edit).
 pub(super) fn request_text(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
-    text(r, cfg.job(&r.job_id), cfg, lang)
+    crate::render::approval_text::request(r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, lang)
 }

@@ -1,12 +1,14 @@
 //! Host-side approval commands: request (`run <write job>`), `pending`, `approve`, `reject`, `audit`.
 
-use super::common::{load, print_outcome};
+use super::common::load;
 use super::Exit;
-use crate::config::Job;
-use crate::engine::approval_flow::{self, ApprovalRow, Decided};
+use crate::config::{Config, Job};
+use crate::engine::approval_flow::{self, Decided};
 use crate::engine::paths::Paths;
 use crate::policy::approval::Decider;
+use crate::render::approval_text;
 use crate::store::Store;
+use crate::t;
 use anyhow::Result;
 
 /// The host user as recorded in the trail: login name and uid (the uid is what counts).
@@ -32,31 +34,12 @@ fn fmt_time(t: i64, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::from_timestamp(t, 0).map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()).unwrap_or_default()
 }
 
-/// One request as text (also what approvers see).
-pub fn describe(r: &ApprovalRow, job: Option<&Job>, tz: chrono_tz::Tz) -> String {
-    let verify: Vec<String> =
-        job.map(|j| j.after.iter().map(|a| format!("{} ({}, after {} s)", a.job_id, a.when.as_str(), a.delay_seconds)).collect()).unwrap_or_default();
-    format!(
-        "#{id} {name} ({job_id}), risk {risk}\n  argv: {argv:?}\n  cwd: {cwd}\n  then: {verify}\n  asked by {via} at {at}; expires {exp}; state {state}",
-        id = r.id,
-        name = job.map_or(r.job_id.as_str(), |j| j.name.as_str()),
-        job_id = r.job_id,
-        risk = job.map_or("?", |j| j.risk.as_str()),
-        argv = r.argv,
-        cwd = r.cwd,
-        verify = if verify.is_empty() { "-".into() } else { verify.join(", ") },
-        via = r.requested_via,
-        at = fmt_time(r.created_at, tz),
-        exp = fmt_time(r.expires_at, tz),
-        state = r.state.as_str(),
-    )
-}
-
 /// `run <write job>`: creates a request, or shows the one already open (or, with
 /// `approval.required: false`, runs it now).
-pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32> {
+pub async fn request(paths: &Paths, job: &Job, cfg: &Config) -> Result<i32> {
+    let lang = cfg.locale;
     if !job.enabled {
-        return Err(super::Exit::usage(format!("job {} is disabled (enabled: false in the config): nothing was requested; enable it to run it", job.id)));
+        return Err(super::Exit::usage(t!(lang, "cli-request-disabled", id = &job.id)));
     }
     let mut store = Store::open(&paths.state_db)?;
     let asked = approval_flow::create(
@@ -68,12 +51,12 @@ pub async fn request(paths: &Paths, job: &Job, tz: chrono_tz::Tz) -> Result<i32>
     )?;
     let r = asked.row;
     if !job.approval.required {
-        say!("approval.required is false: running {} now (explicit request)", job.id);
+        say!("{}", t!(lang, "cli-approval-not-required", id = &job.id));
         return decide(paths, r.id, true).await;
     }
-    let head = if asked.new { "approval request created" } else { "a request for this job is already open (nobody was asked again)" };
-    say!("{head}:\n{}", describe(&r, Some(job), tz));
-    say!("approve with `ops-monitor approve {}` or the Approve button in Telegram", r.id);
+    let head = if asked.new { t!(lang, "cli-approval-created") } else { t!(lang, "approval-already-open") };
+    say!("{head}\n{}", approval_text::request(&r, Some(job), &cfg.host, cfg.timezone, lang));
+    say!("{}", t!(lang, "cli-approval-how", id = r.id));
     Ok(0)
 }
 
@@ -82,10 +65,10 @@ pub fn pending(paths: &Paths) -> Result<i32> {
     let cfg = load(paths)?;
     let rows = approval_flow::list(&Store::open(&paths.state_db)?, Some(crate::policy::approval::State::Pending))?;
     if rows.is_empty() {
-        say!("no open requests");
+        say!("{}", t!(cfg.locale, "cli-no-pending"));
     }
     for r in rows {
-        say!("{}", describe(&r, cfg.job(&r.job_id), cfg.timezone));
+        say!("{}\n", approval_text::request(&r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, cfg.locale));
     }
     Ok(0)
 }
@@ -93,26 +76,30 @@ pub fn pending(paths: &Paths) -> Result<i32> {
 /// `approve <id>` / `reject <id>`.
 pub async fn decide(paths: &Paths, id: i64, approve: bool) -> Result<i32> {
     let cfg = load(paths)?;
+    let lang = cfg.locale;
     if approval_flow::get(&Store::open(&paths.state_db)?, id)?.is_none() {
-        return Err(Exit::usage(format!("no approval request #{id} (see `ops-monitor pending` or `audit`)")));
+        return Err(Exit::usage(t!(lang, "cli-approval-unknown", id = id)));
     }
     let (row, decided) = approval_flow::decide(paths, &cfg, id, Decider::Host(approval_flow::host_uid()), &actor(), approve, &[]).await?;
     match decided {
         // Nothing ran and asking again will not change that: a usage-class exit (2).
-        Decided::Refused(r) => Err(Exit::usage(format!("request #{id} ({}): refused: {r}", row.job_id))),
+        Decided::Refused(r) => Err(Exit::usage(t!(lang, "cli-approval-refused", id = id, job = &row.job_id, reason = approval_text::refusal(&r, lang)))),
         Decided::Rejected => {
-            say!("request #{id} ({}) rejected; nothing ran", row.job_id);
+            say!("{}", t!(lang, "approval-result-rejected", id = id, host = &cfg.host, job = &row.job_id));
             Ok(0)
         }
         Decided::Ran { outcome, queued } => {
-            print_outcome(&format!("run {} (request #{id})", row.job_id), &outcome);
-            for q in &queued {
-                say!("verification queued: {q} (runs on the next tick)");
-            }
+            // The same words as the requesting chat's report.
+            say!("{}", approval_text::ran(&row, &cfg.host, &outcome, &queued, lang));
             if outcome.success() {
                 Ok(0)
             } else {
-                Err(anyhow::anyhow!("run {} failed: {}", row.job_id, outcome.summary()))
+                let word = crate::render::acted_text::action_word(crate::policy::press::JobPress::Run, lang);
+                Err(Exit {
+                    code: super::EXIT_FAILED,
+                    msg: t!(lang, "action-failed", action = &word, id = &row.job_id, error = crate::render::outcome_summary(&outcome, lang)),
+                }
+                .into())
             }
         }
     }
@@ -131,7 +118,8 @@ pub fn audit(paths: &Paths, job: Option<&str>) -> Result<i32> {
                 return Err(Exit::usage(format!("unknown job {id:?}")));
             }
         }
-        say!("no audit entries{}", job.map(|j| format!(" for {j}")).unwrap_or_default());
+        let lang = cfg.as_ref().map_or_else(Default::default, |c| c.locale);
+        say!("{}", job.map_or_else(|| t!(lang, "cli-no-audit"), |j| t!(lang, "cli-no-audit-for", job = j)));
         return Ok(0);
     }
     for a in trail {

@@ -15,14 +15,3 @@ pub fn load(paths: &Paths) -> Result<Config> {
 pub fn find<'a>(cfg: &'a Config, id: &str) -> Result<&'a Job> {
     cfg.job(id).ok_or_else(|| Exit::usage(format!("unknown job id {id:?}; known: {}", cfg.job_ids().join(", "))))
 }
-
-pub fn print_outcome(label: &str, o: &crate::engine::runner::Outcome) {
-    // The same words as the chat and the audit trail ("exit 0 in 1.3 s").
-    say!("{label}: {} in {}", o.summary(), crate::i18n::millis(crate::i18n::Lang::En, o.duration_ms));
-    if !o.stdout.trim().is_empty() {
-        say!("{}", crate::policy::check::tail_chars(&o.stdout, 2000));
-    }
-    if !o.stderr.trim().is_empty() {
-        eprintln!("{}", crate::policy::check::tail_chars(&o.stderr, 2000));
-    }
-}

@@ -186,7 +186,7 @@ async fn run(paths: &Paths, id: &str) -> Result<i32> {
     let cfg = load(paths)?;
     let job = find(&cfg, id)?;
     if job.kind == config::Kind::OneShotWrite {
-        return super::approve_cmd::request(paths, job, cfg.timezone).await;
+        return super::approve_cmd::request(paths, job, &cfg).await;
     }
     jobs::check_explicit(job, Action::Run, false).map_err(|e| Exit::usage(e.to_string()))?;
     print_acted(&job_acts::run(job, paths, "cli").await?.0, job, cfg.locale)

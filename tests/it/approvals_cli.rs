@@ -14,6 +14,14 @@ impl Env {
         e.config("echo run >> \"$(dirname \"$0\")/ran\"; echo wrote", write_policy, approval);
         e
     }
+    /// [`Env::new`] with the config's `locale`.
+    fn in_locale(locale: &str) -> Env {
+        let e = Env::new(json!({}), json!({}));
+        let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(e.path("c.json")).unwrap()).unwrap();
+        cfg["locale"] = json!(locale);
+        std::fs::write(e.path("c.json"), cfg.to_string()).unwrap();
+        e
+    }
     fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
@@ -56,8 +64,8 @@ fn approve_runs_once_then_the_verification_and_the_audit_shows_it_all() {
     assert!(out(&o).contains("argv:") && out(&o).contains("then: v (success"), "{}", out(&o));
     assert_eq!(e.runs(), 0, "a request runs nothing");
     let pending = out(&e.run(&["pending"]));
-    assert!(pending.contains("#1 Write <b>x</b> (w)"), "{pending}");
-    assert!(pending.contains(" CST;"), "times in the configured timezone: {pending}");
+    assert!(pending.contains("request #1") && pending.contains("• Write <b>x</b> (w)"), "{pending}");
+    assert!(pending.contains(" CST"), "times in the configured timezone: {pending}");
     assert!(e.run(&["tick", "--print-only"]).status.success());
     assert_eq!(e.runs(), 0, "tick never runs a write job");
     // The id as every output shows it ("#1") is accepted too.
@@ -83,7 +91,7 @@ fn reject_runs_nothing() {
     let e = Env::new(json!({}), json!({}));
     e.run(&["run", "w"]);
     let o = e.run(&["reject", "1"]);
-    assert!(out(&o).contains("rejected; nothing ran"));
+    assert!(out(&o).contains("rejected. Nothing ran"), "{}", out(&o));
     assert_eq!(e.run(&["approve", "1"]).status.code(), Some(2));
     assert_eq!(e.runs(), 0);
 }
@@ -188,4 +196,21 @@ fn a_failed_write_run_queues_its_failure_jobs_not_its_verification() {
     assert!(!out(&t).contains("(v,"), "the success verification did not run: {}", out(&t));
     let audit = out(&e.run(&["audit", "--job", "w"]));
     assert!(audit.contains("w run: exit 3") || audit.contains("run: exit 3"), "{audit}");
+}
+
+/// The host's request, approval and its result read as the chat's do, in the config's locale
+/// (they were English whatever the locale).
+#[test]
+fn the_host_approval_path_speaks_the_configs_locale_in_the_chats_words() {
+    let e = Env::in_locale("zh-CN");
+    let o = e.run(&["run", "w"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("已创建审批请求") && out(&o).contains("🔐 审批请求 #1") && out(&o).contains("- 风险：write_local"), "{}", out(&o));
+    assert!(out(&e.run(&["pending"])).contains("审批请求 #1"));
+    let o = e.run(&["approve", "1"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("已运行一次：退出码 0") && out(&o).contains("wrote") && out(&o).contains("已排队验证：v"), "{}", out(&o));
+    let again = e.run(&["approve", "1"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(out(&again).contains("已拒绝"), "{}", out(&again));
 }

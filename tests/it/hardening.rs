@@ -270,7 +270,7 @@ fn asking_again_on_the_host_while_a_request_is_open_shows_it_and_creates_nothing
     write_job(&e, json!({}));
     assert!(stdout(&run(&e, &["run", "w"])).contains("approval request created"));
     let again = stdout(&run(&e, &["run", "w"]));
-    assert!(again.contains("already open") && again.contains("#1 "), "{again}");
+    assert!(again.contains("already has an open request") && again.contains("#1 "), "{again}");
     assert_eq!(e.count("SELECT COUNT(*) FROM approvals"), 1);
     assert_eq!(e.count("SELECT COUNT(*) FROM audit WHERE event='requested'"), 1);
     assert!(run(&e, &["reject", "1"]).status.success());
