@@ -122,9 +122,9 @@ async fn settle_message(bot: &Bot, s: &Services, r: &ApprovalRow, cfg: &Config, 
     }
     let marked = s.store().and_then(|mut st| {
         if shared {
-            approval_messages::mark_settled_one(&mut st, r.id, outbox_id)
+            approval_messages::mark_settled_one(&mut st, r.id, outbox_id, r.state.as_str())
         } else {
-            approval_messages::mark_settled(&mut st, outbox_id)
+            approval_messages::mark_settled(&mut st, outbox_id, r.state.as_str())
         }
     });
     if let Err(e) = marked {

@@ -301,15 +301,23 @@ impl Stopped {
 /// when the watcher sees it go), then `commands.stop`, else SIGTERM to the process group of the
 /// status pid; the mark is taken back when the stop fails.
 pub async fn stop(job: &Job, paths: &Paths, origin: &str) -> Result<Stopped> {
-    let mark = |on: bool| {
-        let now = chrono::Utc::now().timestamp();
-        crate::store::decision_rows::decide(&mut Store::open(&paths.state_db)?, &job.id, |d| if on { d.stop(now) } else { d.stopped_at = None }).map(drop)
-    };
-    mark(true)?;
+    use crate::store::decision_rows::decide;
+    let now = chrono::Utc::now().timestamp();
+    let mut before = None;
+    decide(&mut Store::open(&paths.state_db)?, &job.id, |d| {
+        before = d.stopped_at;
+        d.stop(now)
+    })?;
     let stopped = stop_now(job, paths, origin).await;
-    // A stop that failed stopped nothing: the job's absence, if it comes, is a crash.
+    // A stop that failed stopped nothing: the mark goes back to what it was (a job stopped
+    // before stays stopped; a running one's absence, if it comes, is a crash), unless a person
+    // decided otherwise meanwhile.
     if stopped.as_ref().is_ok_and(Stopped::failed) || stopped.is_err() {
-        mark(false)?;
+        decide(&mut Store::open(&paths.state_db)?, &job.id, |d| {
+            if d.stopped_at == Some(now) {
+                d.stopped_at = before;
+            }
+        })?;
     }
     stopped
 }

@@ -6,10 +6,13 @@ use super::paths::Paths;
 use super::scheduled::{self, Step};
 use crate::config::{Config, Job, Kind, Risk, When};
 use crate::policy::check::{evaluate_check, follow_ups, schedule_due};
+use crate::policy::decisions::Decisions;
+use crate::policy::failure::Failure;
 use crate::policy::long::evaluate_long;
 use crate::policy::rate::Sample;
 use crate::policy::report::{AutoResume, Note, Section};
 use crate::policy::state::JobState;
+use crate::policy::status::JobStatus;
 use crate::store::{self, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -251,6 +254,7 @@ impl Tick<'_> {
                 // Read after the observation: a stop pressed while the status command ran is
                 // known before the job's absence is judged.
                 let said = store::decision_rows::of(store, &job.id)?;
+                let prev = restarted_outside(prev, &said, &obs, t);
                 let d = evaluate_long(&job, &prev, &said, &obs, self.now, self.cfg.timezone);
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
@@ -344,4 +348,16 @@ impl Tick<'_> {
             }
         }
     }
+}
+
+/// `prev` with its run renewed when the worker was restarted outside ops-monitor since the
+/// last poll ([`lifecycle::restarted_outside`]): whether the pid seen before is gone is looked
+/// up here, on the host, for the pure rule.
+fn restarted_outside(mut prev: JobState, said: &Decisions, obs: &Result<JobStatus, Failure>, t: i64) -> JobState {
+    if let Ok(s) = obs {
+        let old = prev.last_seen.as_ref().and_then(|l| l.pid).and_then(|p| i32::try_from(p).ok());
+        let old_alive = old.map(super::runner::pid_running);
+        crate::policy::lifecycle::restarted_outside(&mut prev, said, s.running, s.pid, old_alive, t);
+    }
+    prev
 }

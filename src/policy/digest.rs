@@ -100,8 +100,8 @@ pub struct JobNight {
     pub more: usize,
     /// Actions that fit its alerts still open (start, stop, run, logs), for buttons.
     pub actions: Vec<JobPress>,
-    /// The run its newest alert was about (its start, Unix seconds): the buttons are bound to
-    /// it, so a Stop pressed after the job was started again acts on nothing.
+    /// The run its newest alert about a run was about (its start, Unix seconds): the buttons
+    /// are bound to it, so a Stop pressed after the job was started again acts on nothing.
     pub run: Option<i64>,
 }
 
@@ -255,7 +255,7 @@ fn night(id: &str, name: &str, mine: &[&Recorded], progress: Option<(Sample, Sam
     }
     let more = events.len().saturating_sub(EVENTS_PER_JOB);
     events.drain(..more);
-    let run = mine.iter().rev().find(|r| r.section.anomaly.is_some()).and_then(|r| r.section.run);
+    let run = mine.iter().rev().filter(|r| r.section.anomaly.is_some()).find_map(|r| r.section.run);
     Some(JobNight { job_id: id.into(), name: name.into(), progress, events, more, actions, run })
 }
 

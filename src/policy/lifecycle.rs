@@ -35,37 +35,31 @@ pub fn stalled_for(job: &crate::config::Job, st: &JobState, s: &crate::policy::s
 /// returns the lifecycle now. A start asked for by a person ([`Decisions::started_at`]) or by
 /// auto-resume ([`started`]) counts as running from then on, so a job that dies before it is
 /// first seen is a crash too; a stop on purpose ([`Decisions::stopped_at`]) is no crash.
-/// `t` is when the observation began: a start in that second or later is not in it (a status
-/// taken just before a person's start, committed after it, said "not running": no crash), the
-/// next observation judges it.
+/// `t` is when the observation began: a start in that second or later is not in it when it
+/// says "not running" (a status taken just before a person's start, committed after it: no
+/// crash; the next observation judges it); when it says running, its status command ran after
+/// the start (a loaded host) and saw the person's run, which begins at the start.
 pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bool, t: i64) -> Lifecycle {
-    if let Some(at) = said.started_at.filter(|at| *at < t && st.start_taken.is_none_or(|taken| taken < *at)) {
-        st.start_taken = Some(at);
-        started(st, at);
+    if let Some(at) = pending_start(st, said) {
+        if at < t || (running && at - t < START_GRACE_SECONDS) {
+            st.start_taken = Some(at);
+            started(st, at);
+        }
     }
     // A person's start not seen running yet (its worker still coming up: a loaded host, a slow
     // start) is given START_GRACE_SECONDS before its absence is a crash.
-    // Seen running for the first time by an observation that began just before a person's start
-    // (its status command ran after it): that run is the person's start and begins then.
-    let first_seen_at = match said.started_at {
-        Some(at) if running && at >= t && at - t < START_GRACE_SECONDS && st.start_taken.is_none_or(|taken| taken < at) => at,
-        _ => t,
-    };
     let starting = |since: i64| st.start_taken == Some(since) && !st.last_seen.as_ref().is_some_and(|s| s.running) && t - since < START_GRACE_SECONDS;
     st.run = match (completed, running, st.run) {
         (false, false, Run::Running { since }) if !said.stopped() && starting(since) => Run::Running { since },
         (true, _, Run::Completed { at }) => Run::Completed { at },
         (true, _, _) => Run::Completed { at: t },
         (false, true, Run::Running { since }) => Run::Running { since },
-        (false, true, _) => Run::Running { since: first_seen_at },
+        (false, true, _) => Run::Running { since: t },
         (false, false, _) if said.stopped() => Run::Idle,
         (false, false, Run::Running { since }) => Run::Crashed { at: t, ran_seconds: (t - since).max(0) },
         (false, false, Run::Completed { .. }) => Run::Idle,
         (false, false, run @ (Run::Idle | Run::Crashed { .. })) => run,
     };
-    if matches!(st.run, Run::Running { since } if since == first_seen_at && first_seen_at != t) {
-        st.start_taken = Some(first_seen_at);
-    }
     match st.run {
         Run::Completed { .. } => Lifecycle::Completed,
         Run::Running { .. } => Lifecycle::Running,
@@ -75,16 +69,21 @@ pub fn advance(st: &mut JobState, said: &Decisions, running: bool, completed: bo
     }
 }
 
+/// The start a person asked for that `st` has not taken in yet.
+fn pending_start(st: &JobState, said: &Decisions) -> Option<i64> {
+    said.started_at.filter(|at| st.start_taken.is_none_or(|taken| taken < *at))
+}
+
 /// A worker restarted outside ops-monitor between two polls (by hand, by its own supervisor):
-/// the status names another pid than the one seen running. That is another run, from `t`: a
-/// button about the run before acts on nothing. (Its stall clock goes on: a status that names
-/// a new pid at every poll must not hide a stall.)
-pub fn restarted_outside(st: &mut JobState, pid: Option<i64>, t: i64) {
+/// the status names another pid, and the pid seen running before is gone (`old_alive`, looked
+/// up by the caller). That is another run, from `t`: a button about the run before acts on
+/// nothing. A status naming another live process (a worker's current child) is the same run;
+/// a start a person asked for is [`advance`]'s to take in. The stall clock goes on.
+pub fn restarted_outside(st: &mut JobState, said: &Decisions, running: bool, pid: Option<i64>, old_alive: Option<bool>, t: i64) {
     let before = st.last_seen.as_ref().filter(|s| s.running).and_then(|s| s.pid);
-    if let (Some(before), Some(now), Run::Running { .. }) = (before, pid, st.run) {
-        if before != now {
-            st.run = Run::Running { since: t };
-        }
+    let moved = matches!((before, pid), (Some(b), Some(n)) if b != n);
+    if moved && running && old_alive == Some(false) && matches!(st.run, Run::Running { .. }) && pending_start(st, said).is_none() {
+        st.run = Run::Running { since: t };
     }
 }
 
@@ -206,17 +205,28 @@ mod tests {
     #[test]
     fn a_worker_seen_under_another_pid_is_another_run() {
         let mut st = JobState::default();
-        let said = Decisions::default();
+        let mut said = Decisions::default();
         let seen = |st: &mut JobState, pid: i64| st.last_seen = Some(crate::policy::state::Seen { running: true, pid: Some(pid), ..Default::default() });
         advance(&mut st, &said, true, false, 100);
         seen(&mut st, 10);
-        restarted_outside(&mut st, Some(10), 110);
+        restarted_outside(&mut st, &said, true, Some(10), Some(true), 110);
         assert_eq!(current_run(&st), Some(100), "the same pid is the same run");
-        restarted_outside(&mut st, None, 120);
+        restarted_outside(&mut st, &said, true, None, None, 120);
         assert_eq!(current_run(&st), Some(100), "a status without a pid says nothing of it");
-        restarted_outside(&mut st, Some(11), 130);
+        restarted_outside(&mut st, &said, true, Some(11), Some(true), 125);
+        assert_eq!(current_run(&st), Some(100), "another live process (a child of the worker) is the same run");
+        restarted_outside(&mut st, &said, false, Some(11), Some(false), 126);
+        assert_eq!(current_run(&st), Some(100), "a last status saying it stopped is no restart");
+        restarted_outside(&mut st, &said, true, Some(11), Some(false), 130);
         assert_eq!(current_run(&st), Some(130));
         assert_eq!(outdated(Some(100), &st, &said), Some(Outdated::Restarted));
+        // A person's stop and start between two polls: the person's start, not a restart outside.
+        seen(&mut st, 11);
+        said.start(141);
+        restarted_outside(&mut st, &said, true, Some(12), Some(false), 140);
+        assert_eq!(current_run(&st), Some(130), "left to advance");
+        advance(&mut st, &said, true, false, 140);
+        assert_eq!(current_run(&st), Some(141), "the run begins at the person's start");
     }
 
     /// Each row: event ("run", "idle", "done", "start", "stop"), then the lifecycle expected

@@ -82,7 +82,6 @@ pub fn evaluate_long(job: &Job, prev: &JobState, said: &Decisions, obs: &Result<
         Ok(s) => s,
     };
     track_progress(&mut st, status, t);
-    lifecycle::restarted_outside(&mut st, status.pid, t);
     if let Some(f) = progress_figures(status) {
         st.last_progress_figures = Some(f);
     }

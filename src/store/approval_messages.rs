@@ -66,10 +66,18 @@ pub fn queued_as(store: &Store, id: i64) -> Result<Option<(String, Option<String
     Ok(store.conn().query_row("SELECT text, markup FROM outbox WHERE id=?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
 }
 
-/// Marks request `approval_id`'s place in outbox row `outbox_id` as edited to its final state.
-pub fn mark_settled_one(store: &mut Store, approval_id: i64, outbox_id: i64) -> Result<()> {
+/// Only while the request is still in the state an edit showed: a run that ended while its
+/// "Approved by" edit was on the wire leaves the copy unsettled, for the edit with the result.
+const DREW: &str = "(SELECT state FROM approvals WHERE id=approval_messages.approval_id)";
+
+/// Marks request `approval_id`'s place in outbox row `outbox_id` as edited to `drawn`, the
+/// request's state the edit showed.
+pub fn mark_settled_one(store: &mut Store, approval_id: i64, outbox_id: i64, drawn: &str) -> Result<()> {
     store.write(|tx| {
-        tx.execute("UPDATE approval_messages SET settled=1 WHERE approval_id=?1 AND outbox_id=?2", params![approval_id, outbox_id])?;
+        tx.execute(
+            &format!("UPDATE approval_messages SET settled=1 WHERE approval_id=?1 AND outbox_id=?2 AND {DREW}=?3"),
+            params![approval_id, outbox_id, drawn],
+        )?;
         Ok(())
     })
 }
@@ -85,10 +93,11 @@ pub fn count_failed_edit(store: &mut Store, approval_id: i64, outbox_id: i64) ->
     })
 }
 
-/// Marks every copy shown in outbox row `outbox_id` as edited to its final state.
-pub fn mark_settled(store: &mut Store, outbox_id: i64) -> Result<()> {
+/// Marks every copy shown in outbox row `outbox_id` as edited to `drawn` (see
+/// [`mark_settled_one`]).
+pub fn mark_settled(store: &mut Store, outbox_id: i64, drawn: &str) -> Result<()> {
     store.write(|tx| {
-        tx.execute("UPDATE approval_messages SET settled=1 WHERE outbox_id=?1", [outbox_id])?;
+        tx.execute(&format!("UPDATE approval_messages SET settled=1 WHERE outbox_id=?1 AND {DREW}=?2"), params![outbox_id, drawn])?;
         Ok(())
     })
 }
@@ -107,6 +116,38 @@ pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
 /// The request's run ended (or was interrupted): every delivered copy is edited again, to say
 /// how (the copies said "Approved by …" while it ran).
 pub fn unsettle_tx(tx: &rusqlite::Transaction, approval_id: i64) -> Result<()> {
-    tx.execute("UPDATE approval_messages SET settled=0 WHERE approval_id=?1", [approval_id])?;
+    tx.execute("UPDATE approval_messages SET settled=0, attempts=0 WHERE approval_id=?1", [approval_id])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::temp as store;
+
+    #[test]
+    fn a_copy_is_settled_only_for_the_state_its_edit_showed() {
+        let (_d, mut s) = store();
+        s.write(|tx| {
+            tx.execute(
+                "INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state) VALUES ('w', 'd', '[]', '/', 'cli', 0, 99, 'running')",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let copy = crate::store::outbox::insert_parts(&mut s, 5, &["request #1".into()], false, None, false).unwrap();
+        record(&mut s, 1, copy).unwrap();
+        let settled = |s: &Store| s.conn().query_row("SELECT settled FROM approval_messages", [], |r| r.get::<_, i64>(0)).unwrap();
+        // The run ends while the "Approved by" edit (drawn as running) is on the wire.
+        s.write(|tx| {
+            tx.execute("UPDATE approvals SET state='succeeded'", [])?;
+            unsettle_tx(tx, 1)
+        })
+        .unwrap();
+        mark_settled(&mut s, copy, "running").unwrap();
+        assert_eq!(settled(&s), 0, "left for the edit with the result");
+        mark_settled(&mut s, copy, "succeeded").unwrap();
+        assert_eq!(settled(&s), 1);
+    }
 }

@@ -144,3 +144,20 @@ fn a_stop_whose_command_fails_is_told_alike_with_its_output_and_marks_nothing() 
     }
     assert_eq!(env.count("SELECT COUNT(*) FROM job_decisions WHERE stopped_at IS NOT NULL"), 0, "marked stopped on purpose");
 }
+
+/// A failing stop of a job already stopped on purpose leaves it stopped: the mark goes back to
+/// what it was (it was cleared, so the job's absence read as a crash and auto-resume could act).
+#[test]
+fn a_failing_stop_of_a_job_stopped_before_leaves_it_stopped() {
+    let env = Env::new();
+    let st = env.script("st.sh", "echo '{\"running\":true,\"completed\":false,\"pid\":4242}'\n");
+    let fail = env.path().join("fail");
+    let halt = env.script("halt.sh", &format!("[ ! -f {} ]\n", fail.display()));
+    env.config(json!([long_job("scan", &st, json!({"commands": {"start": ["true"], "status": ["sh", st], "stop": ["sh", halt]}}))]), json!({}));
+    let stopped = "SELECT COUNT(*) FROM job_decisions WHERE stopped_at IS NOT NULL";
+    assert_eq!(cli_says(&env, &["stop", "scan"]).0, Some(0));
+    assert_eq!(env.count(stopped), 1, "stopped on purpose");
+    std::fs::write(&fail, "").unwrap();
+    assert_eq!(cli_says(&env, &["stop", "scan"]).0, Some(1));
+    assert_eq!(env.count(stopped), 1, "a failed second stop un-stopped it");
+}

@@ -91,7 +91,10 @@ fn a_stop_pressed_on_an_alert_about_a_worker_since_restarted_outside_is_refused(
     let alert = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.text.contains("stalled"));
     let alert = alert.unwrap_or_else(|| panic!("a stall alert in the group: {:?}", shown(&env, GROUP)));
     let old_stop = alert.button("Stop").expect("the alert's Stop button");
-    // The worker is restarted by something else: its status now names the second process.
+    // The worker is restarted by something else: the first process is gone and the status
+    // names the second.
+    first.kill().unwrap();
+    first.wait().unwrap();
     std::fs::write(&pid_file, second.id().to_string()).unwrap();
     let polled = format!("SELECT COUNT(*) FROM job_state WHERE job_id='scan' AND state LIKE '%\"pid\":{}%'", second.id());
     assert!(eventually(T, || env.count(&polled) == 1), "a poll saw the new pid");
