@@ -289,8 +289,13 @@ fn note_line(n: &Note, lang: Lang) -> String {
         Note::StateReset { error } => t!(lang, "note-state-reset", error = error.as_str()),
         Note::Outcome(o) => t!(lang, "note-result", text = stored_summary(o, lang)),
         Note::Queued { job_id, delay_seconds } => t!(lang, "note-queued", job = job_id, delay = i18n::duration(lang, *delay_seconds)),
-        Note::Verification { approval_id, ok } => {
-            t!(lang, "note-verification", id = *approval_id, verdict = if *ok { t!(lang, "verdict-ok") } else { t!(lang, "verdict-failed") })
+        Note::Verification { approval_id, ok, after_failure } => {
+            let verdict = if *ok { t!(lang, "verdict-ok") } else { t!(lang, "verdict-failed") };
+            if *after_failure {
+                t!(lang, "note-verification-after-failure", id = *approval_id, verdict = verdict)
+            } else {
+                t!(lang, "note-verification", id = *approval_id, verdict = verdict)
+            }
         }
         Note::Interrupted { approval_id, verify } => t!(lang, "note-interrupted", id = *approval_id, jobs = verify.join(", ")),
         Note::Expired { approval_id } => t!(lang, "note-expired", id = *approval_id),

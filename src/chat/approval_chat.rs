@@ -57,15 +57,19 @@ enum Shown {
 /// Sends a request's message with its buttons to `chat`, remembering it for the later edit.
 fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: Shown) -> Result<()> {
     let lang = s.lang(chat);
-    let k = keyboard(s, chat, r.id, lang)?;
+    // A request decided before any chat saw it (approved on the host at once) is shown as it
+    // ended, without buttons.
+    let (mut body, k) = match r.state {
+        State::Pending => (request_text(r, cfg, lang), Some(keyboard(s, chat, r.id, lang)?)),
+        _ => (super::settle::settled_text(s, r, cfg, lang)?, None),
+    };
     let mut store = s.store()?;
-    let mut body = request_text(r, cfg, lang);
     if shown == Shown::Again {
         body = format!("{}\n{body}", t!(lang, "approval-already-open"));
     }
     let row = match shown {
-        Shown::Bulk => outbox_queue::enqueue_bulk(&mut store, chat, &body, false, Some(&k))?,
-        Shown::Reply | Shown::Again => outbox_queue::enqueue(&mut store, chat, &body, false, Some(&k))?,
+        Shown::Bulk => outbox_queue::enqueue_bulk(&mut store, chat, &body, false, k.as_ref())?,
+        Shown::Reply | Shown::Again => outbox_queue::enqueue(&mut store, chat, &body, false, k.as_ref())?,
     };
     approval_messages::record(&mut store, r.id, row)?;
     s.wake.notify_one();
@@ -238,7 +242,7 @@ fn report_to(s: &Services, chat: i64, r: &ApprovalRow, d: &Decided, silent: bool
     Ok(())
 }
 
-/// The request's text as approvers saw it (for the final edit).
-pub(super) fn request_text(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
+/// The request's text as approvers see it.
+fn request_text(r: &ApprovalRow, cfg: &Config, lang: Lang) -> String {
     crate::render::approval_text::request(r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, lang)
 }

@@ -2,7 +2,6 @@
 //! host), expired, void or interrupted, every delivered copy is edited to say so and loses its
 //! buttons, so nobody presses a button that can only be refused.
 
-use super::approval_chat::request_text;
 use super::attempt::{edit_next, EditNext};
 use super::Services;
 use crate::config::Config;
@@ -37,16 +36,21 @@ fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang, ran: Option<&RunRecord>
         State::Pending | State::Running => approved,
         State::Interrupted => format!("{approved}\n{}", t!(lang, "approval-decided-interrupted")),
         State::Succeeded | State::Failed => match ran {
-            Some(run) => format!("{approved}\n{}", ran_line(run, lang)),
+            Some(run) => format!("{approved}\n{}", ran_line(run, r.state == State::Failed, lang)),
             None => approved,
         },
     }
 }
 
-/// "▶ ran once: exit 0 in 12 ms".
-fn ran_line(run: &RunRecord, lang: Lang) -> String {
+/// "▶ ran once: exit 0 in 12 ms", or "❌ ran once and failed: exit 1 in 3 ms".
+fn ran_line(run: &RunRecord, failed: bool, lang: Lang) -> String {
     let summary = crate::render::stored_summary(run.summary.as_deref().unwrap_or("?"), lang);
-    t!(lang, "approval-decided-ran", summary = summary, duration = crate::i18n::millis(lang, run.duration_ms.unwrap_or(0).max(0) as u64))
+    let duration = crate::i18n::millis(lang, run.duration_ms.unwrap_or(0).max(0) as u64);
+    if failed {
+        t!(lang, "approval-decided-failed", summary = summary, duration = duration)
+    } else {
+        t!(lang, "approval-decided-ran", summary = summary, duration = duration)
+    }
 }
 
 /// The run approval `r` made, once it ended (None before, or when the record is gone).
@@ -66,18 +70,25 @@ fn output_tail(run: &RunRecord, lang: Lang) -> String {
     format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(o.trim(), 1000))
 }
 
+/// A request no longer pending as its own message shows it: the request, how it ended and, once
+/// its run ended, the tail of its output (without it when the whole would pass Telegram's
+/// length limit, which refuses such an edit for good).
+pub(super) fn settled_text(s: &Services, r: &ApprovalRow, cfg: &Config, lang: Lang) -> Result<String> {
+    let ran = ran_of(s, r)?;
+    let tail = ran.as_ref().map(|run| output_tail(run, lang)).unwrap_or_default();
+    let request = crate::render::approval_text::request(r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, lang);
+    let body = format!("{request}\n\n{}", final_line(r, cfg, lang, ran.as_ref()));
+    let with_tail = format!("{body}{tail}");
+    Ok(if with_tail.encode_utf16().count() <= super::text::TELEGRAM_LIMIT { with_tail } else { body })
+}
+
 /// What a settled copy shows: a request message its request and how it ended, without buttons;
 /// a message that shows more (the digest) its own text with a line per decided request, and
 /// its keyboard without those requests' buttons.
 fn settled_view(s: &Services, r: &ApprovalRow, cfg: &Config, outbox_id: i64, chat: i64, shared: bool) -> Result<(String, Option<InlineKeyboardMarkup>)> {
     let lang = s.lang(chat);
-    let ran = ran_of(s, r)?;
     if !shared {
-        let tail = ran.as_ref().map(|run| output_tail(run, lang)).unwrap_or_default();
-        let body = format!("{}\n\n{}", request_text(r, cfg, lang), final_line(r, cfg, lang, ran.as_ref()));
-        // Telegram refuses an edit past its length limit for good: then without the output.
-        let with_tail = format!("{body}{tail}");
-        return Ok((if with_tail.encode_utf16().count() <= super::text::TELEGRAM_LIMIT { with_tail } else { body }, None));
+        return Ok((settled_text(s, r, cfg, lang)?, None));
     }
     let store = s.store()?;
     let (text, markup) = approval_messages::queued_as(&store, outbox_id)?.unwrap_or_default();

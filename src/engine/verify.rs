@@ -11,7 +11,9 @@ use anyhow::Result;
 pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
     let ok = crate::policy::check::failure(r).is_none();
     let verdict = if ok { "ok" } else { "FAILED" };
-    let job_of = approval_flow::get(store, approval_id)?.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
+    let approval = approval_flow::get(store, approval_id)?;
+    let after_failure = approval.as_ref().is_some_and(|a| a.state == crate::policy::approval::State::Failed);
+    let job_of = approval.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
     approval_flow::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
     let mut s = policy_section.unwrap_or_else(|| {
         let mut s = Section::for_job(job);
@@ -21,10 +23,10 @@ pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, 
         }
         s
     });
-    s.notes.insert(0, Note::Verification { approval_id, ok });
+    s.notes.insert(0, Note::Verification { approval_id, ok, after_failure });
     // A person approved the run this verifies and got its reply: a passing verification is
-    // told without sound (a failing one rings).
-    if ok {
+    // told without sound (a failing one rings, and so does what follows a write that failed).
+    if ok && !after_failure {
         s.loud = false;
     }
     Ok(s)

@@ -76,7 +76,7 @@ fn held_sections_become_completions_runs_resumes_and_recoveries() {
     let mut recovered = Section::system("c", "c");
     recovered.notes.push(Note::Recovered);
     let mut other = Section::system("c", "c");
-    other.notes.push(Note::Verification { approval_id: 4, ok: true });
+    other.notes.push(Note::Verification { approval_id: 4, ok: true, after_failure: false });
     let d = World::new(&["a", "b", "c"])
         .digest(&[
             rec(1, 10, false, long("a", true, false)),

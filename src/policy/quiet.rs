@@ -32,6 +32,7 @@ pub fn is_alert(s: &Section) -> bool {
                     | Note::ChainUnknown { .. }
                     | Note::Interrupted { .. }
                     | Note::Verification { ok: false, .. }
+                    | Note::Verification { after_failure: true, .. }
             )
         })
 }
@@ -80,9 +81,9 @@ mod tests {
         a.anomaly = Some(Anomaly::Stalled { seconds: 60 });
         assert!(is_alert(&a));
         let mut v = Section::system("j", "j");
-        v.notes.push(Note::Verification { approval_id: 1, ok: true });
+        v.notes.push(Note::Verification { approval_id: 1, ok: true, after_failure: false });
         assert!(!is_alert(&v));
-        v.notes.push(Note::Verification { approval_id: 1, ok: false });
+        v.notes.push(Note::Verification { approval_id: 1, ok: false, after_failure: false });
         assert!(is_alert(&v));
     }
 

@@ -114,8 +114,14 @@ pub enum Note {
     Outcome(String),
     /// A chained job was queued.
     Queued { job_id: String, delay_seconds: u64 },
-    /// This run verifies approval request #id, and passed or not.
-    Verification { approval_id: i64, ok: bool },
+    /// This run verifies approval request #id, and passed or not; `after_failure`: it is a
+    /// `when: failure` follow-up of a write that failed (its "ok" is no all-clear).
+    Verification {
+        approval_id: i64,
+        ok: bool,
+        #[serde(default)]
+        after_failure: bool,
+    },
     /// A write run was in flight when the daemon died; these verification jobs can be run.
     Interrupted { approval_id: i64, verify: Vec<String> },
     /// An approval request expired; nothing ran.

@@ -55,7 +55,11 @@ pub fn refusal(r: &Refusal, lang: Lang) -> String {
 pub fn ran(r: &ApprovalRow, host: &str, outcome: &Outcome, queued: &[String], lang: Lang) -> String {
     let summary = super::outcome_summary(outcome, lang);
     let duration = i18n::millis(lang, outcome.duration_ms);
-    let mut t = t!(lang, "approval-result-ran", id = r.id, host = host, job = &r.job_id, summary = summary, duration = duration);
+    let mut t = if outcome.success() {
+        t!(lang, "approval-result-ran", id = r.id, host = host, job = &r.job_id, summary = summary, duration = duration)
+    } else {
+        t!(lang, "approval-result-failed", id = r.id, host = host, job = &r.job_id, summary = summary, duration = duration)
+    };
     let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
     if !o.trim().is_empty() {
         t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, OUTPUT_CHARS)));

@@ -102,11 +102,12 @@ pub fn mark_settled(store: &mut Store, outbox_id: i64, drawn: &str) -> Result<()
     })
 }
 
-/// Pending requests made on the host (by a person there or by a job's cron) that no chat has
-/// been shown yet (no "announced" audit row).
+/// Requests made on the host (by a person there or by a job's cron) that no chat has been shown
+/// yet (no "announced" audit row), pending or not: one approved on the host at once must still
+/// reach the approvers, as it ended.
 pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
     let mut st = store.conn().prepare(
-        "SELECT id FROM approvals a WHERE state='pending' AND (requested_uid IS NOT NULL OR requested_via='cli' OR requested_via LIKE 'schedule%') \
+        "SELECT id FROM approvals a WHERE (requested_uid IS NOT NULL OR requested_via='cli' OR requested_via LIKE 'schedule%') \
          AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
     )?;
     let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -149,5 +150,31 @@ mod tests {
         assert_eq!(settled(&s), 0, "left for the edit with the result");
         mark_settled(&mut s, copy, "succeeded").unwrap();
         assert_eq!(settled(&s), 1);
+    }
+
+    #[test]
+    fn host_requests_decided_before_the_upgrade_are_not_posted_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let before = crate::store::MIGRATIONS.iter().position(|m| m.contains("decided before this version")).unwrap();
+            for sql in &crate::store::MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64).unwrap();
+            let insert =
+                "INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state) VALUES ('w', 'd', '[]', '/', 'cli', 0, 99, ?1)";
+            conn.execute(insert, ["succeeded"]).unwrap();
+            conn.execute(insert, ["pending"]).unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(unannounced_host_requests(&s).unwrap(), vec![2], "history stays history; the open one is still shown");
+        s.write(|tx| {
+            tx.execute("INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state) VALUES ('w', 'd', '[]', '/', 'cli', 0, 99, 'failed')", [])?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(unannounced_host_requests(&s).unwrap(), vec![2, 3], "one decided on the host after the upgrade is shown as it ended");
     }
 }

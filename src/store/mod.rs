@@ -74,6 +74,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/023_decisions.sql"),
     include_str!("migrations/024_observed_run.sql"),
     include_str!("migrations/025_callback_run.sql"),
+    include_str!("migrations/026_announce_decided.sql"),
 ];
 
 /// An open store; cheap to open, one per thread/task: connections come from [`pool`], so the

@@ -260,3 +260,36 @@ fn request_messages_lose_their_buttons_when_decided_on_the_host_or_expired() {
     assert_eq!(runs(&env).len(), 1, "only the host approval ran");
     stop(d);
 }
+
+/// A write requested and approved on the host before `serve` announced it (within its ~2 s) is
+/// still shown to the approvers, with who approved it and that it failed; it used to reach no
+/// chat, and the only message was its `when: failure` follow-up saying "ok".
+#[test]
+fn a_write_approved_on_the_host_before_any_chat_saw_it_is_shown_with_its_failure() {
+    let env = Env::new();
+    let w = env.script("w.sh", "echo 'target is read-only' >&2\nexit 1\n");
+    let jobs = json!([
+        {"id": "w", "name": "Rotate", "kind": "one_shot_write", "risk": "write_local", "enabled": true,
+         "commands": {"run": ["sh", w]},
+         "after": [{"jobId": "v", "when": "success"}, {"jobId": "diag", "when": "failure", "delaySeconds": 0}]},
+        {"id": "v", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "verified"]}},
+        {"id": "diag", "kind": "one_shot_read", "risk": "read_only", "commands": {"run": ["echo", "looked"]}}
+    ]);
+    env.config(jobs, json!({"tickSeconds": 1}));
+    // Request and approval on the host while no serve runs: nothing could announce it.
+    let o = env.cli().args(["run", "w"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = env.cli().args(["approve", "1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "the write failed: {}", String::from_utf8_lossy(&o.stderr));
+    let d = env.serve();
+    let shown = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("Approval request #1") && m.text.contains("failed"));
+    let shown =
+        shown.unwrap_or_else(|| panic!("the approver never learned of the write: {:#?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
+    assert!(shown.text.contains("exit 1") && shown.text.contains("target is read-only") && shown.text.contains("Approved by host:"), "{}", shown.text);
+    assert!(shown.button("Approve").is_none(), "no button for a request decided already: {}", shown.body);
+    // Its failure follow-up says what it follows.
+    let diag = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("write request #1") && !m.text.contains("Approval request"));
+    let diag = diag.expect("the follow-up of the failed write is reported");
+    assert!(diag.text.contains("failed"), "a follow-up after a failed write must not read as all good: {}", diag.text);
+    stop(d);
+}
