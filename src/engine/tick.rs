@@ -266,7 +266,10 @@ impl Tick<'_> {
                     crate::policy::long::quiet_if_started_from_chat(sec, super::jobs::last_start_from_chat(store, &job.id)?);
                 }
                 if let Ok(s) = &obs {
-                    if let Some(sample) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, t)) {
+                    // Only a run's progress is a sample: a job sitting at 0 before its start (or
+                    // stopped, or crashed) would drag its rate down for the window's length.
+                    let sample = s.progress.as_ref().filter(|_| s.running || s.completed).and_then(|p| Sample::from_progress(p, t));
+                    if let Some(sample) = sample {
                         self.samples.push((job.id.clone(), sample));
                     }
                     if let Some(sec) = sec.as_mut() {

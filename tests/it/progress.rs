@@ -188,3 +188,37 @@ fn a_chart_telegram_keeps_refusing_is_told_in_words_not_with_the_raw_error() {
     let told = told.unwrap_or_else(|| panic!("no words: {:?}", env.tg.to_chat(ME).iter().map(|m| &m.text).collect::<Vec<_>>()));
     assert!(!told.text.contains("502") && !told.text.contains("Bad Gateway"), "{}", told.text);
 }
+
+/// A job that sat at 0 before it was started: those idle polls are no progress of its run.
+/// They were kept as samples, so for the window's 15 minutes after the start its rate was far
+/// too low and "unstable", without an ETA.
+#[test]
+fn polls_before_a_job_runs_do_not_drag_down_its_rate_after_the_start() {
+    let env = Env::new();
+    let go = env.path().join("go");
+    let st = env.script(
+        "status.sh",
+        &format!(
+            "if [ ! -f {go} ]; then echo '{{\"running\":false,\"completed\":false,\"progress\":{{\"done\":0,\"total\":3000}}}}'; exit 0; fi\n\
+             n=$(( $(date +%s) - $(cat {go}) ))\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$n',\"total\":3000}}}}'\n",
+            go = go.display()
+        ),
+    );
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let tick = || assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
+    let idle = std::time::Instant::now();
+    assert!(eventually(Duration::from_secs(20), || {
+        tick();
+        idle.elapsed() >= Duration::from_secs(5)
+    }));
+    let now = String::from_utf8(std::process::Command::new("date").arg("+%s").output().unwrap().stdout).unwrap();
+    std::fs::write(&go, now.trim()).unwrap();
+    let estimate = || -> serde_json::Value {
+        tick();
+        let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
+        json["jobs"][0]["estimate"].clone()
+    };
+    let sane = |e: &serde_json::Value| e["perSecond"].as_f64().is_some_and(|r| (r - 1.0).abs() < 0.1) && e["etaSeconds"].is_i64();
+    assert!(eventually(Duration::from_secs(20), || sane(&estimate())), "{}", estimate());
+}
