@@ -191,6 +191,18 @@ impl Trial {
         rows.into_iter().map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap(), r[2].clone())).collect()
     }
 
+    /// The newest message id among the job's delivered alerts (0 for none): what [`Trial::alerts_since`]
+    /// counts from. Counting the alerts instead fails once the outbox keeps only its newest 2000
+    /// rows (after about 50 minutes of the trial): older alerts drop out of the count.
+    pub fn alert_mark(&self, job: &str) -> i64 {
+        self.alerts(job).iter().map(|a| a.1).max().unwrap_or(0)
+    }
+
+    /// The job's alerts delivered after message `mark` ([`Trial::alert_mark`]), in all chats.
+    pub fn alerts_since(&self, job: &str, mark: i64) -> usize {
+        self.alerts(job).iter().filter(|a| a.1 > mark).count()
+    }
+
     /// Whether the job's current anomaly was acknowledged.
     pub fn acked(&self, job: &str) -> bool {
         !self.text_rows(&format!("SELECT acked_key FROM job_decisions WHERE job_id='{job}' AND acked_key IS NOT NULL")).is_empty()
