@@ -46,7 +46,7 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     }
     let mut new = in_other_language(store, chat, tz, lang)?;
     new.retain(|p| !leaving.contains(&p.job.as_str()));
-    new.extend(parts_of(store, chat, &progress, tz, lang)?);
+    new.extend(parts_of(store, chat, &progress, report.at.map(|t| t.timestamp()), tz, lang)?);
     let header = render::header(report.at.unwrap_or_else(chrono::Utc::now), host, tz, lang);
     // Said only if the message ends up with no job: which job left it last, and how.
     let left: Vec<String> = report
@@ -65,7 +65,7 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
 
 /// The live message's parts for `sections`, rendered for `chat` in `lang` (the buttons keep
 /// their tokens where the message already shows them).
-fn parts_of(store: &mut Store, chat: i64, sections: &[Section], tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
+fn parts_of(store: &mut Store, chat: i64, sections: &[Section], at: Option<i64>, tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
     let reuse = reusable(store, chat)?;
     let rows = views::section_rows_reusing(store, chat, sections, lang, &reuse)?;
     sections
@@ -73,7 +73,7 @@ fn parts_of(store: &mut Store, chat: i64, sections: &[Section], tz: Tz, lang: La
         .zip(rows)
         .map(|(s, rows)| {
             let rows = rows.iter().map(|r| r.iter().map(serde_json::to_value).collect()).collect::<Result<_, _>>()?;
-            Ok(LivePart { job: s.job_id.clone(), text: render::section_text(s, tz, lang), rows, section: Some(s.clone()), lang: lang.code().into() })
+            Ok(LivePart { job: s.job_id.clone(), text: render::section_text(s, tz, lang), rows, section: Some(s.clone()), lang: lang.code().into(), at })
         })
         .collect()
 }
@@ -81,11 +81,15 @@ fn parts_of(store: &mut Store, chat: i64, sections: &[Section], tz: Tz, lang: La
 /// The parts of `chat`'s live message that are in another language than `lang`, rendered again
 /// in it (after a /lang).
 fn in_other_language(store: &mut Store, chat: i64, tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
-    let sections: Vec<Section> = record::parts(store, chat)?.into_iter().filter(|p| p.speaks_other_than(lang.code())).filter_map(|p| p.section).collect();
-    if sections.is_empty() {
-        return Ok(Vec::new());
+    let old: Vec<LivePart> = record::parts(store, chat)?.into_iter().filter(|p| p.speaks_other_than(lang.code())).collect();
+    let mut again = Vec::new();
+    for p in &old {
+        if let Some(section) = &p.section {
+            // Each keeps the time of its figures.
+            again.extend(parts_of(store, chat, std::slice::from_ref(section), p.at, tz, lang)?);
+        }
     }
-    parts_of(store, chat, &sections, tz, lang)
+    Ok(again)
 }
 
 /// The live message's text and keyboard (JSON) for `parts` under `header`, within Telegram's
@@ -113,7 +117,11 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<St
         return Ok(false);
     }
     let now = chrono::Utc::now();
-    let header = render::header(now, &cfg.host, cfg.timezone, lang);
+    // The figures shown are as old as the newest part; with no part left, "no job runs" is now.
+    let header = |parts: &[LivePart]| {
+        let at = parts.iter().filter_map(|p| p.at).max().and_then(|t| chrono::DateTime::from_timestamp(t, 0)).filter(|_| !parts.is_empty());
+        render::header(at.unwrap_or(now), &cfg.host, cfg.timezone, lang)
+    };
     // Said only if the message ends up with no job: which jobs left it, and how ("Scan disk
     // completed 12:41"), as the report that would have taken them out says.
     let left: Vec<String> = gone
@@ -128,7 +136,7 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<St
     record::change(store, chat, false, |parts| {
         parts.retain(|p| !gone.contains(&p.job));
         policy::upsert(parts, relang);
-        rendered(&header, parts, &idle, lang)
+        rendered(&header(parts), parts, &idle, lang)
     })?;
     Ok(true)
 }

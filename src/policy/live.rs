@@ -67,6 +67,10 @@ pub struct LivePart {
     /// The language (code) `text` and `rows` are in.
     #[serde(default)]
     pub lang: String,
+    /// When its figures were observed (Unix seconds): the message's header shows the newest, so
+    /// a part rendered again in another language does not pass for fresh.
+    #[serde(default)]
+    pub at: Option<i64>,
 }
 
 impl LivePart {
@@ -239,7 +243,7 @@ mod tests {
 
     fn part(job: &str, text: &str, buttons: usize) -> LivePart {
         let rows = (0..buttons).map(|i| vec![json!({"text": format!("{job}{i}")})]).collect();
-        LivePart { job: job.into(), text: text.into(), rows, section: None, lang: "en".into() }
+        LivePart { job: job.into(), text: text.into(), rows, section: None, lang: "en".into(), at: None }
     }
 
     #[test]

@@ -181,7 +181,7 @@ mod tests {
     use crate::store::temp as store;
 
     fn progress(job: &str, text: &str) -> impl FnOnce(&mut Vec<LivePart>) -> (String, Option<String>) {
-        let p = LivePart { job: job.into(), text: text.into(), rows: vec![], section: None, lang: "en".into() };
+        let p = LivePart { job: job.into(), text: text.into(), rows: vec![], section: None, lang: "en".into(), at: None };
         move |parts: &mut Vec<LivePart>| {
             crate::policy::live::upsert(parts, vec![p]);
             (parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("|"), None)

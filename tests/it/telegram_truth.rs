@@ -98,11 +98,14 @@ fn a_group_switched_to_zh_cn_sees_its_live_message_in_zh_cn_without_waiting_for_
     let live = first_live(&env, GROUP);
     assert!(eventually(T, || std::fs::read_to_string(env.path().join("done")).is_ok_and(|s| s.trim() == "3")), "progress settles");
     std::thread::sleep(Duration::from_secs(2)); // the last routine report is composed; no further progress comes
+    let english = newest_text(&env, &live);
     env.tg.message(GROUP, BOB, "/lang zh-CN");
     let zh = env.tg.wait_for(T, |m| m.chat_id == GROUP && m.message_id == live.message_id && m.method == "editmessagetext" && m.text.contains("进度"));
     let zh = zh.unwrap_or_else(|| panic!("the live message stayed in English: {}", newest_text(&env, &live)));
     assert!(!zh.text.contains("progress:") && !zh.text.contains("status:"), "English sections left: {}", zh.text);
     assert!(!zh.text.contains("long_running_read"), "the job kind is shown raw: {}", zh.text);
+    // The same figures, so the same time: rendered again, the message does not pass for fresh.
+    assert_eq!(clock_of(&zh.text), clock_of(&english), "{}\n--- before:\n{english}", zh.text);
     stop(d);
 }
 
@@ -249,4 +252,14 @@ fn stop_with_nothing_running_says_so_rather_than_that_no_job_allows_it() {
     let said = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("stop")).expect("/stop is answered");
     assert!(said.text.contains("No job is running now"), "{}", said.text);
     stop(d);
+}
+
+/// The first "HH:MM:SS" in `text` (a report header's time).
+fn clock_of(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(7)).find_map(|i| {
+        let w = &b[i..i + 8];
+        let digits = [0, 1, 3, 4, 6, 7].iter().all(|&k| w[k].is_ascii_digit());
+        (digits && w[2] == b':' && w[5] == b':').then(|| text[i..i + 8].to_string())
+    })
 }
