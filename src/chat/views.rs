@@ -166,7 +166,9 @@ pub fn section_rows_reusing(
     let mut rows = Vec::new();
     for (i, s) in sections.iter().enumerate().filter(|(_, s)| s.kind.is_some()) {
         let verify = verify_jobs(s);
-        let fix = s.anomaly.as_ref().map_or(&[][..], |a| a.actions());
+        // A failed verification's "Verify" already runs the check again: no "Run again" beside it.
+        let fix: Vec<JobPress> =
+            s.anomaly.as_ref().map_or(&[][..], |a| a.actions()).iter().copied().filter(|a| *a != JobPress::Run || !verify.contains(&s.job_id)).collect();
         // Progress and completion sections of long jobs offer their chart.
         let chart = s.is_long() && s.anomaly.is_none() && s.status.as_ref().is_some_and(|st| st.progress.is_some());
         if !room(&rows, verify.len() + fix.len() + usize::from(chart) + if s.anomaly.is_some() { 2 } else { 0 }, 0) {

@@ -293,3 +293,21 @@ fn a_write_approved_on_the_host_before_any_chat_saw_it_is_shown_with_its_failure
     assert!(diag.text.contains("failed"), "a follow-up after a failed write must not read as all good: {}", diag.text);
     stop(d);
 }
+
+/// A verification that fails is an alert whose "Verify" runs the check again: no "Run again"
+/// beside it doing the same.
+#[test]
+fn a_failed_verification_offers_one_button_to_verify_again() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    env.script("v.sh", "echo 'marker missing'\nexit 1\n");
+    let d = env.serve();
+    env.tg.message(ME, ME, "/run w");
+    let req = request_in(&env, ME);
+    env.tg.press(&req, ME, &req.button("Approve").unwrap());
+    let failed = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("verification of write request #1") && m.text.contains("FAILED"));
+    let failed = failed.expect("the failed verification is reported");
+    assert!(failed.button("Verify v").is_some(), "{}", failed.body);
+    assert!(failed.button("Run again").is_none(), "two buttons that do the same: {}", failed.body);
+    stop(d);
+}
