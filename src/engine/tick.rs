@@ -293,7 +293,9 @@ impl Tick<'_> {
                 let said = store::decision_rows::of(store, &job.id)?;
                 let (st, mut sec, when) = evaluate_check(&job, &prev, &said, &r, t, queue_id.is_none());
                 if let Some(approval) = reason.as_deref().and_then(|r| r.strip_prefix("verify:")).and_then(|v| v.parse().ok()) {
-                    sec = Some(super::verify::section(store, &job, approval, &r, sec)?);
+                    let (verified, amend) = super::verify::section(store, &job, approval, &r, sec)?;
+                    self.sections.extend(amend);
+                    sec = Some(verified);
                 }
                 if let Some(late) = self.late.remove(&job.id).filter(|_| queue_id.is_none()) {
                     sec = Some(scheduled::late_section(&job, sec, late, &r));

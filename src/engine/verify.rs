@@ -7,15 +7,21 @@ use crate::policy::report::{Note, Section};
 use crate::store::Store;
 use anyhow::Result;
 
-/// The section for a verification result (success included), with the audit entry written.
-pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<Section> {
+/// The section for a verification result (success included), with the audit entry written; and
+/// the check's own section when that one edits an earlier alert of the check ("recovered"): it
+/// goes out too, and the verification is told on its own (it was lost in that edit).
+pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, policy_section: Option<Section>) -> Result<(Section, Option<Section>)> {
     let ok = crate::policy::check::failure(r).is_none();
     let verdict = if ok { "ok" } else { "FAILED" };
     let approval = approval_flow::get(store, approval_id)?;
     let after_failure = approval.as_ref().is_some_and(|a| a.state == crate::policy::approval::State::Failed);
     let job_of = approval.map(|a| a.job_id).unwrap_or_else(|| job.id.clone());
     approval_flow::audit(store, Some(approval_id), &job_of, "verify", Some(&job.id), &format!("{verdict}: {}", r.summary))?;
-    let mut s = policy_section.unwrap_or_else(|| {
+    let (own, amend) = match policy_section {
+        Some(p) if p.amends.is_some() => (None, Some(p)),
+        p => (p, None),
+    };
+    let mut s = own.unwrap_or_else(|| {
         let mut s = Section::for_job(job);
         s.notes.push(Note::Outcome(r.summary.clone()));
         if !r.output.trim().is_empty() {
@@ -29,7 +35,7 @@ pub fn section(store: &mut Store, job: &Job, approval_id: i64, r: &CheckResult, 
     if ok && !after_failure {
         s.loud = false;
     }
-    Ok(s)
+    Ok((s, amend))
 }
 
 /// Sections for requests that expired (nothing ran).

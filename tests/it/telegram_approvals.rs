@@ -311,3 +311,24 @@ fn a_failed_verification_offers_one_button_to_verify_again() {
     assert!(failed.button("Run again").is_none(), "two buttons that do the same: {}", failed.body);
     stop(d);
 }
+
+/// A verification that passes after an earlier one failed is reported for its own request; it
+/// was lost in the edit that marks the earlier failure recovered.
+#[test]
+fn a_passing_verification_after_a_failed_one_is_reported_for_its_own_request() {
+    let env = Env::new();
+    setup(&env, 0, json!({}));
+    env.script("v.sh", "echo 'marker missing'\nexit 1\n");
+    let d = env.serve();
+    for n in [1, 2] {
+        if n == 2 {
+            env.script("v.sh", "echo verified-ok\n");
+        }
+        env.tg.message(ME, ME, "/run w");
+        let req = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains(&format!("Approval request #{n}"))).expect("the request");
+        env.tg.press(&req, ME, &req.button("Approve").unwrap());
+        let told = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains(&format!("verification of write request #{n}")));
+        assert!(told.is_some(), "the verification of #{n} was not reported: {:#?}", env.tg.sent().iter().map(|m| (&m.method, &m.text)).collect::<Vec<_>>());
+    }
+    stop(d);
+}
