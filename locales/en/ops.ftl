@@ -126,6 +126,8 @@ start-already-running = { $id } is already running (pid { $pid }): not started a
 start-already-running-no-pid = { $id } is already running: not started again
 cli-force-hint = --force starts it anyway
 stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
+start-not-done = { $id } was not started: its start command failed
+stop-not-done = { $id } was not stopped: its stop command failed
 
 ## /status overview
 overview-header = { $host } · { jobs-count } ({ $time })

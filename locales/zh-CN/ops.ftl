@@ -118,6 +118,8 @@ start-already-running = { $id } 已在运行（pid { $pid }）：不再重复启
 start-already-running-no-pid = { $id } 已在运行：不再重复启动
 cli-force-hint = 加 --force 仍会启动
 stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
+start-not-done = { $id } 未启动：启动命令失败
+stop-not-done = { $id } 未停止：停止命令失败
 
 ## /status 概览
 overview-header = { $host } · { jobs-count }（{ $time }）

@@ -37,6 +37,9 @@ pub struct Told {
     pub failing: Option<String>,
     /// A command that ran and failed, as one line: "run fan failed: exit 1".
     pub failed: Option<String>,
+    /// What a failed start or stop left as it was: "scan was not stopped: its stop command
+    /// failed" (an exit code alone does not say so to everyone).
+    pub not_done: Option<String>,
     /// One line per `after` job queued: "queued fix (in 1 min 39 s)".
     pub queued: Vec<String>,
 }
@@ -71,7 +74,12 @@ pub fn told(acted: &Acted, job: &Job, lang: Lang) -> Told {
             (None, Vec::new())
         }
     };
-    Told { head, failing, failed, queued }
+    let not_done = match acted {
+        Acted::Started(o) if !o.success() => Some(t!(lang, "start-not-done", id = id)),
+        Acted::StoppedByCommand(o) if !o.success() => Some(t!(lang, "stop-not-done", id = id)),
+        _ => None,
+    };
+    Told { head, failing, failed, not_done, queued }
 }
 
 /// "start Disk scan (scan): exit 0 in 1.3 s"; a command that never started has no duration
@@ -98,7 +106,7 @@ pub fn chat_text(acted: &Acted, job: &Job, lang: Lang) -> String {
             text.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&out, CHAT_OUTPUT_CHARS)));
         }
     }
-    if let Some(f) = told.failing {
+    for f in told.not_done.iter().chain(&told.failing) {
         text.push_str(&format!("\n⚠️ {f}"));
     }
     for q in told.queued {
@@ -132,6 +140,7 @@ pub fn cli_text(acted: &Acted, job: &Job, lang: Lang) -> CliText {
     let tail = |s: &str| (!s.trim().is_empty()).then(|| crate::policy::check::tail_chars(s, CLI_OUTPUT_CHARS));
     let mut out = vec![told.head];
     out.extend(acted.outcome().and_then(|o| tail(&o.stdout)));
+    out.extend(told.not_done);
     out.extend(told.queued);
     let err = acted.outcome().and_then(|o| tail(&o.stderr)).into_iter().collect();
     let word = action_word(press(acted), lang);

@@ -27,6 +27,7 @@ fn cases() -> Vec<(Acted, Job)> {
         (Acted::AlreadyRunning { pid: None }, long.clone()),
         (Acted::JustStarted { seconds: 3 }, long.clone()),
         (Acted::StoppedByCommand(outcome(0, "bye", "")), long.clone()),
+        (Acted::StoppedByCommand(outcome(1, "", "worker unreachable")), long.clone()),
         (Acted::Signalled { pgid: 77, pid: 78 }, long),
     ]
 }
@@ -41,6 +42,10 @@ fn the_chat_and_the_cli_tell_the_same_facts_of_every_action_in_every_language() 
             let printed = [cli.out.join("\n"), cli.err.join("\n"), cli.error.clone().unwrap_or_default()].join("\n");
             let mut facts = vec![told.head.clone()];
             facts.extend(told.failing.clone());
+            facts.extend(told.not_done.clone());
+            // A start or stop whose command failed says what it left as it was.
+            let undone = matches!(&acted, Acted::Started(o) | Acted::StoppedByCommand(o) if !o.success());
+            assert_eq!(told.not_done.is_some(), undone, "{lang:?} {acted:?}");
             facts.extend(told.queued.clone());
             facts.extend(acted.outcome().into_iter().flat_map(|o| [o.stdout.clone(), o.stderr.clone()]).filter(|s| !s.is_empty()));
             for fact in &facts {

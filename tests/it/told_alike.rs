@@ -138,6 +138,7 @@ fn a_stop_whose_command_fails_is_told_alike_with_its_output_and_marks_nothing() 
     let reply = env.tg.wait_for(T, |m| m.chat_id == ME && m.text.contains("exit 1")).expect("the stop's reply");
     stop(d);
     assert!(reply.text.contains("worker unreachable"), "the command's output: {}", reply.text);
+    assert!(reply.text.contains("scan was not stopped"), "what the exit means: {}", reply.text);
     assert_eq!(reply.text.matches("exit 1").count(), 1, "said once: {}", reply.text);
     for fact in reply_facts(&reply.text, "output:") {
         assert!(cli.contains(fact.as_str()), "the chat says {fact:?}, the CLI does not:\n{cli}\n--- chat:\n{}", reply.text);
