@@ -61,7 +61,9 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
     // ended, without buttons.
     let (mut body, k) = match r.state {
         State::Pending => (request_text(r, cfg, lang), Some(keyboard(s, chat, r.id, lang)?)),
-        _ => (super::settle::settled_text(s, r, cfg, lang)?, None),
+        State::Running | State::Succeeded | State::Failed | State::Rejected | State::Expired | State::Void | State::Interrupted => {
+            (super::settle::settled_text(s, r, cfg, lang)?, None)
+        }
     };
     let mut store = s.store()?;
     if shown == Shown::Again {

@@ -75,9 +75,9 @@ pub fn told(acted: &Acted, job: &Job, lang: Lang) -> Told {
         }
     };
     let not_done = match acted {
-        Acted::Started(o) if !o.success() => Some(t!(lang, "start-not-done", id = id)),
-        Acted::StoppedByCommand(o) if !o.success() => Some(t!(lang, "stop-not-done", id = id)),
-        _ => None,
+        Acted::Started(o) => (!o.success()).then(|| t!(lang, "start-not-done", id = id)),
+        Acted::StoppedByCommand(o) => (!o.success()).then(|| t!(lang, "stop-not-done", id = id)),
+        Acted::AlreadyRunning { .. } | Acted::JustStarted { .. } | Acted::Signalled { .. } | Acted::Ran { .. } => None,
     };
     Told { head, failing, failed, not_done, queued }
 }
