@@ -128,6 +128,8 @@ cli-force-hint = --force starts it anyway
 stop-signalled = stop { $id }: SIGTERM sent to process group { $pgid } (pid { $pid })
 start-not-done = { $id } was not started: its start command failed
 stop-not-done = { $id } was not stopped: its stop command failed
+start-unsure = { $id } may not have started: its start command did not finish
+stop-unsure = { $id } may still be running: its stop command did not finish
 
 ## /status overview
 overview-header = { $host } · { jobs-count } ({ $time })

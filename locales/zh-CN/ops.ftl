@@ -120,6 +120,8 @@ cli-force-hint = 加 --force 仍会启动
 stop-signalled = 停止 { $id }：已向进程组 { $pgid }（pid { $pid }）发送 SIGTERM
 start-not-done = { $id } 未启动：启动命令失败
 stop-not-done = { $id } 未停止：停止命令失败
+start-unsure = { $id } 可能未启动：启动命令未正常结束
+stop-unsure = { $id } 可能仍在运行：停止命令未正常结束
 
 ## /status 概览
 overview-header = { $host } · { jobs-count }（{ $time }）

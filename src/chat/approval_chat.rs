@@ -126,7 +126,7 @@ pub async fn request(s: &Arc<Services>, chat: i64, actor: &super::told::Actor, j
 /// chat has seen yet: sent to the approvers' chats once, recorded as "announced" in the trail.
 pub fn announce_host_requests(s: &Services) -> Result<usize> {
     let mut store = s.store()?;
-    let ids = approval_messages::unannounced_host_requests(&store)?;
+    let ids = approval_messages::unannounced_host_requests(&store, chrono::Utc::now().timestamp())?;
     if ids.is_empty() {
         return Ok(0);
     }

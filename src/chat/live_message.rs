@@ -47,7 +47,7 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     let mut new = in_other_language(store, chat, tz, lang)?;
     new.retain(|p| !leaving.contains(&p.job.as_str()));
     new.extend(parts_of(store, chat, &progress, report.at.map(|t| t.timestamp()), tz, lang)?);
-    let header = render::header(report.at.unwrap_or_else(chrono::Utc::now), host, tz, lang);
+    let at = report.at.unwrap_or_else(chrono::Utc::now);
     // Said only if the message ends up with no job: which job left it last, and how.
     let left: Vec<String> = report
         .sections
@@ -59,8 +59,17 @@ pub fn update(store: &mut Store, chat: i64, report: &Report, host: &str, tz: Tz,
     record::change(store, chat, !new.is_empty(), |parts| {
         policy::upsert(parts, new);
         parts.retain(|p| !leaving.contains(&p.job.as_str()));
-        rendered(&header, parts, &idle, lang)
+        rendered(&header(parts, at, host, tz, lang), parts, &idle, lang)
     })
+}
+
+/// The live message's header: the time of its newest figures (a part rendered again in another
+/// language, or left standing while another job leaves, is as old as it was), or `idle_at` when
+/// no part is left ("no job runs now" is true then).
+fn header(parts: &[LivePart], idle_at: chrono::DateTime<chrono::Utc>, host: &str, tz: Tz, lang: Lang) -> String {
+    let newest = parts.iter().filter_map(|p| p.at).max().and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+    let at = if parts.is_empty() { idle_at } else { newest.unwrap_or(idle_at) };
+    render::header(at, host, tz, lang)
 }
 
 /// The live message's parts for `sections`, rendered for `chat` in `lang` (the buttons keep
@@ -117,11 +126,6 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<St
         return Ok(false);
     }
     let now = chrono::Utc::now();
-    // The figures shown are as old as the newest part; with no part left, "no job runs" is now.
-    let header = |parts: &[LivePart]| {
-        let at = parts.iter().filter_map(|p| p.at).max().and_then(|t| chrono::DateTime::from_timestamp(t, 0)).filter(|_| !parts.is_empty());
-        render::header(at.unwrap_or(now), &cfg.host, cfg.timezone, lang)
-    };
     // Said only if the message ends up with no job: which jobs left it, and how ("Scan disk
     // completed 12:41"), as the report that would have taken them out says.
     let left: Vec<String> = gone
@@ -136,7 +140,7 @@ pub fn reconcile(store: &mut Store, chat: i64, cfg: &Config, known: (&HashMap<St
     record::change(store, chat, false, |parts| {
         parts.retain(|p| !gone.contains(&p.job));
         policy::upsert(parts, relang);
-        rendered(&header(parts), parts, &idle, lang)
+        rendered(&header(parts, now, &cfg.host, cfg.timezone, lang), parts, &idle, lang)
     })?;
     Ok(true)
 }

@@ -6,7 +6,7 @@
 use crate::config::Job;
 use crate::i18n::{self, Lang};
 use crate::policy::acted::Acted;
-use crate::policy::outcome::Outcome;
+use crate::policy::outcome::{Life, Outcome};
 use crate::policy::press::JobPress;
 use crate::t;
 
@@ -74,9 +74,14 @@ pub fn told(acted: &Acted, job: &Job, lang: Lang) -> Told {
             (None, Vec::new())
         }
     };
+    // A command that exited non-zero (or never started) did not do it; one killed by its
+    // timeout or a signal may have done part of it.
+    let sure = |o: &Outcome| matches!(o.life, Life::Exited(_) | Life::NotStarted(_));
     let not_done = match acted {
-        Acted::Started(o) => (!o.success()).then(|| t!(lang, "start-not-done", id = id)),
-        Acted::StoppedByCommand(o) => (!o.success()).then(|| t!(lang, "stop-not-done", id = id)),
+        Acted::Started(o) if sure(o) => (!o.success()).then(|| t!(lang, "start-not-done", id = id)),
+        Acted::Started(o) => (!o.success()).then(|| t!(lang, "start-unsure", id = id)),
+        Acted::StoppedByCommand(o) if sure(o) => (!o.success()).then(|| t!(lang, "stop-not-done", id = id)),
+        Acted::StoppedByCommand(o) => (!o.success()).then(|| t!(lang, "stop-unsure", id = id)),
         Acted::AlreadyRunning { .. } | Acted::JustStarted { .. } | Acted::Signalled { .. } | Acted::Ran { .. } => None,
     };
     Told { head, failing, failed, not_done, queued }

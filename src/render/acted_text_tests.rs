@@ -28,6 +28,7 @@ fn cases() -> Vec<(Acted, Job)> {
         (Acted::JustStarted { seconds: 3 }, long.clone()),
         (Acted::StoppedByCommand(outcome(0, "bye", "")), long.clone()),
         (Acted::StoppedByCommand(outcome(1, "", "worker unreachable")), long.clone()),
+        (Acted::StoppedByCommand(Outcome { life: Life::TimedOut, ..outcome(0, "", "") }), long.clone()),
         (Acted::Signalled { pgid: 77, pid: 78 }, long),
     ]
 }
@@ -86,4 +87,13 @@ fn a_start_that_never_started_has_no_duration() {
     let head = told(&Acted::Started(o), &job("long_running_read"), Lang::En).head;
     assert!(head.contains("working directory /x does not exist"), "{head}");
     assert!(!head.contains(" in 0 ms"), "no duration for what never ran: {head}");
+}
+
+#[test]
+fn a_failed_stop_says_it_did_not_stop_and_one_that_timed_out_that_it_may_have() {
+    let long = job("long_running_read");
+    let failed = told(&Acted::StoppedByCommand(outcome(1, "", "")), &long, Lang::En);
+    assert_eq!(failed.not_done.as_deref(), Some("fan was not stopped: its stop command failed"));
+    let timed_out = told(&Acted::StoppedByCommand(Outcome { life: Life::TimedOut, ..outcome(0, "", "") }), &long, Lang::En);
+    assert_eq!(timed_out.not_done.as_deref(), Some("fan may still be running: its stop command did not finish"));
 }

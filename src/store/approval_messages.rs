@@ -102,15 +102,24 @@ pub fn mark_settled(store: &mut Store, outbox_id: i64, drawn: &str) -> Result<()
     })
 }
 
+/// How long after its decision a host request no chat was shown is still posted, as it ended.
+pub const DECIDED_POSTED_SECONDS: i64 = 86_400;
+
 /// Requests made on the host (by a person there or by a job's cron) that no chat has been shown
-/// yet (no "announced" audit row), pending or not: one approved on the host at once must still
-/// reach the approvers, as it ended.
-pub fn unannounced_host_requests(store: &Store) -> Result<Vec<i64>> {
+/// yet (no "announced" audit row): the pending ones, and those a person decided on the host
+/// (approved, with how the run went; rejected) within [`DECIDED_POSTED_SECONDS`] that no chat
+/// has a copy of — a write must reach the approvers even when it was approved at once. One that
+/// expired or became void unseen is not posted (the tick reports an expiry).
+pub fn unannounced_host_requests(store: &Store, now: i64) -> Result<Vec<i64>> {
     let mut st = store.conn().prepare(
-        "SELECT id FROM approvals a WHERE (requested_uid IS NOT NULL OR requested_via='cli' OR requested_via LIKE 'schedule%') \
-         AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') ORDER BY id",
+        "SELECT id FROM approvals a WHERE requested_by IS NULL \
+         AND (requested_uid IS NOT NULL OR requested_via='cli' OR requested_via LIKE 'schedule%') \
+         AND NOT EXISTS (SELECT 1 FROM audit WHERE approval_id=a.id AND event='announced') \
+         AND (state='pending' OR (state IN ('running', 'succeeded', 'failed', 'rejected', 'interrupted') \
+              AND COALESCE(decided_at, created_at) > ?1 \
+              AND NOT EXISTS (SELECT 1 FROM approval_messages m WHERE m.approval_id=a.id))) ORDER BY id",
     )?;
-    let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let ids = st.query_map([now - DECIDED_POSTED_SECONDS], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(ids)
 }
 
@@ -169,12 +178,30 @@ mod tests {
             conn.execute(insert, ["pending"]).unwrap();
         }
         let mut s = Store::open(&path).unwrap();
-        assert_eq!(unannounced_host_requests(&s).unwrap(), vec![2], "history stays history; the open one is still shown");
-        s.write(|tx| {
-            tx.execute("INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state) VALUES ('w', 'd', '[]', '/', 'cli', 0, 99, 'failed')", [])?;
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(unannounced_host_requests(&s).unwrap(), vec![2, 3], "one decided on the host after the upgrade is shown as it ended");
+        assert_eq!(unannounced_host_requests(&s, 50).unwrap(), vec![2], "history stays history; the open one is still shown");
+        let add = |s: &mut Store, state: &str, via: &str| {
+            // A chat's request names its asker (requested_by); a host's or a cron's does not.
+            let by = (!via.starts_with("cli") && !via.starts_with("schedule")).then_some(4242);
+            s.write(|tx| {
+                let sql = "INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state, decided_at, requested_by) VALUES ('w', 'd', '[]', '/', ?2, 0, 99, ?1, 40, ?3)";
+                tx.execute(sql, params![state, via, by])?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap()
+        };
+        let failed = add(&mut s, "failed", "cli");
+        assert_eq!(unannounced_host_requests(&s, 50).unwrap(), vec![2, failed], "one decided on the host after the upgrade is shown as it ended");
+        add(&mut s, "expired", "schedule 0 3 * * *");
+        add(&mut s, "void", "cli");
+        add(&mut s, "failed", "Scheduler Bob (@bob)");
+        assert_eq!(
+            unannounced_host_requests(&s, 50).unwrap(),
+            vec![2, failed],
+            "an expiry or a void is not posted; a chat's request by a person named Schedule… is none"
+        );
+        assert_eq!(unannounced_host_requests(&s, 40 + DECIDED_POSTED_SECONDS).unwrap(), vec![2], "a day later it is history");
+        let copy = crate::store::outbox::insert_parts(&mut s, 5, &["request".into()], false, None, false).unwrap();
+        record(&mut s, failed, copy).unwrap();
+        assert_eq!(unannounced_host_requests(&s, 50).unwrap(), vec![2], "a chat was shown it already");
     }
 }
