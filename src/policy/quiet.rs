@@ -85,6 +85,9 @@ mod tests {
         assert!(!is_alert(&v));
         v.notes.push(Note::Verification { approval_id: 1, ok: false, after_failure: false });
         assert!(is_alert(&v));
+        let mut after = Section::system("j", "j");
+        after.notes.push(Note::Verification { approval_id: 1, ok: true, after_failure: true });
+        assert!(is_alert(&after), "what follows a failed write is no all-clear: it rings in quiet hours too");
     }
 
     #[test]

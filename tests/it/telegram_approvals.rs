@@ -330,5 +330,9 @@ fn a_passing_verification_after_a_failed_one_is_reported_for_its_own_request() {
         let told = env.tg.wait_for(T, |m| m.chat_id == ME && m.method == "sendmessage" && m.text.contains(&format!("verification of write request #{n}")));
         assert!(told.is_some(), "the verification of #{n} was not reported: {:#?}", env.tg.sent().iter().map(|m| (&m.method, &m.text)).collect::<Vec<_>>());
     }
+    let recovered = env.tg.wait_for(T, |m| {
+        m.chat_id == ME && m.method == "editmessagetext" && m.text.contains("verification of write request #1") && m.text.contains("passes again")
+    });
+    assert!(recovered.is_some(), "the failed verification's alert says the check recovered");
     stop(d);
 }
