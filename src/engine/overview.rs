@@ -36,11 +36,11 @@ pub async fn observe_all(paths: &Paths, cfg: &Config, only: Option<&str>) -> Res
             _ => None,
         };
         let now = chrono::Utc::now().timestamp();
+        let st = states.get(&job.id).cloned().unwrap_or_default();
         let estimate = match &status {
-            Some(Ok(s)) => estimate_now(&store, &job.id, s, now)?,
+            Some(Ok(s)) => estimate_now(&store, &job.id, s, now, crate::policy::lifecycle::current_run(&st))?,
             _ => None,
         };
-        let st = states.get(&job.id).cloned().unwrap_or_default();
         let decided = said.get(&job.id).cloned().unwrap_or_default();
         let standing = match &status {
             Some(Ok(s)) => Some(standing::long(job, &st, &decided, s, now)),
@@ -75,10 +75,12 @@ pub async fn running_now(paths: &Paths, cfg: &Config) -> Result<HashMap<String, 
 }
 
 /// Rate and ETA for a job whose fresh status is `s` (observed at `now`): the stored history of
-/// the last [`rate::WINDOW_SECONDS`] plus this observation. None when it reports no progress.
-pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64) -> Result<Option<Estimate>> {
+/// the last [`rate::WINDOW_SECONDS`] since its run began (`run`: a run resumed after a crash
+/// does not count the time it was down) plus this observation. None when it reports no progress.
+pub fn estimate_now(store: &Store, job_id: &str, s: &JobStatus, now: i64, run: Option<i64>) -> Result<Option<Estimate>> {
     let Some(cur) = s.progress.as_ref().and_then(|p| Sample::from_progress(p, now)) else { return Ok(None) };
-    let mut h = crate::store::progress::history(store, job_id, now - rate::WINDOW_SECONDS)?;
+    let from = (now - rate::WINDOW_SECONDS).max(run.unwrap_or(i64::MIN));
+    let mut h = crate::store::progress::history(store, job_id, from)?;
     h.retain(|x| x.at < cur.at);
     h.push(cur);
     Ok(Some(rate::estimate(&h)))

@@ -256,6 +256,7 @@ impl Tick<'_> {
                 let said = store::decision_rows::of(store, &job.id)?;
                 let prev = restarted_outside(prev, &said, &obs, t);
                 let d = evaluate_long(&job, &prev, &said, &obs, self.now, self.cfg.timezone);
+                let run = crate::policy::lifecycle::current_run(&d.state);
                 self.states.insert(job.id.clone(), d.state);
                 self.evaluated.insert(job.id.clone());
                 if d.auto_resume == Some(AutoResume::Start) {
@@ -273,7 +274,7 @@ impl Tick<'_> {
                         self.samples.push((job.id.clone(), sample));
                     }
                     if let Some(sec) = sec.as_mut() {
-                        sec.estimate = super::overview::estimate_now(store, &job.id, s, t)?;
+                        sec.estimate = super::overview::estimate_now(store, &job.id, s, t, run)?;
                     }
                 }
                 if let Some(sec) = sec.as_mut() {

@@ -226,3 +226,47 @@ fn polls_before_a_job_runs_do_not_drag_down_its_rate_after_the_start() {
     // longer than this.
     assert!(eventually(Duration::from_secs(12), || sane(&estimate())), "{}", estimate());
 }
+
+/// A run that resumes from its checkpoint after a crash: its rate is the new run's, not one
+/// stretched over the time it was down.
+#[test]
+fn a_run_resumed_after_a_crash_has_its_own_rate_not_one_across_the_downtime() {
+    let env = Env::new();
+    let (t0, down, off) = (env.path().join("t0"), env.path().join("down"), env.path().join("off"));
+    let st = env.script(
+        "status.sh",
+        &format!(
+            "[ -f {t0} ] || date +%s > {t0}\n\
+             if [ -f {down} ]; then n=$(( $(cat {down}) - $(cat {t0}) )); echo '{{\"running\":false,\"completed\":false,\"progress\":{{\"done\":'$n',\"total\":3000}}}}'; exit 0; fi\n\
+             n=$(( $(date +%s) - $(cat {t0}) - $(cat {off} 2>/dev/null || echo 0) ))\n\
+             echo '{{\"running\":true,\"completed\":false,\"progress\":{{\"done\":'$n',\"total\":3000}}}}'\n",
+            t0 = t0.display(),
+            down = down.display(),
+            off = off.display()
+        ),
+    );
+    env.config(json!([long_job("scan", &st, json!({}))]), json!({}));
+    let tick = || assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
+    let clock = || String::from_utf8(std::process::Command::new("date").arg("+%s").output().unwrap().stdout).unwrap().trim().parse::<i64>().unwrap();
+    let during = |secs: u64| {
+        let from = std::time::Instant::now();
+        assert!(eventually(Duration::from_secs(secs + 15), || {
+            tick();
+            from.elapsed() >= Duration::from_secs(secs)
+        }));
+    };
+    during(6);
+    // It crashes where it stands, is down for 10 s, and resumes from that point at the same pace.
+    let crashed = clock();
+    std::fs::write(&down, crashed.to_string()).unwrap();
+    during(10);
+    std::fs::write(&off, (clock() - crashed).to_string()).unwrap();
+    std::fs::remove_file(&down).unwrap();
+    let estimate = || -> serde_json::Value {
+        tick();
+        let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
+        json["jobs"][0]["estimate"].clone()
+    };
+    let sane = |e: &serde_json::Value| e["perSecond"].as_f64().is_some_and(|r| (r - 1.0).abs() < 0.1) && e["etaSeconds"].is_i64();
+    assert!(eventually(Duration::from_secs(10), || sane(&estimate())), "{}", estimate());
+}
