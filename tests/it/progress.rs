@@ -20,6 +20,19 @@ fn one_per_second(env: &Env) -> serde_json::Value {
     long_job("scan", &st, json!({"policy": {"reportEverySeconds": 1, "onlyOnChange": false}}))
 }
 
+/// A CLI tick (as the daemon would run before the poll), then the first job's `estimate` from
+/// `status --json`: each call computes it afresh.
+fn estimate_after_tick(env: &Env) -> serde_json::Value {
+    assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
+    let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
+    json["jobs"][0]["estimate"].clone()
+}
+
+/// A rate of one unit per second (within 10%) with an ETA.
+fn one_a_second(e: &serde_json::Value) -> bool {
+    e["perSecond"].as_f64().is_some_and(|r| (r - 1.0).abs() < 0.1) && e["etaSeconds"].is_i64()
+}
+
 /// The rate figure before `suffix` ("60 files/min" → 60), if the text shows one with an ETA.
 fn rate_with_eta(text: &str, suffix: &str, eta: &str) -> Option<f64> {
     let before = text.split(suffix).next().filter(|_| text.contains(suffix))?;
@@ -60,11 +73,7 @@ fn status_on_the_cli_shows_rate_and_eta_and_zh_cn_words() {
     // The JSON estimate is computed afresh by each call: under load one call can straddle a
     // second, so it is polled like the text above rather than read once, with a tick before
     // each poll as the daemon would run (the history stays as fresh as the observation).
-    let estimate = || -> serde_json::Value {
-        assert!(env.cli().args(["tick", "--print-only"]).output().unwrap().status.success());
-        let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
-        json["jobs"][0]["estimate"].clone()
-    };
+    let estimate = || estimate_after_tick(&env);
     let sane = |e: &serde_json::Value| {
         // The ETA follows from the rate: what is left (3000 less the few seconds run so far) at
         // that rate, not a fixed band around 3000 s that a rate of 0.99/s (≈ 3030 s) falls out of.
@@ -216,12 +225,7 @@ fn polls_before_a_job_runs_do_not_drag_down_its_rate_after_the_start() {
     }));
     let now = String::from_utf8(std::process::Command::new("date").arg("+%s").output().unwrap().stdout).unwrap();
     std::fs::write(&go, now.trim()).unwrap();
-    let estimate = || -> serde_json::Value {
-        tick();
-        let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
-        json["jobs"][0]["estimate"].clone()
-    };
-    let sane = |e: &serde_json::Value| e["perSecond"].as_f64().is_some_and(|r| (r - 1.0).abs() < 0.1) && e["etaSeconds"].is_i64();
+    let (estimate, sane) = (|| estimate_after_tick(&env), one_a_second);
     // Three samples of the run give its rate; with the idle polls kept it stayed below 0.9/s for
     // longer than this.
     assert!(eventually(Duration::from_secs(12), || sane(&estimate())), "{}", estimate());
@@ -262,11 +266,6 @@ fn a_run_resumed_after_a_crash_has_its_own_rate_not_one_across_the_downtime() {
     during(10);
     std::fs::write(&off, (clock() - crashed).to_string()).unwrap();
     std::fs::remove_file(&down).unwrap();
-    let estimate = || -> serde_json::Value {
-        tick();
-        let json: serde_json::Value = serde_json::from_slice(&env.cli().args(["status", "--json"]).output().unwrap().stdout).unwrap();
-        json["jobs"][0]["estimate"].clone()
-    };
-    let sane = |e: &serde_json::Value| e["perSecond"].as_f64().is_some_and(|r| (r - 1.0).abs() < 0.1) && e["etaSeconds"].is_i64();
+    let (estimate, sane) = (|| estimate_after_tick(&env), one_a_second);
     assert!(eventually(Duration::from_secs(10), || sane(&estimate())), "{}", estimate());
 }
