@@ -18,7 +18,7 @@ pub mod digest_text;
 mod outcome_words;
 pub mod overview_text;
 
-pub use outcome_words::{failure_words, outcome_summary, stored_summary};
+pub use outcome_words::{failure_words, outcome_summary, output_block, stored_summary};
 
 /// A tick's report: header time plus sections.
 #[derive(Debug, Clone, Default)]

@@ -9,6 +9,7 @@ use crate::engine::approval_flow::{self, ApprovalRow};
 use crate::i18n::Lang;
 use crate::policy::amend::keyboard_without;
 use crate::policy::approval::State;
+use crate::render::approval_text;
 use crate::store::runs::RunRecord;
 use crate::store::{approval_messages, callbacks, outbox};
 use crate::t;
@@ -36,20 +37,9 @@ fn final_line(r: &ApprovalRow, cfg: &Config, lang: Lang, ran: Option<&RunRecord>
         State::Pending | State::Running => approved,
         State::Interrupted => format!("{approved}\n{}", t!(lang, "approval-decided-interrupted")),
         State::Succeeded | State::Failed => match ran {
-            Some(run) => format!("{approved}\n{}", ran_line(run, r.state == State::Failed, lang)),
+            Some(run) => format!("{approved}\n{}", approval_text::run_line(run, r.state == State::Failed, lang)),
             None => approved,
         },
-    }
-}
-
-/// "▶ ran once: exit 0 in 12 ms", or "❌ ran once and failed: exit 1 in 3 ms".
-fn ran_line(run: &RunRecord, failed: bool, lang: Lang) -> String {
-    let summary = crate::render::stored_summary(run.summary.as_deref().unwrap_or("?"), lang);
-    let duration = crate::i18n::millis(lang, run.duration_ms.unwrap_or(0).max(0) as u64);
-    if failed {
-        t!(lang, "approval-decided-failed", summary = summary, duration = duration)
-    } else {
-        t!(lang, "approval-decided-ran", summary = summary, duration = duration)
     }
 }
 
@@ -61,22 +51,19 @@ fn ran_of(s: &Services, r: &ApprovalRow) -> Result<Option<RunRecord>> {
     Ok(s.store()?.run_by_origin(&format!("approval:{}", r.id))?.filter(|run| run.finished_at.is_some()))
 }
 
-/// The last lines of what run printed (stdout, then stderr), under "output:", or nothing.
-fn output_tail(run: &RunRecord, lang: Lang) -> String {
-    let o = format!("{}\n{}", run.stdout_tail.as_deref().unwrap_or("").trim(), run.stderr_tail.as_deref().unwrap_or("").trim());
-    if o.trim().is_empty() {
-        return String::new();
-    }
-    format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(o.trim(), 1000))
-}
+/// Characters of a finished run's output an edited request copy shows.
+const COPY_OUTPUT_CHARS: usize = 1000;
 
 /// A request no longer pending as its own message shows it: the request, how it ended and, once
 /// its run ended, the tail of its output (without it when the whole would pass Telegram's
 /// length limit, which refuses such an edit for good).
 pub(super) fn settled_text(s: &Services, r: &ApprovalRow, cfg: &Config, lang: Lang) -> Result<String> {
     let ran = ran_of(s, r)?;
-    let tail = ran.as_ref().map(|run| output_tail(run, lang)).unwrap_or_default();
-    let request = crate::render::approval_text::request(r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, lang);
+    let out = |run: &RunRecord| {
+        crate::render::output_block(run.stdout_tail.as_deref().unwrap_or(""), run.stderr_tail.as_deref().unwrap_or(""), COPY_OUTPUT_CHARS, lang)
+    };
+    let tail = ran.as_ref().map(out).unwrap_or_default();
+    let request = approval_text::request(r, cfg.job(&r.job_id), &cfg.host, cfg.timezone, lang);
     let body = format!("{request}\n\n{}", final_line(r, cfg, lang, ran.as_ref()));
     let with_tail = format!("{body}{tail}");
     Ok(if with_tail.encode_utf16().count() <= super::text::TELEGRAM_LIMIT { with_tail } else { body })

@@ -106,10 +106,7 @@ pub fn chat_text(acted: &Acted, job: &Job, lang: Lang) -> String {
     let told = told(acted, job, lang);
     let mut text = told.head;
     if let Some(o) = acted.outcome() {
-        let out = format!("{}\n{}", o.stdout.trim(), o.stderr.trim());
-        if !out.trim().is_empty() {
-            text.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&out, CHAT_OUTPUT_CHARS)));
-        }
+        text.push_str(&super::output_block(&o.stdout, &o.stderr, CHAT_OUTPUT_CHARS, lang));
     }
     for f in told.not_done.iter().chain(&told.failing) {
         text.push_str(&format!("\n⚠️ {f}"));

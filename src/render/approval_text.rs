@@ -7,6 +7,7 @@ use crate::i18n::{self, Lang};
 use crate::policy::approval::Refusal;
 use crate::policy::outcome::Outcome;
 use crate::store::approval_rows::ApprovalRow;
+use crate::store::runs::RunRecord;
 use crate::t;
 use chrono_tz::Tz;
 
@@ -60,12 +61,21 @@ pub fn ran(r: &ApprovalRow, host: &str, outcome: &Outcome, queued: &[String], la
     } else {
         t!(lang, "approval-result-failed", id = r.id, host = host, job = &r.job_id, summary = summary, duration = duration)
     };
-    let o = format!("{}\n{}", outcome.stdout.trim(), outcome.stderr.trim());
-    if !o.trim().is_empty() {
-        t.push_str(&format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, OUTPUT_CHARS)));
-    }
+    t.push_str(&super::output_block(&outcome.stdout, &outcome.stderr, OUTPUT_CHARS, lang));
     if !queued.is_empty() {
         t.push_str(&format!("\n{}", t!(lang, "approval-verification-queued", jobs = queued.join(", "))));
     }
     t
+}
+
+/// How the run an approval made ended, as its request copies say it under "Approved by …":
+/// "▶ ran once: exit 0 in 12 ms" or "❌ ran once and failed: exit 1 in 3 ms".
+pub fn run_line(run: &RunRecord, failed: bool, lang: Lang) -> String {
+    let summary = super::stored_summary(run.summary.as_deref().unwrap_or("?"), lang);
+    let duration = i18n::millis(lang, run.duration_ms.unwrap_or(0).max(0) as u64);
+    if failed {
+        t!(lang, "approval-decided-failed", summary = summary, duration = duration)
+    } else {
+        t!(lang, "approval-decided-ran", summary = summary, duration = duration)
+    }
 }

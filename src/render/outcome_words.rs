@@ -61,6 +61,17 @@ pub fn outcome_summary(o: &Outcome, lang: Lang) -> String {
     }
 }
 
+/// What a command printed, for a message: "\noutput:\n" and the last `chars` characters of its
+/// stdout then stderr, or nothing when it printed nothing. The one shape of a command's output in
+/// a chat reply, a request's result and its edited copies.
+pub fn output_block(stdout: &str, stderr: &str, chars: usize, lang: Lang) -> String {
+    let o = format!("{}\n{}", stdout.trim(), stderr.trim());
+    if o.trim().is_empty() {
+        return String::new();
+    }
+    format!("\n{}\n{}", t!(lang, "outcome-output"), crate::policy::check::tail_chars(&o, chars))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,12 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         {
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            let before = crate::store::MIGRATIONS.iter().position(|m| m.contains("decided before this version")).unwrap();
-            for sql in &crate::store::MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", before as i64).unwrap();
+            let conn = crate::store::file_before(&path, "decided before this version");
             let insert =
                 "INSERT INTO approvals(job_id, digest, argv, cwd, requested_via, created_at, expires_at, state) VALUES ('w', 'd', '[]', '/', 'cli', 0, 99, ?1)";
             conn.execute(insert, ["succeeded"]).unwrap();

@@ -93,12 +93,7 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             // The file as the version before wrote it: decisions inside the job's JSON.
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            let before = super::super::MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE job_decisions")).unwrap();
-            for sql in &super::super::MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", before as i64).unwrap();
+            let conn = crate::store::file_before(&path, "CREATE TABLE job_decisions");
             let old = r#"{"acked_anomaly_key":"stalled:7","snoozed_until":99,"stopped_on_purpose":true,"stopped_at":50,"running_since":null}"#;
             conn.execute("INSERT INTO job_state(job_id, state) VALUES ('scan', ?1), ('idle', '{}')", [old]).unwrap();
         }

@@ -315,6 +315,19 @@ pub(crate) fn temp() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// A state file at `path` as the version before the migration whose SQL contains `marker` left
+/// it, for the unit tests of that migration (open it with [`Store::open`] to migrate it).
+#[cfg(test)]
+pub(crate) fn file_before(path: &Path, marker: &str) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    let before = MIGRATIONS.iter().position(|m| m.contains(marker)).expect("a migration with the marker");
+    for sql in &MIGRATIONS[..before] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", before as i64).unwrap();
+    conn
+}
+
 #[cfg(test)]
 mod tests {
     use crate::policy::retry::Retry;
