@@ -90,13 +90,15 @@ fn parts_of(store: &mut Store, chat: i64, sections: &[Section], at: Option<i64>,
 /// The parts of `chat`'s live message that are in another language than `lang`, rendered again
 /// in it (after a /lang).
 fn in_other_language(store: &mut Store, chat: i64, tz: Tz, lang: Lang) -> Result<Vec<LivePart>> {
-    let old: Vec<LivePart> = record::parts(store, chat)?.into_iter().filter(|p| p.speaks_other_than(lang.code())).collect();
-    let mut again = Vec::new();
-    for p in &old {
-        if let Some(section) = &p.section {
-            // Each keeps the time of its figures.
-            again.extend(parts_of(store, chat, std::slice::from_ref(section), p.at, tz, lang)?);
-        }
+    let old: Vec<LivePart> = record::parts(store, chat)?.into_iter().filter(|p| p.speaks_other_than(lang.code()) && p.section.is_some()).collect();
+    if old.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sections: Vec<Section> = old.iter().filter_map(|p| p.section.clone()).collect();
+    let mut again = parts_of(store, chat, &sections, None, tz, lang)?;
+    // One part per section, in order: each keeps the time of its figures.
+    for (part, was) in again.iter_mut().zip(&old) {
+        part.at = was.at;
     }
     Ok(again)
 }
