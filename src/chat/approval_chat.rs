@@ -74,6 +74,10 @@ fn send_request(s: &Services, chat: i64, r: &ApprovalRow, cfg: &Config, shown: S
         Shown::Reply | Shown::Again => outbox_queue::enqueue(&mut store, chat, &body, false, k.as_ref())?,
     };
     approval_messages::record(&mut store, r.id, row)?;
+    if r.state != State::Pending {
+        // It shows that state already: no edit to the same text (another state edits it again).
+        approval_messages::mark_settled(&mut store, row, r.state.as_str())?;
+    }
     s.wake.notify_one();
     Ok(())
 }
